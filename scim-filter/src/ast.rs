@@ -1,0 +1,262 @@
+//! The abstract syntax tree of SCIM filters (RFC 7644 §3.4.2.2) and PATCH paths (§3.5.2).
+//!
+//! Every type here is plain data: `Clone + Debug + PartialEq`, serde-serialisable, and
+//! printed back to canonical filter text by its `Display` implementation (see
+//! [`crate::display`]). Names keep the spelling the client used; matching against
+//! resources is case-insensitive and happens in [`crate::eval`].
+
+use serde::{Deserialize, Serialize};
+
+use crate::value::CompValue;
+
+/// A complete filter expression: the `FILTER` rule of RFC 7644 §3.4.2.2, Figure 1.
+///
+/// `and` binds tighter than `or`; chains of the same operator are left-associative, so
+/// `a and b and c` is `And(And(a, b), c)`. Grouping parentheses leave no node of their
+/// own: they only shape the tree.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Filter {
+    /// `attrPath pr` or `attrPath compareOp compValue` (the `attrExp` rule).
+    Attribute(AttrExpr),
+    /// `attrPath "[" valFilter "]"`: a filter over the elements of a complex attribute.
+    ValuePath(ValuePathExpr),
+    /// `not ( FILTER )`.
+    Not(Box<Filter>),
+    /// `FILTER and FILTER`.
+    And(Box<Filter>, Box<Filter>),
+    /// `FILTER or FILTER`.
+    Or(Box<Filter>, Box<Filter>),
+}
+
+impl Filter {
+    /// Builds `path op value` from its parts; a shorthand for tests and programs.
+    pub fn compare(path: AttrPath, op: CompareOp, value: CompValue) -> Self {
+        Filter::Attribute(AttrExpr {
+            path,
+            predicate: Predicate::Compare(op, value),
+        })
+    }
+
+    /// Builds `path pr`.
+    pub fn present(path: AttrPath) -> Self {
+        Filter::Attribute(AttrExpr {
+            path,
+            predicate: Predicate::Present,
+        })
+    }
+
+    /// Builds `left and right`.
+    pub fn and(left: Filter, right: Filter) -> Self {
+        Filter::And(Box::new(left), Box::new(right))
+    }
+
+    /// Builds `left or right`.
+    pub fn or(left: Filter, right: Filter) -> Self {
+        Filter::Or(Box::new(left), Box::new(right))
+    }
+
+    /// Builds `not (inner)`.
+    pub fn negate(inner: Filter) -> Self {
+        Filter::Not(Box::new(inner))
+    }
+
+    /// Builds `attr[inner]`.
+    pub fn value_path(attr: AttrPath, inner: Filter) -> Self {
+        Filter::ValuePath(ValuePathExpr {
+            attr,
+            filter: Box::new(inner),
+            sub_attr: None,
+        })
+    }
+}
+
+/// An attribute expression: an attribute path and the test applied to its values.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AttrExpr {
+    /// The attribute the test reads.
+    pub path: AttrPath,
+    /// `pr`, or a comparison with a literal.
+    pub predicate: Predicate,
+}
+
+/// What an attribute expression tests.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Predicate {
+    /// `pr`: the attribute has a non-empty value.
+    Present,
+    /// `compareOp compValue`.
+    Compare(CompareOp, CompValue),
+}
+
+/// A value-path filter, `emails[type eq "work"]`.
+///
+/// `sub_attr` is this crate's one extension beyond the RFC filter grammar: Entra ID sends
+/// `emails[type eq "work"].value eq "a@b.c"` when mail is a matching attribute. It is true
+/// when one element matches the bracket filter *and* that element's sub-attribute passes
+/// the predicate.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ValuePathExpr {
+    /// The complex (usually multi-valued) attribute whose elements are filtered.
+    pub attr: AttrPath,
+    /// The filter over one element's sub-attributes; never itself holds a value path.
+    pub filter: Box<Filter>,
+    /// Entra's trailing `.subAttr predicate`, when present.
+    pub sub_attr: Option<SubAttrExpr>,
+}
+
+/// The trailing `.value eq "x"` of an Entra-style value-path filter.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SubAttrExpr {
+    /// The sub-attribute name, e.g. `value`.
+    pub name: String,
+    /// The test applied to it.
+    pub predicate: Predicate,
+}
+
+/// An attribute path: `[URI ":"] ATTRNAME ["." ATTRNAME]` (the `attrPath` rule).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AttrPath {
+    /// The schema URN qualifying the attribute, e.g.
+    /// `urn:ietf:params:scim:schemas:extension:enterprise:2.0:User`.
+    pub urn: Option<String>,
+    /// The attribute name, e.g. `name`.
+    pub name: String,
+    /// The sub-attribute name, e.g. `familyName`.
+    pub sub_attr: Option<String>,
+}
+
+impl AttrPath {
+    /// A path to a top-level attribute with no URN and no sub-attribute.
+    pub fn new(name: impl Into<String>) -> Self {
+        AttrPath {
+            urn: None,
+            name: name.into(),
+            sub_attr: None,
+        }
+    }
+
+    /// Returns this path with the sub-attribute `sub` added.
+    pub fn with_sub_attr(mut self, sub: impl Into<String>) -> Self {
+        self.sub_attr = Some(sub.into());
+        self
+    }
+
+    /// Returns this path qualified by the schema URN `urn`.
+    pub fn with_urn(mut self, urn: impl Into<String>) -> Self {
+        self.urn = Some(urn.into());
+        self
+    }
+}
+
+/// The nine comparison operators of RFC 7644 §3.4.2.2, Table 3.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CompareOp {
+    /// `eq`: equal.
+    Eq,
+    /// `ne`: not equal.
+    Ne,
+    /// `co`: contains.
+    Co,
+    /// `sw`: starts with.
+    Sw,
+    /// `ew`: ends with.
+    Ew,
+    /// `gt`: greater than.
+    Gt,
+    /// `lt`: less than.
+    Lt,
+    /// `ge`: greater than or equal to.
+    Ge,
+    /// `le`: less than or equal to.
+    Le,
+}
+
+impl CompareOp {
+    /// Every operator, in the order of the RFC's table.
+    pub const ALL: [CompareOp; 9] = [
+        CompareOp::Eq,
+        CompareOp::Ne,
+        CompareOp::Co,
+        CompareOp::Sw,
+        CompareOp::Ew,
+        CompareOp::Gt,
+        CompareOp::Lt,
+        CompareOp::Ge,
+        CompareOp::Le,
+    ];
+
+    /// The operator's canonical (lower-case) keyword.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CompareOp::Eq => "eq",
+            CompareOp::Ne => "ne",
+            CompareOp::Co => "co",
+            CompareOp::Sw => "sw",
+            CompareOp::Ew => "ew",
+            CompareOp::Gt => "gt",
+            CompareOp::Lt => "lt",
+            CompareOp::Ge => "ge",
+            CompareOp::Le => "le",
+        }
+    }
+
+    /// Looks an operator keyword up, ignoring case (`Eq`, `EQ` and `eq` are one operator).
+    pub fn from_keyword(word: &str) -> Option<Self> {
+        CompareOp::ALL
+            .into_iter()
+            .find(|op| op.as_str().eq_ignore_ascii_case(word))
+    }
+
+    /// True for `gt`, `ge`, `lt` and `le`, the operators that order values.
+    pub fn is_ordering(self) -> bool {
+        matches!(
+            self,
+            CompareOp::Gt | CompareOp::Ge | CompareOp::Lt | CompareOp::Le
+        )
+    }
+
+    /// True for `co`, `sw` and `ew`, the operators that only apply to strings.
+    pub fn is_substring(self) -> bool {
+        matches!(self, CompareOp::Co | CompareOp::Sw | CompareOp::Ew)
+    }
+}
+
+/// A PATCH operation's `path` (RFC 7644 §3.5.2, Figure 7): `attrPath / valuePath [subAttr]`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum PatchPath {
+    /// A plain attribute path: `members`, `name.familyName`, `urn:…:User:manager`.
+    Attribute(AttrPath),
+    /// A value path, optionally followed by a sub-attribute:
+    /// `emails[type eq "work"]`, `emails[type eq "work"].value`.
+    ValuePath(PatchValuePath),
+}
+
+/// The value-path form of a PATCH path.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PatchValuePath {
+    /// The multi-valued attribute whose elements are selected.
+    pub attr: AttrPath,
+    /// The filter selecting elements; never itself holds a value path.
+    pub filter: Filter,
+    /// The sub-attribute of the selected elements that the operation targets.
+    pub sub_attr: Option<String>,
+}
+
+impl PatchPath {
+    /// The attribute the path starts from (for a value path, the filtered attribute).
+    pub fn attr(&self) -> &AttrPath {
+        match self {
+            PatchPath::Attribute(path) => path,
+            PatchPath::ValuePath(vp) => &vp.attr,
+        }
+    }
+}

@@ -1,0 +1,97 @@
+//! Canonical text for filters and paths: lower-case keywords, single spaces, JSON literals,
+//! and only the parentheses the tree needs.
+//!
+//! For every tree the parser produces, printing and parsing again gives an equal tree:
+//! `and`/`or` chains are left-associative, so a right operand of the same operator is
+//! parenthesised, and an `or` under an `and` always is.
+
+use std::fmt;
+
+use crate::ast::{AttrPath, Filter, PatchPath, Predicate};
+use crate::value::CompValue;
+
+impl fmt::Display for AttrPath {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(urn) = &self.urn {
+            write!(f, "{urn}:")?;
+        }
+        f.write_str(&self.name)?;
+        if let Some(sub) = &self.sub_attr {
+            write!(f, ".{sub}")?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Display for CompValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CompValue::Null => f.write_str("null"),
+            CompValue::Bool(b) => write!(f, "{b}"),
+            CompValue::Number(n) => write!(f, "{n}"),
+            CompValue::String(s) => {
+                let quoted = serde_json::to_string(s).map_err(|_| fmt::Error)?;
+                f.write_str(&quoted)
+            }
+        }
+    }
+}
+
+impl fmt::Display for Predicate {
+    /// Prints the predicate with its leading space: ` pr` or ` eq "x"`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Predicate::Present => f.write_str(" pr"),
+            Predicate::Compare(op, value) => write!(f, " {} {value}", op.as_str()),
+        }
+    }
+}
+
+/// Writes `filter`, parenthesised when `wrap` is true.
+fn write_operand(f: &mut fmt::Formatter<'_>, filter: &Filter, wrap: bool) -> fmt::Result {
+    if wrap {
+        write!(f, "({filter})")
+    } else {
+        write!(f, "{filter}")
+    }
+}
+
+impl fmt::Display for Filter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Filter::Attribute(expr) => write!(f, "{}{}", expr.path, expr.predicate),
+            Filter::ValuePath(vp) => {
+                write!(f, "{}[{}]", vp.attr, vp.filter)?;
+                if let Some(sub) = &vp.sub_attr {
+                    write!(f, ".{}{}", sub.name, sub.predicate)?;
+                }
+                Ok(())
+            }
+            Filter::Not(inner) => write!(f, "not ({inner})"),
+            Filter::And(left, right) => {
+                write_operand(f, left, matches!(**left, Filter::Or(..)))?;
+                f.write_str(" and ")?;
+                write_operand(f, right, matches!(**right, Filter::Or(..) | Filter::And(..)))
+            }
+            Filter::Or(left, right) => {
+                write!(f, "{left} or ")?;
+                write_operand(f, right, matches!(**right, Filter::Or(..)))
+            }
+        }
+    }
+}
+
+impl fmt::Display for PatchPath {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PatchPath::Attribute(path) => write!(f, "{path}"),
+            PatchPath::ValuePath(vp) => {
+                write!(f, "{}[{}]", vp.attr, vp.filter)?;
+                if let Some(sub) = &vp.sub_attr {
+                    write!(f, ".{sub}")?;
+                }
+                Ok(())
+            }
+        }
+    }
+}

@@ -1,0 +1,510 @@
+//! Evaluating filters against JSON resources with RFC 7644 §3.4.2.2 semantics.
+//!
+//! A [`Filter`] is first compiled into a [`CompiledFilter`]: schema facts are looked up,
+//! string constants lower-cased and dateTime constants parsed, once. The compiled filter
+//! is then evaluated against as many resources as needed.
+//!
+//! # Semantics
+//!
+//! - Attribute names match case-insensitively. A URN-qualified path whose URN is an
+//!   extension ([`SchemaLookup::is_extension`]) reads from the object under that URN key;
+//!   a core-schema URN reads from the top level.
+//! - Strings compare case-insensitively unless the attribute is `caseExact`. `gt`, `ge`,
+//!   `lt` and `le` on strings are lexicographic by code point.
+//! - A multi-valued attribute matches when *any* of its values matches. Comparing a
+//!   complex attribute with no sub-attribute (`emails co "x"`) compares its `value`.
+//! - `pr` is false for a missing attribute, `null`, `""`, `[]` and `{}`.
+//! - dateTime values compare as instants, across offsets; without a schema, a string
+//!   constant that is a dateTime compares as one with attribute values that are too.
+//! - Numbers compare numerically (exactly for integers).
+//! - Booleans only take `eq` and `ne`; any other operator on a boolean, and ordering on a
+//!   binary attribute, is an [`EvalError`] (`invalidFilter`), never a silent `false`.
+//! - `eq null` matches a missing or null attribute; `ne null` matches a present one.
+//! - `ne` matches when the attribute is missing or any value differs; values of another
+//!   type than the constant are "not equal" and match nothing else.
+//! - Lenient: a boolean attribute also equals the strings `"true"`/`"false"` in any case,
+//!   since identity providers send booleans as strings.
+
+mod datetime;
+pub mod schema;
+mod text;
+#[cfg(test)]
+mod tests;
+
+use std::fmt;
+
+use serde_json::Value;
+
+use crate::ast::{AttrPath, CompareOp, Filter, Predicate};
+use crate::value::CompValue;
+use schema::{AttrFacts, AttrType, SchemaLookup};
+use text::{ordering_holds, Needle};
+
+/// A filter that cannot be evaluated: a type the operator does not apply to.
+///
+/// Maps to HTTP 400 with `scimType` `invalidFilter` (RFC 7644 §3.4.2.2, §3.12).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EvalError {
+    /// What is wrong, naming the attribute and operator.
+    pub message: String,
+}
+
+impl EvalError {
+    fn new(message: String) -> Self {
+        EvalError { message }
+    }
+
+    /// The RFC 7644 §3.12 `scimType` of this error: always `invalidFilter`.
+    pub fn scim_type(&self) -> &'static str {
+        "invalidFilter"
+    }
+}
+
+impl fmt::Display for EvalError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for EvalError {}
+
+/// A filter prepared for evaluation against many resources.
+///
+/// ```
+/// use scim_filter::{parse_filter, CompiledFilter, NoSchema};
+/// use serde_json::json;
+///
+/// let filter = parse_filter(r#"emails[type eq "work" and value ew "@example.com"]"#)?;
+/// let compiled = CompiledFilter::new(&filter, &NoSchema)?;
+/// let user = json!({"emails": [{"type": "Work", "value": "bjensen@EXAMPLE.com"}]});
+/// assert!(compiled.matches(&user)?);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct CompiledFilter {
+    root: Node,
+}
+
+/// A compiled filter node.
+#[derive(Clone, Debug)]
+enum Node {
+    Test(Test),
+    ValuePath {
+        attr: Path,
+        inner: Box<Node>,
+        then: Option<Test>,
+    },
+    Not(Box<Node>),
+    And(Box<Node>, Box<Node>),
+    Or(Box<Node>, Box<Node>),
+}
+
+/// An attribute path resolved against the schema.
+#[derive(Clone, Debug)]
+struct Path {
+    /// The extension URN to descend into first, if the path names one.
+    extension: Option<String>,
+    name: String,
+    sub: Option<String>,
+}
+
+/// `path pr` or `path op constant`, with the attribute's facts.
+#[derive(Clone, Debug)]
+struct Test {
+    path: Path,
+    check: Check,
+}
+
+#[derive(Clone, Debug)]
+enum Check {
+    Present,
+    Null(CompareOp),
+    Compare {
+        op: CompareOp,
+        constant: Constant,
+        facts: Option<AttrFacts>,
+        label: String,
+    },
+}
+
+/// A comparison constant in the form evaluation needs.
+#[derive(Clone, Debug)]
+enum Constant {
+    Bool(bool),
+    Number { int: Option<i64>, float: f64 },
+    Str { text: Needle, instant: Option<i128> },
+}
+
+impl CompiledFilter {
+    /// Compiles `filter`, taking attribute facts from `schema`.
+    ///
+    /// Fails when the filter can never be evaluated, e.g. `active gt true` or
+    /// `title co 5`.
+    pub fn new(filter: &Filter, schema: &dyn SchemaLookup) -> Result<Self, EvalError> {
+        let root = compile(filter, schema, None)?;
+        Ok(CompiledFilter { root })
+    }
+
+    /// Compiles `filter` as it stands inside `parent[...]`, for matching single elements of
+    /// a multi-valued attribute, as a PATCH path `emails[type eq "work"]` selects them
+    /// (RFC 7644 §3.5.2).
+    pub fn within(
+        parent: &AttrPath,
+        filter: &Filter,
+        schema: &dyn SchemaLookup,
+    ) -> Result<Self, EvalError> {
+        let root = compile(filter, schema, Some(parent))?;
+        Ok(CompiledFilter { root })
+    }
+
+    /// Evaluates the filter against `resource` (for [`CompiledFilter::within`], against one
+    /// element).
+    pub fn matches(&self, resource: &Value) -> Result<bool, EvalError> {
+        eval(&self.root, resource)
+    }
+}
+
+impl Filter {
+    /// Compiles and evaluates this filter against one resource. To evaluate against many,
+    /// compile once with [`CompiledFilter::new`].
+    pub fn matches(&self, resource: &Value, schema: &dyn SchemaLookup) -> Result<bool, EvalError> {
+        CompiledFilter::new(self, schema)?.matches(resource)
+    }
+}
+
+fn compile(
+    filter: &Filter,
+    schema: &dyn SchemaLookup,
+    parent: Option<&AttrPath>,
+) -> Result<Node, EvalError> {
+    Ok(match filter {
+        Filter::Attribute(expr) => {
+            let (path, facts) = resolve(&expr.path, schema, parent);
+            Node::Test(compile_test(path, facts, &expr.predicate, &expr.path)?)
+        }
+        Filter::ValuePath(vp) => {
+            let (attr, _) = resolve(&vp.attr, schema, parent);
+            let inner = compile(&vp.filter, schema, Some(&vp.attr))?;
+            let then = match &vp.sub_attr {
+                Some(sub) => {
+                    let sub_path = vp.attr.clone().with_sub_attr(sub.name.clone());
+                    let relative = AttrPath::new(sub.name.clone());
+                    let (path, facts) = resolve(&relative, schema, Some(&vp.attr));
+                    Some(compile_test(path, facts, &sub.predicate, &sub_path)?)
+                }
+                None => None,
+            };
+            Node::ValuePath {
+                attr,
+                inner: Box::new(inner),
+                then,
+            }
+        }
+        Filter::Not(inner) => Node::Not(Box::new(compile(inner, schema, parent)?)),
+        Filter::And(l, r) => Node::And(
+            Box::new(compile(l, schema, parent)?),
+            Box::new(compile(r, schema, parent)?),
+        ),
+        Filter::Or(l, r) => Node::Or(
+            Box::new(compile(l, schema, parent)?),
+            Box::new(compile(r, schema, parent)?),
+        ),
+    })
+}
+
+/// Resolves `path` (relative to `parent` inside a value path) and looks its facts up.
+/// For a complex attribute without a sub-attribute, the facts are those of its `value`.
+fn resolve(
+    path: &AttrPath,
+    schema: &dyn SchemaLookup,
+    parent: Option<&AttrPath>,
+) -> (Path, Option<AttrFacts>) {
+    let mut names: Vec<&str> = Vec::with_capacity(3);
+    let urn = match parent {
+        Some(p) => {
+            names.push(&p.name);
+            if let Some(sub) = &p.sub_attr {
+                names.push(sub);
+            }
+            p.urn.as_deref()
+        }
+        None => path.urn.as_deref(),
+    };
+    names.push(&path.name);
+    if let Some(sub) = &path.sub_attr {
+        names.push(sub);
+    }
+    let mut facts = schema.attribute(urn, &names);
+    if matches!(facts, Some(f) if f.attr_type == AttrType::Complex) {
+        names.push("value");
+        facts = schema.attribute(urn, &names);
+    }
+    let extension = match (parent, &path.urn) {
+        (None, Some(urn)) if schema.is_extension(urn) => Some(urn.clone()),
+        _ => None,
+    };
+    let resolved = Path {
+        extension,
+        name: path.name.clone(),
+        sub: path.sub_attr.clone(),
+    };
+    (resolved, facts)
+}
+
+fn compile_test(
+    path: Path,
+    facts: Option<AttrFacts>,
+    predicate: &Predicate,
+    written: &AttrPath,
+) -> Result<Test, EvalError> {
+    let (op, value) = match predicate {
+        Predicate::Present => {
+            return Ok(Test {
+                path,
+                check: Check::Present,
+            })
+        }
+        Predicate::Compare(op, value) => (*op, value),
+    };
+    let label = format!("{written} {}", op.as_str());
+    let eq_or_ne = matches!(op, CompareOp::Eq | CompareOp::Ne);
+    let constant = match value {
+        CompValue::Null if eq_or_ne => {
+            return Ok(Test {
+                path,
+                check: Check::Null(op),
+            })
+        }
+        CompValue::Null => {
+            return Err(EvalError::new(format!(
+                "`{label} null`: null can only be compared with eq or ne"
+            )))
+        }
+        CompValue::Bool(_) if !eq_or_ne => {
+            return Err(EvalError::new(format!(
+                "`{label}`: booleans can only be compared with eq or ne"
+            )))
+        }
+        CompValue::Bool(b) => Constant::Bool(*b),
+        CompValue::Number(_) if op.is_substring() => {
+            return Err(EvalError::new(format!(
+                "`{label}`: co, sw and ew need a string value"
+            )))
+        }
+        CompValue::Number(n) => Constant::Number {
+            int: n.as_i64(),
+            float: n.as_f64(),
+        },
+        CompValue::String(s) => {
+            let dated = matches!(
+                facts.map(|f| f.attr_type),
+                None | Some(AttrType::DateTime)
+            );
+            Constant::Str {
+                text: Needle::new(s),
+                instant: if dated { datetime::instant(s) } else { None },
+            }
+        }
+    };
+    match facts.map(|f| f.attr_type) {
+        Some(AttrType::Boolean) if !eq_or_ne => {
+            return Err(EvalError::new(format!(
+                "`{label}`: `{written}` is a boolean, which can only be compared with eq or ne"
+            )))
+        }
+        Some(AttrType::Binary) if op.is_ordering() => {
+            return Err(EvalError::new(format!(
+                "`{label}`: `{written}` is binary, which cannot be ordered"
+            )))
+        }
+        _ => {}
+    }
+    Ok(Test {
+        path,
+        check: Check::Compare {
+            op,
+            constant,
+            facts,
+            label,
+        },
+    })
+}
+
+/// Looks `name` up in `obj`, exactly first, then ignoring ASCII case.
+fn get_ci<'v>(obj: &'v Value, name: &str) -> Option<&'v Value> {
+    let map = obj.as_object()?;
+    if let Some(v) = map.get(name) {
+        return Some(v);
+    }
+    map.iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v)
+}
+
+/// Calls `f` on each value at `path` in `ctx` (array elements one by one) until it returns
+/// true; returns whether it did.
+fn any_value<'v, F>(ctx: &'v Value, path: &Path, mut f: F) -> Result<bool, EvalError>
+where
+    F: FnMut(&'v Value) -> Result<bool, EvalError>,
+{
+    let base = match &path.extension {
+        Some(urn) => match get_ci(ctx, urn) {
+            Some(ext) => ext,
+            None => return Ok(false),
+        },
+        None => ctx,
+    };
+    let Some(top) = get_ci(base, &path.name) else {
+        return Ok(false);
+    };
+    let Some(sub) = &path.sub else {
+        return any_element(top, &mut f);
+    };
+    match top {
+        Value::Array(items) => {
+            for item in items {
+                if let Some(v) = get_ci(item, sub) {
+                    if any_element(v, &mut f)? {
+                        return Ok(true);
+                    }
+                }
+            }
+            Ok(false)
+        }
+        single => match get_ci(single, sub) {
+            Some(v) => any_element(v, &mut f),
+            None => Ok(false),
+        },
+    }
+}
+
+fn any_element<'v, F>(v: &'v Value, f: &mut F) -> Result<bool, EvalError>
+where
+    F: FnMut(&'v Value) -> Result<bool, EvalError>,
+{
+    match v {
+        Value::Array(items) => {
+            for item in items {
+                if f(item)? {
+                    return Ok(true);
+                }
+            }
+            Ok(false)
+        }
+        single => f(single),
+    }
+}
+
+/// `pr`: not null, not `""`, not `[]`, not `{}`.
+fn is_present(v: &Value) -> bool {
+    match v {
+        Value::Null => false,
+        Value::String(s) => !s.is_empty(),
+        Value::Array(a) => a.iter().any(is_present),
+        Value::Object(o) => !o.is_empty(),
+        Value::Bool(_) | Value::Number(_) => true,
+    }
+}
+
+fn eval(node: &Node, ctx: &Value) -> Result<bool, EvalError> {
+    match node {
+        Node::Test(test) => eval_test(test, ctx),
+        Node::ValuePath { attr, inner, then } => any_value(ctx, attr, |element| {
+            if !element.is_object() || !eval(inner, element)? {
+                return Ok(false);
+            }
+            match then {
+                Some(test) => eval_test(test, element),
+                None => Ok(true),
+            }
+        }),
+        Node::Not(inner) => Ok(!eval(inner, ctx)?),
+        Node::And(l, r) => Ok(eval(l, ctx)? && eval(r, ctx)?),
+        Node::Or(l, r) => Ok(eval(l, ctx)? || eval(r, ctx)?),
+    }
+}
+
+fn eval_test(test: &Test, ctx: &Value) -> Result<bool, EvalError> {
+    match &test.check {
+        Check::Present => any_value(ctx, &test.path, |v| Ok(is_present(v))),
+        Check::Null(op) => {
+            let has_value = any_value(ctx, &test.path, |v| Ok(!v.is_null()))?;
+            Ok(has_value == (*op == CompareOp::Ne))
+        }
+        Check::Compare {
+            op,
+            constant,
+            facts,
+            label,
+        } => {
+            let mut seen = false;
+            let matched = any_value(ctx, &test.path, |v| {
+                seen = true;
+                compare(v, *op, constant, *facts, label)
+            })?;
+            Ok(matched || (*op == CompareOp::Ne && !seen))
+        }
+    }
+}
+
+/// Compares one attribute value with the constant.
+fn compare(
+    value: &Value,
+    op: CompareOp,
+    constant: &Constant,
+    facts: Option<AttrFacts>,
+    label: &str,
+) -> Result<bool, EvalError> {
+    let value = match value {
+        // A complex value without a sub-attribute in the path compares its `value`.
+        Value::Object(_) => match get_ci(value, "value") {
+            Some(v) => v,
+            None => return Ok(op == CompareOp::Ne),
+        },
+        other => other,
+    };
+    let case_exact = facts.is_some_and(|f| f.case_exact);
+    Ok(match (value, constant) {
+        (Value::Bool(_), _) if !matches!(op, CompareOp::Eq | CompareOp::Ne) => {
+            return Err(EvalError::new(format!(
+                "`{label}`: the attribute holds a boolean, which can only be compared with eq or ne"
+            )))
+        }
+        (Value::Bool(b), Constant::Bool(c)) => ordering_holds(op, Some(b.cmp(c))),
+        (Value::Bool(b), Constant::Str { text, .. }) => {
+            ordering_holds(op, bool_text(text.raw()).map(|c| b.cmp(&c)))
+        }
+        (Value::String(s), Constant::Bool(c)) => {
+            ordering_holds(op, bool_text(s).map(|b| b.cmp(c)))
+        }
+        (Value::Number(n), Constant::Number { int, float }) => {
+            let ord = match (n.as_i64(), int) {
+                (Some(a), Some(b)) => Some(a.cmp(b)),
+                _ => n.as_f64().and_then(|a| a.partial_cmp(float)),
+            };
+            ordering_holds(op, ord)
+        }
+        (Value::String(s), Constant::Str { text, instant }) => {
+            let as_instants = match instant {
+                Some(c) if !op.is_substring() => datetime::instant(s).map(|v| v.cmp(c)),
+                _ => None,
+            };
+            match as_instants {
+                Some(ord) => ordering_holds(op, Some(ord)),
+                None => text.test(s, op, case_exact),
+            }
+        }
+        _ => ordering_holds(op, None),
+    })
+}
+
+/// Reads `"true"`/`"false"` in any case as a boolean.
+fn bool_text(s: &str) -> Option<bool> {
+    if s.eq_ignore_ascii_case("true") {
+        Some(true)
+    } else if s.eq_ignore_ascii_case("false") {
+        Some(false)
+    } else {
+        None
+    }
+}

@@ -1,0 +1,128 @@
+//! The SCIM 2.0 filter and PATCH-path language: parse, print and evaluate.
+//!
+//! This crate implements the filter grammar of RFC 7644 §3.4.2.2 and the PATCH `path`
+//! grammar of §3.5.2 exactly, prints trees back as canonical text, and evaluates filters
+//! against JSON resources with the RFC's semantics. It knows nothing of HTTP or storage;
+//! schema facts (`caseExact`, types) reach the evaluator through [`SchemaLookup`].
+//!
+//! ```
+//! use scim_filter::{parse_filter, NoSchema};
+//! use serde_json::json;
+//!
+//! // What Entra ID sends to find a user, with operators in any case:
+//! let filter = parse_filter(r#"userName Eq "BJensen@example.com" and active eq true"#)?;
+//! let user = json!({"userName": "bjensen@example.com", "active": true});
+//! assert!(filter.matches(&user, &NoSchema)?);
+//!
+//! // Canonical text that parses back to the same tree:
+//! assert_eq!(filter.to_string(), r#"userName eq "BJensen@example.com" and active eq true"#);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! # Grammar
+//!
+//! All of RFC 7644 Figure 1: the nine comparison operators and `pr`; `and` binding tighter
+//! than `or`; `not ( … )`; parentheses; value paths with full filters inside
+//! (`emails[type eq "work" and value co "@example.com"]`) but no nested value paths;
+//! schema-URN-qualified attribute paths (`urn:…:enterprise:2.0:User:manager.value`);
+//! `$ref` as an attribute name; JSON strings with every escape and JSON numbers.
+//! Keywords and operators are case-insensitive. PATCH paths ([`parse_path`]) are
+//! `attrPath`, `valuePath` and `valuePath.subAttr` (Figure 7).
+//!
+//! Deliberate leniency, each because real clients need it:
+//! - runs of white space (spaces, tabs, line breaks) wherever one space is required, and
+//!   white space at either end;
+//! - `true`, `false` and `null` in any case;
+//! - a sub-attribute after a value path *in a filter*,
+//!   `emails[type eq "work"].value eq "a@b.c"`, which Entra ID sends when mail is a
+//!   matching attribute: true when one element matches the bracket filter and its
+//!   sub-attribute passes the comparison.
+//!
+//! Everything else is rejected, including trailing text, with a [`ParseError`] carrying
+//! the byte offset and what was expected there.
+//!
+//! # Limits
+//!
+//! [`Limits`] bounds input length (16 KiB), nesting depth (64) and attribute expressions
+//! (512) by default, checked while parsing: 100,000 nested parentheses fail at the 65th
+//! without deep recursion. Use [`parse_filter_with`] and [`parse_path_with`] to change them.
+//!
+//! # Evaluation
+//!
+//! See [`eval`] for the rules. Compile once with [`CompiledFilter::new`] to evaluate one
+//! filter against many resources.
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+pub mod ast;
+mod display;
+pub mod error;
+pub mod eval;
+pub mod limits;
+mod parser;
+pub mod value;
+
+use std::str::FromStr;
+
+pub use ast::{
+    AttrExpr, AttrPath, CompareOp, Filter, PatchPath, PatchValuePath, Predicate, SubAttrExpr,
+    ValuePathExpr,
+};
+pub use error::{Grammar, ParseError, ParseErrorKind};
+pub use eval::schema::{AttrFacts, AttrType, NoSchema, SchemaLookup};
+pub use eval::{CompiledFilter, EvalError};
+pub use limits::{Limit, Limits};
+pub use value::{CompValue, Number};
+
+/// Parses a filter (RFC 7644 §3.4.2.2) under the default [`Limits`].
+///
+/// ```
+/// use scim_filter::{parse_filter, Filter};
+/// let f = parse_filter("title pr or userType eq \"Intern\"")?;
+/// assert!(matches!(f, Filter::Or(..)));
+/// let err = parse_filter("userName eq \"a\" extra").unwrap_err();
+/// assert_eq!(err.offset, 15);
+/// # Ok::<(), scim_filter::ParseError>(())
+/// ```
+pub fn parse_filter(input: &str) -> Result<Filter, ParseError> {
+    parser::parse_filter(input, &Limits::DEFAULT)
+}
+
+/// Parses a filter under the given limits.
+pub fn parse_filter_with(input: &str, limits: &Limits) -> Result<Filter, ParseError> {
+    parser::parse_filter(input, limits)
+}
+
+/// Parses a PATCH operation's `path` (RFC 7644 §3.5.2) under the default [`Limits`].
+///
+/// ```
+/// use scim_filter::{parse_path, PatchPath};
+/// let p = parse_path(r#"emails[type eq "work"].value"#)?;
+/// let PatchPath::ValuePath(vp) = p else { unreachable!() };
+/// assert_eq!(vp.sub_attr.as_deref(), Some("value"));
+/// # Ok::<(), scim_filter::ParseError>(())
+/// ```
+pub fn parse_path(input: &str) -> Result<PatchPath, ParseError> {
+    parser::parse_path(input, &Limits::DEFAULT)
+}
+
+/// Parses a PATCH path under the given limits.
+pub fn parse_path_with(input: &str, limits: &Limits) -> Result<PatchPath, ParseError> {
+    parser::parse_path(input, limits)
+}
+
+impl FromStr for Filter {
+    type Err = ParseError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        parse_filter(s)
+    }
+}
+
+impl FromStr for PatchPath {
+    type Err = ParseError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        parse_path(s)
+    }
+}
