@@ -71,7 +71,11 @@ impl fmt::Display for Filter {
             Filter::And(left, right) => {
                 write_operand(f, left, matches!(**left, Filter::Or(..)))?;
                 f.write_str(" and ")?;
-                write_operand(f, right, matches!(**right, Filter::Or(..) | Filter::And(..)))
+                write_operand(
+                    f,
+                    right,
+                    matches!(**right, Filter::Or(..) | Filter::And(..)),
+                )
             }
             Filter::Or(left, right) => {
                 write!(f, "{left} or ")?;

@@ -56,7 +56,11 @@ impl fmt::Display for ParseError {
             Grammar::Filter => "filter",
             Grammar::Path => "path",
         };
-        write!(f, "invalid {what} at byte {}: {}", self.offset, self.message)
+        write!(
+            f,
+            "invalid {what} at byte {}: {}",
+            self.offset, self.message
+        )
     }
 }
 

@@ -74,7 +74,10 @@ fn literals() {
     parses_to("count gt -5", cmp("count", Gt, num("-5")));
     parses_to("score ge 1.5e3", cmp("score", Ge, num("1.5e3")));
     parses_to("score le 0.25E-2", cmp("score", Le, num("0.25E-2")));
-    parses_to(r#"displayName eq "say \"hi\"""#, cmp("displayName", Eq, "say \"hi\""));
+    parses_to(
+        r#"displayName eq "say \"hi\"""#,
+        cmp("displayName", Eq, "say \"hi\""),
+    );
     parses_to(
         r#"x eq "\\ \/ \b \f \n \r \t \u00e9 \ud83d\ude00""#,
         cmp("x", Eq, "\\ / \u{8} \u{c} \n \r \t é 😀"),
@@ -112,7 +115,11 @@ fn urn_qualified_paths() {
     );
     parses_to(
         r#"members.$ref eq "https://x/Users/1""#,
-        Filter::compare(attr("members").with_sub_attr("$ref"), Eq, "https://x/Users/1".into()),
+        Filter::compare(
+            attr("members").with_sub_attr("$ref"),
+            Eq,
+            "https://x/Users/1".into(),
+        ),
     );
 }
 
@@ -234,7 +241,10 @@ fn invalid_filters_are_rejected_at_the_right_offset() {
                 assert_eq!(e.scim_type(), "invalidFilter");
                 assert!(!e.message.is_empty());
                 if e.offset != offset {
-                    wrong.push(format!("{text:?}: offset {} (want {offset}): {}", e.offset, e.message));
+                    wrong.push(format!(
+                        "{text:?}: offset {} (want {offset}): {}",
+                        e.offset, e.message
+                    ));
                 }
             }
         }
@@ -282,7 +292,10 @@ fn invalid_paths_are_rejected_at_the_right_offset() {
             Err(e) => {
                 assert_eq!(e.scim_type(), "invalidPath");
                 if e.offset != offset {
-                    wrong.push(format!("{text:?}: offset {} (want {offset}): {}", e.offset, e.message));
+                    wrong.push(format!(
+                        "{text:?}: offset {} (want {offset}): {}",
+                        e.offset, e.message
+                    ));
                 }
             }
         }
@@ -294,12 +307,26 @@ fn invalid_paths_are_rejected_at_the_right_offset() {
 fn limits_are_enforced_while_parsing() {
     // 100,000 nested parentheses: refused at the depth limit, no stack overflow.
     let deep = format!("{}a pr{}", "(".repeat(100_000), ")".repeat(100_000));
-    let e = parse_filter_with(&deep, &Limits { max_len: usize::MAX, ..Limits::DEFAULT }).unwrap_err();
+    let e = parse_filter_with(
+        &deep,
+        &Limits {
+            max_len: usize::MAX,
+            ..Limits::DEFAULT
+        },
+    )
+    .unwrap_err();
     assert_eq!(e.kind, ParseErrorKind::LimitExceeded(Limit::Depth(64)));
     assert_eq!(e.offset, 64);
 
     let nots = "not (".repeat(100_000);
-    let e = parse_filter_with(&nots, &Limits { max_len: usize::MAX, ..Limits::DEFAULT }).unwrap_err();
+    let e = parse_filter_with(
+        &nots,
+        &Limits {
+            max_len: usize::MAX,
+            ..Limits::DEFAULT
+        },
+    )
+    .unwrap_err();
     assert_eq!(e.kind, ParseErrorKind::LimitExceeded(Limit::Depth(64)));
 
     // Exactly at the depth limit is fine; one past it is not.
@@ -311,7 +338,10 @@ fn limits_are_enforced_while_parsing() {
     // Length: refused before reading.
     let long = format!("a eq \"{}\"", "x".repeat(20_000));
     let e = parse_filter(&long).unwrap_err();
-    assert_eq!(e.kind, ParseErrorKind::LimitExceeded(Limit::Length(16 * 1024)));
+    assert_eq!(
+        e.kind,
+        ParseErrorKind::LimitExceeded(Limit::Length(16 * 1024))
+    );
 
     // Terms: 512 fine, 513 refused at the 513th.
     let terms = |n: usize| vec!["a pr"; n].join(" or ");
@@ -320,7 +350,11 @@ fn limits_are_enforced_while_parsing() {
     assert_eq!(e.kind, ParseErrorKind::LimitExceeded(Limit::Terms(512)));
     assert!(e.message.contains("512"));
 
-    let small = Limits { max_len: 10, max_depth: 1, max_terms: 1 };
+    let small = Limits {
+        max_len: 10,
+        max_depth: 1,
+        max_terms: 1,
+    };
     assert!(parse_filter_with("(a pr)", &small).is_ok());
     assert!(parse_filter_with("((a pr))", &small).is_err());
     assert!(parse_filter_with("a pr or b pr", &small).is_err());

@@ -25,12 +25,19 @@ fn check(text: &str, expected: Filter) {
     let parsed = parse_filter(text).unwrap_or_else(|e| panic!("{text}: {e}"));
     assert_eq!(parsed, expected, "{text}");
     let printed = parsed.to_string();
-    assert_eq!(parse_filter(&printed).unwrap(), expected, "reprint of {text}: {printed}");
+    assert_eq!(
+        parse_filter(&printed).unwrap(),
+        expected,
+        "reprint of {text}: {printed}"
+    );
 }
 
 #[test]
 fn figure_2_simple_comparisons() {
-    check(r#"userName eq "bjensen""#, cmp(attr("userName"), Eq, "bjensen"));
+    check(
+        r#"userName eq "bjensen""#,
+        cmp(attr("userName"), Eq, "bjensen"),
+    );
     check(
         r#"name.familyName co "O'Malley""#,
         cmp(sub("name", "familyName"), Co, "O'Malley"),
@@ -83,7 +90,10 @@ fn figure_2_logical_expressions() {
     );
     check(
         r#"userType ne "Employee" and not (emails co "example.com" or emails.value co "example.org")"#,
-        Filter::and(cmp(attr("userType"), Ne, "Employee"), Filter::negate(either)),
+        Filter::and(
+            cmp(attr("userType"), Ne, "Employee"),
+            Filter::negate(either),
+        ),
     );
     check(
         r#"userType eq "Employee" and (emails.type eq "work")"#,
@@ -126,7 +136,10 @@ fn figure_2_value_paths() {
 fn figure_8_patch_paths() {
     let cases: Vec<(&str, PatchPath)> = vec![
         ("members", PatchPath::Attribute(attr("members"))),
-        ("name.familyName", PatchPath::Attribute(sub("name", "familyName"))),
+        (
+            "name.familyName",
+            PatchPath::Attribute(sub("name", "familyName")),
+        ),
         (
             r#"addresses[type eq "work"]"#,
             PatchPath::ValuePath(PatchValuePath {
@@ -152,7 +165,7 @@ fn figure_8_patch_paths() {
             }),
         ),
         (
-            &"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager",
+            "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager",
             PatchPath::Attribute(attr("manager").with_urn(ENTERPRISE)),
         ),
         (

@@ -32,13 +32,22 @@ mod tests {
             instant("2011-05-13T04:42:34Z"),
             instant("2011-05-13T04:42:34.000Z")
         );
-        assert_eq!(instant("2011-05-13T04:42:34"), instant("2011-05-13T04:42:34Z"));
+        assert_eq!(
+            instant("2011-05-13T04:42:34"),
+            instant("2011-05-13T04:42:34Z")
+        );
         assert!(instant("2011-05-13T04:42:34Z") < instant("2011-05-13T04:42:35Z"));
     }
 
     #[test]
     fn non_dates_are_none() {
-        for text in ["", "bjensen", "2011-05-13", "2011-13-45T99:00:00Z", "2011-05-13 04:42:34Z"] {
+        for text in [
+            "",
+            "bjensen",
+            "2011-05-13",
+            "2011-13-45T99:00:00Z",
+            "2011-05-13 04:42:34Z",
+        ] {
             assert_eq!(instant(text), None, "{text}");
         }
     }

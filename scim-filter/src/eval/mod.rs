@@ -27,9 +27,9 @@
 
 mod datetime;
 pub mod schema;
-mod text;
 #[cfg(test)]
 mod tests;
+mod text;
 
 use std::fmt;
 
@@ -296,10 +296,7 @@ fn compile_test(
             float: n.as_f64(),
         },
         CompValue::String(s) => {
-            let dated = matches!(
-                facts.map(|f| f.attr_type),
-                None | Some(AttrType::DateTime)
-            );
+            let dated = matches!(facts.map(|f| f.attr_type), None | Some(AttrType::DateTime));
             Constant::Str {
                 text: Needle::new(s),
                 instant: if dated { datetime::instant(s) } else { None },
@@ -474,9 +471,7 @@ fn compare(
         (Value::Bool(b), Constant::Str { text, .. }) => {
             ordering_holds(op, bool_text(text.raw()).map(|c| b.cmp(&c)))
         }
-        (Value::String(s), Constant::Bool(c)) => {
-            ordering_holds(op, bool_text(s).map(|b| b.cmp(c)))
-        }
+        (Value::String(s), Constant::Bool(c)) => ordering_holds(op, bool_text(s).map(|b| b.cmp(c))),
         (Value::Number(n), Constant::Number { int, float }) => {
             let ord = match (n.as_i64(), int) {
                 (Some(a), Some(b)) => Some(a.cmp(b)),

@@ -69,11 +69,17 @@ fn apply(hay: &str, needle: &str, op: CompareOp) -> bool {
 fn apply_ascii_ci(hay: &[u8], needle: &[u8], op: CompareOp) -> bool {
     match op {
         CompareOp::Co => {
-            needle.is_empty() || hay.windows(needle.len()).any(|w| w.eq_ignore_ascii_case(needle))
+            needle.is_empty()
+                || hay
+                    .windows(needle.len())
+                    .any(|w| w.eq_ignore_ascii_case(needle))
         }
-        CompareOp::Sw => hay.len() >= needle.len() && hay[..needle.len()].eq_ignore_ascii_case(needle),
+        CompareOp::Sw => {
+            hay.len() >= needle.len() && hay[..needle.len()].eq_ignore_ascii_case(needle)
+        }
         CompareOp::Ew => {
-            hay.len() >= needle.len() && hay[hay.len() - needle.len()..].eq_ignore_ascii_case(needle)
+            hay.len() >= needle.len()
+                && hay[hay.len() - needle.len()..].eq_ignore_ascii_case(needle)
         }
         CompareOp::Eq => hay.eq_ignore_ascii_case(needle),
         CompareOp::Ne => !hay.eq_ignore_ascii_case(needle),

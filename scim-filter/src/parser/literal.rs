@@ -25,7 +25,10 @@ pub(super) fn attr_name(i: &str) -> PResult<'_, &str> {
         }
     }
     if !i.starts_with(|c: char| c.is_ascii_alphabetic()) {
-        return fail(i, "expected an attribute name (a letter, then letters, digits, `-` or `_`)");
+        return fail(
+            i,
+            "expected an attribute name (a letter, then letters, digits, `-` or `_`)",
+        );
     }
     take_while(is_name_char).parse(i)
 }
@@ -72,7 +75,10 @@ pub(super) fn comp_value(i: &str) -> PResult<'_, CompValue> {
             Ok((rest, CompValue::String(s)))
         }
         Some(b'-' | b'0'..=b'9') => match json_number_len(i) {
-            Some(len) => Ok((&i[len..], CompValue::Number(Number::new(&i[..len]).expect("checked")))),
+            Some(len) => Ok((
+                &i[len..],
+                CompValue::Number(Number::new(&i[..len]).expect("checked")),
+            )),
             None => fail(i, "expected a JSON number (e.g. -5, 1.5, 1e3)"),
         },
         Some(c) if c.is_ascii_alphabetic() => {
@@ -110,7 +116,10 @@ pub(super) fn json_string(i: &str) -> PResult<'_, String> {
             b'"' => return Ok((&body[pos + 1..], body[..pos].to_owned())),
             b'\\' => break,
             c if c < 0x20 => {
-                return fail(&body[pos..], "control characters in a string must be escaped")
+                return fail(
+                    &body[pos..],
+                    "control characters in a string must be escaped",
+                )
             }
             _ => pos += 1,
         }
@@ -190,6 +199,9 @@ fn unicode_escape(i: &str) -> PResult<'_, char> {
             }
         }
         0xDC00..=0xDFFF => fail(i, "invalid escape: unpaired low surrogate"),
-        code => Ok((after, char::from_u32(code).expect("non-surrogate is a scalar"))),
+        code => Ok((
+            after,
+            char::from_u32(code).expect("non-surrogate is a scalar"),
+        )),
     }
 }
