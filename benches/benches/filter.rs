@@ -1,1 +1,57 @@
-fn main() {}
+//! Filter parse and evaluate throughput over the twenty representative filters.
+//!
+//! `cargo bench -p scim-benches --bench filter`; figures in benches/README.md.
+
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use scim_benches::{enterprise_user, FILTERS};
+use scim_filter::{parse_filter, CompiledFilter, NoSchema};
+use std::hint::black_box;
+
+fn parse(c: &mut Criterion) {
+    let mut group = c.benchmark_group("filter");
+    group.throughput(Throughput::Elements(FILTERS.len() as u64));
+    group.bench_function("parse/20", |b| {
+        b.iter(|| {
+            for text in FILTERS {
+                black_box(parse_filter(black_box(text)).unwrap());
+            }
+        })
+    });
+    group.bench_function("parse+print/20", |b| {
+        b.iter(|| {
+            for text in FILTERS {
+                black_box(parse_filter(black_box(text)).unwrap().to_string());
+            }
+        })
+    });
+    group.finish();
+}
+
+fn evaluate(c: &mut Criterion) {
+    let user = enterprise_user();
+    let compiled: Vec<CompiledFilter> = FILTERS
+        .iter()
+        .map(|t| CompiledFilter::new(&parse_filter(t).unwrap(), &NoSchema).unwrap())
+        .collect();
+    let mut group = c.benchmark_group("filter");
+    group.throughput(Throughput::Elements(FILTERS.len() as u64));
+    group.bench_function("evaluate-compiled/20", |b| {
+        b.iter(|| {
+            for f in &compiled {
+                black_box(f.matches(black_box(&user)).unwrap());
+            }
+        })
+    });
+    group.bench_function("parse+compile+evaluate/20", |b| {
+        b.iter(|| {
+            for text in FILTERS {
+                let f = parse_filter(black_box(text)).unwrap();
+                black_box(f.matches(&user, &NoSchema).unwrap());
+            }
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, parse, evaluate);
+criterion_main!(benches);

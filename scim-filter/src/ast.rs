@@ -119,38 +119,152 @@ pub struct SubAttrExpr {
 }
 
 /// An attribute path: `[URI ":"] ATTRNAME ["." ATTRNAME]` (the `attrPath` rule).
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+///
+/// Held as one string with the split points, so a path costs one allocation however it
+/// is qualified. Build one with [`AttrPath::new`], [`AttrPath::with_sub_attr`] and
+/// [`AttrPath::with_urn`], or parse one with [`AttrPath::parse`]; read it with
+/// [`urn`](AttrPath::urn), [`name`](AttrPath::name) and [`sub_attr`](AttrPath::sub_attr).
+///
+/// ```
+/// use scim_filter::AttrPath;
+/// let p = AttrPath::parse("urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value")?;
+/// assert_eq!(p.urn(), Some("urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"));
+/// assert_eq!(p.name(), "manager");
+/// assert_eq!(p.sub_attr(), Some("value"));
+/// assert_eq!(p, AttrPath::new("manager").with_sub_attr("value")
+///     .with_urn("urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"));
+/// # Ok::<(), scim_filter::ParseError>(())
+/// ```
+#[derive(Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
 pub struct AttrPath {
-    /// The schema URN qualifying the attribute, e.g.
-    /// `urn:ietf:params:scim:schemas:extension:enterprise:2.0:User`.
-    pub urn: Option<String>,
-    /// The attribute name, e.g. `name`.
-    pub name: String,
-    /// The sub-attribute name, e.g. `familyName`.
-    pub sub_attr: Option<String>,
+    /// The path as written: `urn:…:name.sub`.
+    text: Box<str>,
+    /// Where the name starts: 0 without a URN, else just past the URN's `:`.
+    name_start: usize,
+    /// Where the sub-attribute starts (just past the `.`), or 0 if there is none.
+    sub_start: usize,
 }
 
 impl AttrPath {
     /// A path to a top-level attribute with no URN and no sub-attribute.
-    pub fn new(name: impl Into<String>) -> Self {
+    pub fn new(name: impl AsRef<str>) -> Self {
+        AttrPath::from_parts(None, name.as_ref(), None)
+    }
+
+    /// A path from its three parts. The parts are not checked against the grammar; use
+    /// [`AttrPath::parse`] for untrusted text.
+    pub fn from_parts(urn: Option<&str>, name: &str, sub_attr: Option<&str>) -> Self {
+        let mut text = String::with_capacity(
+            urn.map_or(0, |u| u.len() + 1) + name.len() + sub_attr.map_or(0, |s| s.len() + 1),
+        );
+        if let Some(urn) = urn {
+            text.push_str(urn);
+            text.push(':');
+        }
+        let name_start = text.len();
+        text.push_str(name);
+        let sub_start = match sub_attr {
+            Some(sub) => {
+                text.push('.');
+                let at = text.len();
+                text.push_str(sub);
+                at
+            }
+            None => 0,
+        };
         AttrPath {
-            urn: None,
-            name: name.into(),
-            sub_attr: None,
+            text: text.into_boxed_str(),
+            name_start,
+            sub_start,
         }
     }
 
-    /// Returns this path with the sub-attribute `sub` added.
-    pub fn with_sub_attr(mut self, sub: impl Into<String>) -> Self {
-        self.sub_attr = Some(sub.into());
-        self
+    /// Wraps text already known to be an attribute path with the given split points.
+    pub(crate) fn from_split(text: &str, name_start: usize, sub_start: usize) -> Self {
+        AttrPath {
+            text: text.into(),
+            name_start,
+            sub_start,
+        }
     }
 
-    /// Returns this path qualified by the schema URN `urn`.
-    pub fn with_urn(mut self, urn: impl Into<String>) -> Self {
-        self.urn = Some(urn.into());
-        self
+    /// Parses `text` as an attribute path (no value filter).
+    pub fn parse(text: &str) -> Result<Self, crate::ParseError> {
+        match crate::parse_path(text)? {
+            PatchPath::Attribute(path) => Ok(path),
+            PatchPath::ValuePath(_) => Err(crate::ParseError {
+                grammar: crate::Grammar::Path,
+                kind: crate::ParseErrorKind::Syntax,
+                offset: text.find('[').unwrap_or(0),
+                message: "expected an attribute path without a `[` filter".to_owned(),
+            }),
+        }
+    }
+
+    /// Returns this path with the sub-attribute `sub` (replacing any it had).
+    pub fn with_sub_attr(self, sub: impl AsRef<str>) -> Self {
+        AttrPath::from_parts(self.urn(), self.name(), Some(sub.as_ref()))
+    }
+
+    /// Returns this path qualified by the schema URN `urn` (replacing any it had).
+    pub fn with_urn(self, urn: impl AsRef<str>) -> Self {
+        AttrPath::from_parts(Some(urn.as_ref()), self.name(), self.sub_attr())
+    }
+
+    /// Returns this path without its sub-attribute.
+    pub fn without_sub_attr(&self) -> Self {
+        AttrPath::from_parts(self.urn(), self.name(), None)
+    }
+
+    /// The schema URN qualifying the attribute, e.g.
+    /// `urn:ietf:params:scim:schemas:extension:enterprise:2.0:User`.
+    pub fn urn(&self) -> Option<&str> {
+        (self.name_start > 0).then(|| &self.text[..self.name_start - 1])
+    }
+
+    /// The attribute name, e.g. `name` in `name.familyName`.
+    pub fn name(&self) -> &str {
+        let end = if self.sub_start > 0 {
+            self.sub_start - 1
+        } else {
+            self.text.len()
+        };
+        &self.text[self.name_start..end]
+    }
+
+    /// The sub-attribute name, e.g. `familyName` in `name.familyName`.
+    pub fn sub_attr(&self) -> Option<&str> {
+        (self.sub_start > 0).then(|| &self.text[self.sub_start..])
+    }
+
+    /// The whole path as text.
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+}
+
+impl std::fmt::Debug for AttrPath {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AttrPath")
+            .field("urn", &self.urn())
+            .field("name", &self.name())
+            .field("sub_attr", &self.sub_attr())
+            .finish()
+    }
+}
+
+impl TryFrom<String> for AttrPath {
+    type Error = crate::ParseError;
+
+    fn try_from(text: String) -> Result<Self, Self::Error> {
+        AttrPath::parse(&text)
+    }
+}
+
+impl From<AttrPath> for String {
+    fn from(path: AttrPath) -> Self {
+        path.text.into()
     }
 }
 

@@ -1,7 +1,5 @@
 //! Parse errors: where the input went wrong (byte offset) and what was expected there.
 
-use std::fmt;
-
 use crate::limits::Limit;
 
 /// Which grammar an input was parsed against; decides the SCIM `scimType` of an error.
@@ -11,6 +9,16 @@ pub enum Grammar {
     Filter,
     /// A PATCH operation's `path` (RFC 7644 §3.5.2).
     Path,
+}
+
+impl Grammar {
+    /// The word for what was parsed: `filter` or `path`.
+    pub fn noun(self) -> &'static str {
+        match self {
+            Grammar::Filter => "filter",
+            Grammar::Path => "path",
+        }
+    }
 }
 
 /// What kind of failure a [`ParseError`] reports.
@@ -27,7 +35,8 @@ pub enum ParseErrorKind {
 ///
 /// `offset` is the byte offset into the input where parsing stopped; `message` says what
 /// was expected there in words a person can act on.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("invalid {} at byte {offset}: {message}", grammar.noun())]
 pub struct ParseError {
     /// Which grammar was being parsed.
     pub grammar: Grammar,
@@ -49,19 +58,3 @@ impl ParseError {
         }
     }
 }
-
-impl fmt::Display for ParseError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let what = match self.grammar {
-            Grammar::Filter => "filter",
-            Grammar::Path => "path",
-        };
-        write!(
-            f,
-            "invalid {what} at byte {}: {}",
-            self.offset, self.message
-        )
-    }
-}
-
-impl std::error::Error for ParseError {}

@@ -20,10 +20,8 @@ fn attr_path() -> impl Strategy<Value = AttrPath> {
         0.2,
         "urn:[a-zA-Z]{1,5}(:[a-zA-Z0-9.-]{1,6}){0,4}:[A-Z][a-z0-9]{0,4}",
     );
-    (urn, name(), prop::option::of(name())).prop_map(|(urn, name, sub_attr)| AttrPath {
-        urn,
-        name,
-        sub_attr,
+    (urn, name(), prop::option::of(name())).prop_map(|(urn, name, sub_attr)| {
+        AttrPath::from_parts(urn.as_deref(), &name, sub_attr.as_deref())
     })
 }
 

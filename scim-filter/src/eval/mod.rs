@@ -31,8 +31,6 @@ pub mod schema;
 mod tests;
 mod text;
 
-use std::fmt;
-
 use serde_json::Value;
 
 use crate::ast::{AttrPath, CompareOp, Filter, Predicate};
@@ -43,7 +41,8 @@ use text::{ordering_holds, Needle};
 /// A filter that cannot be evaluated: a type the operator does not apply to.
 ///
 /// Maps to HTTP 400 with `scimType` `invalidFilter` (RFC 7644 §3.4.2.2, §3.12).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
 pub struct EvalError {
     /// What is wrong, naming the attribute and operator.
     pub message: String,
@@ -59,14 +58,6 @@ impl EvalError {
         "invalidFilter"
     }
 }
-
-impl fmt::Display for EvalError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)
-    }
-}
-
-impl std::error::Error for EvalError {}
 
 /// A filter prepared for evaluation against many resources.
 ///
@@ -187,8 +178,8 @@ fn compile(
             let inner = compile(&vp.filter, schema, Some(&vp.attr))?;
             let then = match &vp.sub_attr {
                 Some(sub) => {
-                    let sub_path = vp.attr.clone().with_sub_attr(sub.name.clone());
-                    let relative = AttrPath::new(sub.name.clone());
+                    let sub_path = vp.attr.clone().with_sub_attr(&sub.name);
+                    let relative = AttrPath::new(&sub.name);
                     let (path, facts) = resolve(&relative, schema, Some(&vp.attr));
                     Some(compile_test(path, facts, &sub.predicate, &sub_path)?)
                 }
@@ -219,34 +210,30 @@ fn resolve(
     schema: &dyn SchemaLookup,
     parent: Option<&AttrPath>,
 ) -> (Path, Option<AttrFacts>) {
-    let mut names: Vec<&str> = Vec::with_capacity(3);
+    let mut names: Vec<&str> = Vec::with_capacity(4);
     let urn = match parent {
         Some(p) => {
-            names.push(&p.name);
-            if let Some(sub) = &p.sub_attr {
-                names.push(sub);
-            }
-            p.urn.as_deref()
+            names.push(p.name());
+            names.extend(p.sub_attr());
+            p.urn()
         }
-        None => path.urn.as_deref(),
+        None => path.urn(),
     };
-    names.push(&path.name);
-    if let Some(sub) = &path.sub_attr {
-        names.push(sub);
-    }
+    names.push(path.name());
+    names.extend(path.sub_attr());
     let mut facts = schema.attribute(urn, &names);
     if matches!(facts, Some(f) if f.attr_type == AttrType::Complex) {
         names.push("value");
         facts = schema.attribute(urn, &names);
     }
-    let extension = match (parent, &path.urn) {
-        (None, Some(urn)) if schema.is_extension(urn) => Some(urn.clone()),
+    let extension = match (parent, path.urn()) {
+        (None, Some(urn)) if schema.is_extension(urn) => Some(urn.to_owned()),
         _ => None,
     };
     let resolved = Path {
         extension,
-        name: path.name.clone(),
-        sub: path.sub_attr.clone(),
+        name: path.name().to_owned(),
+        sub: path.sub_attr().map(str::to_owned),
     };
     (resolved, facts)
 }

@@ -6,11 +6,6 @@ use nom::Parser;
 use super::{error, fail, PResult};
 use crate::value::{json_number_len, CompValue, Number};
 
-/// `nameChar = "-" / "_" / DIGIT / ALPHA`
-fn is_name_char(c: char) -> bool {
-    c.is_ascii_alphanumeric() || c == '-' || c == '_'
-}
-
 /// Characters a schema URN may hold inside a filter: anything up to white space or a
 /// character with a meaning of its own in the grammar.
 fn is_urn_char(c: char) -> bool {
@@ -31,6 +26,11 @@ pub(super) fn attr_name(i: &str) -> PResult<'_, &str> {
         );
     }
     take_while(is_name_char).parse(i)
+}
+
+/// `nameChar = "-" / "_" / DIGIT / ALPHA`
+pub(super) fn is_name_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || c == '-' || c == '_'
 }
 
 /// `ATTRNAME *1subAttr`: a name and an optional `.name`.

@@ -125,34 +125,44 @@ impl Session<'_> {
     }
 
     /// `filter = andExpr *( ws "or" ws andExpr )`
-    fn filter<'a>(&self, i: &'a str, depth: usize, in_value_path: bool) -> PResult<'a, Filter> {
+    fn filter<'a>(
+        &self,
+        i: &'a str,
+        depth: usize,
+        in_value_path: bool,
+    ) -> PResult<'a, Box<Filter>> {
         let (mut i, mut left) = self.and_expr(i, depth, in_value_path)?;
         while let Some(rest) = keyword_between_spaces(i, "or") {
             let (rest, right) = cut(self.and_expr(rest, depth, in_value_path))?;
-            left = Filter::Or(Box::new(left), Box::new(right));
+            left = Box::new(Filter::Or(left, right));
             i = rest;
         }
         Ok((i, left))
     }
 
     /// `andExpr = unary *( ws "and" ws unary )`
-    fn and_expr<'a>(&self, i: &'a str, depth: usize, in_value_path: bool) -> PResult<'a, Filter> {
+    fn and_expr<'a>(
+        &self,
+        i: &'a str,
+        depth: usize,
+        in_value_path: bool,
+    ) -> PResult<'a, Box<Filter>> {
         let (mut i, mut left) = self.unary(i, depth, in_value_path)?;
         while let Some(rest) = keyword_between_spaces(i, "and") {
             let (rest, right) = cut(self.unary(rest, depth, in_value_path))?;
-            left = Filter::And(Box::new(left), Box::new(right));
+            left = Box::new(Filter::And(left, right));
             i = rest;
         }
         Ok((i, left))
     }
 
     /// `unary = "not" *ws "(" filter ")" / "(" filter ")" / term`
-    fn unary<'a>(&self, i: &'a str, depth: usize, in_value_path: bool) -> PResult<'a, Filter> {
+    fn unary<'a>(&self, i: &'a str, depth: usize, in_value_path: bool) -> PResult<'a, Box<Filter>> {
         if let Some(after_not) = strip_keyword(i, "not") {
             let (open, _) = multispace0(after_not)?;
             if open.starts_with('(') {
                 let (rest, inner) = self.group(open, depth, in_value_path)?;
-                return Ok((rest, Filter::Not(Box::new(inner))));
+                return Ok((rest, Box::new(Filter::Not(inner))));
             }
         }
         if i.starts_with('(') {
@@ -162,7 +172,7 @@ impl Session<'_> {
     }
 
     /// `"(" filter ")"`, with white space allowed inside the parentheses.
-    fn group<'a>(&self, i: &'a str, depth: usize, in_value_path: bool) -> PResult<'a, Filter> {
+    fn group<'a>(&self, i: &'a str, depth: usize, in_value_path: bool) -> PResult<'a, Box<Filter>> {
         let (i, depth) = self.descend(i, depth)?;
         let (i, _) = multispace0(&i[1..])?;
         let (i, inner) = cut(self.filter(i, depth, in_value_path))?;
@@ -176,7 +186,7 @@ impl Session<'_> {
     }
 
     /// An attribute expression or a value-path filter.
-    fn term<'a>(&self, i: &'a str, depth: usize, in_value_path: bool) -> PResult<'a, Filter> {
+    fn term<'a>(&self, i: &'a str, depth: usize, in_value_path: bool) -> PResult<'a, Box<Filter>> {
         let (rest, path) = attr_path(i)?;
         if rest.starts_with('[') {
             if in_value_path {
@@ -205,13 +215,16 @@ impl Session<'_> {
             };
             let expr = ValuePathExpr {
                 attr: path,
-                filter: Box::new(inner),
+                filter: inner,
                 sub_attr,
             };
-            return Ok((rest, Filter::ValuePath(expr)));
+            return Ok((rest, Box::new(Filter::ValuePath(expr))));
         }
         let (rest, predicate) = cut(self.spaced_predicate(rest))?;
-        Ok((rest, Filter::Attribute(AttrExpr { path, predicate })))
+        Ok((
+            rest,
+            Box::new(Filter::Attribute(AttrExpr { path, predicate })),
+        ))
     }
 
     /// `ws predicate`, charging one term.
@@ -235,7 +248,8 @@ impl Session<'_> {
 /// `predicate = "pr" / compareOp ws compValue`
 fn predicate(i: &str) -> PResult<'_, Predicate> {
     let word_len = i
-        .find(|c: char| !c.is_ascii_alphanumeric())
+        .bytes()
+        .position(|b| !b.is_ascii_alphanumeric())
         .unwrap_or(i.len());
     let word = &i[..word_len];
     if word.eq_ignore_ascii_case("pr") {
@@ -256,20 +270,20 @@ fn predicate(i: &str) -> PResult<'_, Predicate> {
 
 /// `attrPath = [URI ":"] ATTRNAME *1subAttr`
 fn attr_path(i: &str) -> PResult<'_, AttrPath> {
-    let (body, urn) = match literal::urn_prefix(i) {
+    let (body, name_start) = match literal::urn_prefix(i) {
         Some(r) => {
             let (body, urn) = r?;
-            (body, Some(urn.to_owned()))
+            (body, urn.len() + 1)
         }
-        None => (i, None),
+        None => (i, 0),
     };
     let (rest, (name, sub)) = literal::name_and_sub(body)?;
-    let path = AttrPath {
-        urn,
-        name: name.to_owned(),
-        sub_attr: sub.map(str::to_owned),
+    let sub_start = match sub {
+        Some(_) => name_start + name.len() + 1,
+        None => 0,
     };
-    Ok((rest, path))
+    let text = &i[..i.len() - rest.len()];
+    Ok((rest, AttrPath::from_split(text, name_start, sub_start)))
 }
 
 /// If `i` starts with the keyword `kw` (any case) not followed by a name character,
@@ -277,7 +291,7 @@ fn attr_path(i: &str) -> PResult<'_, AttrPath> {
 fn strip_keyword<'a>(i: &'a str, kw: &str) -> Option<&'a str> {
     let head = i.get(..kw.len())?;
     let rest = &i[kw.len()..];
-    let boundary = !rest.starts_with(|c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    let boundary = !rest.starts_with(literal::is_name_char);
     (head.eq_ignore_ascii_case(kw) && boundary).then_some(rest)
 }
 
@@ -346,7 +360,7 @@ pub(crate) fn parse_filter(src: &str, limits: &Limits) -> Result<Filter, ParseEr
         limits,
         terms: Cell::new(0),
     };
-    let run = || -> PResult<'_, Filter> {
+    let run = || -> PResult<'_, Box<Filter>> {
         let (i, _) = multispace0(text)?;
         let (i, filter) = parser.filter(i, 0, false)?;
         if !i.is_empty() {
@@ -355,7 +369,7 @@ pub(crate) fn parse_filter(src: &str, limits: &Limits) -> Result<Filter, ParseEr
         Ok((i, filter))
     };
     run()
-        .map(|(_, f)| f)
+        .map(|(_, f)| *f)
         .map_err(|e| into_error(text, Grammar::Filter, e))
 }
 
@@ -388,7 +402,7 @@ pub(crate) fn parse_path(src: &str, limits: &Limits) -> Result<PatchPath, ParseE
             };
             let vp = PatchValuePath {
                 attr,
-                filter,
+                filter: *filter,
                 sub_attr,
             };
             (i, PatchPath::ValuePath(vp))
