@@ -33,6 +33,8 @@
 //! - runs of white space (spaces, tabs, line breaks) wherever one space is required, and
 //!   white space at either end;
 //! - `true`, `false` and `null` in any case;
+//! - no space between an operator and a quoted string (`value eq"x"`), as RFC 7644's own
+//!   §3.5.2.2 example writes it;
 //! - a sub-attribute after a value path *in a filter*,
 //!   `emails[type eq "work"].value eq "a@b.c"`, which Entra ID sends when mail is a
 //!   matching attribute: true when one element matches the bracket filter and its

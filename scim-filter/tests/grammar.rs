@@ -145,6 +145,8 @@ fn white_space_is_lenient() {
         Filter::and(cmp("a", Eq, 1), Filter::present(attr("b"))),
     );
     parses_to("not(a pr)", Filter::negate(Filter::present(attr("a"))));
+    // As written in RFC 7644 §3.5.2.2: no space between the operator and a string.
+    parses_to(r#"value eq"2819c223""#, cmp("value", Eq, "2819c223"));
     parses_to(
         r#"emails[ type eq "work" ]"#,
         Filter::value_path(attr("emails"), cmp("type", Eq, "work")),
@@ -210,7 +212,8 @@ const INVALID_FILTERS: &[(&str, usize)] = &[
     ("user-name. eq 1", 10),
     ("name.givenName.x eq 1", 14),
     ("a..b eq 1", 2),
-    ("userName eq\"x\"", 11),
+    ("userName eq5", 9),
+    ("userName eq-5", 11),
     ("userNameeq \"x\"", 11),
     ("userName eq \"x\"and b pr", 15),
     ("urn:ietf:params:scim:schemas:core:2.0:User: eq 1", 43),

@@ -262,8 +262,12 @@ fn predicate(i: &str) -> PResult<'_, Predicate> {
         );
     };
     let rest = &i[word_len..];
-    let ws: PResult<'_, &str> = multispace1(rest);
-    let (rest, _) = ws.or_else(|_| fail(rest, "expected white space, then a value"))?;
+    // RFC 7644's own example (§3.5.2.2) writes `value eq"…"`: a quoted value may follow
+    // the operator directly.
+    let (rest, ws) = multispace0(rest)?;
+    if ws.is_empty() && !rest.starts_with('"') {
+        return fail(rest, "expected white space, then a value");
+    }
     let (rest, value) = literal::comp_value(rest)?;
     Ok((rest, Predicate::Compare(op, value)))
 }
