@@ -1,0 +1,532 @@
+//! The add, replace and remove operations (RFC 7644 §3.5.2.1–3) on a resource's JSON.
+
+use serde_json::{Map, Value};
+
+use super::request::{OpKind, PatchOperation};
+use super::target::{resolve, AttrTarget, SubTarget, Target};
+use super::Compat;
+use crate::error::ScimError;
+use crate::schema::{Mutability, ResourceSchema};
+
+/// Applies one operation to `doc`.
+pub(super) fn apply_op(
+    schema: &ResourceSchema<'_>,
+    doc: &mut Map<String, Value>,
+    op: &PatchOperation,
+    compat: &Compat,
+) -> Result<(), ScimError> {
+    match (&op.path, op.op) {
+        (None, OpKind::Remove) => Err(ScimError::no_target(
+            "remove needs a `path` (RFC 7644 §3.5.2.2)",
+        )),
+        (None, kind) => pathless(schema, doc, kind, required_value(op)?, compat),
+        (Some(path), OpKind::Remove) => {
+            let target = resolve(schema, path)?;
+            remove(doc, target, op.value.as_ref(), compat)
+        }
+        (Some(path), kind) => {
+            let value = required_value(op)?;
+            match resolve(schema, path)? {
+                Target::Extension(urn) => whole_extension(schema, doc, kind, &urn, value, compat),
+                Target::Attribute(t) => write(doc, t, kind, value, compat),
+            }
+        }
+    }
+}
+
+fn required_value(op: &PatchOperation) -> Result<&Value, ScimError> {
+    match &op.value {
+        Some(v) if !(op.op == OpKind::Add && v.is_null()) => Ok(v),
+        _ => Err(ScimError::invalid_value(format!(
+            "{} needs a `value`",
+            op.op.as_str()
+        ))),
+    }
+}
+
+/// `add`/`replace` without a path: each member of the value object is an attribute to
+/// add or replace (§3.5.2.1, §3.5.2.3). With [`Compat::pathless_attribute_paths`], a
+/// member name that is a path (`name.givenName`, `urn:…:User:department`) is applied as
+/// one. readOnly attributes in the object are ignored, as on create.
+fn pathless(
+    schema: &ResourceSchema<'_>,
+    doc: &mut Map<String, Value>,
+    kind: OpKind,
+    value: &Value,
+    compat: &Compat,
+) -> Result<(), ScimError> {
+    let Some(obj) = value.as_object() else {
+        return Err(ScimError::invalid_value(format!(
+            "{} without a `path` needs an object of attributes as its `value`",
+            kind.as_str()
+        )));
+    };
+    for (key, val) in obj {
+        if key.eq_ignore_ascii_case("schemas") {
+            continue;
+        }
+        if let Some(ext) = schema.extension(key) {
+            let urn = ext.id.clone();
+            whole_extension(schema, doc, kind, &urn, val, compat)?;
+            continue;
+        }
+        let looks_like_path = key.contains(['.', '[', ':']);
+        if looks_like_path && !compat.pathless_attribute_paths {
+            // Without the quirk the key is a literal attribute name.
+            if schema.is_strict() {
+                return Err(ScimError::invalid_path(format!("no attribute `{key}`")));
+            }
+            set_ci(doc, key, val.clone());
+            continue;
+        }
+        let target = match resolve(schema, key)? {
+            Target::Extension(urn) => {
+                whole_extension(schema, doc, kind, &urn, val, compat)?;
+                continue;
+            }
+            Target::Attribute(t) => t,
+        };
+        if target.read_only() {
+            continue;
+        }
+        write(doc, target, kind, val, compat)?;
+    }
+    Ok(())
+}
+
+/// `add`/`replace` of a whole extension object: each member is applied to the extension.
+fn whole_extension(
+    schema: &ResourceSchema<'_>,
+    doc: &mut Map<String, Value>,
+    kind: OpKind,
+    urn: &str,
+    value: &Value,
+    compat: &Compat,
+) -> Result<(), ScimError> {
+    let Some(obj) = value.as_object() else {
+        if value.is_null() && kind == OpKind::Replace {
+            remove_ci(doc, urn);
+            return Ok(());
+        }
+        return Err(ScimError::invalid_value(format!(
+            "the value for `{urn}` must be an object of its attributes"
+        )));
+    };
+    for (key, val) in obj {
+        let path = format!("{urn}:{key}");
+        match resolve(schema, &path)? {
+            Target::Attribute(t) if t.read_only() => continue,
+            Target::Attribute(t) => write(doc, t, kind, val, compat)?,
+            Target::Extension(_) => {
+                return Err(ScimError::invalid_path(format!("`{path}` is not an attribute")))
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `add` or `replace` at an attribute target.
+fn write(
+    doc: &mut Map<String, Value>,
+    t: AttrTarget<'_>,
+    kind: OpKind,
+    value: &Value,
+    compat: &Compat,
+) -> Result<(), ScimError> {
+    if t.read_only() {
+        return Err(ScimError::mutability(format!("`{}` is readOnly", t.label)));
+    }
+    let container = container_mut(doc, t.extension.as_deref(), true)
+        .ok_or_else(|| ScimError::invalid_value(format!("`{}` is not an object", t.label)))?;
+    let current = get_ci(container, &t.name).cloned();
+    let multi = t.multi_valued(current.as_ref());
+    match (&t.filter, &t.sub) {
+        (None, None) if multi => {
+            let items: Vec<Value> = match value {
+                Value::Array(items) => items.clone(),
+                Value::Null => Vec::new(),
+                single => vec![single.clone()],
+            };
+            if kind == OpKind::Replace {
+                set_ci(container, &t.name, Value::Array(items));
+                return Ok(());
+            }
+            let mut list = match current {
+                Some(Value::Array(list)) => list,
+                _ => Vec::new(),
+            };
+            for item in items {
+                let at = match list.iter().position(|e| same_element(e, &item)) {
+                    Some(i) => {
+                        merge_element(&mut list[i], &item);
+                        i
+                    }
+                    None => {
+                        list.push(item);
+                        list.len() - 1
+                    }
+                };
+                if is_true(list[at].get("primary")) {
+                    keep_one_primary(&mut list, at);
+                }
+            }
+            set_ci(container, &t.name, Value::Array(list));
+        }
+        (None, None) if t.complex(current.as_ref()) || value.is_object() => {
+            let incoming = complex_value(&t, value, compat)?;
+            match incoming {
+                Incoming::Whole(v) => set_ci(container, &t.name, v),
+                Incoming::Merge(fields) => {
+                    let mut obj = match current {
+                        Some(Value::Object(o)) => o,
+                        _ => Map::new(),
+                    };
+                    for (k, v) in fields {
+                        set_ci(&mut obj, k, v.clone());
+                    }
+                    set_ci(container, &t.name, Value::Object(obj));
+                }
+            }
+        }
+        (None, None) => set_ci(container, &t.name, value.clone()),
+        (None, Some(sub)) => {
+            if multi {
+                return Err(ScimError::invalid_path(format!(
+                    "`{}`: `{}` is multi-valued; select values with a filter, e.g. {}[type eq \"work\"].{}",
+                    t.label, t.name, t.name, sub.name
+                )));
+            }
+            let mut obj = match current {
+                Some(Value::Object(o)) => o,
+                _ => Map::new(),
+            };
+            check_immutable_sub(&t, sub, &obj, value)?;
+            set_ci(&mut obj, &sub.name, value.clone());
+            set_ci(container, &t.name, Value::Object(obj));
+        }
+        (Some(selector), sub) => {
+            let mut list = match current {
+                Some(Value::Array(list)) => list,
+                Some(other) if !other.is_null() => vec![other],
+                _ => Vec::new(),
+            };
+            let mut matched = Vec::new();
+            for (i, element) in list.iter().enumerate() {
+                if selector.matches(element)? {
+                    matched.push(i);
+                }
+            }
+            if matched.is_empty() {
+                let may_create = match kind {
+                    OpKind::Add => compat.add_creates_filtered_element,
+                    _ => compat.replace_creates_filtered_element,
+                };
+                let seed = selector.equality_terms().filter(|_| may_create);
+                let Some(seed) = seed else {
+                    return Err(ScimError::no_target(format!(
+                        "`{}` matches no value of `{}`",
+                        t.label, t.name
+                    )));
+                };
+                list.push(Value::Object(seed));
+                matched.push(list.len() - 1);
+            }
+            for &i in &matched {
+                match sub {
+                    Some(sub) => {
+                        if let Value::Object(element) = &mut list[i] {
+                            check_immutable_sub(&t, sub, element, value)?;
+                            set_ci(element, &sub.name, value.clone());
+                        }
+                    }
+                    None => {
+                        let Some(fields) = value.as_object() else {
+                            return Err(ScimError::invalid_value(format!(
+                                "`{}` selects whole values, so `value` must be an object",
+                                t.label
+                            )));
+                        };
+                        if kind == OpKind::Replace && !list[i].is_null() {
+                            list[i] = Value::Object(fields.clone());
+                        } else {
+                            merge_element(&mut list[i], value);
+                        }
+                    }
+                }
+            }
+            if let Some(&last) = matched.last() {
+                if is_true(list[last].get("primary")) {
+                    keep_one_primary(&mut list, last);
+                }
+            }
+            set_ci(container, &t.name, Value::Array(list));
+        }
+    }
+    Ok(())
+}
+
+/// RFC 7644 §3.5.2: an immutable sub-attribute may be set only while it has no value.
+fn check_immutable_sub(
+    t: &AttrTarget<'_>,
+    sub: &SubTarget<'_>,
+    element: &Map<String, Value>,
+    value: &Value,
+) -> Result<(), ScimError> {
+    let Some(def) = sub.def.filter(|d| d.mutability == Mutability::Immutable) else {
+        return Ok(());
+    };
+    match get_ci(element, &sub.name) {
+        Some(old) if !old.is_null() && !crate::validate::same_value(def, old, value) => {
+            Err(ScimError::mutability(format!(
+                "`{}` is immutable and already has a value",
+                t.label
+            )))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// What a value written to a single-valued complex attribute does.
+enum Incoming<'v> {
+    /// Replace the attribute with this value.
+    Whole(Value),
+    /// Set these sub-attributes, leaving the others.
+    Merge(&'v Map<String, Value>),
+}
+
+fn complex_value<'v>(t: &AttrTarget<'_>, value: &'v Value, compat: &Compat) -> Result<Incoming<'v>, ScimError> {
+    match value {
+        Value::Object(fields) => Ok(Incoming::Merge(fields)),
+        Value::Null => Ok(Incoming::Whole(Value::Null)),
+        scalar => {
+            let has_value_sub = t.def.is_none_or(|d| d.sub_attribute("value").is_some());
+            if compat.complex_scalar_value && has_value_sub {
+                let mut obj = Map::new();
+                obj.insert("value".to_owned(), scalar.clone());
+                Ok(Incoming::Whole(Value::Object(obj)))
+            } else {
+                Err(ScimError::invalid_value(format!(
+                    "`{}` is complex, so `value` must be an object of its sub-attributes",
+                    t.label
+                )))
+            }
+        }
+    }
+}
+
+/// `remove` at a target (§3.5.2.2).
+fn remove(
+    doc: &mut Map<String, Value>,
+    target: Target<'_>,
+    value: Option<&Value>,
+    compat: &Compat,
+) -> Result<(), ScimError> {
+    let t = match target {
+        Target::Extension(urn) => {
+            remove_ci(doc, &urn);
+            return Ok(());
+        }
+        Target::Attribute(t) => t,
+    };
+    if t.read_only() {
+        return Err(ScimError::mutability(format!("`{}` is readOnly", t.label)));
+    }
+    let Some(container) = container_mut(doc, t.extension.as_deref(), false) else {
+        return Ok(());
+    };
+    let Some(current) = get_ci(container, &t.name).cloned() else {
+        return Ok(());
+    };
+    let multi = t.multi_valued(Some(&current));
+    let required = |d: Option<&crate::schema::AttributeDef>| {
+        d.is_some_and(|d| d.required && d.mutability != Mutability::ReadOnly)
+    };
+    match (&t.filter, &t.sub) {
+        (None, None) => {
+            if required(t.def) {
+                return Err(ScimError::mutability(format!(
+                    "`{}` is required and cannot be removed",
+                    t.label
+                )));
+            }
+            let by_value = value.filter(|v| !v.is_null() && multi && compat.remove_by_value);
+            match (by_value, current) {
+                (Some(which), Value::Array(mut list)) => {
+                    let gone: Vec<Value> = match which {
+                        Value::Array(items) => items.clone(),
+                        single => vec![single.clone()],
+                    };
+                    list.retain(|e| !gone.iter().any(|g| same_element(e, g)));
+                    put_list(container, &t.name, list);
+                }
+                _ => remove_ci(container, &t.name),
+            }
+        }
+        (None, Some(sub)) => {
+            if multi {
+                return Err(ScimError::invalid_path(format!(
+                    "`{}`: `{}` is multi-valued; select values with a filter",
+                    t.label, t.name
+                )));
+            }
+            if required(sub.def) {
+                return Err(ScimError::mutability(format!(
+                    "`{}` is required and cannot be removed",
+                    t.label
+                )));
+            }
+            if let Value::Object(mut obj) = current {
+                remove_ci(&mut obj, &sub.name);
+                if obj.is_empty() {
+                    remove_ci(container, &t.name);
+                } else {
+                    set_ci(container, &t.name, Value::Object(obj));
+                }
+            }
+        }
+        (Some(selector), sub) => {
+            let list = match current {
+                Value::Array(list) => list,
+                other => vec![other],
+            };
+            let mut kept = Vec::with_capacity(list.len());
+            for mut element in list {
+                if !selector.matches(&element)? {
+                    kept.push(element);
+                    continue;
+                }
+                if let (Some(sub), Value::Object(obj)) = (sub, &mut element) {
+                    remove_ci(obj, &sub.name);
+                    if !obj.is_empty() {
+                        kept.push(element);
+                    }
+                }
+            }
+            put_list(container, &t.name, kept);
+        }
+    }
+    Ok(())
+}
+
+/// Stores a list, or removes the attribute when the list is empty (unassigned).
+fn put_list(container: &mut Map<String, Value>, name: &str, list: Vec<Value>) {
+    if list.is_empty() {
+        remove_ci(container, name);
+    } else {
+        set_ci(container, name, Value::Array(list));
+    }
+}
+
+/// The object the attribute lives in: the resource, or the extension object under `urn`
+/// (created when `create`).
+fn container_mut<'d>(
+    doc: &'d mut Map<String, Value>,
+    extension: Option<&str>,
+    create: bool,
+) -> Option<&'d mut Map<String, Value>> {
+    let Some(urn) = extension else {
+        return Some(doc);
+    };
+    let key = match key_ci(doc, urn) {
+        Some(k) => k,
+        None if create => {
+            doc.insert(urn.to_owned(), Value::Object(Map::new()));
+            urn.to_owned()
+        }
+        None => return None,
+    };
+    let slot = doc.get_mut(&key)?;
+    if !slot.is_object() {
+        if !create {
+            return None;
+        }
+        *slot = Value::Object(Map::new());
+    }
+    slot.as_object_mut()
+}
+
+fn key_ci(map: &Map<String, Value>, name: &str) -> Option<String> {
+    if map.contains_key(name) {
+        return Some(name.to_owned());
+    }
+    map.keys().find(|k| k.eq_ignore_ascii_case(name)).cloned()
+}
+
+fn get_ci<'m>(map: &'m Map<String, Value>, name: &str) -> Option<&'m Value> {
+    crate::validate::get_ci(map, name)
+}
+
+/// Removes every key equal to `name` ignoring case.
+fn remove_ci(map: &mut Map<String, Value>, name: &str) {
+    map.retain(|k, _| !k.eq_ignore_ascii_case(name));
+}
+
+/// Sets `name` (replacing any spelling of it); `null` removes it.
+fn set_ci(map: &mut Map<String, Value>, name: &str, value: Value) {
+    remove_ci(map, name);
+    if !value.is_null() {
+        map.insert(name.to_owned(), value);
+    }
+}
+
+/// Whether two elements of a multi-valued attribute are the same value: complex values
+/// with a `value` sub-attribute are the same when their `value`s are equal (ignoring
+/// case) and their `type`s do not differ; anything else when equal.
+pub(super) fn same_element(a: &Value, b: &Value) -> bool {
+    fn text_eq(x: &Value, y: &Value) -> bool {
+        match (x, y) {
+            (Value::String(p), Value::String(q)) => p.eq_ignore_ascii_case(q),
+            _ => x == y,
+        }
+    }
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => {
+            match (get_ci(x, "value"), get_ci(y, "value")) {
+                (Some(vx), Some(vy)) => {
+                    let types_agree = match (get_ci(x, "type"), get_ci(y, "type")) {
+                        (Some(tx), Some(ty)) => text_eq(tx, ty),
+                        _ => true,
+                    };
+                    text_eq(vx, vy) && types_agree
+                }
+                _ => a == b,
+            }
+        }
+        _ => text_eq(a, b),
+    }
+}
+
+/// Merges the sub-attributes of `src` into `dst` (an element of a multi-valued attribute).
+fn merge_element(dst: &mut Value, src: &Value) {
+    match (dst.as_object_mut(), src.as_object()) {
+        (Some(d), Some(s)) => {
+            for (k, v) in s {
+                if !v.is_null() {
+                    set_ci(d, k, v.clone());
+                }
+            }
+        }
+        _ => *dst = src.clone(),
+    }
+}
+
+fn is_true(v: Option<&Value>) -> bool {
+    match v {
+        Some(Value::Bool(b)) => *b,
+        Some(Value::String(s)) => s.eq_ignore_ascii_case("true"),
+        _ => false,
+    }
+}
+
+/// RFC 7644 §3.5.2: setting one value's `primary` to true sets it false on the others.
+fn keep_one_primary(list: &mut [Value], keep: usize) {
+    for (i, element) in list.iter_mut().enumerate() {
+        if i != keep {
+            if let Some(obj) = element.as_object_mut() {
+                if is_true(get_ci(obj, "primary")) {
+                    set_ci(obj, "primary", Value::Bool(false));
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,203 @@
+//! Resolving a PATCH `path` (RFC 7644 §3.5.2, Figure 7) against the resource's schema:
+//! which container, which attribute, which elements, which sub-attribute.
+
+use scim_filter::{parse_path, CompareOp, CompiledFilter, Filter, PatchPath, Predicate};
+use serde_json::{Map, Value};
+
+use crate::error::ScimError;
+use crate::schema::{AttributeDef, Mutability, ResourceSchema};
+
+/// A resolved PATCH target.
+pub(super) enum Target<'r> {
+    /// The path names a whole schema extension (`urn:…:enterprise:2.0:User`).
+    Extension(String),
+    /// An attribute, possibly narrowed by a filter and a sub-attribute.
+    Attribute(AttrTarget<'r>),
+}
+
+/// An attribute target.
+pub(super) struct AttrTarget<'r> {
+    /// The extension object holding the attribute (its canonical URN), if any.
+    pub extension: Option<String>,
+    /// The attribute's canonical name (as sent, for attributes no schema defines).
+    pub name: String,
+    /// Its definition, if the schema has one.
+    pub def: Option<&'r AttributeDef>,
+    /// `[filter]` selecting elements of a multi-valued attribute.
+    pub filter: Option<Selector>,
+    /// The sub-attribute: `name.givenName`, `emails[…].value`.
+    pub sub: Option<SubTarget<'r>>,
+    /// The path as written, for error messages.
+    pub label: String,
+}
+
+/// A sub-attribute target.
+pub(super) struct SubTarget<'r> {
+    /// Canonical name (as sent when unknown).
+    pub name: String,
+    /// Definition, if known.
+    pub def: Option<&'r AttributeDef>,
+}
+
+/// A value filter, compiled, plus the equality terms an `add` may create an element from.
+pub(super) struct Selector {
+    pub compiled: CompiledFilter,
+    pub ast: Filter,
+}
+
+impl Selector {
+    /// The `attr eq "literal"` terms of a filter made only of such terms joined by `and`:
+    /// the sub-attributes a new element needs to match it. `None` for any other filter.
+    pub fn equality_terms(&self) -> Option<Map<String, Value>> {
+        fn collect(f: &Filter, out: &mut Map<String, Value>) -> bool {
+            match f {
+                Filter::And(l, r) => collect(l, out) && collect(r, out),
+                Filter::Attribute(expr) => match &expr.predicate {
+                    Predicate::Compare(CompareOp::Eq, value)
+                        if expr.path.sub_attr().is_none() && expr.path.urn().is_none() =>
+                    {
+                        out.insert(expr.path.name().to_owned(), literal_json(value));
+                        true
+                    }
+                    _ => false,
+                },
+                _ => false,
+            }
+        }
+        let mut out = Map::new();
+        collect(&self.ast, &mut out).then_some(out)
+    }
+
+    /// Whether `element` matches.
+    pub fn matches(&self, element: &Value) -> Result<bool, ScimError> {
+        Ok(self.compiled.matches(element)?)
+    }
+}
+
+fn literal_json(value: &scim_filter::CompValue) -> Value {
+    use scim_filter::CompValue;
+    match value {
+        CompValue::Null => Value::Null,
+        CompValue::Bool(b) => Value::Bool(*b),
+        CompValue::Number(n) => serde_json::from_str(n.as_str()).unwrap_or(Value::Null),
+        CompValue::String(s) => Value::String(s.clone()),
+    }
+}
+
+/// Resolves `path` for `schema`.
+pub(super) fn resolve<'r>(schema: &ResourceSchema<'r>, path: &str) -> Result<Target<'r>, ScimError> {
+    let trimmed = path.trim();
+    if let Some(ext) = schema.extension(trimmed) {
+        return Ok(Target::Extension(ext.id.clone()));
+    }
+    let parsed = parse_path(trimmed)?;
+    let (attr, filter, sub_name) = match parsed {
+        PatchPath::Attribute(attr) => {
+            let sub = attr.sub_attr().map(str::to_owned);
+            (attr.without_sub_attr(), None, sub)
+        }
+        PatchPath::ValuePath(vp) => {
+            if vp.attr.sub_attr().is_some() {
+                return Err(ScimError::invalid_path(format!(
+                    "`{trimmed}`: a [filter] must follow a top-level attribute"
+                )));
+            }
+            (vp.attr, Some(vp.filter), vp.sub_attr)
+        }
+    };
+    let urn = attr.urn();
+    let located = schema.attribute(urn, attr.name());
+    let (extension, name, def) = match located {
+        Some(found) => (
+            found.extension.map(str::to_owned),
+            found.def.name.clone(),
+            Some(found.def),
+        ),
+        None if schema.is_strict() => {
+            return Err(ScimError::invalid_path(format!(
+                "`{trimmed}`: no attribute `{}` in {}",
+                attr,
+                schema.resource_type().name
+            )))
+        }
+        None => {
+            let extension = match urn {
+                Some(u) if !u.eq_ignore_ascii_case(&schema.base().id) => Some(u.to_owned()),
+                _ => None,
+            };
+            (extension, attr.name().to_owned(), None)
+        }
+    };
+    let filter = match filter {
+        None => None,
+        Some(ast) => {
+            if let Some(def) = def {
+                if !def.multi_valued {
+                    return Err(ScimError::invalid_path(format!(
+                        "`{trimmed}`: `{}` is not multi-valued, so it cannot take a [filter]",
+                        def.name
+                    )));
+                }
+            }
+            let compiled = CompiledFilter::within(&attr, &ast, schema)
+                .map_err(|e| ScimError::invalid_path(format!("`{trimmed}`: {e}")))?;
+            Some(Selector { compiled, ast })
+        }
+    };
+    let sub = match sub_name {
+        None => None,
+        Some(sub_name) => {
+            let sub_def = def.and_then(|d| d.sub_attribute(&sub_name));
+            if let Some(d) = def {
+                if !d.is_complex() {
+                    return Err(ScimError::invalid_path(format!(
+                        "`{trimmed}`: `{}` has no sub-attributes",
+                        d.name
+                    )));
+                }
+                if sub_def.is_none() && schema.is_strict() {
+                    return Err(ScimError::invalid_path(format!(
+                        "`{trimmed}`: `{}` has no sub-attribute `{sub_name}`",
+                        d.name
+                    )));
+                }
+            }
+            Some(SubTarget {
+                name: sub_def.map_or(sub_name, |d| d.name.clone()),
+                def: sub_def,
+            })
+        }
+    };
+    Ok(Target::Attribute(AttrTarget {
+        extension,
+        name,
+        def,
+        filter,
+        sub,
+        label: trimmed.to_owned(),
+    }))
+}
+
+impl AttrTarget<'_> {
+    /// Whether the attribute (or sub-attribute) the path ends at is readOnly.
+    pub fn read_only(&self) -> bool {
+        let ro = |d: Option<&AttributeDef>| d.is_some_and(|d| d.mutability == Mutability::ReadOnly);
+        ro(self.def) || self.sub.as_ref().is_some_and(|s| ro(s.def))
+    }
+
+    /// Whether the attribute is multi-valued (unknown attributes: as the data says).
+    pub fn multi_valued(&self, current: Option<&Value>) -> bool {
+        match self.def {
+            Some(d) => d.multi_valued,
+            None => matches!(current, Some(Value::Array(_))),
+        }
+    }
+
+    /// Whether the attribute is complex (unknown attributes: as the data says).
+    pub fn complex(&self, current: Option<&Value>) -> bool {
+        match self.def {
+            Some(d) => d.is_complex(),
+            None => matches!(current, Some(Value::Object(_))),
+        }
+    }
+}

@@ -1,0 +1,494 @@
+//! Validation of resources against their schema (RFC 7643 §2, RFC 7644 §3.3, §3.5.1,
+//! §3.5.2): names normalised to their canonical spelling, types checked, Entra's string
+//! booleans coerced, readOnly input ignored, immutable values protected, required
+//! attributes enforced and at most one `primary` value per multi-valued attribute.
+//!
+//! The output is the normalised resource: canonical attribute names, JSON booleans, no
+//! `null`s or empty values (RFC 7643 §2.5: unassigned), `schemas` listing the base schema
+//! and every extension present. Attributes no schema defines are kept as sent unless the
+//! registry is strict; unknown URIs in `schemas` are ignored.
+
+use serde_json::{Map, Value};
+
+use crate::error::ScimError;
+use crate::schema::{AttributeDef, AttributeType, Mutability, ResourceSchema};
+
+/// What a resource is being validated for; decides how readOnly, immutable and required
+/// attributes are treated.
+#[derive(Clone, Copy, Debug)]
+pub enum Context<'a> {
+    /// A new resource (POST): readOnly input is dropped.
+    Create,
+    /// A full replacement (PUT, RFC 7644 §3.5.1) of `existing`: readOnly values are kept
+    /// from `existing`, immutable ones may not change.
+    Replace {
+        /// The stored resource being replaced.
+        existing: &'a Value,
+    },
+    /// The result of a PATCH applied to `existing`: immutable values may not change, and
+    /// removing a required attribute is a `mutability` error (RFC 7644 §3.5.2.2).
+    Patch {
+        /// The stored resource before the PATCH.
+        existing: &'a Value,
+    },
+}
+
+impl<'a> Context<'a> {
+    fn existing(self) -> Option<&'a Value> {
+        match self {
+            Context::Create => None,
+            Context::Replace { existing } | Context::Patch { existing } => Some(existing),
+        }
+    }
+}
+
+/// Options for validation.
+#[derive(Clone, Copy, Debug)]
+pub struct ValidationOptions {
+    /// Coerce the strings `"true"`/`"false"` (any case) to booleans for boolean
+    /// attributes, as Entra ID sends them. On by default.
+    pub string_booleans: bool,
+}
+
+impl Default for ValidationOptions {
+    fn default() -> Self {
+        ValidationOptions {
+            string_booleans: true,
+        }
+    }
+}
+
+/// Validates `input` as a resource of `schema`'s type in `context`, returning the
+/// normalised resource.
+///
+/// ```
+/// use scim_core::schema::SchemaRegistry;
+/// use scim_core::validate::{validate, Context, ValidationOptions};
+/// use serde_json::json;
+///
+/// let registry = SchemaRegistry::standard();
+/// let users = registry.resource_schema("User").unwrap();
+/// let input = json!({"USERNAME": "bjensen", "Active": "True", "id": "ignored", "schemas": ["urn:x:unknown"]});
+/// let out = validate(&users, Context::Create, &input, &ValidationOptions::default())?;
+/// assert_eq!(out, json!({
+///     "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+///     "userName": "bjensen",
+///     "active": true
+/// }));
+/// # Ok::<(), scim_core::ScimError>(())
+/// ```
+pub fn validate(
+    schema: &ResourceSchema<'_>,
+    context: Context<'_>,
+    input: &Value,
+    options: &ValidationOptions,
+) -> Result<Value, ScimError> {
+    let Some(obj) = input.as_object() else {
+        return Err(ScimError::invalid_syntax(
+            "a resource must be a JSON object",
+        ));
+    };
+    let v = Validator {
+        schema,
+        context,
+        options,
+    };
+    let existing = context.existing().and_then(Value::as_object);
+    let mut out = Map::new();
+    for (key, value) in obj {
+        if key.eq_ignore_ascii_case("schemas") {
+            continue;
+        }
+        if let Some(ext) = schema.extension(key) {
+            if let Some(ext_obj) = v.extension(ext, value, existing)? {
+                out.insert(ext.id.clone(), Value::Object(ext_obj));
+            }
+            continue;
+        }
+        if key.eq_ignore_ascii_case(&schema.base().id) {
+            // The base schema's URN used as a container: read its attributes as top-level.
+            let Some(inner) = value.as_object() else {
+                return Err(ScimError::invalid_value(format!(
+                    "`{key}` must be an object of attributes"
+                )));
+            };
+            for (k, val) in inner {
+                v.top_level(k, val, existing, &mut out)?;
+            }
+            continue;
+        }
+        v.top_level(key, value, existing, &mut out)?;
+    }
+    v.carry_read_only(existing, &mut out);
+    v.check_required(&out)?;
+    let mut schemas = vec![Value::from(schema.base().id.clone())];
+    for (ext, _) in schema.extensions() {
+        if out.contains_key(&ext.id) {
+            schemas.push(Value::from(ext.id.clone()));
+        }
+    }
+    out.insert("schemas".to_owned(), Value::Array(schemas));
+    Ok(Value::Object(out))
+}
+
+struct Validator<'a, 'r> {
+    schema: &'a ResourceSchema<'r>,
+    context: Context<'a>,
+    options: &'a ValidationOptions,
+}
+
+/// Finds a key in `obj` ignoring ASCII case.
+pub(crate) fn get_ci<'v>(obj: &'v Map<String, Value>, name: &str) -> Option<&'v Value> {
+    obj.get(name).or_else(|| {
+        obj.iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v)
+    })
+}
+
+impl Validator<'_, '_> {
+    fn top_level(
+        &self,
+        key: &str,
+        value: &Value,
+        existing: Option<&Map<String, Value>>,
+        out: &mut Map<String, Value>,
+    ) -> Result<(), ScimError> {
+        match self.schema.attribute(None, key) {
+            Some(found) => {
+                let def = found.def;
+                let old = existing.and_then(|e| get_ci(e, &def.name));
+                if let Some(v) = self.attribute(def, value, old, &def.name)? {
+                    out.insert(def.name.clone(), v);
+                }
+            }
+            None if key.len() > 4 && key[..4].eq_ignore_ascii_case("urn:") && value.is_object() => {
+                if self.schema.is_strict() {
+                    return Err(ScimError::invalid_value(format!(
+                        "`{key}` is not a schema extension of {}",
+                        self.schema.resource_type().name
+                    )));
+                }
+                out.insert(key.to_owned(), value.clone());
+            }
+            None => {
+                if self.schema.is_strict() {
+                    return Err(ScimError::invalid_value(format!(
+                        "unknown attribute `{key}` for {}",
+                        self.schema.resource_type().name
+                    )));
+                }
+                if !is_unassigned(value) {
+                    out.insert(key.to_owned(), value.clone());
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn extension(
+        &self,
+        ext: &crate::schema::Schema,
+        value: &Value,
+        existing: Option<&Map<String, Value>>,
+    ) -> Result<Option<Map<String, Value>>, ScimError> {
+        let obj = match value {
+            Value::Null => return Ok(None),
+            Value::Object(o) => o,
+            _ => {
+                return Err(ScimError::invalid_value(format!(
+                    "`{}` must be an object of extension attributes",
+                    ext.id
+                )))
+            }
+        };
+        let old_ext = existing
+            .and_then(|e| get_ci(e, &ext.id))
+            .and_then(Value::as_object);
+        let mut out = Map::new();
+        for (key, val) in obj {
+            match ext.attribute(key) {
+                Some(def) => {
+                    let old = old_ext.and_then(|o| get_ci(o, &def.name));
+                    let label = format!("{}:{}", ext.id, def.name);
+                    if let Some(v) = self.attribute(def, val, old, &label)? {
+                        out.insert(def.name.clone(), v);
+                    }
+                }
+                None if self.schema.is_strict() => {
+                    return Err(ScimError::invalid_value(format!(
+                        "unknown attribute `{key}` in {}",
+                        ext.id
+                    )))
+                }
+                None => {
+                    if !is_unassigned(val) {
+                        out.insert(key.clone(), val.clone());
+                    }
+                }
+            }
+        }
+        // readOnly extension attributes survive a replace or patch.
+        if let Some(old_ext) = old_ext {
+            for def in ext.attributes.iter().filter(|d| d.mutability == Mutability::ReadOnly) {
+                if let Some(old) = get_ci(old_ext, &def.name) {
+                    out.insert(def.name.clone(), old.clone());
+                }
+            }
+        }
+        Ok((!out.is_empty()).then_some(out))
+    }
+
+    /// Validates one attribute's value; `None` means unassigned.
+    fn attribute(
+        &self,
+        def: &AttributeDef,
+        value: &Value,
+        old: Option<&Value>,
+        label: &str,
+    ) -> Result<Option<Value>, ScimError> {
+        if def.mutability == Mutability::ReadOnly {
+            // Ignored on input (RFC 7643 §2.2); kept from the stored resource on replace.
+            return Ok(None);
+        }
+        let new = if def.multi_valued {
+            self.multi(def, value, label)?
+        } else {
+            self.single(def, value, label)?
+        };
+        if def.mutability == Mutability::Immutable {
+            if let (Some(old), Some(new)) = (old.filter(|o| !is_unassigned(o)), &new) {
+                if !same_value(def, old, new) {
+                    return Err(ScimError::mutability(format!(
+                        "`{label}` is immutable and already has a value"
+                    )));
+                }
+            }
+        }
+        Ok(new)
+    }
+
+    fn multi(&self, def: &AttributeDef, value: &Value, label: &str) -> Result<Option<Value>, ScimError> {
+        let items: Vec<&Value> = match value {
+            Value::Null => return Ok(None),
+            Value::Array(items) => items.iter().collect(),
+            // Lenient: a single value where a list is expected.
+            single => vec![single],
+        };
+        let mut out = Vec::with_capacity(items.len());
+        for item in items {
+            if let Some(v) = self.single(def, item, label)? {
+                out.push(v);
+            }
+        }
+        let primaries = out
+            .iter()
+            .filter(|v| v.get("primary") == Some(&Value::Bool(true)))
+            .count();
+        if primaries > 1 {
+            return Err(ScimError::invalid_value(format!(
+                "`{label}` has {primaries} values marked primary; at most one may be"
+            )));
+        }
+        Ok((!out.is_empty()).then_some(Value::Array(out)))
+    }
+
+    fn single(&self, def: &AttributeDef, value: &Value, label: &str) -> Result<Option<Value>, ScimError> {
+        if value.is_null() {
+            return Ok(None);
+        }
+        let wrong = |expected: &str| {
+            ScimError::invalid_value(format!(
+                "`{label}` must be {expected}, not {}",
+                describe(value)
+            ))
+        };
+        let v = match def.attr_type {
+            AttributeType::String | AttributeType::Reference => {
+                let Some(s) = value.as_str() else {
+                    return Err(wrong("a string"));
+                };
+                if def.canonical_only && !def.canonical_values.is_empty() {
+                    match def.canonical_values.iter().find(|c| c.eq_ignore_ascii_case(s)) {
+                        Some(c) => Value::from(c.clone()),
+                        None => {
+                            return Err(ScimError::invalid_value(format!(
+                                "`{label}` must be one of {}, not \"{s}\"",
+                                def.canonical_values.join(", ")
+                            )))
+                        }
+                    }
+                } else {
+                    value.clone()
+                }
+            }
+            AttributeType::Boolean => match value {
+                Value::Bool(_) => value.clone(),
+                Value::String(s) if self.options.string_booleans => {
+                    if s.eq_ignore_ascii_case("true") {
+                        Value::Bool(true)
+                    } else if s.eq_ignore_ascii_case("false") {
+                        Value::Bool(false)
+                    } else {
+                        return Err(wrong("true or false"));
+                    }
+                }
+                _ => return Err(wrong("a boolean")),
+            },
+            AttributeType::Integer => match value.as_number() {
+                Some(n) if n.is_i64() || n.is_u64() => value.clone(),
+                Some(n) if n.as_f64().is_some_and(|f| f.fract() == 0.0 && f.abs() < 9.0e15) => {
+                    Value::from(n.as_f64().unwrap_or_default() as i64)
+                }
+                _ => return Err(wrong("an integer")),
+            },
+            AttributeType::Decimal => match value {
+                Value::Number(_) => value.clone(),
+                _ => return Err(wrong("a number")),
+            },
+            AttributeType::DateTime => match value.as_str() {
+                Some(s) if is_date_time(s) => value.clone(),
+                _ => return Err(wrong("an xsd:dateTime such as 2011-05-13T04:42:34Z")),
+            },
+            AttributeType::Binary => match value.as_str() {
+                Some(s) if is_base64(s) => value.clone(),
+                _ => return Err(wrong("base64-encoded binary data")),
+            },
+            AttributeType::Complex => {
+                let Some(obj) = value.as_object() else {
+                    return Err(wrong("an object"));
+                };
+                return self.complex(def, obj, label);
+            }
+        };
+        Ok(Some(v))
+    }
+
+    fn complex(
+        &self,
+        def: &AttributeDef,
+        obj: &Map<String, Value>,
+        label: &str,
+    ) -> Result<Option<Value>, ScimError> {
+        let mut out = Map::new();
+        for (key, val) in obj {
+            match def.sub_attribute(key) {
+                Some(sub) => {
+                    if sub.mutability == Mutability::ReadOnly
+                        && !matches!(self.context, Context::Patch { .. })
+                    {
+                        continue;
+                    }
+                    let sub_label = format!("{label}.{}", sub.name);
+                    if let Some(v) = self.single(sub, val, &sub_label)? {
+                        out.insert(sub.name.clone(), v);
+                    }
+                }
+                None if self.schema.is_strict() => {
+                    return Err(ScimError::invalid_value(format!(
+                        "unknown sub-attribute `{key}` of `{label}`"
+                    )))
+                }
+                None => {
+                    if !is_unassigned(val) {
+                        out.insert(key.clone(), val.clone());
+                    }
+                }
+            }
+        }
+        for sub in def.sub_attributes.iter().filter(|s| s.required) {
+            if !out.contains_key(&sub.name) {
+                return Err(ScimError::invalid_value(format!(
+                    "`{label}.{}` is required",
+                    sub.name
+                )));
+            }
+        }
+        Ok((!out.is_empty()).then_some(Value::Object(out)))
+    }
+
+    /// On replace, readOnly top-level attributes keep their stored values.
+    fn carry_read_only(&self, existing: Option<&Map<String, Value>>, out: &mut Map<String, Value>) {
+        let Some(existing) = existing else { return };
+        let defs = self
+            .schema
+            .common()
+            .iter()
+            .chain(self.schema.base().attributes.iter());
+        for def in defs.filter(|d| d.mutability == Mutability::ReadOnly) {
+            if let Some(old) = get_ci(existing, &def.name) {
+                out.insert(def.name.clone(), old.clone());
+            }
+        }
+    }
+
+    fn check_required(&self, out: &Map<String, Value>) -> Result<(), ScimError> {
+        let missing = |name: &str| match self.context {
+            Context::Patch { .. } => ScimError::mutability(format!(
+                "`{name}` is required and cannot be removed"
+            )),
+            _ => ScimError::invalid_value(format!("`{name}` is required")),
+        };
+        for def in self.schema.base().attributes.iter() {
+            if def.required && def.mutability != Mutability::ReadOnly && !out.contains_key(&def.name) {
+                return Err(missing(&def.name));
+            }
+        }
+        for (ext, required) in self.schema.extensions() {
+            let ext_obj = out.get(&ext.id).and_then(Value::as_object);
+            if required && ext_obj.is_none() {
+                return Err(missing(&ext.id));
+            }
+            if let Some(ext_obj) = ext_obj {
+                for def in ext.attributes.iter().filter(|d| d.required) {
+                    if def.mutability != Mutability::ReadOnly && !ext_obj.contains_key(&def.name) {
+                        return Err(missing(&format!("{}:{}", ext.id, def.name)));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Whether a value counts as unassigned (RFC 7643 §2.5): null, `[]` or `{}`.
+pub(crate) fn is_unassigned(v: &Value) -> bool {
+    match v {
+        Value::Null => true,
+        Value::Array(a) => a.is_empty(),
+        Value::Object(o) => o.is_empty(),
+        _ => false,
+    }
+}
+
+/// Whether two values of `def` are the same, comparing strings without case unless the
+/// attribute is caseExact.
+pub(crate) fn same_value(def: &AttributeDef, a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::String(x), Value::String(y)) if !def.case_exact => x.eq_ignore_ascii_case(y),
+        _ => a == b,
+    }
+}
+
+fn describe(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+fn is_date_time(s: &str) -> bool {
+    use time::format_description::well_known::Rfc3339;
+    time::OffsetDateTime::parse(s, &Rfc3339).is_ok()
+        || time::OffsetDateTime::parse(&format!("{s}Z"), &Rfc3339).is_ok()
+}
+
+fn is_base64(s: &str) -> bool {
+    s.bytes().all(|b| {
+        b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=' | b'-' | b'_' | b'\r' | b'\n' | b' ')
+    })
+}
