@@ -230,7 +230,11 @@ impl Validator<'_, '_> {
         }
         // readOnly extension attributes survive a replace or patch.
         if let Some(old_ext) = old_ext {
-            for def in ext.attributes.iter().filter(|d| d.mutability == Mutability::ReadOnly) {
+            for def in ext
+                .attributes
+                .iter()
+                .filter(|d| d.mutability == Mutability::ReadOnly)
+            {
                 if let Some(old) = get_ci(old_ext, &def.name) {
                     out.insert(def.name.clone(), old.clone());
                 }
@@ -254,7 +258,7 @@ impl Validator<'_, '_> {
         let new = if def.multi_valued {
             self.multi(def, value, label)?
         } else {
-            self.single(def, value, label)?
+            self.single(def, value, label, old)?
         };
         if def.mutability == Mutability::Immutable {
             if let (Some(old), Some(new)) = (old.filter(|o| !is_unassigned(o)), &new) {
@@ -268,7 +272,12 @@ impl Validator<'_, '_> {
         Ok(new)
     }
 
-    fn multi(&self, def: &AttributeDef, value: &Value, label: &str) -> Result<Option<Value>, ScimError> {
+    fn multi(
+        &self,
+        def: &AttributeDef,
+        value: &Value,
+        label: &str,
+    ) -> Result<Option<Value>, ScimError> {
         let items: Vec<&Value> = match value {
             Value::Null => return Ok(None),
             Value::Array(items) => items.iter().collect(),
@@ -277,7 +286,7 @@ impl Validator<'_, '_> {
         };
         let mut out = Vec::with_capacity(items.len());
         for item in items {
-            if let Some(v) = self.single(def, item, label)? {
+            if let Some(v) = self.single(def, item, label, None)? {
                 out.push(v);
             }
         }
@@ -293,7 +302,15 @@ impl Validator<'_, '_> {
         Ok((!out.is_empty()).then_some(Value::Array(out)))
     }
 
-    fn single(&self, def: &AttributeDef, value: &Value, label: &str) -> Result<Option<Value>, ScimError> {
+    /// Validates one value; `old` is the stored value of a single-valued attribute, whose
+    /// readOnly sub-attributes a replace keeps.
+    fn single(
+        &self,
+        def: &AttributeDef,
+        value: &Value,
+        label: &str,
+        old: Option<&Value>,
+    ) -> Result<Option<Value>, ScimError> {
         if value.is_null() {
             return Ok(None);
         }
@@ -309,7 +326,11 @@ impl Validator<'_, '_> {
                     return Err(wrong("a string"));
                 };
                 if def.canonical_only && !def.canonical_values.is_empty() {
-                    match def.canonical_values.iter().find(|c| c.eq_ignore_ascii_case(s)) {
+                    match def
+                        .canonical_values
+                        .iter()
+                        .find(|c| c.eq_ignore_ascii_case(s))
+                    {
                         Some(c) => Value::from(c.clone()),
                         None => {
                             return Err(ScimError::invalid_value(format!(
@@ -337,7 +358,10 @@ impl Validator<'_, '_> {
             },
             AttributeType::Integer => match value.as_number() {
                 Some(n) if n.is_i64() || n.is_u64() => value.clone(),
-                Some(n) if n.as_f64().is_some_and(|f| f.fract() == 0.0 && f.abs() < 9.0e15) => {
+                Some(n)
+                    if n.as_f64()
+                        .is_some_and(|f| f.fract() == 0.0 && f.abs() < 9.0e15) =>
+                {
                     Value::from(n.as_f64().unwrap_or_default() as i64)
                 }
                 _ => return Err(wrong("an integer")),
@@ -358,7 +382,7 @@ impl Validator<'_, '_> {
                 let Some(obj) = value.as_object() else {
                     return Err(wrong("an object"));
                 };
-                return self.complex(def, obj, label);
+                return self.complex(def, obj, label, old.and_then(Value::as_object));
             }
         };
         Ok(Some(v))
@@ -369,6 +393,7 @@ impl Validator<'_, '_> {
         def: &AttributeDef,
         obj: &Map<String, Value>,
         label: &str,
+        old: Option<&Map<String, Value>>,
     ) -> Result<Option<Value>, ScimError> {
         let mut out = Map::new();
         for (key, val) in obj {
@@ -380,7 +405,7 @@ impl Validator<'_, '_> {
                         continue;
                     }
                     let sub_label = format!("{label}.{}", sub.name);
-                    if let Some(v) = self.single(sub, val, &sub_label)? {
+                    if let Some(v) = self.single(sub, val, &sub_label, None)? {
                         out.insert(sub.name.clone(), v);
                     }
                 }
@@ -393,6 +418,17 @@ impl Validator<'_, '_> {
                     if !is_unassigned(val) {
                         out.insert(key.clone(), val.clone());
                     }
+                }
+            }
+        }
+        if let (Context::Replace { .. }, Some(old)) = (self.context, old) {
+            for sub in def
+                .sub_attributes
+                .iter()
+                .filter(|s| s.mutability == Mutability::ReadOnly)
+            {
+                if let Some(v) = get_ci(old, &sub.name) {
+                    out.insert(sub.name.clone(), v.clone());
                 }
             }
         }
@@ -424,13 +460,16 @@ impl Validator<'_, '_> {
 
     fn check_required(&self, out: &Map<String, Value>) -> Result<(), ScimError> {
         let missing = |name: &str| match self.context {
-            Context::Patch { .. } => ScimError::mutability(format!(
-                "`{name}` is required and cannot be removed"
-            )),
+            Context::Patch { .. } => {
+                ScimError::mutability(format!("`{name}` is required and cannot be removed"))
+            }
             _ => ScimError::invalid_value(format!("`{name}` is required")),
         };
         for def in self.schema.base().attributes.iter() {
-            if def.required && def.mutability != Mutability::ReadOnly && !out.contains_key(&def.name) {
+            if def.required
+                && def.mutability != Mutability::ReadOnly
+                && !out.contains_key(&def.name)
+            {
                 return Err(missing(&def.name));
             }
         }
@@ -489,6 +528,7 @@ fn is_date_time(s: &str) -> bool {
 
 fn is_base64(s: &str) -> bool {
     s.bytes().all(|b| {
-        b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=' | b'-' | b'_' | b'\r' | b'\n' | b' ')
+        b.is_ascii_alphanumeric()
+            || matches!(b, b'+' | b'/' | b'=' | b'-' | b'_' | b'\r' | b'\n' | b' ')
     })
 }

@@ -21,9 +21,9 @@ fn run(path: &Path, registry: &SchemaRegistry) -> Result<(), String> {
         .and_then(|req| apply(&schema, before, &req, &compat));
     match (case.get("after"), case.get("error"), outcome) {
         (Some(after), _, Ok(result)) if &result == after => Ok(()),
-        (Some(after), _, Ok(result)) => Err(format!(
-            "result differs\n  want {after}\n  got  {result}"
-        )),
+        (Some(after), _, Ok(result)) => {
+            Err(format!("result differs\n  want {after}\n  got  {result}"))
+        }
         (Some(_), _, Err(e)) => Err(format!("unexpected error: {e}")),
         (None, Some(err), Ok(result)) => Err(format!("expected {err}, got success: {result}")),
         (None, Some(err), Err(e)) => {
@@ -53,7 +53,11 @@ fn every_patch_fixture() {
     assert!(files.len() >= 50, "fixtures missing: {}", files.len());
     let failures: Vec<String> = files
         .iter()
-        .filter_map(|f| run(f, &registry).err().map(|e| format!("{}: {e}", f.file_name().unwrap().to_string_lossy())))
+        .filter_map(|f| {
+            run(f, &registry)
+                .err()
+                .map(|e| format!("{}: {e}", f.file_name().unwrap().to_string_lossy()))
+        })
         .collect();
     assert!(failures.is_empty(), "\n{}", failures.join("\n"));
 }

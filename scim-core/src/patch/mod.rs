@@ -127,7 +127,9 @@ pub fn apply(
     compat: &Compat,
 ) -> Result<Value, ScimError> {
     let Some(obj) = resource.as_object() else {
-        return Err(ScimError::invalid_syntax("the resource is not a JSON object"));
+        return Err(ScimError::invalid_syntax(
+            "the resource is not a JSON object",
+        ));
     };
     let mut doc = obj.clone();
     for (i, op) in request.operations.iter().enumerate() {
@@ -139,5 +141,10 @@ pub fn apply(
     let options = ValidationOptions {
         string_booleans: compat.string_booleans,
     };
-    validate(schema, Context::Patch { existing: resource }, &Value::Object(doc), &options)
+    validate(
+        schema,
+        Context::Patch { existing: resource },
+        &Value::Object(doc),
+        &options,
+    )
 }

@@ -28,7 +28,7 @@ pub(super) fn apply_op(
             let value = required_value(op)?;
             match resolve(schema, path)? {
                 Target::Extension(urn) => whole_extension(schema, doc, kind, &urn, value, compat),
-                Target::Attribute(t) => write(doc, t, kind, value, compat),
+                Target::Attribute(t) => write(doc, *t, kind, value, compat),
             }
         }
     }
@@ -84,7 +84,7 @@ fn pathless(
                 whole_extension(schema, doc, kind, &urn, val, compat)?;
                 continue;
             }
-            Target::Attribute(t) => t,
+            Target::Attribute(t) => *t,
         };
         if target.read_only() {
             continue;
@@ -116,9 +116,11 @@ fn whole_extension(
         let path = format!("{urn}:{key}");
         match resolve(schema, &path)? {
             Target::Attribute(t) if t.read_only() => continue,
-            Target::Attribute(t) => write(doc, t, kind, val, compat)?,
+            Target::Attribute(t) => write(doc, *t, kind, val, compat)?,
             Target::Extension(_) => {
-                return Err(ScimError::invalid_path(format!("`{path}` is not an attribute")))
+                return Err(ScimError::invalid_path(format!(
+                    "`{path}` is not an attribute"
+                )))
             }
         }
     }
@@ -294,7 +296,11 @@ enum Incoming<'v> {
     Merge(&'v Map<String, Value>),
 }
 
-fn complex_value<'v>(t: &AttrTarget<'_>, value: &'v Value, compat: &Compat) -> Result<Incoming<'v>, ScimError> {
+fn complex_value<'v>(
+    t: &AttrTarget<'_>,
+    value: &'v Value,
+    compat: &Compat,
+) -> Result<Incoming<'v>, ScimError> {
     match value {
         Value::Object(fields) => Ok(Incoming::Merge(fields)),
         Value::Null => Ok(Incoming::Whole(Value::Null)),
@@ -326,7 +332,7 @@ fn remove(
             remove_ci(doc, &urn);
             return Ok(());
         }
-        Target::Attribute(t) => t,
+        Target::Attribute(t) => *t,
     };
     if t.read_only() {
         return Err(ScimError::mutability(format!("`{}` is readOnly", t.label)));
@@ -480,18 +486,16 @@ pub(super) fn same_element(a: &Value, b: &Value) -> bool {
         }
     }
     match (a, b) {
-        (Value::Object(x), Value::Object(y)) => {
-            match (get_ci(x, "value"), get_ci(y, "value")) {
-                (Some(vx), Some(vy)) => {
-                    let types_agree = match (get_ci(x, "type"), get_ci(y, "type")) {
-                        (Some(tx), Some(ty)) => text_eq(tx, ty),
-                        _ => true,
-                    };
-                    text_eq(vx, vy) && types_agree
-                }
-                _ => a == b,
+        (Value::Object(x), Value::Object(y)) => match (get_ci(x, "value"), get_ci(y, "value")) {
+            (Some(vx), Some(vy)) => {
+                let types_agree = match (get_ci(x, "type"), get_ci(y, "type")) {
+                    (Some(tx), Some(ty)) => text_eq(tx, ty),
+                    _ => true,
+                };
+                text_eq(vx, vy) && types_agree
             }
-        }
+            _ => a == b,
+        },
         _ => text_eq(a, b),
     }
 }

@@ -81,7 +81,9 @@ impl PatchRequest {
     /// not a PatchOp message is `invalidSyntax`; an unknown `op` is `invalidValue`.
     pub fn from_value(body: &Value, compat: &Compat) -> Result<Self, ScimError> {
         let Some(obj) = body.as_object() else {
-            return Err(ScimError::invalid_syntax("a PATCH body must be a JSON object"));
+            return Err(ScimError::invalid_syntax(
+                "a PATCH body must be a JSON object",
+            ));
         };
         let member = |name: &str| {
             obj.iter()
@@ -89,9 +91,12 @@ impl PatchRequest {
                 .map(|(_, v)| v)
         };
         if let Some(schemas) = member("schemas") {
-            let lists_patch_op = schemas
-                .as_array()
-                .is_some_and(|s| s.iter().any(|u| u.as_str().is_some_and(|u| u.eq_ignore_ascii_case(urn::PATCH_OP))));
+            let lists_patch_op = schemas.as_array().is_some_and(|s| {
+                s.iter().any(|u| {
+                    u.as_str()
+                        .is_some_and(|u| u.eq_ignore_ascii_case(urn::PATCH_OP))
+                })
+            });
             if !lists_patch_op {
                 return Err(ScimError::invalid_syntax(format!(
                     "`schemas` must list {}",
@@ -110,7 +115,9 @@ impl PatchRequest {
         let operations = ops
             .iter()
             .enumerate()
-            .map(|(i, op)| parse_operation(op, compat).map_err(|e| e.context(format!("operation {}", i + 1))))
+            .map(|(i, op)| {
+                parse_operation(op, compat).map_err(|e| e.context(format!("operation {}", i + 1)))
+            })
             .collect::<Result<_, _>>()?;
         Ok(PatchRequest {
             schemas: vec![urn::PATCH_OP.to_owned()],
@@ -121,7 +128,9 @@ impl PatchRequest {
 
 fn parse_operation(op: &Value, compat: &Compat) -> Result<PatchOperation, ScimError> {
     let Some(obj) = op.as_object() else {
-        return Err(ScimError::invalid_syntax("an operation must be a JSON object"));
+        return Err(ScimError::invalid_syntax(
+            "an operation must be a JSON object",
+        ));
     };
     let member = |name: &str| {
         obj.iter()

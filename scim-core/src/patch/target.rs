@@ -12,7 +12,7 @@ pub(super) enum Target<'r> {
     /// The path names a whole schema extension (`urn:…:enterprise:2.0:User`).
     Extension(String),
     /// An attribute, possibly narrowed by a filter and a sub-attribute.
-    Attribute(AttrTarget<'r>),
+    Attribute(Box<AttrTarget<'r>>),
 }
 
 /// An attribute target.
@@ -85,7 +85,10 @@ fn literal_json(value: &scim_filter::CompValue) -> Value {
 }
 
 /// Resolves `path` for `schema`.
-pub(super) fn resolve<'r>(schema: &ResourceSchema<'r>, path: &str) -> Result<Target<'r>, ScimError> {
+pub(super) fn resolve<'r>(
+    schema: &ResourceSchema<'r>,
+    path: &str,
+) -> Result<Target<'r>, ScimError> {
     let trimmed = path.trim();
     if let Some(ext) = schema.extension(trimmed) {
         return Ok(Target::Extension(ext.id.clone()));
@@ -168,14 +171,14 @@ pub(super) fn resolve<'r>(schema: &ResourceSchema<'r>, path: &str) -> Result<Tar
             })
         }
     };
-    Ok(Target::Attribute(AttrTarget {
+    Ok(Target::Attribute(Box::new(AttrTarget {
         extension,
         name,
         def,
         filter,
         sub,
         label: trimmed.to_owned(),
-    }))
+    })))
 }
 
 impl AttrTarget<'_> {

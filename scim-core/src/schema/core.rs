@@ -38,7 +38,9 @@ pub fn common_attributes() -> Vec<A> {
                 A::string("resourceType").case_exact().mutability(ro),
                 A::date_time("created").mutability(ro),
                 A::date_time("lastModified").mutability(ro),
-                A::reference("location", &["uri"]).case_exact().mutability(ro),
+                A::reference("location", &["uri"])
+                    .case_exact()
+                    .mutability(ro),
                 A::string("version").case_exact().mutability(ro),
             ],
         )
@@ -133,7 +135,9 @@ pub fn user() -> Schema {
         A::complex(
             "groups",
             vec![
-                A::string("value").mutability(ro).describe("The id of the Group."),
+                A::string("value")
+                    .mutability(ro)
+                    .describe("The id of the Group."),
                 A::reference("$ref", &["User", "Group"]).mutability(ro),
                 A::string("display").mutability(ro),
                 A::string("type")
@@ -215,5 +219,10 @@ pub fn enterprise_user() -> Schema {
         )
         .describe("The User's manager."),
     ];
-    Schema::new(urn::ENTERPRISE_USER, "EnterpriseUser", "Enterprise User", attrs)
+    Schema::new(
+        urn::ENTERPRISE_USER,
+        "EnterpriseUser",
+        "Enterprise User",
+        attrs,
+    )
 }

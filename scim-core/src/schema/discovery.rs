@@ -32,7 +32,11 @@ pub fn service_provider_config() -> Schema {
             ],
         )
         .required(),
-        A::complex("filter", vec![supported(), A::integer("maxResults").required()]).required(),
+        A::complex(
+            "filter",
+            vec![supported(), A::integer("maxResults").required()],
+        )
+        .required(),
         A::complex("changePassword", vec![supported()]).required(),
         A::complex("sort", vec![supported()]).required(),
         A::complex("etag", vec![supported()]).required(),
@@ -88,26 +92,27 @@ pub fn resource_type() -> Schema {
 fn attribute_definition_subs() -> Vec<A> {
     vec![
         A::string("name").required().case_exact(),
-        A::string("type")
-            .required()
-            .canonical(&[
-                "string",
-                "complex",
-                "boolean",
-                "decimal",
-                "integer",
-                "dateTime",
-                "reference",
-                "binary",
-            ]),
+        A::string("type").required().canonical(&[
+            "string",
+            "complex",
+            "boolean",
+            "decimal",
+            "integer",
+            "dateTime",
+            "reference",
+            "binary",
+        ]),
         A::boolean("multiValued").required(),
         A::string("description"),
         A::boolean("required"),
         A::string("canonicalValues").multi().case_exact(),
         A::boolean("caseExact"),
-        A::string("mutability")
-            .case_exact()
-            .canonical(&["readOnly", "readWrite", "immutable", "writeOnly"]),
+        A::string("mutability").case_exact().canonical(&[
+            "readOnly",
+            "readWrite",
+            "immutable",
+            "writeOnly",
+        ]),
         A::string("returned")
             .case_exact()
             .canonical(&["always", "never", "default", "request"]),

@@ -96,12 +96,18 @@ impl SchemaRegistry {
     /// Adds a resource type, replacing one with the same name. Its base schema and
     /// extensions must already be registered.
     pub fn add_resource_type(&mut self, rt: ResourceType) -> Result<&mut Self, String> {
-        for needed in std::iter::once(&rt.schema).chain(rt.schema_extensions.iter().map(|e| &e.schema)) {
+        for needed in
+            std::iter::once(&rt.schema).chain(rt.schema_extensions.iter().map(|e| &e.schema))
+        {
             if self.schema(needed).is_none() {
-                return Err(format!("resource type {}: schema {needed} is not registered", rt.name));
+                return Err(format!(
+                    "resource type {}: schema {needed} is not registered",
+                    rt.name
+                ));
             }
         }
-        self.resource_types.retain(|t| !t.name.eq_ignore_ascii_case(&rt.name));
+        self.resource_types
+            .retain(|t| !t.name.eq_ignore_ascii_case(&rt.name));
         self.resource_types.push(rt);
         Ok(self)
     }

@@ -1,0 +1,24 @@
+//! Typed resources and messages (RFC 7643 §3–§8, RFC 7644 §3): serde models whose field
+//! names are the canonical attribute names, each keeping the members it does not know
+//! (other extensions, custom attributes) in an `extra` map so that nothing is dropped.
+//!
+//! Engines in this crate (validation, PATCH, projection) work on `serde_json::Value` under
+//! the schema; these types are for code that builds or reads resources. To read input
+//! whose attribute names may be in any case, run it through [`canonicalize`] first.
+
+mod common;
+mod config;
+mod group;
+mod message;
+mod names;
+mod user;
+
+pub use common::{Meta, MultiValue};
+pub use config::{AuthenticationScheme, Bulk, FilterConfig, ServiceProviderConfig, Supported};
+pub use group::{Group, Member};
+pub use message::{
+    BulkOperation, BulkOperationResponse, BulkRequest, BulkResponse, ErrorResponse, ListResponse,
+    SearchRequest,
+};
+pub use names::canonicalize;
+pub use user::{Address, EnterpriseUser, GroupRef, Manager, Name, User};
