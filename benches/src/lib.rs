@@ -95,3 +95,36 @@ pub fn enterprise_user() -> Value {
         }
     })
 }
+
+/// The Entra ID PATCH shapes of DESIGN.md §5, as request bodies applied to
+/// [`enterprise_user`].
+pub fn entra_patches() -> Vec<Value> {
+    let ops = |ops: Value| json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": ops});
+    vec![
+        ops(json!([{"op": "Replace", "path": "active", "value": "False"}])),
+        ops(json!([{"op": "replace", "value": {
+            "name.givenName": "Ann",
+            "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department": "Sales",
+            "active": false}}])),
+        ops(
+            json!([{"op": "Replace", "path": "emails[type eq \"work\"].value", "value": "ann@example.com"}]),
+        ),
+        ops(
+            json!([{"op": "Add", "path": "phoneNumbers[type eq \"fax\"].value", "value": "555-555-0000"}]),
+        ),
+        ops(json!([
+            {"op": "Add", "path": "addresses[type eq \"other\"].locality", "value": "Seattle"},
+            {"op": "Add", "path": "addresses[type eq \"other\"].postalCode", "value": "98052"}])),
+        ops(
+            json!([{"op": "Add", "path": "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager",
+                    "value": "26118915-6090-4610-87e4-49d8ca9f808d"}]),
+        ),
+        ops(
+            json!([{"op": "Remove", "path": "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager"}]),
+        ),
+        ops(
+            json!([{"op": "Replace", "path": "userName", "value": "barbara@example.com"},
+                   {"op": "Replace", "path": "displayName", "value": "Barbara Jensen"}]),
+        ),
+    ]
+}

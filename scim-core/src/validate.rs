@@ -83,7 +83,18 @@ pub fn validate(
     input: &Value,
     options: &ValidationOptions,
 ) -> Result<Value, ScimError> {
-    let Some(obj) = input.as_object() else {
+    validate_owned(schema, context, input.clone(), options)
+}
+
+/// [`validate`] taking the input by value, so that nothing is copied: what the PATCH
+/// engine uses on its working copy.
+pub fn validate_owned(
+    schema: &ResourceSchema<'_>,
+    context: Context<'_>,
+    input: Value,
+    options: &ValidationOptions,
+) -> Result<Value, ScimError> {
+    let Value::Object(obj) = input else {
         return Err(ScimError::invalid_syntax(
             "a resource must be a JSON object",
         ));
@@ -94,12 +105,23 @@ pub fn validate(
         options,
     };
     let existing = context.existing().and_then(Value::as_object);
-    let mut out = Map::new();
-    for (key, value) in obj {
+    let mut out = obj;
+    // A value identical to the stored one (same key, same JSON) was validated when it
+    // was stored: it stays where it is. Only the others are taken out and validated, so a
+    // PATCH that touches one attribute of a large resource stays cheap.
+    let changed: Vec<String> = out
+        .iter()
+        .filter(|(k, v)| existing.and_then(|e| e.get(*k)) != Some(*v))
+        .map(|(k, _)| k.clone())
+        .collect();
+    for key in changed {
+        let Some(value) = out.remove(&key) else {
+            continue;
+        };
         if key.eq_ignore_ascii_case("schemas") {
             continue;
         }
-        if let Some(ext) = schema.extension(key) {
+        if let Some(ext) = schema.extension(&key) {
             if let Some(ext_obj) = v.extension(ext, value, existing)? {
                 out.insert(ext.id.clone(), Value::Object(ext_obj));
             }
@@ -107,7 +129,7 @@ pub fn validate(
         }
         if key.eq_ignore_ascii_case(&schema.base().id) {
             // The base schema's URN used as a container: read its attributes as top-level.
-            let Some(inner) = value.as_object() else {
+            let Value::Object(inner) = value else {
                 return Err(ScimError::invalid_value(format!(
                     "`{key}` must be an object of attributes"
                 )));
@@ -137,6 +159,34 @@ struct Validator<'a, 'r> {
     options: &'a ValidationOptions,
 }
 
+/// An attribute's name for error messages, formatted only when an error needs it:
+/// `emails.value`, `urn:…:User:manager.value`.
+#[derive(Clone, Copy)]
+struct Label<'a> {
+    parent: Option<&'a str>,
+    parent_sep: &'a str,
+    name: &'a str,
+}
+
+impl<'a> Label<'a> {
+    fn top(name: &'a str) -> Self {
+        Label {
+            parent: None,
+            parent_sep: "",
+            name,
+        }
+    }
+}
+
+impl std::fmt::Display for Label<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if let Some(p) = self.parent {
+            write!(f, "{p}{}", self.parent_sep)?;
+        }
+        f.write_str(self.name)
+    }
+}
+
 /// Finds a key in `obj` ignoring ASCII case.
 pub(crate) fn get_ci<'v>(obj: &'v Map<String, Value>, name: &str) -> Option<&'v Value> {
     obj.get(name).or_else(|| {
@@ -149,16 +199,16 @@ pub(crate) fn get_ci<'v>(obj: &'v Map<String, Value>, name: &str) -> Option<&'v 
 impl Validator<'_, '_> {
     fn top_level(
         &self,
-        key: &str,
-        value: &Value,
+        key: String,
+        value: Value,
         existing: Option<&Map<String, Value>>,
         out: &mut Map<String, Value>,
     ) -> Result<(), ScimError> {
-        match self.schema.attribute(None, key) {
+        match self.schema.attribute(None, &key) {
             Some(found) => {
                 let def = found.def;
                 let old = existing.and_then(|e| get_ci(e, &def.name));
-                if let Some(v) = self.attribute(def, value, old, &def.name)? {
+                if let Some(v) = self.attribute(def, value, old, Label::top(&def.name))? {
                     out.insert(def.name.clone(), v);
                 }
             }
@@ -169,7 +219,7 @@ impl Validator<'_, '_> {
                         self.schema.resource_type().name
                     )));
                 }
-                out.insert(key.to_owned(), value.clone());
+                out.insert(key, value);
             }
             None => {
                 if self.schema.is_strict() {
@@ -178,8 +228,8 @@ impl Validator<'_, '_> {
                         self.schema.resource_type().name
                     )));
                 }
-                if !is_unassigned(value) {
-                    out.insert(key.to_owned(), value.clone());
+                if !is_unassigned(&value) {
+                    out.insert(key, value);
                 }
             }
         }
@@ -189,7 +239,7 @@ impl Validator<'_, '_> {
     fn extension(
         &self,
         ext: &crate::schema::Schema,
-        value: &Value,
+        value: Value,
         existing: Option<&Map<String, Value>>,
     ) -> Result<Option<Map<String, Value>>, ScimError> {
         let obj = match value {
@@ -207,11 +257,15 @@ impl Validator<'_, '_> {
             .and_then(Value::as_object);
         let mut out = Map::new();
         for (key, val) in obj {
-            match ext.attribute(key) {
+            match ext.attribute(&key) {
                 Some(def) => {
                     let old = old_ext.and_then(|o| get_ci(o, &def.name));
-                    let label = format!("{}:{}", ext.id, def.name);
-                    if let Some(v) = self.attribute(def, val, old, &label)? {
+                    let label = Label {
+                        parent: Some(&ext.id),
+                        parent_sep: ":",
+                        name: &def.name,
+                    };
+                    if let Some(v) = self.attribute(def, val, old, label)? {
                         out.insert(def.name.clone(), v);
                     }
                 }
@@ -222,8 +276,8 @@ impl Validator<'_, '_> {
                     )))
                 }
                 None => {
-                    if !is_unassigned(val) {
-                        out.insert(key.clone(), val.clone());
+                    if !is_unassigned(&val) {
+                        out.insert(key, val);
                     }
                 }
             }
@@ -247,9 +301,9 @@ impl Validator<'_, '_> {
     fn attribute(
         &self,
         def: &AttributeDef,
-        value: &Value,
+        value: Value,
         old: Option<&Value>,
-        label: &str,
+        label: Label<'_>,
     ) -> Result<Option<Value>, ScimError> {
         if def.mutability == Mutability::ReadOnly {
             // Ignored on input (RFC 7643 §2.2); kept from the stored resource on replace.
@@ -275,12 +329,12 @@ impl Validator<'_, '_> {
     fn multi(
         &self,
         def: &AttributeDef,
-        value: &Value,
-        label: &str,
+        value: Value,
+        label: Label<'_>,
     ) -> Result<Option<Value>, ScimError> {
-        let items: Vec<&Value> = match value {
+        let items = match value {
             Value::Null => return Ok(None),
-            Value::Array(items) => items.iter().collect(),
+            Value::Array(items) => items,
             // Lenient: a single value where a list is expected.
             single => vec![single],
         };
@@ -307,14 +361,14 @@ impl Validator<'_, '_> {
     fn single(
         &self,
         def: &AttributeDef,
-        value: &Value,
-        label: &str,
+        value: Value,
+        label: Label<'_>,
         old: Option<&Value>,
     ) -> Result<Option<Value>, ScimError> {
         if value.is_null() {
             return Ok(None);
         }
-        let wrong = |expected: &str| {
+        let wrong = |expected: &str, value: &Value| {
             ScimError::invalid_value(format!(
                 "`{label}` must be {expected}, not {}",
                 describe(value)
@@ -322,14 +376,14 @@ impl Validator<'_, '_> {
         };
         let v = match def.attr_type {
             AttributeType::String | AttributeType::Reference => {
-                let Some(s) = value.as_str() else {
-                    return Err(wrong("a string"));
+                let Value::String(s) = value else {
+                    return Err(wrong("a string", &value));
                 };
                 if def.canonical_only && !def.canonical_values.is_empty() {
                     match def
                         .canonical_values
                         .iter()
-                        .find(|c| c.eq_ignore_ascii_case(s))
+                        .find(|c| c.eq_ignore_ascii_case(&s))
                     {
                         Some(c) => Value::from(c.clone()),
                         None => {
@@ -340,47 +394,52 @@ impl Validator<'_, '_> {
                         }
                     }
                 } else {
-                    value.clone()
+                    Value::String(s)
                 }
             }
             AttributeType::Boolean => match value {
-                Value::Bool(_) => value.clone(),
-                Value::String(s) if self.options.string_booleans => {
+                Value::Bool(_) => value,
+                Value::String(ref s) if self.options.string_booleans => {
                     if s.eq_ignore_ascii_case("true") {
                         Value::Bool(true)
                     } else if s.eq_ignore_ascii_case("false") {
                         Value::Bool(false)
                     } else {
-                        return Err(wrong("true or false"));
+                        return Err(wrong("true or false", &value));
                     }
                 }
-                _ => return Err(wrong("a boolean")),
+                _ => return Err(wrong("a boolean", &value)),
             },
             AttributeType::Integer => match value.as_number() {
-                Some(n) if n.is_i64() || n.is_u64() => value.clone(),
+                Some(n) if n.is_i64() || n.is_u64() => value,
                 Some(n)
                     if n.as_f64()
                         .is_some_and(|f| f.fract() == 0.0 && f.abs() < 9.0e15) =>
                 {
                     Value::from(n.as_f64().unwrap_or_default() as i64)
                 }
-                _ => return Err(wrong("an integer")),
+                _ => return Err(wrong("an integer", &value)),
             },
             AttributeType::Decimal => match value {
-                Value::Number(_) => value.clone(),
-                _ => return Err(wrong("a number")),
+                Value::Number(_) => value,
+                _ => return Err(wrong("a number", &value)),
             },
             AttributeType::DateTime => match value.as_str() {
-                Some(s) if is_date_time(s) => value.clone(),
-                _ => return Err(wrong("an xsd:dateTime such as 2011-05-13T04:42:34Z")),
+                Some(s) if is_date_time(s) => value,
+                _ => {
+                    return Err(wrong(
+                        "an xsd:dateTime such as 2011-05-13T04:42:34Z",
+                        &value,
+                    ))
+                }
             },
             AttributeType::Binary => match value.as_str() {
-                Some(s) if is_base64(s) => value.clone(),
-                _ => return Err(wrong("base64-encoded binary data")),
+                Some(s) if is_base64(s) => value,
+                _ => return Err(wrong("base64-encoded binary data", &value)),
             },
             AttributeType::Complex => {
-                let Some(obj) = value.as_object() else {
-                    return Err(wrong("an object"));
+                let Value::Object(obj) = value else {
+                    return Err(wrong("an object", &value));
                 };
                 return self.complex(def, obj, label, old.and_then(Value::as_object));
             }
@@ -391,21 +450,26 @@ impl Validator<'_, '_> {
     fn complex(
         &self,
         def: &AttributeDef,
-        obj: &Map<String, Value>,
-        label: &str,
+        obj: Map<String, Value>,
+        label: Label<'_>,
         old: Option<&Map<String, Value>>,
     ) -> Result<Option<Value>, ScimError> {
+        let parent = label.to_string_if_nested();
         let mut out = Map::new();
         for (key, val) in obj {
-            match def.sub_attribute(key) {
+            match def.sub_attribute(&key) {
                 Some(sub) => {
                     if sub.mutability == Mutability::ReadOnly
                         && !matches!(self.context, Context::Patch { .. })
                     {
                         continue;
                     }
-                    let sub_label = format!("{label}.{}", sub.name);
-                    if let Some(v) = self.single(sub, val, &sub_label, None)? {
+                    let sub_label = Label {
+                        parent: Some(parent.as_deref().unwrap_or(label.name)),
+                        parent_sep: ".",
+                        name: &sub.name,
+                    };
+                    if let Some(v) = self.single(sub, val, sub_label, None)? {
                         out.insert(sub.name.clone(), v);
                     }
                 }
@@ -415,8 +479,8 @@ impl Validator<'_, '_> {
                     )))
                 }
                 None => {
-                    if !is_unassigned(val) {
-                        out.insert(key.clone(), val.clone());
+                    if !is_unassigned(&val) {
+                        out.insert(key, val);
                     }
                 }
             }
@@ -487,6 +551,14 @@ impl Validator<'_, '_> {
             }
         }
         Ok(())
+    }
+}
+
+impl Label<'_> {
+    /// The label as a string when it has a parent (an extension attribute), since a
+    /// sub-attribute's label then needs the whole of it as its own parent.
+    fn to_string_if_nested(self) -> Option<String> {
+        self.parent.map(|_| self.to_string())
     }
 }
 

@@ -65,7 +65,7 @@ use serde_json::Value;
 
 use crate::error::ScimError;
 use crate::schema::ResourceSchema;
-use crate::validate::{validate, Context, ValidationOptions};
+use crate::validate::{validate_owned, Context, ValidationOptions};
 
 /// Identity-provider compatibility toggles; see the [module docs](self) for the traffic
 /// each one serves.
@@ -141,10 +141,10 @@ pub fn apply(
     let options = ValidationOptions {
         string_booleans: compat.string_booleans,
     };
-    validate(
+    validate_owned(
         schema,
         Context::Patch { existing: resource },
-        &Value::Object(doc),
+        Value::Object(doc),
         &options,
     )
 }
