@@ -14,6 +14,7 @@ command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
 for t in "${targets[@]}"; do
   case "$t" in
     path_*) seeds=seeds/path ;;
+    patch_*) seeds=seeds/patch ;;
     *) seeds=seeds/filter ;;
   esac
   mkdir -p "corpus/$t"
