@@ -53,10 +53,13 @@
 #![deny(missing_docs)]
 
 pub mod error;
+pub mod meta;
 pub mod patch;
 pub mod projection;
+pub mod provisioner;
 pub mod resource;
 pub mod schema;
+pub mod service;
 pub mod validate;
 pub mod version;
 

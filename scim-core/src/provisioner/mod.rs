@@ -1,0 +1,231 @@
+//! The `Provisioner` trait: what an embedding service implements over its storage.
+//!
+//! [`ScimService`](crate::service::ScimService) does the protocol work — routing,
+//! parsing, validation, `id` and `meta` stamping, projection, ETags, errors — and calls a
+//! `Provisioner` only to store and find resources. One implementation serves every
+//! resource type (`"User"`, `"Group"`, your own), named by `resource_type`.
+//!
+//! # Who owns what
+//!
+//! - **Validation** is the service's: a provisioner receives resources already checked
+//!   against the schema, with `id` and `meta` (`resourceType`, `created`,
+//!   `lastModified`, `version`) set.
+//! - **Uniqueness** (`userName` case-insensitively, group `displayName`) is the
+//!   provisioner's, since only the store can check it atomically: return
+//!   [`ScimError::uniqueness`] (409).
+//! - **Versions**: `replace` and `delete` receive the version the caller expects; a store
+//!   that holds another must refuse with [`precondition_failed`] (412). This is what makes
+//!   the default `patch` (get, apply, replace) lose no concurrent update.
+//! - **Errors** are either protocol errors ([`ProvisionerError::Scim`], returned to the
+//!   client as they are) or internal ones ([`ProvisionerError::Internal`]: logged, and
+//!   answered with a bare 500 that leaks nothing).
+
+mod memory;
+mod query;
+
+pub use memory::InMemoryProvisioner;
+pub use query::{ListPage, ListQuery, SortOrder};
+
+use async_trait::async_trait;
+use http::StatusCode;
+use serde_json::Value;
+
+use crate::error::ScimError;
+use crate::patch::{apply, Compat, PatchRequest};
+use crate::schema::ResourceSchema;
+
+/// Who is calling, as the service's [`Authenticator`](crate::service::Authenticator)
+/// established it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Principal {
+    /// The authenticated subject (a client or token name).
+    pub subject: String,
+    /// A tenant, for services that keep several apart.
+    pub tenant: Option<String>,
+    /// The resource `/Me` stands for (RFC 7644 §3.11), if any: (resource type, id).
+    pub me: Option<(String, String)>,
+}
+
+/// What a provisioner knows about the request it serves.
+#[derive(Clone, Debug, Default)]
+pub struct RequestContext {
+    /// The authenticated caller, if authentication is on.
+    pub principal: Option<Principal>,
+    /// An id for this request, for logs.
+    pub request_id: String,
+}
+
+/// A provisioner's failure: a protocol error for the client, or an internal one.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ProvisionerError {
+    /// A SCIM error returned to the client as it is (404, 409, 412, 400 …).
+    #[error(transparent)]
+    Scim(#[from] ScimError),
+    /// A store failure. Logged; the client sees a 500 without detail.
+    #[error("internal error: {0}")]
+    Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// The store cannot serve now (disk full, read-only, down): 503.
+    #[error("unavailable: {0}")]
+    Unavailable(String),
+}
+
+impl ProvisionerError {
+    /// Wraps any store error as internal.
+    pub fn internal(e: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        ProvisionerError::Internal(e.into())
+    }
+}
+
+/// 404 for a resource that does not exist.
+pub fn not_found(resource_type: &str, id: &str) -> ProvisionerError {
+    ScimError::not_found(format!("{resource_type} {id} not found")).into()
+}
+
+/// 412 for a version that does not match (RFC 7644 §3.14).
+pub fn precondition_failed(expected: &str, actual: &str) -> ProvisionerError {
+    ScimError::new(
+        StatusCode::PRECONDITION_FAILED,
+        None,
+        format!("precondition failed: the resource is at version {actual}, not {expected}"),
+    )
+    .into()
+}
+
+/// What the default [`Provisioner::patch`] needs besides the id: the request, the
+/// schema to apply it under, and the compatibility toggles.
+#[derive(Clone, Copy, Debug)]
+pub struct PatchInput<'a> {
+    /// The PATCH request.
+    pub request: &'a PatchRequest,
+    /// The resource type's schema.
+    pub schema: &'a ResourceSchema<'a>,
+    /// The identity-provider toggles.
+    pub compat: &'a Compat,
+}
+
+/// How often the default `patch` retries when another writer got in between its read and
+/// its write (only when the client sent no `If-Match`).
+const PATCH_RETRIES: usize = 16;
+
+/// Storage for SCIM resources. See the [module docs](self) for the division of labour.
+///
+/// `resource_type` is a registered resource type's name (`"User"`, `"Group"`); resources
+/// are `serde_json::Value` objects in their canonical form.
+#[async_trait]
+pub trait Provisioner: Send + Sync {
+    /// A new resource id. The default is a random UUID.
+    fn new_id(&self, _resource_type: &str) -> String {
+        uuid::Uuid::new_v4().to_string()
+    }
+
+    /// Stores a new resource (its `id` and `meta` already set) and returns it as stored.
+    /// Refuses a duplicate of a unique attribute with [`ScimError::uniqueness`].
+    async fn create(
+        &self,
+        ctx: &RequestContext,
+        resource_type: &str,
+        resource: Value,
+    ) -> Result<Value, ProvisionerError>;
+
+    /// The resource with this id, or [`not_found`].
+    async fn get(
+        &self,
+        ctx: &RequestContext,
+        resource_type: &str,
+        id: &str,
+    ) -> Result<Value, ProvisionerError>;
+
+    /// Replaces the resource with this id by `resource` (`meta` already updated), if the
+    /// stored version equals `expected_version` (when given; else [`precondition_failed`]).
+    async fn replace(
+        &self,
+        ctx: &RequestContext,
+        resource_type: &str,
+        id: &str,
+        resource: Value,
+        expected_version: Option<&str>,
+    ) -> Result<Value, ProvisionerError>;
+
+    /// Deletes the resource with this id (checking `expected_version` when given).
+    async fn delete(
+        &self,
+        ctx: &RequestContext,
+        resource_type: &str,
+        id: &str,
+        expected_version: Option<&str>,
+    ) -> Result<(), ProvisionerError>;
+
+    /// One page of the resources matching `query`. A simple store can hand all its
+    /// resources of the type to [`ListQuery::page`]; a serious one pushes
+    /// [`ListQuery::equality_lookup`] down to an index.
+    async fn list(
+        &self,
+        ctx: &RequestContext,
+        resource_type: &str,
+        query: &ListQuery,
+    ) -> Result<ListPage, ProvisionerError>;
+
+    /// Applies a PATCH to the resource with this id and returns the result.
+    ///
+    /// The default reads the resource, applies the PATCH engine, and replaces it with the
+    /// version it read, retrying if another writer got in between (unless the client
+    /// asked for a specific version). Override it to patch in place, e.g. to add one
+    /// member to a 100,000-member group without rewriting the group.
+    async fn patch(
+        &self,
+        ctx: &RequestContext,
+        resource_type: &str,
+        id: &str,
+        input: &PatchInput<'_>,
+        expected_version: Option<&str>,
+    ) -> Result<Value, ProvisionerError> {
+        let mut attempt = 0;
+        loop {
+            let current = self.get(ctx, resource_type, id).await?;
+            let version = crate::meta::version_of(&current).map(str::to_owned);
+            if let (Some(expected), Some(actual)) = (expected_version, version.as_deref()) {
+                if expected != actual {
+                    return Err(precondition_failed(expected, actual));
+                }
+            }
+            let mut patched = apply(input.schema, &current, input.request, input.compat)?;
+            crate::meta::stamp_update(&mut patched, &current);
+            let result = self
+                .replace(ctx, resource_type, id, patched, version.as_deref())
+                .await;
+            match result {
+                Err(ProvisionerError::Scim(e))
+                    if e.status() == StatusCode::PRECONDITION_FAILED
+                        && expected_version.is_none()
+                        && attempt < PATCH_RETRIES =>
+                {
+                    attempt += 1;
+                    tokio_free_yield().await;
+                }
+                other => return other,
+            }
+        }
+    }
+}
+
+/// Lets other tasks run between retries without depending on an async runtime.
+async fn tokio_free_yield() {
+    struct YieldOnce(bool);
+    impl std::future::Future for YieldOnce {
+        type Output = ();
+        fn poll(
+            mut self: std::pin::Pin<&mut Self>,
+            cx: &mut std::task::Context<'_>,
+        ) -> std::task::Poll<()> {
+            if self.0 {
+                std::task::Poll::Ready(())
+            } else {
+                self.0 = true;
+                cx.waker().wake_by_ref();
+                std::task::Poll::Pending
+            }
+        }
+    }
+    YieldOnce(false).await
+}
