@@ -58,6 +58,29 @@ impl RawQuery {
         })
     }
 
+    /// The first attribute the filter names that is never returned (`password`), if any.
+    pub fn sensitive_attribute(
+        &self,
+        schema: &ResourceSchema<'_>,
+    ) -> Result<Option<String>, ScimError> {
+        let Some(text) = self.filter.as_deref().filter(|t| !t.trim().is_empty()) else {
+            return Ok(None);
+        };
+        let filter = parse_filter(text)?;
+        let mut paths = Vec::new();
+        collect_paths(&filter, &mut paths);
+        Ok(paths.into_iter().find_map(|p| {
+            let found = schema.attribute(p.urn(), p.name())?;
+            let never =
+                |d: &crate::schema::AttributeDef| d.returned == crate::schema::Returned::Never;
+            let hit = never(found.def)
+                || p.sub_attr()
+                    .and_then(|s| found.def.sub_attribute(s))
+                    .is_some_and(never);
+            hit.then(|| p.to_string())
+        }))
+    }
+
     /// The projection alone (for single-resource requests).
     pub fn projection(&self) -> Result<Projection, ScimError> {
         Projection::parse(
@@ -120,6 +143,23 @@ impl RawQuery {
             count,
             projection: self.projection()?,
         })
+    }
+}
+
+/// Every attribute path a filter names (value-path attributes and their inner paths).
+fn collect_paths<'f>(f: &'f scim_filter::Filter, out: &mut Vec<&'f AttrPath>) {
+    use scim_filter::Filter;
+    match f {
+        Filter::Attribute(e) => out.push(&e.path),
+        Filter::ValuePath(vp) => {
+            out.push(&vp.attr);
+            collect_paths(&vp.filter, out);
+        }
+        Filter::Not(inner) => collect_paths(inner, out),
+        Filter::And(l, r) | Filter::Or(l, r) => {
+            collect_paths(l, out);
+            collect_paths(r, out);
+        }
     }
 }
 

@@ -73,6 +73,9 @@ pub struct ServiceConfig {
     pub compat: Compat,
     /// `documentationUri` in `/ServiceProviderConfig`.
     pub documentation_uri: Option<String>,
+    /// Most resources a search across all resource types (`GET /?filter=…`,
+    /// `POST /.search`) will gather before answering 400 `tooMany`. Default 10,000.
+    pub max_search_results: usize,
 }
 
 impl Default for ServiceConfig {
@@ -86,6 +89,7 @@ impl Default for ServiceConfig {
             bulk_max_payload: 1024 * 1024,
             compat: Compat::default(),
             documentation_uri: None,
+            max_search_results: 10_000,
         }
     }
 }
@@ -300,11 +304,17 @@ impl ScimService {
             .into())
         };
         match route {
+            Route::UnsupportedVersion(v) => Err(ScimError::bad_request(
+                crate::ScimType::InvalidVers,
+                format!("SCIM protocol version {v} is not supported; this service speaks v2"),
+            )
+            .into()),
             Route::NotFound => Err(ScimError::not_found("no SCIM endpoint at this path").into()),
             Route::Collection(rt) => match *method {
                 Method::GET => {
-                    self.list(call, Some(&rt), RawQuery::from_query(call.query))
-                        .await
+                    let raw = RawQuery::from_query(call.query);
+                    self.refuse_sensitive(&raw, &rt)?;
+                    self.list(call, Some(&rt), raw).await
                 }
                 Method::POST => {
                     let body = self.read_json(call.headers, body)?;
@@ -322,8 +332,11 @@ impl ScimService {
                 self.list(call, None, RawQuery::from_search(&body)?).await
             }
             Route::Root if *method == Method::GET => {
-                self.list(call, None, RawQuery::from_query(call.query))
-                    .await
+                let raw = RawQuery::from_query(call.query);
+                for t in self.registry.resource_types() {
+                    self.refuse_sensitive(&raw, &t.name)?;
+                }
+                self.list(call, None, raw).await
             }
             Route::Search(_) | Route::RootSearch | Route::Root => not_allowed(),
             Route::Resource(rt, id) => self.resource(call, method, &rt, &id, body).await,
@@ -377,6 +390,20 @@ impl ScimService {
             )
             .into()),
         }
+    }
+
+    /// RFC 7644 §3.4.2.2 / §7.5.2: a filter in a URL that names a never-returned
+    /// attribute (a password) would put it in logs; such searches must use POST.
+    fn refuse_sensitive(&self, raw: &RawQuery, rt: &str) -> Result<(), ProvisionerError> {
+        let schema = self.schema(rt)?;
+        if let Some(name) = raw.sensitive_attribute(&schema)? {
+            return Err(ScimError::bad_request(
+                crate::ScimType::Sensitive,
+                format!("filtering on `{name}` in a URL would expose it; use POST /.search"),
+            )
+            .into());
+        }
+        Ok(())
     }
 
     fn schema(&self, rt: &str) -> Result<ResourceSchema<'_>, ProvisionerError> {
@@ -593,6 +620,13 @@ impl ScimService {
                 query.start_index = 1;
                 query.count = u64::MAX;
                 let page = self.provisioner.list(&call.ctx, t, &query).await?;
+                if all.len() + page.resources.len() > self.config.max_search_results {
+                    return Err(ScimError::too_many(format!(
+                        "the search matches more than {} resources; narrow the filter or search one resource type",
+                        self.config.max_search_results
+                    ))
+                    .into());
+                }
                 for r in page.resources {
                     all.push(self.present(call, t, r, &query.projection)?);
                 }

@@ -25,6 +25,8 @@ pub(super) enum Route {
     Bulk,
     /// `/Me`.
     Me,
+    /// A path naming another SCIM protocol version, e.g. `/scim/v1/Users`.
+    UnsupportedVersion(String),
     /// Anything else.
     NotFound,
 }
@@ -77,6 +79,18 @@ fn route_rest<'a>(rest: &str, types: impl Iterator<Item = (&'a str, &'a str)> + 
     let Some(segs) = segments(rest) else {
         return Route::NotFound;
     };
+    // `/v1/Users`, `/scim/v1/Users`: a version other than 2 before the endpoint.
+    let version = segs.iter().take(2).find(|s| {
+        s.len() > 1
+            && s.starts_with(['v', 'V'])
+            && s[1..].bytes().all(|b| b.is_ascii_digit())
+            && &s[1..] != "2"
+    });
+    if let Some(v) = version {
+        if segs.len() > 1 {
+            return Route::UnsupportedVersion(v.clone());
+        }
+    }
     let seg = |i: usize| segs.get(i).map(String::as_str);
     let find_type = |endpoint: &str| {
         types
