@@ -106,7 +106,7 @@ pub struct PatchInput<'a> {
 
 /// How often the default `patch` retries when another writer got in between its read and
 /// its write (only when the client sent no `If-Match`).
-const PATCH_RETRIES: usize = 16;
+const PATCH_RETRIES: usize = 64;
 
 /// Storage for SCIM resources. See the [module docs](self) for the division of labour.
 ///

@@ -461,7 +461,7 @@ impl ScimService {
             let url = format!(
                 "{}/{endpoint}/{}",
                 call.base_url,
-                percent_encoding::utf8_percent_encode(id, percent_encoding::NON_ALPHANUMERIC)
+                percent_encoding::utf8_percent_encode(id, PATH_SEGMENT)
             );
             set_location(&mut resource, &url);
         }
@@ -645,6 +645,20 @@ impl ScimService {
         Ok(response::json(StatusCode::OK, &body))
     }
 }
+
+/// What an id must escape to be one path segment (RFC 3986 §3.3).
+const PATH_SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::CONTROLS
+    .add(b' ')
+    .add(b'"')
+    .add(b'#')
+    .add(b'%')
+    .add(b'/')
+    .add(b'<')
+    .add(b'>')
+    .add(b'?')
+    .add(b'`')
+    .add(b'{')
+    .add(b'}');
 
 fn too_large(detail: String) -> ScimError {
     ScimError::new(StatusCode::PAYLOAD_TOO_LARGE, None, detail)
