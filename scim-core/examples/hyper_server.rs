@@ -22,7 +22,10 @@ use tokio::net::TcpListener;
 
 /// Reads the body (refusing more than the service's limit, plus slack so the service
 /// itself answers 413 with a SCIM error) and hands the request to the service.
-async fn serve(scim: Arc<ScimService>, req: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
+async fn serve(
+    scim: Arc<ScimService>,
+    req: Request<Incoming>,
+) -> Result<Response<Full<Bytes>>, Infallible> {
     let (parts, body) = req.into_parts();
     let limit = scim.config().max_body_bytes + 1;
     let bytes = match Limited::new(body, limit).collect().await {
@@ -37,7 +40,9 @@ async fn serve(scim: Arc<ScimService>, req: Request<Incoming>) -> Result<Respons
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let addr = std::env::args().nth(1).unwrap_or_else(|| "127.0.0.1:8080".to_owned());
+    let addr = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "127.0.0.1:8080".to_owned());
     let scim = Arc::new(ScimService::new(Arc::new(InMemoryProvisioner::new())));
     let listener = TcpListener::bind(&addr).await?;
     println!("SCIM service on http://{addr}/scim/v2");
@@ -46,7 +51,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         let scim = scim.clone();
         tokio::spawn(async move {
             let svc = service_fn(move |req| serve(scim.clone(), req));
-            if let Err(e) = http1::Builder::new().serve_connection(TokioIo::new(stream), svc).await {
+            if let Err(e) = http1::Builder::new()
+                .serve_connection(TokioIo::new(stream), svc)
+                .await
+            {
                 eprintln!("connection error: {e}");
             }
         });
