@@ -69,7 +69,14 @@ impl Projection {
                 out.insert(key.clone(), value.clone());
                 continue;
             }
-            if let Some(ext) = schema.extension(key) {
+            // An object under a schema URN: one of the type's extensions, or another
+            // registered schema a service attaches (its attributes' `returned` apply).
+            let ext = schema.extension(key).or_else(|| {
+                schema
+                    .registered(key)
+                    .filter(|s| !s.id.eq_ignore_ascii_case(&schema.base().id))
+            });
+            if let Some(ext) = ext {
                 let Some(inner) = value.as_object() else {
                     continue;
                 };

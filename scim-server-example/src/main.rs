@@ -1,1 +1,222 @@
-fn main() {}
+//! scim-bridge: a 1Password-style SCIM bridge that Microsoft Entra ID, Okta, OneLogin and
+//! JumpCloud can drive end to end — the example binary of the scim-rs workspace.
+//!
+//! `cargo run -p scim-server-example` starts it on its embedded SQLite store; see
+//! `docs/azure-ad.md` and `docs/operations.md`.
+#![forbid(unsafe_code)]
+
+mod cli;
+mod health;
+mod onepassword;
+mod server;
+mod store;
+mod token;
+mod watcher;
+
+use std::path::Path;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::Parser;
+use scim_core::service::{ScimService, ServiceConfig};
+
+use cli::{Cli, Command, InvitationAction, LogFormat, TokenAction};
+use onepassword::{OnePassword, Policy};
+use store::sqlite::SqliteStore;
+use store::Store;
+use token::{BearerAuth, TokenHash, TOKEN_FILE};
+
+/// The database file's name in the data directory.
+const DB_FILE: &str = "bridge.db";
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.log_format);
+    let result = match &cli.command {
+        None | Some(Command::Serve) => serve(&cli),
+        Some(Command::Token {
+            action: TokenAction::Rotate,
+        }) => rotate_token(&cli),
+        Some(Command::Invitations {
+            action: InvitationAction::Accept { user_name },
+        }) => accept(&cli, user_name),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("scim-bridge: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    use std::io::IsTerminal;
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Json => builder.json().init(),
+        LogFormat::Pretty => builder.init(),
+    }
+}
+
+/// Creates the data directory (owner-only) if needed.
+fn data_dir(cli: &Cli) -> Result<&Path, String> {
+    let dir = cli.data_dir.as_path();
+    std::fs::create_dir_all(dir)
+        .map_err(|e| format!("cannot create the data directory {}: {e}", dir.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let _ = std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700));
+    }
+    Ok(dir)
+}
+
+fn open_store(cli: &Cli) -> Result<Arc<SqliteStore>, String> {
+    let dir = data_dir(cli)?;
+    let path = dir.join(DB_FILE);
+    SqliteStore::open(&path)
+        .map(Arc::new)
+        .map_err(|e| format!("cannot open the database {}: {e}", path.display()))
+}
+
+/// The authenticator, and the token to print if one was just generated.
+fn authenticator(cli: &Cli) -> Result<(BearerAuth, Option<String>), String> {
+    if let Ok(token) = std::env::var("SCIM_BRIDGE_TOKEN") {
+        let token = token::check_supplied(&token).map_err(|e| e.to_string())?;
+        return Ok((BearerAuth::fixed(token), None));
+    }
+    if let Some(file) = &cli.token_file {
+        let text = std::fs::read_to_string(file)
+            .map_err(|e| format!("cannot read the token file {}: {e}", file.display()))?;
+        let token = token::check_supplied(&text).map_err(|e| e.to_string())?;
+        return Ok((BearerAuth::fixed(token), None));
+    }
+    let path = data_dir(cli)?.join(TOKEN_FILE);
+    match TokenHash::load(&path).map_err(|e| e.to_string())? {
+        Some(hash) => Ok((BearerAuth::from_file(path, hash), None)),
+        None => {
+            let token = token::generate();
+            let hash = TokenHash::new(&token);
+            hash.save(&path).map_err(|e| e.to_string())?;
+            Ok((BearerAuth::from_file(path, hash), Some(token)))
+        }
+    }
+}
+
+fn tenant_url(cli: &Cli, local: std::net::SocketAddr) -> String {
+    match &cli.public_url {
+        Some(u) => format!("{}/scim/v2", u.trim_end_matches('/')),
+        None => {
+            let scheme = if cli.tls_cert.is_some() {
+                "https"
+            } else {
+                "http"
+            };
+            format!("{scheme}://{local}/scim/v2")
+        }
+    }
+}
+
+fn serve(cli: &Cli) -> Result<(), String> {
+    if cli.confirmation_interval < 30 && !cli.allow_short_interval {
+        return Err(format!(
+            "--confirmation-interval must be at least 30 seconds (got {})",
+            cli.confirmation_interval
+        ));
+    }
+    let interval = Duration::from_secs(cli.confirmation_interval.max(1));
+    let store = open_store(cli)?;
+    let (auth, new_token) = authenticator(cli)?;
+    let auth = Arc::new(auth);
+    let tls = match (&cli.tls_cert, &cli.tls_key) {
+        (Some(c), Some(k)) => Some(server::tls_acceptor(c, k)?),
+        _ => None,
+    };
+    let policy = Policy {
+        allowed_domains: cli
+            .allowed_domains
+            .iter()
+            .map(|d| d.trim().to_lowercase())
+            .filter(|d| !d.is_empty())
+            .collect(),
+    };
+    let provisioner = Arc::new(
+        OnePassword::new(store.clone(), policy)
+            .map_err(|e| format!("cannot prepare the account: {e}"))?,
+    );
+    let config = ServiceConfig {
+        base_paths: vec!["/scim/v2".to_owned(), "/scim".to_owned()],
+        public_url: cli.public_url.clone(),
+        max_body_bytes: cli.max_body_bytes,
+        max_page_size: cli.max_page_size,
+        ..ServiceConfig::default()
+    };
+    let scim = ScimService::new(provisioner.clone())
+        .with_registry(onepassword::registry())
+        .with_authenticator(auth.clone())
+        .with_config(config);
+    let health = Arc::new(health::Health::new(interval.as_secs(), tls.is_some()));
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the runtime: {e}"))?;
+    let app_store = store.clone();
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(cli.listen)
+            .await
+            .map_err(|e| format!("cannot listen on {}: {e}", cli.listen))?;
+        let local = listener.local_addr().map_err(|e| e.to_string())?;
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        if let Some(token) = new_token {
+            println!("\nscim-bridge is set up. Enter these in Entra ID (Provisioning > Admin Credentials):\n");
+            println!("  Tenant URL:   {}", tenant_url(cli, local));
+            println!("  Secret Token: {token}\n");
+            println!("The token is shown only now; only its hash is stored. Rotate it with `scim-bridge token rotate`.\n");
+        }
+        println!("scim-bridge listening on {scheme}://{local}");
+        tracing::info!(%local, data_dir = %cli.data_dir.display(), tls = tls.is_some(), "scim-bridge started");
+        let watcher = tokio::spawn(watcher::run(provisioner.clone(), health.clone(), interval));
+        let app = Arc::new(server::App {
+            scim,
+            auth,
+            health,
+            store: app_store,
+        });
+        server::serve(listener, app, tls).await;
+        watcher.abort();
+        tracing::info!("scim-bridge stopped");
+        Ok::<(), String>(())
+    })?;
+    // Stop the runtime (and its blocking threads) first; the last handle to the store
+    // then closes the database.
+    drop(runtime);
+    drop(store);
+    Ok(())
+}
+
+fn rotate_token(cli: &Cli) -> Result<(), String> {
+    let path = data_dir(cli)?.join(TOKEN_FILE);
+    let token = token::generate();
+    TokenHash::new(&token)
+        .save(&path)
+        .map_err(|e| e.to_string())?;
+    println!("New Secret Token (shown only now; a running bridge uses it at once):\n\n  {token}\n");
+    println!("Paste it into Entra ID (Provisioning > Admin Credentials > Secret Token) and press Test Connection.");
+    Ok(())
+}
+
+fn accept(cli: &Cli, user_name: &str) -> Result<(), String> {
+    let store = open_store(cli)?;
+    let state = store
+        .write(|tx| onepassword::accept_invitation(tx, user_name))
+        .map_err(|e| e.to_string())?;
+    println!("{user_name} is now {}", state.as_str());
+    Ok(())
+}

@@ -63,6 +63,12 @@ impl<'r> ResourceSchema<'r> {
             .map(|(s, _)| *s)
     }
 
+    /// Any registered schema with this URN (case-insensitive), whether or not it is an
+    /// extension of this resource type.
+    pub fn registered(&self, urn: &str) -> Option<&'r Schema> {
+        self.registry.schema(urn)
+    }
+
     /// The common attributes (`id`, `externalId`, `meta`).
     pub fn common(&self) -> &'r [AttributeDef] {
         self.registry.common_attributes()

@@ -1,0 +1,158 @@
+//! Command line and environment (every flag has an environment variable).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+/// scim-bridge: a 1Password-style SCIM bridge for Microsoft Entra ID, Okta and other
+/// identity providers.
+///
+/// With no command it serves: on first start it creates the data directory and prints
+/// the Tenant URL and Secret Token to paste into Entra ID.
+#[derive(Debug, Parser)]
+#[command(name = "scim-bridge", version, about, long_about)]
+pub struct Cli {
+    /// Address to listen on (use 0.0.0.0:3002 to accept connections from other hosts).
+    #[arg(
+        long,
+        env = "SCIM_BRIDGE_LISTEN",
+        default_value = "127.0.0.1:3002",
+        global = true
+    )]
+    pub listen: SocketAddr,
+
+    /// Directory for the database and the token hash.
+    #[arg(
+        long,
+        env = "SCIM_BRIDGE_DATA_DIR",
+        default_value = "./scim-bridge-data",
+        global = true
+    )]
+    pub data_dir: PathBuf,
+
+    /// Seconds between runs of the confirmation watcher (minimum 30).
+    #[arg(
+        long,
+        env = "SCIM_BRIDGE_CONFIRMATION_INTERVAL",
+        default_value_t = 300,
+        global = true
+    )]
+    pub confirmation_interval: u64,
+
+    /// Allow confirmation intervals under 30 seconds (for tests).
+    #[arg(
+        long,
+        env = "SCIM_BRIDGE_ALLOW_SHORT_INTERVAL",
+        hide = true,
+        global = true
+    )]
+    pub allow_short_interval: bool,
+
+    /// Email domains userName must belong to, comma-separated; any userName when unset.
+    #[arg(
+        long,
+        env = "SCIM_BRIDGE_ALLOWED_DOMAINS",
+        value_delimiter = ',',
+        global = true
+    )]
+    pub allowed_domains: Vec<String>,
+
+    /// TLS certificate chain (PEM). With --tls-key, serve HTTPS directly; without, plain
+    /// HTTP for use behind a load balancer that terminates TLS.
+    #[arg(
+        long,
+        env = "SCIM_BRIDGE_TLS_CERT",
+        requires = "tls_key",
+        global = true
+    )]
+    pub tls_cert: Option<PathBuf>,
+
+    /// TLS private key (PEM).
+    #[arg(
+        long,
+        env = "SCIM_BRIDGE_TLS_KEY",
+        requires = "tls_cert",
+        global = true
+    )]
+    pub tls_key: Option<PathBuf>,
+
+    /// Log format.
+    #[arg(long, env = "SCIM_BRIDGE_LOG_FORMAT", value_enum, default_value_t = LogFormat::Pretty, global = true)]
+    pub log_format: LogFormat,
+
+    /// Largest request body in bytes.
+    #[arg(long, env = "SCIM_BRIDGE_MAX_BODY_BYTES", default_value_t = 1024 * 1024, global = true)]
+    pub max_body_bytes: usize,
+
+    /// Largest page a list returns.
+    #[arg(
+        long,
+        env = "SCIM_BRIDGE_MAX_PAGE_SIZE",
+        default_value_t = 200,
+        global = true
+    )]
+    pub max_page_size: u64,
+
+    /// The bridge's public URL (e.g. https://scim.example.com), for the Tenant URL and
+    /// resource locations; by default derived from the request's Host header.
+    #[arg(long, env = "SCIM_BRIDGE_PUBLIC_URL", global = true)]
+    pub public_url: Option<String>,
+
+    /// Read the Secret Token from this file instead of generating one (for automation;
+    /// the SCIM_BRIDGE_TOKEN environment variable does the same).
+    #[arg(long, env = "SCIM_BRIDGE_TOKEN_FILE", global = true)]
+    pub token_file: Option<PathBuf>,
+
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Log output format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Pretty,
+    /// One JSON object per line.
+    Json,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve SCIM (the default).
+    Serve,
+    /// Manage the Secret Token.
+    Token {
+        /// What to do with it.
+        #[command(subcommand)]
+        action: TokenAction,
+    },
+    /// Simulate people answering their invitations (no real 1Password account is
+    /// reachable); works while the server runs.
+    Invitations {
+        /// What to do.
+        #[command(subcommand)]
+        action: InvitationAction,
+    },
+}
+
+/// Token actions.
+#[derive(Debug, Subcommand)]
+pub enum TokenAction {
+    /// Generate a new Secret Token, store its hash, and print it once. A running bridge
+    /// switches to it at once; paste it into Entra ID.
+    Rotate,
+}
+
+/// Invitation actions.
+#[derive(Debug, Subcommand)]
+pub enum InvitationAction {
+    /// The person with this userName accepts their invitation: invited becomes pending,
+    /// and the confirmation watcher will confirm them.
+    Accept {
+        /// The user's userName (their email).
+        user_name: String,
+    },
+}

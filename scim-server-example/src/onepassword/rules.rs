@@ -1,0 +1,501 @@
+//! The account rules, each run inside one store transaction.
+
+use std::collections::HashMap;
+
+use http::StatusCode;
+use scim_core::meta::{now, stamp_new, version_of};
+use scim_core::provisioner::{ListPage, ListQuery};
+use scim_core::schema::urn;
+use scim_core::ScimError;
+use serde_json::{json, Map, Value};
+
+use super::{is_enabled, Policy, RuleError, BUILTIN_GROUPS, EXTENSION, OWNERS, TEAM_MEMBERS};
+use crate::store::{Account, AccountState, MemberRow, Row, Tx};
+
+type Result<T> = std::result::Result<T, RuleError>;
+
+fn is_user(rt: &str) -> bool {
+    rt.eq_ignore_ascii_case("User")
+}
+
+fn canonical_type(rt: &str) -> &'static str {
+    if is_user(rt) {
+        "User"
+    } else {
+        "Group"
+    }
+}
+
+fn builtin_name(id: &str) -> Option<&'static str> {
+    BUILTIN_GROUPS
+        .iter()
+        .find(|(b, _)| *b == id)
+        .map(|(_, n)| *n)
+}
+
+fn str_at<'v>(v: &'v Value, name: &str) -> Option<&'v str> {
+    v.get(name).and_then(Value::as_str)
+}
+
+fn forbidden(detail: String) -> RuleError {
+    ScimError::new(StatusCode::FORBIDDEN, None, detail).into()
+}
+
+/// Creates the built-in groups that are missing.
+pub(super) fn ensure_builtin_groups(tx: &mut dyn Tx) -> Result<()> {
+    for (id, name) in BUILTIN_GROUPS {
+        if tx.get("Group", id)?.is_none() {
+            let mut data = json!({"schemas": [urn::GROUP], "displayName": name});
+            stamp_new(&mut data, "Group", id);
+            tx.insert(
+                "Group",
+                &Row {
+                    id: id.to_owned(),
+                    data,
+                    unique_key: Some(name.to_lowercase()),
+                    external_id: None,
+                },
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// The stored row for a resource: computed parts removed, index keys extracted.
+fn to_row(rt: &str, id: &str, resource: &Value) -> Row {
+    let mut data = resource.clone();
+    if let Some(obj) = data.as_object_mut() {
+        for computed in ["groups", "members", EXTENSION] {
+            obj.remove(computed);
+        }
+        if let Some(Value::Array(schemas)) = obj.get_mut("schemas") {
+            schemas.retain(|s| s != EXTENSION);
+        }
+        if let Some(meta) = obj.get_mut("meta").and_then(Value::as_object_mut) {
+            meta.remove("location");
+        }
+    }
+    let unique_attr = if is_user(rt) {
+        "userName"
+    } else {
+        "displayName"
+    };
+    Row {
+        id: id.to_owned(),
+        unique_key: str_at(resource, unique_attr).map(str::to_lowercase),
+        external_id: str_at(resource, "externalId").map(str::to_owned),
+        data,
+    }
+}
+
+/// The resource as clients see it: the row plus account state, groups or members.
+fn assemble(tx: &mut dyn Tx, rt: &str, row: Row) -> Result<Value> {
+    let mut v = row.data;
+    let Some(obj) = v.as_object_mut() else {
+        return Ok(v);
+    };
+    if is_user(rt) {
+        let account = tx.account(&row.id)?;
+        let state = account.as_ref().map_or(AccountState::Invited, |a| a.state);
+        // `active` is shown when the client assigned it, as the account state says.
+        if obj.contains_key("active") {
+            obj.insert("active".into(), Value::Bool(is_enabled(state)));
+        }
+        let mut ext = Map::new();
+        ext.insert("state".into(), Value::from(state.as_str()));
+        if let Some(a) = &account {
+            ext.insert("stateChangedAt".into(), Value::from(a.changed_at.clone()));
+        }
+        obj.insert(EXTENSION.into(), Value::Object(ext));
+        let mut groups: Vec<Value> =
+            vec![json!({"value": TEAM_MEMBERS, "display": "Team Members", "type": "direct"})];
+        for (gid, name) in tx.groups_of(&row.id)? {
+            if gid != TEAM_MEMBERS {
+                groups.push(json!({"value": gid, "display": name, "type": "direct"}));
+            }
+        }
+        obj.insert("groups".into(), Value::Array(groups));
+    } else if row.id != TEAM_MEMBERS {
+        let members: Vec<Value> = tx
+            .members(&row.id)?
+            .into_iter()
+            .map(|m| {
+                let mut e = Map::new();
+                e.insert("value".into(), Value::from(m.id));
+                if let Some(k) = m.kind {
+                    e.insert("type".into(), Value::from(k));
+                }
+                if let Some(d) = m.display {
+                    e.insert("display".into(), Value::from(d));
+                }
+                if let Some(r) = m.reference {
+                    e.insert("$ref".into(), Value::from(r));
+                }
+                Value::Object(e)
+            })
+            .collect();
+        if !members.is_empty() {
+            obj.insert("members".into(), Value::Array(members));
+        }
+    }
+    Ok(v)
+}
+
+/// The resource with this id, assembled.
+pub(super) fn get(tx: &mut dyn Tx, rt: &str, id: &str) -> Result<Value> {
+    let rt = canonical_type(rt);
+    let row = tx
+        .get(rt, id)?
+        .ok_or_else(|| ScimError::not_found(format!("{rt} {id} not found")))?;
+    assemble(tx, rt, row)
+}
+
+/// 412 when `expected` is given and is not the stored version.
+pub(super) fn check_version(current: &Value, expected: Option<&str>) -> Result<()> {
+    match (expected, version_of(current)) {
+        (Some(e), Some(actual)) if e != actual => Err(ScimError::new(
+            StatusCode::PRECONDITION_FAILED,
+            None,
+            format!("precondition failed: the resource is at version {actual}, not {e}"),
+        )
+        .into()),
+        _ => Ok(()),
+    }
+}
+
+/// The allowed-domain rule for `userName`.
+fn check_domain(policy: &Policy, user_name: &str) -> Result<()> {
+    if policy.allowed_domains.is_empty() {
+        return Ok(());
+    }
+    let domain = user_name.rsplit_once('@').map(|(_, d)| d.to_lowercase());
+    let allowed = domain.as_deref().is_some_and(|d| {
+        policy
+            .allowed_domains
+            .iter()
+            .any(|a| a.eq_ignore_ascii_case(d))
+    });
+    if allowed {
+        Ok(())
+    } else {
+        Err(ScimError::invalid_value(format!(
+            "userName \"{user_name}\" must be an email address in one of the allowed domains: {}",
+            policy.allowed_domains.join(", ")
+        ))
+        .into())
+    }
+}
+
+/// RFC 7643 gives no emails? Derive the work email from an email-shaped `userName`.
+fn derive_email(resource: &mut Value) {
+    let has_emails = resource
+        .get("emails")
+        .is_some_and(|e| e.as_array().is_some_and(|a| !a.is_empty()));
+    let Some(user_name) = str_at(resource, "userName")
+        .filter(|u| u.contains('@'))
+        .map(str::to_owned)
+    else {
+        return;
+    };
+    if !has_emails {
+        resource["emails"] = json!([{"value": user_name, "type": "work", "primary": true}]);
+    }
+}
+
+fn duplicate(rt: &str, e: crate::store::StoreError) -> RuleError {
+    match e {
+        crate::store::StoreError::Duplicate(_) => {
+            let what = if is_user(rt) {
+                "userName"
+            } else {
+                "displayName"
+            };
+            ScimError::uniqueness(format!("another {rt} already has this {what}")).into()
+        }
+        other => other.into(),
+    }
+}
+
+/// Checks that every member is a user or group of this account and returns the rows.
+fn member_rows(tx: &mut dyn Tx, resource: &Value) -> Result<Vec<MemberRow>> {
+    let mut out: Vec<MemberRow> = Vec::new();
+    for m in resource
+        .get("members")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let Some(id) = str_at(m, "value") else {
+            continue;
+        };
+        let kind = if tx.get("User", id)?.is_some() {
+            "User"
+        } else if tx.get("Group", id)?.is_some() {
+            "Group"
+        } else {
+            return Err(ScimError::invalid_value(format!(
+                "member \"{id}\" is not a user or group of this account"
+            ))
+            .into());
+        };
+        if !out.iter().any(|o| o.id == id) {
+            out.push(MemberRow {
+                id: id.to_owned(),
+                kind: Some(kind.to_owned()),
+                display: str_at(m, "display").map(str::to_owned),
+                reference: str_at(m, "$ref").map(str::to_owned),
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// Creates a resource (validated, with `id` and `meta`).
+pub(super) fn create(
+    tx: &mut dyn Tx,
+    policy: &Policy,
+    rt: &str,
+    mut resource: Value,
+) -> Result<Value> {
+    let rt = canonical_type(rt);
+    let id = str_at(&resource, "id").unwrap_or_default().to_owned();
+    if is_user(rt) {
+        check_domain(policy, str_at(&resource, "userName").unwrap_or_default())?;
+        derive_email(&mut resource);
+        let state = if resource.get("active") == Some(&Value::Bool(false)) {
+            AccountState::Suspended
+        } else {
+            AccountState::Invited
+        };
+        tx.insert(rt, &to_row(rt, &id, &resource))
+            .map_err(|e| duplicate(rt, e))?;
+        tx.set_account(&Account {
+            user_id: id.clone(),
+            state,
+            suspended_from: (state == AccountState::Suspended).then_some(AccountState::Invited),
+            changed_at: now(),
+        })?;
+    } else {
+        let members = member_rows(tx, &resource)?;
+        tx.insert(rt, &to_row(rt, &id, &resource))
+            .map_err(|e| duplicate(rt, e))?;
+        for m in &members {
+            tx.add_member(&id, m)?;
+        }
+    }
+    get(tx, rt, &id)
+}
+
+/// Whether `user_id` is an Owner and no other enabled Owner remains.
+fn is_last_owner(tx: &mut dyn Tx, user_id: &str) -> Result<bool> {
+    let owners = tx.members(OWNERS)?;
+    if !owners.iter().any(|m| m.id == user_id) {
+        return Ok(false);
+    }
+    for m in owners.iter().filter(|m| m.id != user_id) {
+        if tx.account(&m.id)?.is_some_and(|a| is_enabled(a.state)) {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+fn last_owner_error(user: &Value, action: &str) -> RuleError {
+    forbidden(format!(
+        "{} is the account's last Owner and cannot be {action}; make someone else an Owner first",
+        str_at(user, "userName").unwrap_or("this user")
+    ))
+}
+
+/// Replaces a resource (after a PUT's validation or a PATCH) given its assembled old form.
+pub(super) fn update(
+    tx: &mut dyn Tx,
+    policy: &Policy,
+    rt: &str,
+    id: &str,
+    old: &Value,
+    new: Value,
+) -> Result<Value> {
+    let rt = canonical_type(rt);
+    if is_user(rt) {
+        check_domain(policy, str_at(&new, "userName").unwrap_or_default())?;
+        let account = tx.account(id)?.unwrap_or(Account {
+            user_id: id.to_owned(),
+            state: AccountState::Invited,
+            suspended_from: None,
+            changed_at: now(),
+        });
+        let next = match (new.get("active").and_then(Value::as_bool), account.state) {
+            (Some(false), s) if s != AccountState::Suspended => {
+                if is_last_owner(tx, id)? {
+                    return Err(last_owner_error(old, "suspended"));
+                }
+                Some(Account {
+                    state: AccountState::Suspended,
+                    suspended_from: Some(s),
+                    changed_at: now(),
+                    ..account
+                })
+            }
+            (Some(true), AccountState::Suspended) => Some(Account {
+                state: account.suspended_from.unwrap_or(AccountState::Invited),
+                suspended_from: None,
+                changed_at: now(),
+                ..account
+            }),
+            _ => None,
+        };
+        tx.update(rt, &to_row(rt, id, &new))
+            .map_err(|e| duplicate(rt, e))?;
+        if let Some(next) = next {
+            tx.set_account(&next)?;
+        }
+    } else {
+        if let Some(name) = builtin_name(id) {
+            if str_at(&new, "displayName") != Some(name) {
+                return Err(ScimError::mutability(format!(
+                    "\"{name}\" is a built-in group and cannot be renamed"
+                ))
+                .into());
+            }
+        }
+        let wanted = if id == TEAM_MEMBERS {
+            Vec::new()
+        } else {
+            member_rows(tx, &new)?
+        };
+        let current = tx.members(id)?;
+        for m in &current {
+            if !wanted.iter().any(|w| w.id == m.id) {
+                tx.remove_member(id, &m.id)?;
+            }
+        }
+        for w in &wanted {
+            if !current.contains(w) {
+                tx.add_member(id, w)?;
+            }
+        }
+        tx.update(rt, &to_row(rt, id, &new))
+            .map_err(|e| duplicate(rt, e))?;
+    }
+    get(tx, rt, id)
+}
+
+/// Deletes a resource.
+pub(super) fn delete(tx: &mut dyn Tx, rt: &str, id: &str, expected: Option<&str>) -> Result<()> {
+    let rt = canonical_type(rt);
+    let current = get(tx, rt, id)?;
+    check_version(&current, expected)?;
+    if is_user(rt) {
+        if is_last_owner(tx, id)? {
+            return Err(last_owner_error(&current, "deleted"));
+        }
+        tx.remove_account(id)?;
+    } else if let Some(name) = builtin_name(id) {
+        return Err(forbidden(format!(
+            "\"{name}\" is a built-in group and cannot be deleted"
+        )));
+    }
+    tx.remove_member_everywhere(id)?;
+    if !is_user(rt) {
+        for m in tx.members(id)? {
+            tx.remove_member(id, &m.id)?;
+        }
+    }
+    tx.remove(rt, id)?;
+    Ok(())
+}
+
+/// A page of resources; `eq` on `id`, `userName`/`displayName` and `externalId` use
+/// indexes.
+pub(super) fn list(tx: &mut dyn Tx, rt: &str, query: &ListQuery) -> Result<ListPage> {
+    let rt = canonical_type(rt);
+    let unique_attr = if is_user(rt) {
+        "userName"
+    } else {
+        "displayName"
+    };
+    let rows = match query.equality_lookup() {
+        Some((attr, value)) if attr.eq_ignore_ascii_case("id") => {
+            tx.get(rt, value)?.into_iter().collect()
+        }
+        Some((attr, value)) if attr.eq_ignore_ascii_case(unique_attr) => tx
+            .find_unique(rt, &value.to_lowercase())?
+            .into_iter()
+            .collect(),
+        Some((attr, value)) if attr.eq_ignore_ascii_case("externalId") => {
+            tx.find_external(rt, value)?
+        }
+        _ => tx.scan(rt)?,
+    };
+    let mut resources = Vec::with_capacity(rows.len());
+    for row in rows {
+        resources.push(assemble(tx, rt, row)?);
+    }
+    Ok(query.page(resources)?)
+}
+
+/// Rewrites a user's `meta` after a state change made outside a request, so that clients
+/// see a new version.
+fn touch_user(tx: &mut dyn Tx, id: &str) -> Result<()> {
+    let Some(row) = tx.get("User", id)? else {
+        return Ok(());
+    };
+    let old = assemble(tx, "User", row)?;
+    let mut new = old.clone();
+    new["meta"]["lastModified"] = Value::from(now());
+    let mut probe = old.clone();
+    probe["meta"] = Value::Null;
+    new["meta"]["version"] = Value::from(scim_core::version::weak_etag(&probe));
+    tx.update("User", &to_row("User", id, &new))?;
+    Ok(())
+}
+
+/// A person accepted their invitation: *invited* becomes *pending*. Returns the state
+/// the account is in afterwards.
+pub fn accept_invitation(tx: &mut dyn Tx, user_name: &str) -> Result<AccountState> {
+    let row = tx
+        .find_unique("User", &user_name.to_lowercase())?
+        .ok_or_else(|| ScimError::not_found(format!("no user with userName {user_name}")))?;
+    let mut account = tx
+        .account(&row.id)?
+        .ok_or_else(|| ScimError::not_found(format!("{user_name} has no account record")))?;
+    match account.state {
+        AccountState::Invited => {
+            account.state = AccountState::Pending;
+            account.changed_at = now();
+            tx.set_account(&account)?;
+            touch_user(tx, &row.id)?;
+        }
+        AccountState::Suspended if account.suspended_from == Some(AccountState::Invited) => {
+            account.suspended_from = Some(AccountState::Pending);
+            tx.set_account(&account)?;
+        }
+        _ => {}
+    }
+    Ok(account.state)
+}
+
+/// The confirmation watcher's work: every *pending* account becomes *active*. Returns
+/// the user ids confirmed.
+pub fn confirm_pending(tx: &mut dyn Tx) -> Result<Vec<String>> {
+    let pending = tx.accounts_in(AccountState::Pending)?;
+    let mut confirmed = Vec::with_capacity(pending.len());
+    for mut account in pending {
+        account.state = AccountState::Active;
+        account.changed_at = now();
+        tx.set_account(&account)?;
+        touch_user(tx, &account.user_id)?;
+        confirmed.push(account.user_id);
+    }
+    Ok(confirmed)
+}
+
+/// How many accounts are in each state.
+pub fn state_counts(tx: &mut dyn Tx) -> Result<HashMap<&'static str, usize>> {
+    let mut out = HashMap::new();
+    for s in AccountState::ALL {
+        out.insert(s.as_str(), tx.accounts_in(s)?.len());
+    }
+    Ok(out)
+}

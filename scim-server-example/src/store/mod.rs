@@ -1,0 +1,163 @@
+//! The storage interface of the bridge: rows of SCIM resources, group memberships and
+//! account states, read and written inside transactions.
+//!
+//! The 1Password rules ([`crate::onepassword`]) are written against [`Store`] and [`Tx`]
+//! only, so a second engine (PostgreSQL, for several replicas behind a load balancer)
+//! can be added by implementing these two traits; [`sqlite::SqliteStore`] is the embedded
+//! default.
+
+pub mod sqlite;
+
+use serde_json::Value;
+
+/// A stored resource.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Row {
+    /// The resource id.
+    pub id: String,
+    /// The resource as JSON (for groups, without `members`, which live in their own rows).
+    pub data: Value,
+    /// Lower-cased value of the type's unique attribute (`userName`, group `displayName`).
+    pub unique_key: Option<String>,
+    /// The client's `externalId`.
+    pub external_id: Option<String>,
+}
+
+/// A group member.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MemberRow {
+    /// The member's id.
+    pub id: String,
+    /// `User` or `Group`.
+    pub kind: Option<String>,
+    /// The member's display name, as the client sent it.
+    pub display: Option<String>,
+    /// The member's URI (`$ref`), as the client sent it.
+    pub reference: Option<String>,
+}
+
+/// A person's account state in the 1Password model (DESIGN.md §6).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum AccountState {
+    /// Invited; the person has not accepted yet.
+    Invited,
+    /// Accepted the invitation; waiting for the confirmation watcher.
+    Pending,
+    /// Confirmed and able to sign in.
+    Active,
+    /// Suspended (`active: false`).
+    Suspended,
+}
+
+impl AccountState {
+    /// The state's name as stored and shown.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AccountState::Invited => "invited",
+            AccountState::Pending => "pending",
+            AccountState::Active => "active",
+            AccountState::Suspended => "suspended",
+        }
+    }
+
+    /// Reads a stored name.
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "invited" => AccountState::Invited,
+            "pending" => AccountState::Pending,
+            "active" => AccountState::Active,
+            "suspended" => AccountState::Suspended,
+            _ => return None,
+        })
+    }
+
+    /// Every state.
+    pub const ALL: [AccountState; 4] = [
+        AccountState::Invited,
+        AccountState::Pending,
+        AccountState::Active,
+        AccountState::Suspended,
+    ];
+}
+
+/// A user's account record.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Account {
+    /// The user's id.
+    pub user_id: String,
+    /// The current state.
+    pub state: AccountState,
+    /// The state before suspension, restored by `active: true`.
+    pub suspended_from: Option<AccountState>,
+    /// When the state last changed (xsd:dateTime).
+    pub changed_at: String,
+}
+
+/// A storage failure.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A unique key is taken.
+    #[error("duplicate {0}")]
+    Duplicate(String),
+    /// The store cannot be written (disk full, read-only) or reached.
+    #[error("store unavailable: {0}")]
+    Unavailable(String),
+    /// Anything else.
+    #[error("store error: {0}")]
+    Other(String),
+}
+
+/// A storage engine: runs closures in transactions.
+pub trait Store: Send + Sync + 'static {
+    /// Runs `f` in a read-only transaction.
+    fn read<T>(
+        &self,
+        f: impl FnOnce(&mut dyn Tx) -> Result<T, crate::onepassword::RuleError>,
+    ) -> Result<T, crate::onepassword::RuleError>;
+
+    /// Runs `f` in a write transaction, committed only if `f` succeeds: nothing is ever
+    /// half-written.
+    fn write<T>(
+        &self,
+        f: impl FnOnce(&mut dyn Tx) -> Result<T, crate::onepassword::RuleError>,
+    ) -> Result<T, crate::onepassword::RuleError>;
+
+    /// Whether the store answers (for `/health`).
+    fn check(&self) -> Result<(), StoreError>;
+}
+
+/// What can be done inside a transaction.
+pub trait Tx {
+    /// The resource of `rt` with this id.
+    fn get(&mut self, rt: &str, id: &str) -> Result<Option<Row>, StoreError>;
+    /// The resource of `rt` whose unique key is `key` (lower-cased).
+    fn find_unique(&mut self, rt: &str, key: &str) -> Result<Option<Row>, StoreError>;
+    /// The resources of `rt` with this `externalId`.
+    fn find_external(&mut self, rt: &str, external_id: &str) -> Result<Vec<Row>, StoreError>;
+    /// Every resource of `rt`, in creation order.
+    fn scan(&mut self, rt: &str) -> Result<Vec<Row>, StoreError>;
+    /// Inserts a new resource ([`StoreError::Duplicate`] if its id or unique key is taken).
+    fn insert(&mut self, rt: &str, row: &Row) -> Result<(), StoreError>;
+    /// Replaces a resource.
+    fn update(&mut self, rt: &str, row: &Row) -> Result<(), StoreError>;
+    /// Deletes a resource; whether it existed.
+    fn remove(&mut self, rt: &str, id: &str) -> Result<bool, StoreError>;
+    /// A group's members, in the order they were added.
+    fn members(&mut self, group_id: &str) -> Result<Vec<MemberRow>, StoreError>;
+    /// Adds (or updates) a member.
+    fn add_member(&mut self, group_id: &str, member: &MemberRow) -> Result<(), StoreError>;
+    /// Removes a member.
+    fn remove_member(&mut self, group_id: &str, member_id: &str) -> Result<(), StoreError>;
+    /// The groups `member_id` belongs to: (group id, display name).
+    fn groups_of(&mut self, member_id: &str) -> Result<Vec<(String, String)>, StoreError>;
+    /// Removes `member_id` from every group.
+    fn remove_member_everywhere(&mut self, member_id: &str) -> Result<(), StoreError>;
+    /// A user's account record.
+    fn account(&mut self, user_id: &str) -> Result<Option<Account>, StoreError>;
+    /// Writes a user's account record.
+    fn set_account(&mut self, account: &Account) -> Result<(), StoreError>;
+    /// Deletes a user's account record.
+    fn remove_account(&mut self, user_id: &str) -> Result<(), StoreError>;
+    /// The accounts in `state`.
+    fn accounts_in(&mut self, state: AccountState) -> Result<Vec<Account>, StoreError>;
+}

@@ -1,0 +1,393 @@
+//! The embedded store: SQLite in WAL mode, one transaction per request, versioned
+//! migrations (`PRAGMA user_version`).
+
+use std::path::Path;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use rusqlite::{params, Connection, ErrorCode, OptionalExtension, TransactionBehavior};
+
+use super::{Account, AccountState, MemberRow, Row, Store, StoreError, Tx};
+use crate::onepassword::RuleError;
+
+/// Schema migrations, applied in order; `PRAGMA user_version` records how many ran.
+const MIGRATIONS: &[&str] = &[
+    // 1: resources, accounts, memberships.
+    "CREATE TABLE resources (
+        resource_type TEXT NOT NULL,
+        id TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        data TEXT NOT NULL,
+        unique_key TEXT,
+        external_id TEXT,
+        PRIMARY KEY (resource_type, id)
+     );
+     CREATE UNIQUE INDEX resources_unique ON resources(resource_type, unique_key)
+        WHERE unique_key IS NOT NULL;
+     CREATE INDEX resources_external ON resources(resource_type, external_id);
+     CREATE INDEX resources_seq ON resources(resource_type, seq);
+     CREATE TABLE accounts (
+        user_id TEXT PRIMARY KEY,
+        state TEXT NOT NULL,
+        suspended_from TEXT,
+        changed_at TEXT NOT NULL
+     );
+     CREATE INDEX accounts_state ON accounts(state);
+     CREATE TABLE members (
+        group_id TEXT NOT NULL,
+        member_id TEXT NOT NULL,
+        kind TEXT,
+        display TEXT,
+        reference TEXT,
+        seq INTEGER NOT NULL,
+        PRIMARY KEY (group_id, member_id)
+     );
+     CREATE INDEX members_by_member ON members(member_id);",
+];
+
+/// SQLite behind a mutex: one writer at a time, as SQLite wants; other processes (the
+/// `invitations accept` subcommand) share the file through WAL and a busy timeout.
+pub struct SqliteStore {
+    conn: Mutex<Connection>,
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SqliteStore")
+    }
+}
+
+fn classify(e: rusqlite::Error) -> StoreError {
+    match &e {
+        rusqlite::Error::SqliteFailure(f, _) => match f.code {
+            ErrorCode::ConstraintViolation => StoreError::Duplicate(e.to_string()),
+            ErrorCode::DiskFull
+            | ErrorCode::ReadOnly
+            | ErrorCode::CannotOpen
+            | ErrorCode::SystemIoFailure
+            | ErrorCode::DatabaseBusy
+            | ErrorCode::DatabaseLocked
+            | ErrorCode::PermissionDenied => StoreError::Unavailable(e.to_string()),
+            _ => StoreError::Other(e.to_string()),
+        },
+        _ => StoreError::Other(e.to_string()),
+    }
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database at `path` and migrates it.
+    pub fn open(path: &Path) -> Result<Self, StoreError> {
+        let conn = Connection::open(path).map_err(classify)?;
+        conn.busy_timeout(Duration::from_secs(5))
+            .map_err(classify)?;
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(classify)?;
+        conn.pragma_update(None, "synchronous", "FULL")
+            .map_err(classify)?;
+        conn.pragma_update(None, "foreign_keys", "ON")
+            .map_err(classify)?;
+        let store = SqliteStore {
+            conn: Mutex::new(conn),
+        };
+        store.migrate()?;
+        Ok(store)
+    }
+
+    fn migrate(&self) -> Result<(), StoreError> {
+        let mut conn = self.lock()?;
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(classify)?;
+        let version: i64 = tx
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(classify)?;
+        let version = usize::try_from(version).unwrap_or(usize::MAX);
+        if version > MIGRATIONS.len() {
+            return Err(StoreError::Other(format!(
+                "the database is at schema version {version}, newer than this bridge knows ({}); upgrade the bridge",
+                MIGRATIONS.len()
+            )));
+        }
+        for (i, sql) in MIGRATIONS.iter().enumerate().skip(version) {
+            tx.execute_batch(sql).map_err(classify)?;
+            tx.pragma_update(None, "user_version", (i + 1) as i64)
+                .map_err(classify)?;
+        }
+        tx.commit().map_err(classify)
+    }
+
+    fn lock(&self) -> Result<std::sync::MutexGuard<'_, Connection>, StoreError> {
+        self.conn
+            .lock()
+            .map_err(|_| StoreError::Other("store lock poisoned".into()))
+    }
+
+    fn run<T>(
+        &self,
+        behavior: TransactionBehavior,
+        f: impl FnOnce(&mut dyn Tx) -> Result<T, RuleError>,
+    ) -> Result<T, RuleError> {
+        let mut conn = self.lock()?;
+        let tx = conn.transaction_with_behavior(behavior).map_err(classify)?;
+        let mut handle = SqliteTx { tx: &tx };
+        let out = f(&mut handle)?;
+        tx.commit().map_err(classify)?;
+        Ok(out)
+    }
+}
+
+impl Store for SqliteStore {
+    fn read<T>(&self, f: impl FnOnce(&mut dyn Tx) -> Result<T, RuleError>) -> Result<T, RuleError> {
+        self.run(TransactionBehavior::Deferred, f)
+    }
+
+    fn write<T>(
+        &self,
+        f: impl FnOnce(&mut dyn Tx) -> Result<T, RuleError>,
+    ) -> Result<T, RuleError> {
+        self.run(TransactionBehavior::Immediate, f)
+    }
+
+    fn check(&self) -> Result<(), StoreError> {
+        let conn = self.lock()?;
+        conn.query_row("SELECT count(*) FROM resources", [], |r| r.get::<_, i64>(0))
+            .map(|_| ())
+            .map_err(classify)
+    }
+}
+
+struct SqliteTx<'c> {
+    tx: &'c rusqlite::Transaction<'c>,
+}
+
+fn row_from(r: &rusqlite::Row<'_>) -> rusqlite::Result<Row> {
+    let data: String = r.get(1)?;
+    Ok(Row {
+        id: r.get(0)?,
+        data: serde_json::from_str(&data).unwrap_or(serde_json::Value::Null),
+        unique_key: r.get(2)?,
+        external_id: r.get(3)?,
+    })
+}
+
+fn account_from(r: &rusqlite::Row<'_>) -> rusqlite::Result<Account> {
+    let state: String = r.get(1)?;
+    let from: Option<String> = r.get(2)?;
+    Ok(Account {
+        user_id: r.get(0)?,
+        state: AccountState::parse(&state).unwrap_or(AccountState::Invited),
+        suspended_from: from.as_deref().and_then(AccountState::parse),
+        changed_at: r.get(3)?,
+    })
+}
+
+const ROW_COLUMNS: &str = "id, data, unique_key, external_id";
+
+impl SqliteTx<'_> {
+    fn rows(&self, sql: &str, args: impl rusqlite::Params) -> Result<Vec<Row>, StoreError> {
+        let mut stmt = self.tx.prepare_cached(sql).map_err(classify)?;
+        let rows = stmt.query_map(args, row_from).map_err(classify)?;
+        rows.collect::<Result<_, _>>().map_err(classify)
+    }
+
+    fn next_seq(&self, table: &str) -> Result<i64, StoreError> {
+        self.tx
+            .query_row(
+                &format!("SELECT coalesce(max(seq), 0) + 1 FROM {table}"),
+                [],
+                |r| r.get(0),
+            )
+            .map_err(classify)
+    }
+}
+
+impl Tx for SqliteTx<'_> {
+    fn get(&mut self, rt: &str, id: &str) -> Result<Option<Row>, StoreError> {
+        let sql =
+            format!("SELECT {ROW_COLUMNS} FROM resources WHERE resource_type = ?1 AND id = ?2");
+        Ok(self.rows(&sql, params![rt, id])?.pop())
+    }
+
+    fn find_unique(&mut self, rt: &str, key: &str) -> Result<Option<Row>, StoreError> {
+        let sql = format!(
+            "SELECT {ROW_COLUMNS} FROM resources WHERE resource_type = ?1 AND unique_key = ?2"
+        );
+        Ok(self.rows(&sql, params![rt, key])?.pop())
+    }
+
+    fn find_external(&mut self, rt: &str, external_id: &str) -> Result<Vec<Row>, StoreError> {
+        let sql = format!(
+            "SELECT {ROW_COLUMNS} FROM resources WHERE resource_type = ?1 AND external_id = ?2 ORDER BY seq"
+        );
+        self.rows(&sql, params![rt, external_id])
+    }
+
+    fn scan(&mut self, rt: &str) -> Result<Vec<Row>, StoreError> {
+        let sql =
+            format!("SELECT {ROW_COLUMNS} FROM resources WHERE resource_type = ?1 ORDER BY seq");
+        self.rows(&sql, params![rt])
+    }
+
+    fn insert(&mut self, rt: &str, row: &Row) -> Result<(), StoreError> {
+        let seq = self.next_seq("resources")?;
+        self.tx
+            .execute(
+                "INSERT INTO resources (resource_type, id, seq, data, unique_key, external_id)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![
+                    rt,
+                    row.id,
+                    seq,
+                    row.data.to_string(),
+                    row.unique_key,
+                    row.external_id
+                ],
+            )
+            .map(|_| ())
+            .map_err(classify)
+    }
+
+    fn update(&mut self, rt: &str, row: &Row) -> Result<(), StoreError> {
+        self.tx
+            .execute(
+                "UPDATE resources SET data = ?3, unique_key = ?4, external_id = ?5
+                 WHERE resource_type = ?1 AND id = ?2",
+                params![
+                    rt,
+                    row.id,
+                    row.data.to_string(),
+                    row.unique_key,
+                    row.external_id
+                ],
+            )
+            .map(|_| ())
+            .map_err(classify)
+    }
+
+    fn remove(&mut self, rt: &str, id: &str) -> Result<bool, StoreError> {
+        self.tx
+            .execute(
+                "DELETE FROM resources WHERE resource_type = ?1 AND id = ?2",
+                params![rt, id],
+            )
+            .map(|n| n > 0)
+            .map_err(classify)
+    }
+
+    fn members(&mut self, group_id: &str) -> Result<Vec<MemberRow>, StoreError> {
+        let mut stmt = self
+            .tx
+            .prepare_cached(
+                "SELECT member_id, kind, display, reference FROM members WHERE group_id = ?1 ORDER BY seq",
+            )
+            .map_err(classify)?;
+        let rows = stmt
+            .query_map(params![group_id], |r| {
+                Ok(MemberRow {
+                    id: r.get(0)?,
+                    kind: r.get(1)?,
+                    display: r.get(2)?,
+                    reference: r.get(3)?,
+                })
+            })
+            .map_err(classify)?;
+        rows.collect::<Result<_, _>>().map_err(classify)
+    }
+
+    fn add_member(&mut self, group_id: &str, m: &MemberRow) -> Result<(), StoreError> {
+        let seq = self.next_seq("members")?;
+        self.tx
+            .execute(
+                "INSERT INTO members (group_id, member_id, kind, display, reference, seq)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                 ON CONFLICT (group_id, member_id) DO UPDATE SET kind = excluded.kind,
+                    display = excluded.display, reference = excluded.reference",
+                params![group_id, m.id, m.kind, m.display, m.reference, seq],
+            )
+            .map(|_| ())
+            .map_err(classify)
+    }
+
+    fn remove_member(&mut self, group_id: &str, member_id: &str) -> Result<(), StoreError> {
+        self.tx
+            .execute(
+                "DELETE FROM members WHERE group_id = ?1 AND member_id = ?2",
+                params![group_id, member_id],
+            )
+            .map(|_| ())
+            .map_err(classify)
+    }
+
+    fn groups_of(&mut self, member_id: &str) -> Result<Vec<(String, String)>, StoreError> {
+        let mut stmt = self
+            .tx
+            .prepare_cached(
+                "SELECT m.group_id, coalesce(json_extract(r.data, '$.displayName'), '')
+                 FROM members m JOIN resources r ON r.resource_type = 'Group' AND r.id = m.group_id
+                 WHERE m.member_id = ?1 ORDER BY m.seq",
+            )
+            .map_err(classify)?;
+        let rows = stmt
+            .query_map(params![member_id], |r| Ok((r.get(0)?, r.get(1)?)))
+            .map_err(classify)?;
+        rows.collect::<Result<_, _>>().map_err(classify)
+    }
+
+    fn remove_member_everywhere(&mut self, member_id: &str) -> Result<(), StoreError> {
+        self.tx
+            .execute(
+                "DELETE FROM members WHERE member_id = ?1",
+                params![member_id],
+            )
+            .map(|_| ())
+            .map_err(classify)
+    }
+
+    fn account(&mut self, user_id: &str) -> Result<Option<Account>, StoreError> {
+        self.tx
+            .query_row(
+                "SELECT user_id, state, suspended_from, changed_at FROM accounts WHERE user_id = ?1",
+                params![user_id],
+                account_from,
+            )
+            .optional()
+            .map_err(classify)
+    }
+
+    fn set_account(&mut self, a: &Account) -> Result<(), StoreError> {
+        self.tx
+            .execute(
+                "INSERT INTO accounts (user_id, state, suspended_from, changed_at) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (user_id) DO UPDATE SET state = excluded.state,
+                    suspended_from = excluded.suspended_from, changed_at = excluded.changed_at",
+                params![
+                    a.user_id,
+                    a.state.as_str(),
+                    a.suspended_from.map(AccountState::as_str),
+                    a.changed_at
+                ],
+            )
+            .map(|_| ())
+            .map_err(classify)
+    }
+
+    fn remove_account(&mut self, user_id: &str) -> Result<(), StoreError> {
+        self.tx
+            .execute("DELETE FROM accounts WHERE user_id = ?1", params![user_id])
+            .map(|_| ())
+            .map_err(classify)
+    }
+
+    fn accounts_in(&mut self, state: AccountState) -> Result<Vec<Account>, StoreError> {
+        let mut stmt = self
+            .tx
+            .prepare_cached(
+                "SELECT user_id, state, suspended_from, changed_at FROM accounts WHERE state = ?1 ORDER BY user_id",
+            )
+            .map_err(classify)?;
+        let rows = stmt
+            .query_map(params![state.as_str()], account_from)
+            .map_err(classify)?;
+        rows.collect::<Result<_, _>>().map_err(classify)
+    }
+}

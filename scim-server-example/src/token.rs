@@ -1,0 +1,306 @@
+//! The Secret Token: one bearer token, generated on first start, stored only as a salted
+//! hash, compared in constant time, and never logged.
+
+use std::path::{Path, PathBuf};
+use std::sync::RwLock;
+use std::time::SystemTime;
+
+use async_trait::async_trait;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::Engine;
+use rand::RngCore;
+use scim_core::provisioner::Principal;
+use scim_core::service::{AuthError, Authenticator};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+/// The token file's name in the data directory.
+pub const TOKEN_FILE: &str = "token.json";
+
+/// Longest `Authorization` header looked at; longer ones are refused unread.
+const MAX_HEADER: usize = 1024;
+
+/// What is stored: a salt and SHA-256(salt ‖ token). The token has 256 random bits, so a
+/// fast hash with a salt is enough; nothing in the file lets anyone sign in.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenHash {
+    /// Format version.
+    pub version: u32,
+    /// Base64 salt.
+    pub salt: String,
+    /// Base64 SHA-256 of salt ‖ token.
+    pub sha256: String,
+}
+
+/// A token problem at start-up.
+#[derive(Debug, thiserror::Error)]
+pub enum TokenError {
+    /// The token file exists but is not one this bridge wrote.
+    #[error("the token file {0} is corrupted or not a scim-bridge token file: {1}; restore it from a backup or run `scim-bridge token rotate`")]
+    Corrupt(PathBuf, String),
+    /// The file could not be read or written.
+    #[error("cannot access the token file {0}: {1}")]
+    Io(PathBuf, std::io::Error),
+    /// A supplied token is too weak.
+    #[error("the supplied token is too short ({0} characters); use at least 32")]
+    TooShort(usize),
+}
+
+impl TokenHash {
+    /// Hashes `token` with a fresh random salt.
+    pub fn new(token: &str) -> Self {
+        let mut salt = [0u8; 16];
+        rand::rng().fill_bytes(&mut salt);
+        TokenHash {
+            version: 1,
+            salt: STANDARD.encode(salt),
+            sha256: STANDARD.encode(digest(&salt, token)),
+        }
+    }
+
+    /// Whether `presented` is the token, in time independent of where they differ.
+    pub fn verify(&self, presented: &str) -> bool {
+        let (Ok(salt), Ok(expected)) = (STANDARD.decode(&self.salt), STANDARD.decode(&self.sha256))
+        else {
+            return false;
+        };
+        let actual = digest(&salt, presented);
+        actual.as_slice().ct_eq(expected.as_slice()).into()
+    }
+
+    /// Reads a token file, refusing anything this bridge would not have written.
+    pub fn load(path: &Path) -> Result<Option<Self>, TokenError> {
+        let text = match std::fs::read_to_string(path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(TokenError::Io(path.to_owned(), e)),
+        };
+        let hash: TokenHash = serde_json::from_str(&text)
+            .map_err(|e| TokenError::Corrupt(path.to_owned(), e.to_string()))?;
+        let salt_ok = STANDARD.decode(&hash.salt).is_ok_and(|s| s.len() >= 16);
+        let sum_ok = STANDARD.decode(&hash.sha256).is_ok_and(|s| s.len() == 32);
+        if hash.version != 1 || !salt_ok || !sum_ok {
+            return Err(TokenError::Corrupt(
+                path.to_owned(),
+                "unexpected contents".into(),
+            ));
+        }
+        Ok(Some(hash))
+    }
+
+    /// Writes the file atomically (temp file, then rename), readable by its owner only.
+    pub fn save(&self, path: &Path) -> Result<(), TokenError> {
+        let tmp = path.with_extension("json.tmp");
+        let io = |e| TokenError::Io(path.to_owned(), e);
+        std::fs::write(&tmp, serde_json::to_vec_pretty(self).unwrap_or_default()).map_err(io)?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o600)).map_err(io)?;
+        }
+        std::fs::rename(&tmp, path).map_err(io)
+    }
+}
+
+fn digest(salt: &[u8], token: &str) -> Vec<u8> {
+    let mut h = Sha256::new();
+    h.update(salt);
+    h.update(token.as_bytes());
+    h.finalize().to_vec()
+}
+
+/// A new random token: 256 bits, base64url.
+pub fn generate() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// Checks a token supplied by the operator.
+pub fn check_supplied(token: &str) -> Result<&str, TokenError> {
+    let token = token.trim();
+    if token.len() < 32 {
+        return Err(TokenError::TooShort(token.len()));
+    }
+    Ok(token)
+}
+
+/// Where the current hash comes from.
+enum Source {
+    /// The token file, reloaded when it changes (so `token rotate` takes effect at once).
+    File {
+        path: PathBuf,
+        seen: Option<SystemTime>,
+    },
+    /// A token supplied by environment or file, hashed in memory.
+    Fixed,
+}
+
+/// The bridge's [`Authenticator`]: `Authorization: Bearer <token>`, nothing else.
+pub struct BearerAuth {
+    hash: RwLock<TokenHash>,
+    source: RwLock<Source>,
+}
+
+impl std::fmt::Debug for BearerAuth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("BearerAuth(..)")
+    }
+}
+
+impl BearerAuth {
+    /// Authenticates against the hash in `path`, reloading it when the file changes.
+    pub fn from_file(path: PathBuf, hash: TokenHash) -> Self {
+        let seen = std::fs::metadata(&path).and_then(|m| m.modified()).ok();
+        BearerAuth {
+            hash: RwLock::new(hash),
+            source: RwLock::new(Source::File { path, seen }),
+        }
+    }
+
+    /// Authenticates against a token known at start-up.
+    pub fn fixed(token: &str) -> Self {
+        BearerAuth {
+            hash: RwLock::new(TokenHash::new(token)),
+            source: RwLock::new(Source::Fixed),
+        }
+    }
+
+    fn reload_if_changed(&self) {
+        let Ok(source) = self.source.read() else {
+            return;
+        };
+        let Source::File { path, seen } = &*source else {
+            return;
+        };
+        let modified = std::fs::metadata(path).and_then(|m| m.modified()).ok();
+        if modified == *seen {
+            return;
+        }
+        let path = path.clone();
+        drop(source);
+        match TokenHash::load(&path) {
+            Ok(Some(hash)) => {
+                if let Ok(mut h) = self.hash.write() {
+                    *h = hash;
+                }
+                if let Ok(mut s) = self.source.write() {
+                    *s = Source::File {
+                        path,
+                        seen: modified,
+                    };
+                }
+                tracing::info!("secret token changed on disk; using the new one");
+            }
+            Ok(None) | Err(_) => tracing::warn!("token file unreadable; keeping the current token"),
+        }
+    }
+
+    /// Checks an `Authorization` header value.
+    pub fn check(&self, header: Option<&str>) -> Result<(), AuthError> {
+        let Some(header) = header else {
+            return Err(AuthError::bearer(
+                "missing Authorization header: send `Authorization: Bearer <Secret Token>`",
+            ));
+        };
+        if header.len() > MAX_HEADER {
+            return Err(AuthError::bearer("the Authorization header is too long"));
+        }
+        let Some((scheme, token)) = header.trim().split_once(' ') else {
+            return Err(AuthError::bearer(
+                "the Authorization header must be `Bearer <Secret Token>`",
+            ));
+        };
+        if !scheme.eq_ignore_ascii_case("Bearer") {
+            return Err(AuthError::bearer("only the Bearer scheme is accepted"));
+        }
+        let token = token.trim();
+        if token.is_empty() {
+            return Err(AuthError::bearer("the bearer token is empty"));
+        }
+        self.reload_if_changed();
+        let ok = self.hash.read().map(|h| h.verify(token)).unwrap_or(false);
+        if ok {
+            Ok(())
+        } else {
+            Err(AuthError::bearer(
+                "the bearer token is not the bridge's Secret Token",
+            ))
+        }
+    }
+}
+
+#[async_trait]
+impl Authenticator for BearerAuth {
+    async fn authenticate(
+        &self,
+        req: &http::request::Parts,
+    ) -> Result<Option<Principal>, AuthError> {
+        let header = req
+            .headers
+            .get(http::header::AUTHORIZATION)
+            .map(|v| v.to_str().unwrap_or(""));
+        self.check(header)?;
+        Ok(Some(Principal {
+            subject: "secret-token".to_owned(),
+            tenant: None,
+            me: None,
+        }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_verify_only_themselves() {
+        let t = generate();
+        assert!(t.len() >= 43);
+        let h = TokenHash::new(&t);
+        assert!(h.verify(&t));
+        assert!(!h.verify(&t[1..]));
+        assert!(!h.verify(""));
+        assert_ne!(TokenHash::new(&t).salt, h.salt, "salts are random");
+    }
+
+    #[test]
+    fn header_forms() {
+        let t = generate();
+        let auth = BearerAuth::fixed(&t);
+        assert!(auth.check(Some(&format!("Bearer {t}"))).is_ok());
+        assert!(auth.check(Some(&format!("bearer {t}"))).is_ok());
+        for bad in [
+            None,
+            Some("".to_owned()),
+            Some(format!("Basic {t}")),
+            Some("Bearer ".to_owned()),
+            Some(format!("Bearer {t}x")),
+            Some(format!("Bearer {}", "a".repeat(5000))),
+            Some(t.clone()),
+        ] {
+            assert!(auth.check(bad.as_deref()).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn files_round_trip_and_corruption_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(TOKEN_FILE);
+        assert!(TokenHash::load(&path).unwrap().is_none());
+        let h = TokenHash::new("a-token-of-some-length-0123456789");
+        h.save(&path).unwrap();
+        assert_eq!(TokenHash::load(&path).unwrap(), Some(h));
+        std::fs::write(&path, "not json").unwrap();
+        assert!(matches!(
+            TokenHash::load(&path),
+            Err(TokenError::Corrupt(..))
+        ));
+        std::fs::write(&path, r#"{"version":1,"salt":"AAAA","sha256":"AAAA"}"#).unwrap();
+        assert!(matches!(
+            TokenHash::load(&path),
+            Err(TokenError::Corrupt(..))
+        ));
+    }
+}

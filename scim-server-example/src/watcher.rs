@@ -1,0 +1,46 @@
+//! The confirmation watcher: a background task that, on a fixed interval, confirms every
+//! person who accepted their invitation (pending → active). State lives in the store, so
+//! a restart strands nobody, and the first run happens at start-up, needing no request.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::health::Health;
+use crate::onepassword::{confirm_pending, OnePassword};
+use crate::store::Store;
+
+/// Runs forever (until the task is aborted at shutdown).
+pub async fn run<S: Store>(
+    provisioner: Arc<OnePassword<S>>,
+    health: Arc<Health>,
+    interval: Duration,
+) {
+    let mut ticker = tokio::time::interval(interval);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticker.tick().await;
+        let store = provisioner.store().clone();
+        let result = tokio::task::spawn_blocking(move || store.write(confirm_pending))
+            .await
+            .map_err(|e| e.to_string())
+            .and_then(|r| r.map_err(|e| e.to_string()));
+        let next = time::OffsetDateTime::now_utc() + interval;
+        let next = next
+            .replace_nanosecond(0)
+            .ok()
+            .and_then(|t| {
+                t.format(&time::format_description::well_known::Rfc3339)
+                    .ok()
+            })
+            .unwrap_or_default();
+        match &result {
+            Ok(ids) if !ids.is_empty() => tracing::info!(
+                confirmed = ids.len(),
+                "confirmation watcher confirmed accounts"
+            ),
+            Ok(_) => tracing::debug!("confirmation watcher: nobody pending"),
+            Err(e) => tracing::error!(error = %e, "confirmation watcher failed; will retry"),
+        }
+        health.watcher_ran(result.map(|ids| ids.len()), next);
+    }
+}
