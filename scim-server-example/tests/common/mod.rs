@@ -1,0 +1,172 @@
+//! Starting the real `scim-bridge` binary on an ephemeral port and talking HTTP to it.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use serde_json::Value;
+
+/// A token long enough for the bridge to accept from the environment.
+pub const TOKEN: &str = "e2e-test-token-0123456789abcdef0123456789";
+
+/// A running bridge, killed when dropped.
+pub struct Bridge {
+    pub child: Child,
+    pub url: String,
+    pub data_dir: PathBuf,
+}
+
+/// The binary under test.
+pub fn binary() -> &'static str {
+    env!("CARGO_BIN_EXE_scim-bridge")
+}
+
+impl Bridge {
+    /// Starts the bridge on `data_dir` with extra arguments; waits until it listens.
+    pub fn start(data_dir: &Path, args: &[&str]) -> Bridge {
+        let mut child = Command::new(binary())
+            .args(["--listen", "127.0.0.1:0", "--data-dir"])
+            .arg(data_dir)
+            .args(["--log-format", "json"])
+            .args(args)
+            .env("SCIM_BRIDGE_TOKEN", TOKEN)
+            .env("RUST_LOG", "info")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start scim-bridge");
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if let Some(url) = line.strip_prefix("scim-bridge listening on ") {
+                    let _ = tx.send(url.to_owned());
+                }
+            }
+        });
+        let url = rx
+            .recv_timeout(Duration::from_secs(30))
+            .expect("the bridge printed its address");
+        Bridge {
+            child,
+            url,
+            data_dir: data_dir.to_owned(),
+        }
+    }
+
+    /// SIGKILL, no chance to clean up.
+    pub fn kill9(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Sends a request with the right token.
+    pub fn call(&self, method: &str, path: &str, body: Option<&Value>) -> (u16, Value) {
+        self.call_with(
+            method,
+            path,
+            body,
+            &[("Authorization", &format!("Bearer {TOKEN}"))],
+        )
+    }
+
+    /// Sends a request with exactly these headers.
+    pub fn call_with(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<&Value>,
+        headers: &[(&str, &str)],
+    ) -> (u16, Value) {
+        let (status, _, json) = self.raw(method, path, body, headers);
+        (status, json)
+    }
+
+    /// Sends a request; returns status, the `WWW-Authenticate` header, and the JSON body
+    /// (`Null` if none).
+    pub fn raw(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<&Value>,
+        headers: &[(&str, &str)],
+    ) -> (u16, Option<String>, Value) {
+        let mut req =
+            ureq::request(method, &format!("{}{path}", self.url)).timeout(Duration::from_secs(30));
+        for (k, v) in headers {
+            req = req.set(k, v);
+        }
+        let result = match body {
+            Some(b) => req
+                .set("Content-Type", "application/scim+json")
+                .send_string(&b.to_string()),
+            None => req.call(),
+        };
+        let resp = match result {
+            Ok(r) => r,
+            Err(ureq::Error::Status(_, r)) => r,
+            Err(e) => panic!("{method} {path}: {e}"),
+        };
+        let status = resp.status();
+        let challenge = resp.header("www-authenticate").map(str::to_owned);
+        let text = resp.into_string().unwrap_or_default();
+        let json = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or(Value::String(text))
+        };
+        (status, challenge, json)
+    }
+
+    /// Runs a subcommand against the same data directory.
+    pub fn subcommand(&self, args: &[&str]) -> (bool, String) {
+        let out = Command::new(binary())
+            .arg("--data-dir")
+            .arg(&self.data_dir)
+            .args(args)
+            .output()
+            .expect("run scim-bridge");
+        let text = String::from_utf8_lossy(&out.stdout).into_owned()
+            + &String::from_utf8_lossy(&out.stderr);
+        (out.status.success(), text)
+    }
+}
+
+impl Drop for Bridge {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A PATCH body.
+pub fn patch(ops: Value) -> Value {
+    serde_json::json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": ops})
+}
+
+/// The account state of a user, read through the SCIM API.
+pub fn state(bridge: &Bridge, id: &str) -> String {
+    let ext = "urn:ietf:params:scim:schemas:extension:1password:2.0:User";
+    let (status, v) = bridge.call(
+        "GET",
+        &format!("/scim/v2/Users/{id}?attributes={ext}:state"),
+        None,
+    );
+    assert_eq!(status, 200, "{v}");
+    v[ext]["state"].as_str().unwrap_or_default().to_owned()
+}
+
+/// Waits (up to `secs`) until `f` is true.
+pub fn eventually(secs: u64, mut f: impl FnMut() -> bool) -> bool {
+    let deadline = std::time::Instant::now() + Duration::from_secs(secs);
+    while std::time::Instant::now() < deadline {
+        if f() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    f()
+}
