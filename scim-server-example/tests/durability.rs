@@ -10,13 +10,15 @@ use std::time::Duration;
 use common::{eventually, patch, state, Bridge};
 use serde_json::json;
 
+/// (userName, id, the title it was last acknowledged with).
+type Acked = (String, String, Option<String>);
+
 #[test]
 fn acknowledged_writes_survive_kill_9() {
     let dir = tempfile::tempdir().unwrap();
     let b = Bridge::start(dir.path(), &[]);
     let url = b.url.clone();
-    // (userName, id, title it was last acknowledged with)
-    let acked: Arc<Mutex<Vec<(String, String, Option<String>)>>> = Arc::default();
+    let acked: Arc<Mutex<Vec<Acked>>> = Arc::default();
     let mut writers = Vec::new();
     for w in 0..4 {
         let (url, acked) = (url.clone(), acked.clone());
