@@ -142,6 +142,16 @@ impl ScimError {
         ScimError::new(StatusCode::CONFLICT, Some(ScimType::Uniqueness), detail)
     }
 
+    /// 412 for a version that does not match (RFC 7644 §3.14). RFC 7644 defines no
+    /// `scimType` for it.
+    pub fn precondition_failed(expected: &str, actual: &str) -> Self {
+        ScimError::new(
+            StatusCode::PRECONDITION_FAILED,
+            None,
+            format!("precondition failed: the resource is at version {actual}, not {expected}"),
+        )
+    }
+
     /// 404 for a resource that does not exist.
     pub fn not_found(detail: impl Into<String>) -> Self {
         ScimError::new(StatusCode::NOT_FOUND, None, detail)

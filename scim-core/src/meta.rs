@@ -21,6 +21,16 @@ pub fn version_of(resource: &Value) -> Option<&str> {
     resource.get("meta")?.get("version")?.as_str()
 }
 
+/// 412 when `expected` is given and is not `current`'s version (RFC 7644 §3.14).
+pub fn check_version(current: &Value, expected: Option<&str>) -> Result<(), crate::ScimError> {
+    match (expected, version_of(current)) {
+        (Some(e), Some(actual)) if e != actual => {
+            Err(crate::ScimError::precondition_failed(e, actual))
+        }
+        _ => Ok(()),
+    }
+}
+
 fn meta_mut(resource: &mut Value) -> Option<&mut Map<String, Value>> {
     let obj = resource.as_object_mut()?;
     let meta = obj

@@ -5,7 +5,9 @@ use serde_json::Value;
 
 use super::Compat;
 use crate::error::ScimError;
+use crate::resource::open_message;
 use crate::schema::urn;
+use crate::validate::get_ci;
 
 /// The three PATCH operations.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -80,31 +82,8 @@ impl PatchRequest {
     /// `op` values in any case when [`Compat::case_insensitive_op`] is on. A body that is
     /// not a PatchOp message is `invalidSyntax`; an unknown `op` is `invalidValue`.
     pub fn from_value(body: &Value, compat: &Compat) -> Result<Self, ScimError> {
-        let Some(obj) = body.as_object() else {
-            return Err(ScimError::invalid_syntax(
-                "a PATCH body must be a JSON object",
-            ));
-        };
-        let member = |name: &str| {
-            obj.iter()
-                .find(|(k, _)| k.eq_ignore_ascii_case(name))
-                .map(|(_, v)| v)
-        };
-        if let Some(schemas) = member("schemas") {
-            let lists_patch_op = schemas.as_array().is_some_and(|s| {
-                s.iter().any(|u| {
-                    u.as_str()
-                        .is_some_and(|u| u.eq_ignore_ascii_case(urn::PATCH_OP))
-                })
-            });
-            if !lists_patch_op {
-                return Err(ScimError::invalid_syntax(format!(
-                    "`schemas` must list {}",
-                    urn::PATCH_OP
-                )));
-            }
-        }
-        let Some(ops) = member("Operations").and_then(Value::as_array) else {
+        let obj = open_message(body, urn::PATCH_OP, "PATCH body")?;
+        let Some(ops) = get_ci(obj, "Operations").and_then(Value::as_array) else {
             return Err(ScimError::invalid_syntax(
                 "a PATCH body needs an `Operations` array",
             ));
@@ -132,11 +111,7 @@ fn parse_operation(op: &Value, compat: &Compat) -> Result<PatchOperation, ScimEr
             "an operation must be a JSON object",
         ));
     };
-    let member = |name: &str| {
-        obj.iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v)
-    };
+    let member = |name: &str| get_ci(obj, name);
     let Some(kind) = member("op").and_then(Value::as_str) else {
         return Err(ScimError::invalid_syntax(
             "an operation needs `op`: \"add\", \"remove\" or \"replace\"",

@@ -7,11 +7,10 @@ use async_trait::async_trait;
 use serde_json::{json, Value};
 
 use super::{
-    not_found, precondition_failed, ListPage, ListQuery, PatchInput, Provisioner, ProvisionerError,
-    RequestContext,
+    not_found, ListPage, ListQuery, PatchInput, Provisioner, ProvisionerError, RequestContext,
 };
 use crate::error::ScimError;
-use crate::meta::{stamp_update, version_of};
+use crate::meta::{check_version, stamp_update};
 use crate::patch::apply;
 
 /// Resources kept in memory, with indexes so that `eq` lookups on `id`, `userName`,
@@ -259,13 +258,6 @@ impl InMemoryProvisioner {
             .ok_or_else(|| not_found(resource_type, id))
     }
 
-    fn check_version(current: &Value, expected: Option<&str>) -> Result<(), ProvisionerError> {
-        match (expected, version_of(current)) {
-            (Some(e), Some(actual)) if e != actual => Err(precondition_failed(e, actual)),
-            _ => Ok(()),
-        }
-    }
-
     /// Removes `member` from every group that holds it.
     fn remove_from_groups(&self, state: &mut State, member: &str) {
         let holders: Vec<String> = state
@@ -338,7 +330,7 @@ impl Provisioner for InMemoryProvisioner {
     ) -> Result<Value, ProvisionerError> {
         let mut state = self.write()?;
         let current = Self::current(&state, resource_type, id)?;
-        Self::check_version(current, expected_version)?;
+        check_version(current, expected_version)?;
         let store = &state.types[&key(resource_type)];
         self.check_unique(store, resource_type, id, &resource)?;
         self.put(&mut state, resource_type, id, resource.clone());
@@ -354,7 +346,7 @@ impl Provisioner for InMemoryProvisioner {
     ) -> Result<(), ProvisionerError> {
         let mut state = self.write()?;
         let current = Self::current(&state, resource_type, id)?;
-        Self::check_version(current, expected_version)?;
+        check_version(current, expected_version)?;
         let unique_attr = self.unique_attr(resource_type).map(str::to_owned);
         if let Some(store) = state.types.get_mut(&key(resource_type)) {
             Self::unindex(store, unique_attr.as_deref(), id);
@@ -416,7 +408,7 @@ impl Provisioner for InMemoryProvisioner {
     ) -> Result<Value, ProvisionerError> {
         let mut state = self.write()?;
         let current = Self::current(&state, resource_type, id)?;
-        Self::check_version(current, expected_version)?;
+        check_version(current, expected_version)?;
         let mut patched = apply(input.schema, current, input.request, input.compat)?;
         stamp_update(&mut patched, current);
         let store = &state.types[&key(resource_type)];

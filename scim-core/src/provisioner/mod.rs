@@ -84,12 +84,7 @@ pub fn not_found(resource_type: &str, id: &str) -> ProvisionerError {
 
 /// 412 for a version that does not match (RFC 7644 §3.14).
 pub fn precondition_failed(expected: &str, actual: &str) -> ProvisionerError {
-    ScimError::new(
-        StatusCode::PRECONDITION_FAILED,
-        None,
-        format!("precondition failed: the resource is at version {actual}, not {expected}"),
-    )
-    .into()
+    ScimError::precondition_failed(expected, actual).into()
 }
 
 /// What the default [`Provisioner::patch`] needs besides the id: the request, the
@@ -183,12 +178,8 @@ pub trait Provisioner: Send + Sync {
         let mut attempt = 0;
         loop {
             let current = self.get(ctx, resource_type, id).await?;
+            crate::meta::check_version(&current, expected_version)?;
             let version = crate::meta::version_of(&current).map(str::to_owned);
-            if let (Some(expected), Some(actual)) = (expected_version, version.as_deref()) {
-                if expected != actual {
-                    return Err(precondition_failed(expected, actual));
-                }
-            }
             let mut patched = apply(input.schema, &current, input.request, input.compat)?;
             crate::meta::stamp_update(&mut patched, &current);
             let result = self

@@ -6,6 +6,32 @@ use serde_json::{Map, Value};
 use crate::error::ScimError;
 use crate::schema::urn;
 
+/// Opens a protocol message (RFC 7644 §3): `body` must be a JSON object, and its
+/// `schemas`, when present, must list `urn`. `what` names the message in errors.
+pub(crate) fn open_message<'v>(
+    body: &'v Value,
+    urn: &str,
+    what: &str,
+) -> Result<&'v Map<String, Value>, ScimError> {
+    let Some(obj) = body.as_object() else {
+        return Err(ScimError::invalid_syntax(format!(
+            "a {what} must be a JSON object"
+        )));
+    };
+    if let Some(schemas) = crate::validate::get_ci(obj, "schemas") {
+        let listed = schemas.as_array().is_some_and(|a| {
+            a.iter()
+                .any(|s| s.as_str().is_some_and(|s| s.eq_ignore_ascii_case(urn)))
+        });
+        if !listed {
+            return Err(ScimError::invalid_syntax(format!(
+                "`schemas` must list {urn}"
+            )));
+        }
+    }
+    Ok(obj)
+}
+
 /// A list response (RFC 7644 §3.4.2): one page of query results.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

@@ -16,6 +16,7 @@ mod user;
 pub use common::{Meta, MultiValue};
 pub use config::{AuthenticationScheme, Bulk, FilterConfig, ServiceProviderConfig, Supported};
 pub use group::{Group, Member};
+pub(crate) use message::open_message;
 pub use message::{
     BulkOperation, BulkOperationResponse, BulkRequest, BulkResponse, ErrorResponse, ListResponse,
     SearchRequest,

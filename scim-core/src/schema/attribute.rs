@@ -2,27 +2,9 @@
 
 use serde::{Deserialize, Serialize};
 
-/// An attribute's data type (RFC 7643 §2.3).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub enum AttributeType {
-    /// §2.3.1 String.
-    String,
-    /// §2.3.2 Boolean.
-    Boolean,
-    /// §2.3.3 Decimal.
-    Decimal,
-    /// §2.3.4 Integer.
-    Integer,
-    /// §2.3.5 DateTime (xsd:dateTime).
-    DateTime,
-    /// §2.3.6 Binary (base64).
-    Binary,
-    /// §2.3.7 Reference (a URI).
-    Reference,
-    /// §2.3.8 Complex: a set of sub-attributes.
-    Complex,
-}
+/// An attribute's data type (RFC 7643 §2.3): the filter crate's type, so schema facts
+/// pass to the evaluator unchanged.
+pub use scim_filter::AttrType as AttributeType;
 
 /// When and whether an attribute may be changed (RFC 7643 §2.2 `mutability`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
@@ -239,18 +221,8 @@ impl AttributeDef {
 
     /// The facts the filter evaluator needs.
     pub fn facts(&self) -> scim_filter::AttrFacts {
-        use scim_filter::AttrType as F;
         scim_filter::AttrFacts {
-            attr_type: match self.attr_type {
-                AttributeType::String => F::String,
-                AttributeType::Boolean => F::Boolean,
-                AttributeType::Decimal => F::Decimal,
-                AttributeType::Integer => F::Integer,
-                AttributeType::DateTime => F::DateTime,
-                AttributeType::Binary => F::Binary,
-                AttributeType::Reference => F::Reference,
-                AttributeType::Complex => F::Complex,
-            },
+            attr_type: self.attr_type,
             case_exact: self.case_exact,
             multi_valued: self.multi_valued,
         }

@@ -15,7 +15,9 @@ use super::route::{self, Route};
 use super::{response, too_large, Call, Outcome, ScimService};
 use crate::error::ScimError;
 use crate::provisioner::ProvisionerError;
+use crate::resource::open_message;
 use crate::schema::urn;
+use crate::validate::get_ci;
 
 /// One parsed operation.
 struct Op {
@@ -116,30 +118,8 @@ impl ScimService {
     }
 
     fn parse_bulk(&self, request: &Value) -> Result<(Option<u64>, Vec<Op>), ScimError> {
-        let Some(obj) = request.as_object() else {
-            return Err(ScimError::invalid_syntax(
-                "a BulkRequest must be a JSON object",
-            ));
-        };
-        let member = |name: &str| {
-            obj.iter()
-                .find(|(k, _)| k.eq_ignore_ascii_case(name))
-                .map(|(_, v)| v)
-        };
-        if let Some(schemas) = member("schemas") {
-            let ok = schemas.as_array().is_some_and(|a| {
-                a.iter().any(|s| {
-                    s.as_str()
-                        .is_some_and(|s| s.eq_ignore_ascii_case(urn::BULK_REQUEST))
-                })
-            });
-            if !ok {
-                return Err(ScimError::invalid_syntax(format!(
-                    "`schemas` must list {}",
-                    urn::BULK_REQUEST
-                )));
-            }
-        }
+        let obj = open_message(request, urn::BULK_REQUEST, "BulkRequest")?;
+        let member = |name: &str| get_ci(obj, name);
         let fail_on_errors = match member("failOnErrors") {
             None | Some(Value::Null) => None,
             Some(v) => Some(v.as_u64().filter(|n| *n > 0).ok_or_else(|| {
@@ -166,11 +146,7 @@ impl ScimService {
                     i + 1
                 )));
             };
-            let get = |name: &str| {
-                o.iter()
-                    .find(|(k, _)| k.eq_ignore_ascii_case(name))
-                    .map(|(_, v)| v)
-            };
+            let get = |name: &str| get_ci(o, name);
             let text = |name: &str| get(name).and_then(Value::as_str).map(str::to_owned);
             let (Some(method), Some(path)) = (text("method"), text("path")) else {
                 return Err(ScimError::invalid_syntax(format!(

@@ -532,12 +532,8 @@ impl ScimService {
     ) -> Result<Value, ProvisionerError> {
         let schema = self.schema(rt)?;
         let existing = self.provisioner.get(&call.ctx, rt, id).await?;
+        crate::meta::check_version(&existing, expected.as_deref())?;
         let version = version_of(&existing).map(str::to_owned);
-        if let (Some(expected), Some(actual)) = (&expected, &version) {
-            if expected != actual {
-                return Err(crate::provisioner::precondition_failed(expected, actual));
-            }
-        }
         let mut resource = validate_owned(
             &schema,
             Context::Replace {

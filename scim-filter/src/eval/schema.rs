@@ -5,8 +5,10 @@
 //! crate (scim-core) implements [`SchemaLookup`] over its schema registry; without one,
 //! [`NoSchema`] infers what it can from the JSON values themselves.
 
-/// The data type of an attribute (RFC 7643 §2.3).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+/// The data type of an attribute (RFC 7643 §2.3), serialised as in a Schema resource
+/// (`"string"`, `"dateTime"`, …).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub enum AttrType {
     /// A Unicode string (§2.3.1).
     String,

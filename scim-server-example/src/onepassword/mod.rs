@@ -198,7 +198,7 @@ impl<S: Store> Provisioner for OnePassword<S> {
         self.blocking(move |store, policy, _| {
             store.write(|tx| {
                 let old = rules::get(tx, &rt, &id)?;
-                rules::check_version(&old, expected.as_deref())?;
+                scim_core::meta::check_version(&old, expected.as_deref())?;
                 rules::update(tx, policy, &rt, &id, &old, resource)
             })
         })
@@ -247,7 +247,7 @@ impl<S: Store> Provisioner for OnePassword<S> {
                 .ok_or_else(|| ScimError::not_found(format!("no resource type {rt}")))?;
             store.write(|tx| {
                 let old = rules::get(tx, &rt, &id)?;
-                rules::check_version(&old, expected.as_deref())?;
+                scim_core::meta::check_version(&old, expected.as_deref())?;
                 let mut patched = scim_core::patch::apply(&schema, &old, &request, &compat)?;
                 scim_core::meta::stamp_update(&mut patched, &old);
                 rules::update(tx, policy, &rt, &id, &old, patched)

@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use http::StatusCode;
-use scim_core::meta::{now, stamp_new, version_of};
+use scim_core::meta::{now, stamp_new};
 use scim_core::provisioner::{ListPage, ListQuery};
 use scim_core::schema::urn;
 use scim_core::ScimError;
@@ -148,19 +148,6 @@ pub(super) fn get(tx: &mut dyn Tx, rt: &str, id: &str) -> Result<Value> {
         .get(rt, id)?
         .ok_or_else(|| ScimError::not_found(format!("{rt} {id} not found")))?;
     assemble(tx, rt, row)
-}
-
-/// 412 when `expected` is given and is not the stored version.
-pub(super) fn check_version(current: &Value, expected: Option<&str>) -> Result<()> {
-    match (expected, version_of(current)) {
-        (Some(e), Some(actual)) if e != actual => Err(ScimError::new(
-            StatusCode::PRECONDITION_FAILED,
-            None,
-            format!("precondition failed: the resource is at version {actual}, not {e}"),
-        )
-        .into()),
-        _ => Ok(()),
-    }
 }
 
 /// The allowed-domain rule for `userName`.
@@ -385,7 +372,7 @@ pub(super) fn update(
 pub(super) fn delete(tx: &mut dyn Tx, rt: &str, id: &str, expected: Option<&str>) -> Result<()> {
     let rt = canonical_type(rt);
     let current = get(tx, rt, id)?;
-    check_version(&current, expected)?;
+    scim_core::meta::check_version(&current, expected)?;
     if is_user(rt) {
         if is_last_owner(tx, id)? {
             return Err(last_owner_error(&current, "deleted"));
