@@ -15,6 +15,8 @@ for t in "${targets[@]}"; do
   case "$t" in
     path_*) seeds=seeds/path ;;
     patch_*) seeds=seeds/patch ;;
+    resource_*) seeds=seeds/resource ;;
+    service) seeds=seeds/service ;;
     *) seeds=seeds/filter ;;
   esac
   mkdir -p "corpus/$t"

@@ -212,7 +212,9 @@ impl Validator<'_, '_> {
                     out.insert(def.name.clone(), v);
                 }
             }
-            None if key.len() > 4 && key[..4].eq_ignore_ascii_case("urn:") && value.is_object() => {
+            None if key.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("urn:"))
+                && value.is_object() =>
+            {
                 if self.schema.is_strict() {
                     return Err(ScimError::invalid_value(format!(
                         "`{key}` is not a schema extension of {}",
