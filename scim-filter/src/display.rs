@@ -61,21 +61,41 @@ impl fmt::Display for Filter {
                 Ok(())
             }
             Filter::Not(inner) => write!(f, "not ({inner})"),
-            Filter::And(left, right) => {
-                write_operand(f, left, matches!(**left, Filter::Or(..)))?;
-                f.write_str(" and ")?;
-                write_operand(
-                    f,
-                    right,
-                    matches!(**right, Filter::Or(..) | Filter::And(..)),
-                )
-            }
-            Filter::Or(left, right) => {
-                write!(f, "{left} or ")?;
-                write_operand(f, right, matches!(**right, Filter::Or(..)))
-            }
+            Filter::And(..) => write_chain(f, self, true),
+            Filter::Or(..) => write_chain(f, self, false),
         }
     }
+}
+
+/// Writes a left-deep chain of one operator (`((a and b) and c) and d`) without
+/// recursing along it: the left spine is walked with a loop, so 512 terms do not mean
+/// 512 nested calls. Right operands of the same operator keep their parentheses.
+fn write_chain(f: &mut fmt::Formatter<'_>, filter: &Filter, and: bool) -> fmt::Result {
+    fn split(node: &Filter, and: bool) -> Option<(&Filter, &Filter)> {
+        match (node, and) {
+            (Filter::And(l, r), true) | (Filter::Or(l, r), false) => Some((l, r)),
+            _ => None,
+        }
+    }
+    let mut rights = Vec::new();
+    let mut leftmost = filter;
+    while let Some((l, r)) = split(leftmost, and) {
+        rights.push(r);
+        leftmost = l;
+    }
+    // An `or` as an operand of `and` needs parentheses; an `and` inside `or` does not.
+    write_operand(f, leftmost, and && matches!(leftmost, Filter::Or(..)))?;
+    let keyword = if and { " and " } else { " or " };
+    for r in rights.into_iter().rev() {
+        f.write_str(keyword)?;
+        let wrap = if and {
+            matches!(r, Filter::Or(..) | Filter::And(..))
+        } else {
+            matches!(r, Filter::Or(..))
+        };
+        write_operand(f, r, wrap)?;
+    }
+    Ok(())
 }
 
 impl fmt::Display for PatchPath {

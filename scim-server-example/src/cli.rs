@@ -99,6 +99,33 @@ pub struct Cli {
     #[arg(long, env = "SCIM_BRIDGE_PUBLIC_URL", global = true)]
     pub public_url: Option<String>,
 
+    /// Most connections served at once; more are answered 503 and closed.
+    #[arg(
+        long,
+        env = "SCIM_BRIDGE_MAX_CONNECTIONS",
+        default_value_t = 1024,
+        global = true
+    )]
+    pub max_connections: usize,
+
+    /// Seconds a client may take to send its request head (the connection is closed after).
+    #[arg(
+        long,
+        env = "SCIM_BRIDGE_HEADER_TIMEOUT",
+        default_value_t = 10.0,
+        global = true
+    )]
+    pub header_timeout: f64,
+
+    /// Seconds a client may take to send its request body (408 after).
+    #[arg(
+        long,
+        env = "SCIM_BRIDGE_BODY_TIMEOUT",
+        default_value_t = 30.0,
+        global = true
+    )]
+    pub body_timeout: f64,
+
     /// Read the Secret Token from this file instead of generating one (for automation;
     /// the SCIM_BRIDGE_TOKEN environment variable does the same).
     #[arg(long, env = "SCIM_BRIDGE_TOKEN_FILE", global = true)]

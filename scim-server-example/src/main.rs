@@ -132,6 +132,17 @@ fn serve(cli: &Cli) -> Result<(), String> {
         ));
     }
     let interval = Duration::from_secs(cli.confirmation_interval.max(1));
+    let seconds = |s: f64, name: &str| {
+        Duration::try_from_secs_f64(s)
+            .ok()
+            .filter(|d| !d.is_zero())
+            .ok_or_else(|| format!("--{name} must be a positive number of seconds"))
+    };
+    let limits = server::Limits {
+        header_timeout: seconds(cli.header_timeout, "header-timeout")?,
+        body_timeout: seconds(cli.body_timeout, "body-timeout")?,
+        max_connections: cli.max_connections.max(1),
+    };
     let store = open_store(cli)?;
     let (auth, new_token) = authenticator(cli)?;
     let auth = Arc::new(auth);
@@ -188,6 +199,7 @@ fn serve(cli: &Cli) -> Result<(), String> {
             auth,
             health,
             store: app_store,
+            limits,
         });
         server::serve(listener, app, tls).await;
         watcher.abort();

@@ -25,11 +25,21 @@ use crate::onepassword::state_counts;
 use crate::store::Store;
 use crate::token::BearerAuth;
 
-/// How long a client may take to send its headers, and then its body.
-const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
-const BODY_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long in-flight requests get to finish at shutdown.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(15);
+/// Largest request head (request line and headers); hyper answers 431 beyond.
+pub const MAX_HEADER_BYTES: usize = 64 * 1024;
+
+/// Connection-level limits.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    /// How long a client may take to send its request head (else the connection closes).
+    pub header_timeout: Duration,
+    /// How long a client may take to send its body (else 408).
+    pub body_timeout: Duration,
+    /// Most connections served at once; more get 503 and are closed.
+    pub max_connections: usize,
+}
 
 /// Everything a request handler needs.
 pub struct App<S: Store> {
@@ -41,6 +51,8 @@ pub struct App<S: Store> {
     pub health: Arc<Health>,
     /// The store, for `/health`.
     pub store: Arc<S>,
+    /// Connection limits.
+    pub limits: Limits,
 }
 
 fn text(status: StatusCode, body: &'static str) -> Response<Bytes> {
@@ -141,8 +153,9 @@ impl<S: Store> App<S> {
             .config()
             .max_body_bytes
             .max(self.scim.config().bulk_max_payload);
+        let body_timeout = self.limits.body_timeout;
         let collected =
-            tokio::time::timeout(BODY_TIMEOUT, Limited::new(body, limit).collect()).await;
+            tokio::time::timeout(body_timeout, Limited::new(body, limit).collect()).await;
         let bytes = match collected {
             Ok(Ok(c)) => c.to_bytes(),
             Ok(Err(e))
@@ -165,8 +178,8 @@ impl<S: Store> App<S> {
                     StatusCode::REQUEST_TIMEOUT,
                     None,
                     format!(
-                        "the request body took longer than {} s to arrive",
-                        BODY_TIMEOUT.as_secs()
+                        "the request body took longer than the limit of {} s to arrive",
+                        body_timeout.as_secs_f64()
                     ),
                 ))
             }
@@ -204,12 +217,14 @@ pub fn tls_acceptor(cert: &Path, key: &Path) -> Result<TlsAcceptor, String> {
 
 /// Serves until SIGINT or SIGTERM, then lets in-flight requests finish.
 pub async fn serve<S: Store>(listener: TcpListener, app: Arc<App<S>>, tls: Option<TlsAcceptor>) {
+    let limits = app.limits;
     let mut builder = auto::Builder::new(TokioExecutor::new());
     builder
         .http1()
         .timer(TokioTimer::new())
-        .header_read_timeout(HEADER_TIMEOUT)
-        .max_buf_size(64 * 1024);
+        .header_read_timeout(limits.header_timeout)
+        .max_buf_size(MAX_HEADER_BYTES);
+    let slots = Arc::new(tokio::sync::Semaphore::new(limits.max_connections));
     let graceful = GracefulShutdown::new();
     let shutdown = shutdown_signal();
     tokio::pin!(shutdown);
@@ -224,6 +239,11 @@ pub async fn serve<S: Store>(listener: TcpListener, app: Arc<App<S>>, tls: Optio
             },
             _ = &mut shutdown => break,
         };
+        let Ok(slot) = slots.clone().try_acquire_owned() else {
+            tracing::warn!(%peer, limit = limits.max_connections, "too many connections; refusing one");
+            tokio::spawn(refuse(stream, tls.is_some(), limits.max_connections));
+            continue;
+        };
         let app = app.clone();
         let svc = service_fn(move |req| app.clone().handle(req));
         match &tls {
@@ -236,15 +256,18 @@ pub async fn serve<S: Store>(listener: TcpListener, app: Arc<App<S>>, tls: Optio
                     if let Err(e) = conn.await {
                         tracing::debug!(%peer, error = %e, "connection closed with an error");
                     }
+                    drop(slot);
                 });
             }
             Some(acceptor) => {
                 let acceptor = acceptor.clone();
                 let builder = builder.clone();
                 let watcher = graceful.watcher();
+                let header_timeout = limits.header_timeout;
                 tokio::spawn(async move {
+                    let _slot = slot;
                     let stream =
-                        match tokio::time::timeout(HEADER_TIMEOUT, acceptor.accept(stream)).await {
+                        match tokio::time::timeout(header_timeout, acceptor.accept(stream)).await {
                             Ok(Ok(s)) => s,
                             _ => {
                                 tracing::debug!(%peer, "TLS handshake failed or timed out");
@@ -271,6 +294,28 @@ pub async fn serve<S: Store>(listener: TcpListener, app: Arc<App<S>>, tls: Optio
             SHUTDOWN_GRACE.as_secs()
         );
     }
+}
+
+/// Answers a connection over the limit with 503 (plain HTTP) or just closes it (TLS).
+async fn refuse(mut stream: tokio::net::TcpStream, tls: bool, limit: usize) {
+    use tokio::io::AsyncWriteExt;
+    if !tls {
+        let body = ScimError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            None,
+            format!("the bridge is serving its limit of {limit} connections; retry shortly"),
+        )
+        .to_body()
+        .to_string();
+        let head = format!(
+            "HTTP/1.1 503 Service Unavailable\r\ncontent-type: {}\r\ncontent-length: {}\r\nretry-after: 1\r\nconnection: close\r\n\r\n",
+            scim_core::service::SCIM_JSON,
+            body.len()
+        );
+        let _ = stream.write_all(head.as_bytes()).await;
+        let _ = stream.write_all(body.as_bytes()).await;
+    }
+    let _ = stream.shutdown().await;
 }
 
 async fn shutdown_signal() {

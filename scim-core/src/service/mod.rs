@@ -76,6 +76,14 @@ pub struct ServiceConfig {
     /// Most resources a search across all resource types (`GET /?filter=…`,
     /// `POST /.search`) will gather before answering 400 `tooMany`. Default 10,000.
     pub max_search_results: usize,
+    /// Most operations in one PATCH request (400 `tooMany` beyond). Default 1,000.
+    pub max_patch_operations: usize,
+    /// Most values in one PATCH operation's `value` list, e.g. members added at once
+    /// (400 `tooMany` beyond). Default 10,000.
+    pub max_values_per_operation: usize,
+    /// Most attributes in a resource body, top-level and in extensions (400 `tooMany`
+    /// beyond). Default 1,000.
+    pub max_attributes: usize,
 }
 
 impl Default for ServiceConfig {
@@ -90,6 +98,9 @@ impl Default for ServiceConfig {
             compat: Compat::default(),
             documentation_uri: None,
             max_search_results: 10_000,
+            max_patch_operations: 1000,
+            max_values_per_operation: 10_000,
+            max_attributes: 1000,
         }
     }
 }
@@ -392,6 +403,53 @@ impl ScimService {
         }
     }
 
+    /// The PATCH limits: operations per request, values per operation.
+    fn check_patch_limits(&self, request: &PatchRequest) -> Result<(), ScimError> {
+        let ops = request.operations.len();
+        if ops > self.config.max_patch_operations {
+            return Err(ScimError::too_many(format!(
+                "the PATCH has {ops} operations, more than the limit of {}",
+                self.config.max_patch_operations
+            )));
+        }
+        for (i, op) in request.operations.iter().enumerate() {
+            let n = op
+                .value
+                .as_ref()
+                .and_then(Value::as_array)
+                .map_or(0, Vec::len);
+            if n > self.config.max_values_per_operation {
+                return Err(ScimError::too_many(format!(
+                    "operation {} has {n} values, more than the limit of {} per operation",
+                    i + 1,
+                    self.config.max_values_per_operation
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// The attributes-per-resource limit: top-level members plus those of extension
+    /// objects.
+    fn check_attribute_count(&self, body: &Value) -> Result<(), ScimError> {
+        let Some(obj) = body.as_object() else {
+            return Ok(());
+        };
+        let nested: usize = obj
+            .iter()
+            .filter(|(k, _)| k.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("urn:")))
+            .filter_map(|(_, v)| v.as_object().map(|o| o.len()))
+            .sum();
+        let count = obj.len() + nested;
+        if count > self.config.max_attributes {
+            return Err(ScimError::too_many(format!(
+                "the resource has {count} attributes, more than the limit of {}",
+                self.config.max_attributes
+            )));
+        }
+        Ok(())
+    }
+
     /// RFC 7644 §3.4.2.2 / §7.5.2: a filter in a URL that names a never-returned
     /// attribute (a password) would put it in logs; such searches must use POST.
     fn refuse_sensitive(&self, raw: &RawQuery, rt: &str) -> Result<(), ProvisionerError> {
@@ -503,6 +561,7 @@ impl ScimService {
         rt: &str,
         body: Value,
     ) -> Result<(StatusCode, Value), ProvisionerError> {
+        self.check_attribute_count(&body)?;
         let schema = self.schema(rt)?;
         let mut resource = validate_owned(&schema, Context::Create, body, &self.validation())?;
         let id = self.provisioner.new_id(rt);
@@ -530,6 +589,7 @@ impl ScimService {
         body: Value,
         expected: Option<String>,
     ) -> Result<Value, ProvisionerError> {
+        self.check_attribute_count(&body)?;
         let schema = self.schema(rt)?;
         let existing = self.provisioner.get(&call.ctx, rt, id).await?;
         crate::meta::check_version(&existing, expected.as_deref())?;
@@ -567,6 +627,7 @@ impl ScimService {
     ) -> Result<Value, ProvisionerError> {
         let schema = self.schema(rt)?;
         let request = PatchRequest::from_value(body, &self.config.compat)?;
+        self.check_patch_limits(&request)?;
         let input = PatchInput {
             request: &request,
             schema: &schema,

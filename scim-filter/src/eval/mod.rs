@@ -86,8 +86,10 @@ enum Node {
         then: Option<Test>,
     },
     Not(Box<Node>),
-    And(Box<Node>, Box<Node>),
-    Or(Box<Node>, Box<Node>),
+    /// A whole `and` chain, flattened so that evaluating it does not recurse per term.
+    And(Vec<Node>),
+    /// A whole `or` chain, flattened likewise.
+    Or(Vec<Node>),
 }
 
 /// An attribute path resolved against the schema.
@@ -192,15 +194,32 @@ fn compile(
             }
         }
         Filter::Not(inner) => Node::Not(Box::new(compile(inner, schema, parent)?)),
-        Filter::And(l, r) => Node::And(
-            Box::new(compile(l, schema, parent)?),
-            Box::new(compile(r, schema, parent)?),
-        ),
-        Filter::Or(l, r) => Node::Or(
-            Box::new(compile(l, schema, parent)?),
-            Box::new(compile(r, schema, parent)?),
-        ),
+        Filter::And(..) => Node::And(compile_chain(filter, schema, parent, true)?),
+        Filter::Or(..) => Node::Or(compile_chain(filter, schema, parent, false)?),
     })
+}
+
+/// Compiles the operands of a chain of one operator (`a and b and c`, of any shape)
+/// with an explicit stack, so that a filter of 512 terms never recurses 512 deep: only
+/// nesting (parentheses, `not`, value paths), which the parser bounds, recurses.
+fn compile_chain(
+    filter: &Filter,
+    schema: &dyn SchemaLookup,
+    parent: Option<&AttrPath>,
+    and: bool,
+) -> Result<Vec<Node>, EvalError> {
+    let mut out = Vec::new();
+    let mut stack = vec![filter];
+    while let Some(f) = stack.pop() {
+        match (f, and) {
+            (Filter::And(l, r), true) | (Filter::Or(l, r), false) => {
+                stack.push(r);
+                stack.push(l);
+            }
+            _ => out.push(compile(f, schema, parent)?),
+        }
+    }
+    Ok(out)
 }
 
 /// Resolves `path` (relative to `parent` inside a value path) and looks its facts up.
@@ -403,8 +422,22 @@ fn eval(node: &Node, ctx: &Value) -> Result<bool, EvalError> {
             }
         }),
         Node::Not(inner) => Ok(!eval(inner, ctx)?),
-        Node::And(l, r) => Ok(eval(l, ctx)? && eval(r, ctx)?),
-        Node::Or(l, r) => Ok(eval(l, ctx)? || eval(r, ctx)?),
+        Node::And(parts) => {
+            for p in parts {
+                if !eval(p, ctx)? {
+                    return Ok(false);
+                }
+            }
+            Ok(true)
+        }
+        Node::Or(parts) => {
+            for p in parts {
+                if eval(p, ctx)? {
+                    return Ok(true);
+                }
+            }
+            Ok(false)
+        }
     }
 }
 
