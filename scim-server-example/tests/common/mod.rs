@@ -27,6 +27,11 @@ pub fn binary() -> &'static str {
 impl Bridge {
     /// Starts the bridge on `data_dir` with extra arguments; waits until it listens.
     pub fn start(data_dir: &Path, args: &[&str]) -> Bridge {
+        Bridge::start_logging(data_dir, args, Stdio::null())
+    }
+
+    /// [`Bridge::start`], with the JSON log lines going to `stderr`.
+    pub fn start_logging(data_dir: &Path, args: &[&str], stderr: Stdio) -> Bridge {
         let mut child = Command::new(binary())
             .args(["--listen", "127.0.0.1:0", "--data-dir"])
             .arg(data_dir)
@@ -35,7 +40,7 @@ impl Bridge {
             .env("SCIM_BRIDGE_TOKEN", TOKEN)
             .env("RUST_LOG", "info")
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(stderr)
             .spawn()
             .expect("start scim-bridge");
         let stdout = child.stdout.take().unwrap();
@@ -55,6 +60,11 @@ impl Bridge {
             url,
             data_dir: data_dir.to_owned(),
         }
+    }
+
+    /// The host and port, for raw TCP.
+    pub fn addr(&self) -> String {
+        self.url.trim_start_matches("http://").to_owned()
     }
 
     /// SIGKILL, no chance to clean up.
