@@ -26,6 +26,35 @@ fn parse(c: &mut Criterion) {
         })
     });
     group.finish();
+
+    // Side by side with the Rust crate scim_v2 (parse only; it has no evaluator), on the
+    // fixtures it accepts, in one criterion group so the ratio comes from one run.
+    let common: Vec<&String> = filters
+        .iter()
+        .filter(|t| t.parse::<scim_v2::filter::Filter>().is_ok())
+        .collect();
+    let n = common.len();
+    let mut group = c.benchmark_group("filter-vs-scim_v2");
+    group.throughput(Throughput::Elements(n as u64));
+    group.bench_function(format!("scim-filter/{n}"), |b| {
+        b.iter(|| {
+            for text in &common {
+                black_box(parse_filter(black_box(text)).unwrap());
+            }
+        })
+    });
+    group.bench_function(format!("scim_v2/{n}"), |b| {
+        b.iter(|| {
+            for text in &common {
+                black_box(
+                    black_box(text.as_str())
+                        .parse::<scim_v2::filter::Filter>()
+                        .unwrap(),
+                );
+            }
+        })
+    });
+    group.finish();
 }
 
 fn evaluate(c: &mut Criterion) {

@@ -203,9 +203,16 @@ fn duplicate(rt: &str, e: crate::store::StoreError) -> RuleError {
     }
 }
 
-/// Checks that every member is a user or group of this account and returns the rows.
-fn member_rows(tx: &mut dyn Tx, resource: &Value) -> Result<Vec<MemberRow>> {
+/// The member rows a group resource lists, each checked to be a user or group of this
+/// account, except those in `known` (already members, so already checked). Linear in the
+/// number of members: a 100,000-member group is one pass, with lookups only for newcomers.
+fn member_rows(
+    tx: &mut dyn Tx,
+    resource: &Value,
+    known: &HashMap<String, MemberRow>,
+) -> Result<Vec<MemberRow>> {
     let mut out: Vec<MemberRow> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     for m in resource
         .get("members")
         .and_then(Value::as_array)
@@ -215,24 +222,26 @@ fn member_rows(tx: &mut dyn Tx, resource: &Value) -> Result<Vec<MemberRow>> {
         let Some(id) = str_at(m, "value") else {
             continue;
         };
-        let kind = if tx.get("User", id)?.is_some() {
-            "User"
-        } else if tx.get("Group", id)?.is_some() {
-            "Group"
-        } else {
-            return Err(ScimError::invalid_value(format!(
-                "member \"{id}\" is not a user or group of this account"
-            ))
-            .into());
-        };
-        if !out.iter().any(|o| o.id == id) {
-            out.push(MemberRow {
-                id: id.to_owned(),
-                kind: Some(kind.to_owned()),
-                display: str_at(m, "display").map(str::to_owned),
-                reference: str_at(m, "$ref").map(str::to_owned),
-            });
+        if !seen.insert(id) {
+            continue;
         }
+        let kind = match known.get(id) {
+            Some(k) => k.kind.clone(),
+            None if tx.get("User", id)?.is_some() => Some("User".to_owned()),
+            None if tx.get("Group", id)?.is_some() => Some("Group".to_owned()),
+            None => {
+                return Err(ScimError::invalid_value(format!(
+                    "member \"{id}\" is not a user or group of this account"
+                ))
+                .into())
+            }
+        };
+        out.push(MemberRow {
+            id: id.to_owned(),
+            kind,
+            display: str_at(m, "display").map(str::to_owned),
+            reference: str_at(m, "$ref").map(str::to_owned),
+        });
     }
     Ok(out)
 }
@@ -263,7 +272,7 @@ pub(super) fn create(
             changed_at: now(),
         })?;
     } else {
-        let members = member_rows(tx, &resource)?;
+        let members = member_rows(tx, &resource, &HashMap::new())?;
         tx.insert(rt, &to_row(rt, &id, &resource))
             .map_err(|e| duplicate(rt, e))?;
         for m in &members {
@@ -346,19 +355,26 @@ pub(super) fn update(
                 .into());
             }
         }
+        // Only the difference is written: adding one member to a large group is one row.
+        let current: HashMap<String, MemberRow> = tx
+            .members(id)?
+            .into_iter()
+            .map(|m| (m.id.clone(), m))
+            .collect();
         let wanted = if id == TEAM_MEMBERS {
             Vec::new()
         } else {
-            member_rows(tx, &new)?
+            member_rows(tx, &new, &current)?
         };
-        let current = tx.members(id)?;
-        for m in &current {
-            if !wanted.iter().any(|w| w.id == m.id) {
-                tx.remove_member(id, &m.id)?;
+        let wanted_ids: std::collections::HashSet<&str> =
+            wanted.iter().map(|w| w.id.as_str()).collect();
+        for m in current.keys() {
+            if !wanted_ids.contains(m.as_str()) {
+                tx.remove_member(id, m)?;
             }
         }
         for w in &wanted {
-            if !current.contains(w) {
+            if current.get(&w.id) != Some(w) {
                 tx.add_member(id, w)?;
             }
         }

@@ -1,0 +1,169 @@
+#!/usr/bin/env bash
+# Load test of the bridge with wrk, beside the Python reference server scim2-server and a
+# minimal hyper server answering a fixed body (the machine's limit), all in one run.
+#
+# Usage: benches/load/run.sh            (USERS=100000 DURATION=10s by default)
+# Needs root for `apt-get install wrk` when wrk is missing; everything binds 127.0.0.1.
+set -euo pipefail
+shopt -s nullglob
+cd "$(dirname "$0")/../.."
+here=benches/load
+USERS=${USERS:-100000}
+DURATION=${DURATION:-10s}
+CONN=${CONNECTIONS:-16}
+
+if ! command -v wrk >/dev/null; then
+  apt-get update -qq && apt-get install -y -qq wrk >/dev/null
+fi
+cargo build --release -q -p scim-server-example --bin scim-bridge
+cargo build --release -q -p scim-benches --bin fixed-body
+
+work="$(mktemp -d)"
+pids=()
+cleanup() {
+  for p in "${pids[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+export TOKEN="load-$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+BRIDGE=http://127.0.0.1:3210
+auth=(-H "Authorization: Bearer $TOKEN")
+
+wait_up() { for _ in $(seq 1 300); do curl -sf -o /dev/null "$1" && return 0; sleep 0.05; done; return 1; }
+now() { date +%s.%N; }
+since() { echo "$(now) - $1" | bc -l | xargs printf '%.2f'; }
+
+start_bridge() {
+  SCIM_BRIDGE_TOKEN="$TOKEN" RUST_LOG=warn target/release/scim-bridge --listen 127.0.0.1:3210 \
+    --data-dir "$work/data" --max-connections 4096 >"$work/bridge.out" 2>&1 &
+  bridge_pid=$!
+  pids+=("$bridge_pid")
+  wait_up "$BRIDGE/ping"
+}
+
+# Creates users userFROM..userTO-1 with /Bulk requests of 1,000 operations.
+preload() {
+  local url=$1 from=$2 to=$3
+  rm -rf "$work/bulks"; mkdir -p "$work/bulks"
+  python3 - "$from" "$to" "$work/bulks" <<'PY'
+import json, sys
+a, b, out = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+for start in range(a, b, 1000):
+    ops = [{"method": "POST", "path": "/Users", "bulkId": f"u{i}",
+            "data": {"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+                     "userName": f"user{i}@example.com", "active": True}}
+           for i in range(start, min(start + 1000, b))]
+    with open(f"{out}/{start:09d}.json", "w") as f:
+        json.dump({"schemas": ["urn:ietf:params:scim:api:messages:2.0:BulkRequest"], "Operations": ops}, f)
+PY
+  for body in "$work"/bulks/*.json; do
+    curl -sf -o /dev/null "${auth[@]}" -H 'Content-Type: application/scim+json' --data-binary "@$body" "$url/Bulk"
+  done
+}
+
+# wrk for DURATION; prints "req/s p50 p99".
+load() {
+  local url=$1 script=$2
+  local out
+  out=$(wrk -t2 -c"$CONN" -d"$DURATION" --latency ${script:+-s "$script"} "$url" 2>&1)
+  if grep -q "Non-2xx" <<<"$out"; then echo "wrk saw errors: $out" >&2; fi
+  local rps p50 p99
+  rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
+  p50=$(awk '$1=="50%" {print $2}' <<<"$out")
+  p99=$(awk '$1=="99%" {print $2}' <<<"$out")
+  printf '%s %s %s' "$rps" "$p50" "$p99"
+}
+
+row() { printf '| %s | %s | %s | %s |\n' "$1" "$2" "$3" "$4"; }
+
+echo "| measurement | requests/s | p50 | p99 |"
+echo "| --- | --- | --- | --- |"
+
+start_bridge
+t=$(now); preload "$BRIDGE/scim/v2" 0 10000
+row "bridge: provision 10,000 users from empty (10 Bulk requests of 1,000)" "$(echo "10000 / $(since "$t")" | bc -l | xargs printf '%.0f') users/s" "total $(since "$t") s" ""
+export POOL=10000
+read -r rps p50 p99 <<<"$(load "$BRIDGE" $here/lookup.lua)"
+row "bridge: lookup \`userName eq\` at 10k users" "$rps" "$p50" "$p99"
+read -r rps p50 p99 <<<"$(load "$BRIDGE" $here/create.lua)"
+row "bridge: POST /Users (one user a request, $CONN connections)" "$rps" "$p50" "$p99"
+export TARGET
+TARGET=$(curl -sf "${auth[@]}" "$BRIDGE/scim/v2/Users?filter=userName+eq+%22user1%40example.com%22" | python3 -c 'import json,sys; print(json.load(sys.stdin)["Resources"][0]["id"])')
+read -r rps p50 p99 <<<"$(load "$BRIDGE" $here/patch_user.lua)"
+row "bridge: PATCH a user (Replace title)" "$rps" "$p50" "$p99"
+
+t=$(now); preload "$BRIDGE/scim/v2" 10000 "$USERS"
+row "bridge: provision users 10,000..$USERS (Bulk)" "$(echo "($USERS - 10000) / $(since "$t")" | bc -l | xargs printf '%.0f') users/s" "total $(since "$t") s" ""
+POOL=$USERS
+read -r rps p50 p99 <<<"$(load "$BRIDGE" $here/lookup.lua)"
+row "bridge: lookup \`userName eq\` at $USERS users" "$rps" "$p50" "$p99"
+rss=$(awk '/VmRSS/ {print $2}' "/proc/$bridge_pid/status")
+row "bridge: RSS with $USERS users" "$((rss / 1024)) MB" "" ""
+
+# Member add/remove on a small group and on a group holding every user.
+python3 - "$BRIDGE" "$TOKEN" "$USERS" >"$work/groups" <<'PY'
+import json, sys, urllib.request
+base, token, users = sys.argv[1] + "/scim/v2", sys.argv[2], int(sys.argv[3])
+def call(method, path, body=None):
+    req = urllib.request.Request(base + path, method=method, data=json.dumps(body).encode() if body else None,
+                                 headers={"Authorization": "Bearer " + token, "Content-Type": "application/scim+json"})
+    return json.load(urllib.request.urlopen(req, timeout=600))
+def uid(i):
+    return call("GET", f"/Users?filter=userName+eq+%22user{i}%40example.com%22&attributes=id")["Resources"][0]["id"]
+ids = [r["id"] for r in call("GET", f"/Users?attributes=id&count={min(users, 200)}")["Resources"]]
+small = call("POST", "/Groups", {"displayName": "small", "members": [{"value": i} for i in ids[:10]]})["id"]
+big = call("POST", "/Groups", {"displayName": "big"})["id"]
+# Every user id, read page by page, added 10,000 at a time.
+start, all_ids = 1, []
+while True:
+    page = call("GET", f"/Users?attributes=id&startIndex={start}&count=200")
+    all_ids += [r["id"] for r in page["Resources"]]
+    start += 200
+    if start > page["totalResults"]:
+        break
+for k in range(0, len(all_ids), 10000):
+    chunk = [{"value": i} for i in all_ids[k:k + 10000]]
+    call("PATCH", f"/Groups/{big}?attributes=id", {"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+                                                   "Operations": [{"op": "Add", "path": "members", "value": chunk}]})
+outsider = call("POST", "/Users", {"userName": "outsider@example.com"})["id"]
+print(small, big, outsider, len(all_ids))
+PY
+read -r small big outsider members <"$work/groups"
+export MEMBER=$outsider GROUP=$small
+read -r rps p50 p99 <<<"$(load "$BRIDGE" $here/member_add.lua)"
+row "bridge: member add/remove, 10-member group" "$rps" "$p50" "$p99"
+GROUP=$big
+read -r rps p50 p99 <<<"$(load "$BRIDGE" $here/member_add.lua)"
+row "bridge: member add/remove, $members-member group" "$rps" "$p50" "$p99"
+
+kill "$bridge_pid"; wait "$bridge_pid" 2>/dev/null || true
+t=$(now); start_bridge; up=$(since "$t")
+curl -sf -o /dev/null "${auth[@]}" "$BRIDGE/scim/v2/Users?filter=userName+eq+%22user7%40example.com%22"
+row "bridge: restart with $USERS users (start to first answer)" "" "$up s" ""
+lookup_bytes=$(curl -sf "${auth[@]}" "$BRIDGE/scim/v2/Users?filter=userName+eq+%22user7%40example.com%22" | wc -c)
+kill "$bridge_pid"; wait "$bridge_pid" 2>/dev/null || true
+
+# The Python reference server, on 10,000 users.
+python3 -m venv "$work/venv"
+"$work/venv/bin/pip" install -q --disable-pip-version-check "scim2-server==0.8.3"
+"$work/venv/bin/scim2-server" --hostname 127.0.0.1 --port 3220 --bearer-token "$TOKEN" >"$work/ref.out" 2>&1 &
+pids+=("$!")
+wait_up "http://127.0.0.1:3220/ServiceProviderConfig" || wait_up "http://127.0.0.1:3220/"
+t=$(now); preload "http://127.0.0.1:3220" 0 10000
+row "scim2-server: provision 10,000 users (Bulk)" "$(echo "10000 / $(since "$t")" | bc -l | xargs printf '%.0f') users/s" "total $(since "$t") s" ""
+POOL=10000
+sed 's#/scim/v2/Users#/Users#' $here/lookup.lua >"$work/lookup-root.lua"
+sed 's#/scim/v2/Users#/Users#' $here/create.lua >"$work/create-root.lua"
+read -r rps p50 p99 <<<"$(load "http://127.0.0.1:3220" "$work/lookup-root.lua")"
+row "scim2-server: lookup \`userName eq\` at 10k users" "$rps" "$p50" "$p99"
+read -r rps p50 p99 <<<"$(load "http://127.0.0.1:3220" "$work/create-root.lua")"
+row "scim2-server: POST /Users" "$rps" "$p50" "$p99"
+
+# The limit: a hyper server answering a fixed body of the lookup's size.
+target/release/fixed-body 127.0.0.1:3230 "$lookup_bytes" >"$work/fixed.out" 2>&1 &
+pids+=("$!")
+wait_up "http://127.0.0.1:3230/"
+read -r rps p50 p99 <<<"$(load "http://127.0.0.1:3230/" "")"
+row "limit: hyper, fixed $lookup_bytes-byte body" "$rps" "$p50" "$p99"
