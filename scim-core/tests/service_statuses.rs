@@ -507,3 +507,59 @@ async fn lists_sort_page_project_and_search() {
     let r = call(&svc, "GET", "/?filter=displayName+sw+%22bob%22", &[], None).await;
     assert_eq!(r.json["totalResults"], 1);
 }
+
+#[tokio::test]
+async fn patch_can_answer_204_for_chosen_types() {
+    let svc = ScimService::new(Arc::new(InMemoryProvisioner::new())).with_config(ServiceConfig {
+        patch_no_content: vec!["Group".into()],
+        ..ServiceConfig::default()
+    });
+    let gid = send(
+        &svc,
+        "POST",
+        "/scim/v2/Groups",
+        &json!({"displayName": "g"}),
+    )
+    .await
+    .json["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let body = json!({"schemas": [P], "Operations": [{"op": "replace", "path": "displayName", "value": "h"}]});
+    let r = send(&svc, "PATCH", &format!("/scim/v2/Groups/{gid}"), &body).await;
+    assert_eq!(r.status, 204);
+    assert!(r.json.is_null());
+    let etag = r.headers["etag"].to_str().unwrap().to_owned();
+    let got = call(&svc, "GET", &format!("/scim/v2/Groups/{gid}"), &[], None).await;
+    assert_eq!(
+        (
+            got.json["displayName"].as_str(),
+            got.headers["etag"].to_str().unwrap()
+        ),
+        (Some("h"), etag.as_str())
+    );
+    let r = send(
+        &svc,
+        "PATCH",
+        &format!("/scim/v2/Groups/{gid}?attributes=displayName"),
+        &body,
+    )
+    .await;
+    assert_eq!(
+        (r.status.as_u16(), r.json["displayName"].as_str()),
+        (200, Some("h"))
+    );
+    let uid = create_user(&svc, "u").await.json["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let body =
+        json!({"schemas": [P], "Operations": [{"op": "add", "path": "title", "value": "x"}]});
+    assert_eq!(
+        send(&svc, "PATCH", &format!("/scim/v2/Users/{uid}"), &body)
+            .await
+            .status,
+        200,
+        "other types keep 200"
+    );
+}

@@ -48,7 +48,7 @@ fn concurrent_patches_of_one_group_and_one_user_lose_nothing() {
             assert_eq!(
                 b.call("PATCH", &format!("/scim/v2/Groups/{gid}"), Some(&add))
                     .0,
-                200,
+                204,
                 "{i}"
             );
         }));
@@ -64,7 +64,7 @@ fn concurrent_patches_of_one_group_and_one_user_lose_nothing() {
             } else {
                 json!({"op": "Add", "path": "members", "value": [{"value": m}]})
             };
-            assert_eq!(b.call("PATCH", &format!("/scim/v2/Groups/{gid}"), Some(&patch(json!([op])))).0, 200);
+            assert_eq!(b.call("PATCH", &format!("/scim/v2/Groups/{gid}"), Some(&patch(json!([op])))).0, 204);
             let email = patch(json!([{"op": "Add", "path": "emails", "value": [{"value": format!("e{i}@example.com"), "type": "other"}]}]));
             assert_eq!(b.call("PATCH", &format!("/scim/v2/Users/{uid}"), Some(&email)).0, 200);
         }));

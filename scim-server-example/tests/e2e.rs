@@ -89,42 +89,46 @@ fn entra_test_connection_and_provisioning_session() {
     let add = patch(
         json!([{"op": "Add", "path": "members", "value": [{"value": id, "$ref": null}, {"value": other}]}]),
     );
-    assert_eq!(b.call("PATCH", &gpath, Some(&add)).0, 200);
-    let (_, g) = b.call("PATCH", &gpath, Some(&add));
+    // Group PATCHes answer 204 with the new ETag, as Entra ID's documentation shows.
+    let (status, body) = b.call("PATCH", &gpath, Some(&add));
+    assert_eq!((status, body), (204, serde_json::Value::Null));
+    assert_eq!(b.call("PATCH", &gpath, Some(&add)).0, 204);
+    let (_, g) = b.call("GET", &gpath, None);
     assert_eq!(
         g["members"].as_array().unwrap().len(),
         2,
         "re-adding is a no-op: {g}"
     );
-    let (_, g) = b.call(
-        "PATCH",
-        &gpath,
-        Some(&patch(
-            json!([{"op": "Remove", "path": "members", "value": [{"value": id}]}]),
-        )),
-    );
+    let remove_by_value =
+        patch(json!([{"op": "Remove", "path": "members", "value": [{"value": id}]}]));
+    assert_eq!(b.call("PATCH", &gpath, Some(&remove_by_value)).0, 204);
+    let (_, g) = b.call("GET", &gpath, None);
     assert_eq!(g["members"], json!([{"value": other, "type": "User"}]));
-    let (_, g) = b.call(
+    let remove_by_filter =
+        patch(json!([{"op": "remove", "path": format!("members[value eq \"{other}\"]")}]));
+    assert_eq!(b.call("PATCH", &gpath, Some(&remove_by_filter)).0, 204);
+    let (_, g) = b.call("GET", &gpath, None);
+    assert!(g.get("members").is_none(), "{g}");
+    // Asking for attributes gets the resource back.
+    let (status, g) = b.call(
+        "PATCH",
+        &format!("{gpath}?attributes=displayName"),
+        Some(&add),
+    );
+    assert_eq!((status, g["displayName"].as_str()), (200, Some("Sales")));
+    b.call(
         "PATCH",
         &gpath,
-        Some(&patch(
-            json!([{"op": "remove", "path": format!("members[value eq \"{other}\"]")}]),
-        )),
+        Some(&patch(json!([{"op": "Remove", "path": "members"}]))),
     );
-    assert!(g.get("members").is_none(), "{g}");
     assert_eq!(
         state(&b, &other),
         "invited",
         "removing a member never suspends them"
     );
-    let (_, g) = b.call(
-        "PATCH",
-        &gpath,
-        Some(&patch(
-            json!([{"op": "Replace", "path": "displayName", "value": "Sales EMEA"}]),
-        )),
-    );
-    assert_eq!(g["displayName"], "Sales EMEA");
+    let rename = patch(json!([{"op": "Replace", "path": "displayName", "value": "Sales EMEA"}]));
+    assert_eq!(b.call("PATCH", &gpath, Some(&rename)).0, 204);
+    assert_eq!(b.call("GET", &gpath, None).1["displayName"], "Sales EMEA");
     let (_, found) = b.call(
         "GET",
         "/scim/v2/Groups?excludedAttributes=members&filter=displayName+eq+%22Sales%20EMEA%22",

@@ -97,6 +97,10 @@ pub struct PatchInput<'a> {
     pub schema: &'a ResourceSchema<'a>,
     /// The identity-provider toggles.
     pub compat: &'a Compat,
+    /// Whether the caller needs the whole resource back. When false (the service answers
+    /// 204, RFC 7644 §3.5.2), a provisioner may return it without its large multi-valued
+    /// attributes, e.g. a group without `members`; `meta.version` must be current.
+    pub full_result: bool,
 }
 
 /// How often the default `patch` retries when another writer got in between its read and

@@ -196,7 +196,7 @@ impl ScimService {
                 Ok((StatusCode::OK, Some((rt, v))))
             }
             ("PATCH", Route::Resource(rt, id)) => {
-                let v = self.patch_value(call, &rt, &id, &need_data()?, op.version.clone()).await?;
+                let v = self.patch_value(call, &rt, &id, &need_data()?, op.version.clone(), true).await?;
                 Ok((StatusCode::OK, Some((rt, v))))
             }
             ("DELETE", Route::Resource(rt, id)) => {

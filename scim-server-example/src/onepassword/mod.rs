@@ -241,11 +241,17 @@ impl<S: Store> Provisioner for OnePassword<S> {
     ) -> Result<Value, ProvisionerError> {
         let (rt, id, expected) = (rt.to_owned(), id.to_owned(), expected.map(str::to_owned));
         let (request, compat): (PatchRequest, _) = (input.request.clone(), *input.compat);
+        let full_result = input.full_result;
         self.blocking(move |store, policy, registry| {
             let schema = registry
                 .resource_schema(&rt)
                 .ok_or_else(|| ScimError::not_found(format!("no resource type {rt}")))?;
             store.write(|tx| {
+                if let Some(done) =
+                    rules::patch_members(tx, &rt, &id, &request, expected.as_deref(), full_result)?
+                {
+                    return Ok(done);
+                }
                 let old = rules::get(tx, &rt, &id)?;
                 scim_core::meta::check_version(&old, expected.as_deref())?;
                 let mut patched = scim_core::patch::apply(&schema, &old, &request, &compat)?;

@@ -4,6 +4,7 @@ use std::collections::HashMap;
 
 use http::StatusCode;
 use scim_core::meta::{now, stamp_new};
+use scim_core::patch::PatchRequest;
 use scim_core::provisioner::{ListPage, ListQuery};
 use scim_core::schema::urn;
 use scim_core::ScimError;
@@ -33,7 +34,7 @@ fn builtin_name(id: &str) -> Option<&'static str> {
         .map(|(_, n)| *n)
 }
 
-fn str_at<'v>(v: &'v Value, name: &str) -> Option<&'v str> {
+pub(super) fn str_at<'v>(v: &'v Value, name: &str) -> Option<&'v str> {
     v.get(name).and_then(Value::as_str)
 }
 
@@ -382,6 +383,171 @@ pub(super) fn update(
             .map_err(|e| duplicate(rt, e))?;
     }
     get(tx, rt, id)
+}
+
+/// One membership change a PATCH asks for.
+enum MemberChange {
+    Add(Vec<(String, Option<String>, Option<String>)>),
+    Remove(Vec<String>),
+}
+
+/// Reads a PATCH that only adds or removes group members, in the shapes Entra ID and
+/// Okta send: `add` to `members` with a value list; `remove` of `members` with a value
+/// list; `remove` of `members[value eq "…"]`. `None` for anything else.
+fn member_changes(request: &PatchRequest) -> Option<Vec<MemberChange>> {
+    use scim_core::patch::OpKind;
+    let mut out = Vec::new();
+    for op in &request.operations {
+        let path = op.path.as_deref()?.trim();
+        let ids = |v: &Value| -> Option<Vec<(String, Option<String>, Option<String>)>> {
+            v.as_array()?
+                .iter()
+                .map(|m| {
+                    let obj = m.as_object()?;
+                    let id = str_at(m, "value")?.to_owned();
+                    // Only value, display, $ref (possibly null) and type: anything else
+                    // goes through the general engine.
+                    if obj
+                        .keys()
+                        .any(|k| !["value", "display", "$ref", "type"].contains(&k.as_str()))
+                    {
+                        return None;
+                    }
+                    Some((
+                        id,
+                        str_at(m, "display").map(str::to_owned),
+                        str_at(m, "$ref").map(str::to_owned),
+                    ))
+                })
+                .collect()
+        };
+        match op.op {
+            OpKind::Add if path.eq_ignore_ascii_case("members") => {
+                out.push(MemberChange::Add(ids(op.value.as_ref()?)?))
+            }
+            OpKind::Remove if path.eq_ignore_ascii_case("members") => {
+                let list = ids(op.value.as_ref()?)?;
+                out.push(MemberChange::Remove(
+                    list.into_iter().map(|(id, _, _)| id).collect(),
+                ));
+            }
+            OpKind::Remove => {
+                let scim_filter::PatchPath::ValuePath(vp) = scim_filter::parse_path(path).ok()?
+                else {
+                    return None;
+                };
+                if !vp.attr.name().eq_ignore_ascii_case("members")
+                    || vp.attr.urn().is_some()
+                    || vp.sub_attr.is_some()
+                {
+                    return None;
+                }
+                let scim_filter::Filter::Attribute(expr) = &vp.filter else {
+                    return None;
+                };
+                let scim_filter::Predicate::Compare(
+                    scim_filter::CompareOp::Eq,
+                    scim_filter::CompValue::String(id),
+                ) = &expr.predicate
+                else {
+                    return None;
+                };
+                if !expr.path.name().eq_ignore_ascii_case("value") || expr.path.sub_attr().is_some()
+                {
+                    return None;
+                }
+                out.push(MemberChange::Remove(vec![id.clone()]));
+            }
+            _ => return None,
+        }
+    }
+    Some(out)
+}
+
+/// Applies a members-only PATCH to a group row by row, without reading the other
+/// members: the cost does not grow with the group. Returns `None` when the PATCH is not
+/// members-only (the caller then runs the general engine). The new version is derived
+/// from the previous one and the change, so it moves only when membership does.
+pub(super) fn patch_members(
+    tx: &mut dyn Tx,
+    rt: &str,
+    id: &str,
+    request: &PatchRequest,
+    expected: Option<&str>,
+    full_result: bool,
+) -> Result<Option<Value>> {
+    if is_user(rt) {
+        return Ok(None);
+    }
+    let Some(changes) = member_changes(request) else {
+        return Ok(None);
+    };
+    let row = tx
+        .get("Group", id)?
+        .ok_or_else(|| ScimError::not_found(format!("Group {id} not found")))?;
+    scim_core::meta::check_version(&row.data, expected)?;
+    let mut changed = false;
+    if id != TEAM_MEMBERS {
+        for change in &changes {
+            match change {
+                MemberChange::Add(list) => {
+                    for (member, display, reference) in list {
+                        if tx.has_member(id, member)? {
+                            continue;
+                        }
+                        let kind = if tx.get("User", member)?.is_some() {
+                            "User"
+                        } else if tx.get("Group", member)?.is_some() {
+                            "Group"
+                        } else {
+                            return Err(ScimError::invalid_value(format!(
+                                "member \"{member}\" is not a user or group of this account"
+                            ))
+                            .into());
+                        };
+                        let m = MemberRow {
+                            id: member.clone(),
+                            kind: Some(kind.to_owned()),
+                            display: display.clone(),
+                            reference: reference.clone(),
+                        };
+                        tx.add_member(id, &m)?;
+                        changed = true;
+                    }
+                }
+                MemberChange::Remove(list) => {
+                    for member in list {
+                        if tx.has_member(id, member)? {
+                            tx.remove_member(id, member)?;
+                            changed = true;
+                        }
+                    }
+                }
+            }
+        }
+    }
+    let mut data = row.data.clone();
+    if changed {
+        let previous = scim_core::meta::version_of(&row.data)
+            .unwrap_or_default()
+            .to_owned();
+        let change = serde_json::to_value(&request.operations).unwrap_or_default();
+        data["meta"]["lastModified"] = Value::from(now());
+        data["meta"]["version"] = Value::from(scim_core::version::weak_etag(
+            &json!({"previous": previous, "change": change}),
+        ));
+        tx.update(
+            "Group",
+            &Row {
+                data: data.clone(),
+                ..row
+            },
+        )?;
+    }
+    if full_result {
+        return get(tx, "Group", id).map(Some);
+    }
+    Ok(Some(data))
 }
 
 /// Deletes a resource.

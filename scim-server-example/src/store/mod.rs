@@ -144,6 +144,8 @@ pub trait Tx {
     fn remove(&mut self, rt: &str, id: &str) -> Result<bool, StoreError>;
     /// A group's members, in the order they were added.
     fn members(&mut self, group_id: &str) -> Result<Vec<MemberRow>, StoreError>;
+    /// Whether `member_id` is a member of `group_id`.
+    fn has_member(&mut self, group_id: &str, member_id: &str) -> Result<bool, StoreError>;
     /// Adds (or updates) a member.
     fn add_member(&mut self, group_id: &str, member: &MemberRow) -> Result<(), StoreError>;
     /// Removes a member.

@@ -294,6 +294,18 @@ impl Tx for SqliteTx<'_> {
         rows.collect::<Result<_, _>>().map_err(classify)
     }
 
+    fn has_member(&mut self, group_id: &str, member_id: &str) -> Result<bool, StoreError> {
+        self.tx
+            .query_row(
+                "SELECT 1 FROM members WHERE group_id = ?1 AND member_id = ?2",
+                params![group_id, member_id],
+                |_| Ok(()),
+            )
+            .optional()
+            .map(|r| r.is_some())
+            .map_err(classify)
+    }
+
     fn add_member(&mut self, group_id: &str, m: &MemberRow) -> Result<(), StoreError> {
         let seq = self.next_seq("members")?;
         self.tx
