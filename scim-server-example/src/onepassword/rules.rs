@@ -387,7 +387,9 @@ pub(super) fn update(
 
 /// One membership change a PATCH asks for.
 enum MemberChange {
-    Add(Vec<(String, Option<String>, Option<String>)>),
+    /// Members to add (their `kind` is found when they are added).
+    Add(Vec<MemberRow>),
+    /// Member ids to remove.
     Remove(Vec<String>),
 }
 
@@ -399,7 +401,7 @@ fn member_changes(request: &PatchRequest) -> Option<Vec<MemberChange>> {
     let mut out = Vec::new();
     for op in &request.operations {
         let path = op.path.as_deref()?.trim();
-        let ids = |v: &Value| -> Option<Vec<(String, Option<String>, Option<String>)>> {
+        let ids = |v: &Value| -> Option<Vec<MemberRow>> {
             v.as_array()?
                 .iter()
                 .map(|m| {
@@ -491,25 +493,24 @@ pub(super) fn patch_members(
         for change in &changes {
             match change {
                 MemberChange::Add(list) => {
-                    for (member, display, reference) in list {
-                        if tx.has_member(id, member)? {
+                    for new in list {
+                        if tx.has_member(id, &new.id)? {
                             continue;
                         }
-                        let kind = if tx.get("User", member)?.is_some() {
+                        let kind = if tx.get("User", &new.id)?.is_some() {
                             "User"
-                        } else if tx.get("Group", member)?.is_some() {
+                        } else if tx.get("Group", &new.id)?.is_some() {
                             "Group"
                         } else {
                             return Err(ScimError::invalid_value(format!(
-                                "member \"{member}\" is not a user or group of this account"
+                                "member \"{}\" is not a user or group of this account",
+                                new.id
                             ))
                             .into());
                         };
                         let m = MemberRow {
-                            id: member.clone(),
                             kind: Some(kind.to_owned()),
-                            display: display.clone(),
-                            reference: reference.clone(),
+                            ..new.clone()
                         };
                         tx.add_member(id, &m)?;
                         changed = true;
