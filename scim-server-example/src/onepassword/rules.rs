@@ -415,11 +415,12 @@ fn member_changes(request: &PatchRequest) -> Option<Vec<MemberChange>> {
                     {
                         return None;
                     }
-                    Some((
+                    Some(MemberRow {
                         id,
-                        str_at(m, "display").map(str::to_owned),
-                        str_at(m, "$ref").map(str::to_owned),
-                    ))
+                        kind: None,
+                        display: str_at(m, "display").map(str::to_owned),
+                        reference: str_at(m, "$ref").map(str::to_owned),
+                    })
                 })
                 .collect()
         };
@@ -430,7 +431,7 @@ fn member_changes(request: &PatchRequest) -> Option<Vec<MemberChange>> {
             OpKind::Remove if path.eq_ignore_ascii_case("members") => {
                 let list = ids(op.value.as_ref()?)?;
                 out.push(MemberChange::Remove(
-                    list.into_iter().map(|(id, _, _)| id).collect(),
+                    list.into_iter().map(|m| m.id).collect(),
                 ));
             }
             OpKind::Remove => {
