@@ -5,5 +5,5 @@ local counter = 0
 request = function()
   counter = counter + 1
   local body = string.format('{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"Replace","path":"title","value":"t%d"}]}', counter)
-  return wrk.format("PATCH", "/scim/v2/Users/" .. target .. "?attributes=id", {["Content-Type"] = "application/scim+json", ["Authorization"] = "Bearer " .. token}, body)
+  return wrk.format("PATCH", "/scim/v2/Users/" .. target, {["Content-Type"] = "application/scim+json", ["Authorization"] = "Bearer " .. token}, body)
 end

@@ -43,6 +43,9 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (group_id, member_id)
      );
      CREATE INDEX members_by_member ON members(member_id);",
+    // 2: `max(seq)` (the next insertion order) by index, not by scanning every row.
+    "CREATE INDEX resources_by_seq ON resources(seq);
+     CREATE INDEX members_by_seq ON members(seq);",
 ];
 
 /// SQLite behind a mutex: one writer at a time, as SQLite wants; other processes (the
