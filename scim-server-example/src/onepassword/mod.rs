@@ -225,6 +225,14 @@ impl<S: Store> Provisioner for OnePassword<S> {
         rt: &str,
         query: &ListQuery,
     ) -> Result<ListPage, ProvisionerError> {
+        // An indexed lookup (what Entra ID sends on every cycle) reads a row or two: run
+        // it in place rather than paying a hop to the blocking pool.
+        if query.equality_lookup().is_some() {
+            return self
+                .store
+                .read(|tx| rules::list(tx, rt, query))
+                .map_err(ProvisionerError::from);
+        }
         let (rt, query) = (rt.to_owned(), query.clone());
         self.blocking(move |store, _, _| store.read(|tx| rules::list(tx, &rt, &query)))
             .await

@@ -51,7 +51,29 @@ const MIGRATIONS: &[&str] = &[
 /// SQLite behind a mutex: one writer at a time, as SQLite wants; other processes (the
 /// `invitations accept` subcommand) share the file through WAL and a busy timeout.
 pub struct SqliteStore {
+    /// The one writer.
     conn: Mutex<Connection>,
+    /// Read connections: WAL lets them read while the writer writes, and each other.
+    readers: Vec<Mutex<Connection>>,
+    /// Round-robin start for picking a reader.
+    next_reader: std::sync::atomic::AtomicUsize,
+}
+
+/// How many read connections to keep.
+const READERS: usize = 4;
+
+/// Opens one connection with the pragmas every connection needs.
+fn connect(path: &Path) -> Result<Connection, StoreError> {
+    let conn = Connection::open(path).map_err(classify)?;
+    conn.busy_timeout(Duration::from_secs(5))
+        .map_err(classify)?;
+    conn.pragma_update(None, "journal_mode", "WAL")
+        .map_err(classify)?;
+    conn.pragma_update(None, "synchronous", "FULL")
+        .map_err(classify)?;
+    conn.pragma_update(None, "foreign_keys", "ON")
+        .map_err(classify)?;
+    Ok(conn)
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -80,19 +102,15 @@ fn classify(e: rusqlite::Error) -> StoreError {
 impl SqliteStore {
     /// Opens (creating if needed) the database at `path` and migrates it.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
-        let conn = Connection::open(path).map_err(classify)?;
-        conn.busy_timeout(Duration::from_secs(5))
-            .map_err(classify)?;
-        conn.pragma_update(None, "journal_mode", "WAL")
-            .map_err(classify)?;
-        conn.pragma_update(None, "synchronous", "FULL")
-            .map_err(classify)?;
-        conn.pragma_update(None, "foreign_keys", "ON")
-            .map_err(classify)?;
-        let store = SqliteStore {
-            conn: Mutex::new(conn),
+        let mut store = SqliteStore {
+            conn: Mutex::new(connect(path)?),
+            readers: Vec::new(),
+            next_reader: std::sync::atomic::AtomicUsize::new(0),
         };
         store.migrate()?;
+        for _ in 0..READERS {
+            store.readers.push(Mutex::new(connect(path)?));
+        }
         Ok(store)
     }
 
@@ -125,12 +143,30 @@ impl SqliteStore {
             .map_err(|_| StoreError::Other("store lock poisoned".into()))
     }
 
+    /// A free read connection, or (all busy) the next one in turn.
+    fn reader(&self) -> Result<std::sync::MutexGuard<'_, Connection>, StoreError> {
+        let start = self
+            .next_reader
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        for k in 0..self.readers.len() {
+            if let Ok(guard) = self.readers[(start + k) % self.readers.len()].try_lock() {
+                return Ok(guard);
+            }
+        }
+        self.readers[start % self.readers.len()]
+            .lock()
+            .map_err(|_| StoreError::Other("store lock poisoned".into()))
+    }
+
     fn run<T>(
         &self,
         behavior: TransactionBehavior,
         f: impl FnOnce(&mut dyn Tx) -> Result<T, RuleError>,
     ) -> Result<T, RuleError> {
-        let mut conn = self.lock()?;
+        let mut conn = match behavior {
+            TransactionBehavior::Deferred if !self.readers.is_empty() => self.reader()?,
+            _ => self.lock()?,
+        };
         let tx = conn.transaction_with_behavior(behavior).map_err(classify)?;
         let mut handle = SqliteTx { tx: &tx };
         let out = f(&mut handle)?;
