@@ -335,13 +335,8 @@ impl Tx for SqliteTx<'_> {
 
     fn has_member(&mut self, group_id: &str, member_id: &str) -> Result<bool, StoreError> {
         self.tx
-            .query_row(
-                "SELECT 1 FROM members WHERE group_id = ?1 AND member_id = ?2",
-                params![group_id, member_id],
-                |_| Ok(()),
-            )
-            .optional()
-            .map(|r| r.is_some())
+            .prepare_cached("SELECT 1 FROM members WHERE group_id = ?1 AND member_id = ?2")
+            .and_then(|mut stmt| stmt.exists(params![group_id, member_id]))
             .map_err(classify)
     }
 
@@ -396,12 +391,10 @@ impl Tx for SqliteTx<'_> {
 
     fn account(&mut self, user_id: &str) -> Result<Option<Account>, StoreError> {
         self.tx
-            .query_row(
+            .prepare_cached(
                 "SELECT user_id, state, suspended_from, changed_at FROM accounts WHERE user_id = ?1",
-                params![user_id],
-                account_from,
             )
-            .optional()
+            .and_then(|mut stmt| stmt.query_row(params![user_id], account_from).optional())
             .map_err(classify)
     }
 
