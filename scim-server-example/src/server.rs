@@ -121,7 +121,7 @@ impl<S: Store> App<S> {
     ) -> Result<Response<Full<Bytes>>, Infallible> {
         let started = Instant::now();
         self.health.count_request();
-        let request_id = uuid::Uuid::new_v4().to_string();
+        let request_id = next_request_id();
         if let Ok(v) = HeaderValue::from_str(&request_id) {
             req.headers_mut().insert("x-request-id", v);
         }
@@ -186,6 +186,17 @@ impl<S: Store> App<S> {
         };
         self.scim.handle(Request::from_parts(parts, bytes)).await
     }
+}
+
+/// A request id unique within and across runs: a random prefix chosen at start-up and a
+/// counter (no system call per request, unlike a random UUID each time).
+fn next_request_id() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::sync::OnceLock;
+    static PREFIX: OnceLock<String> = OnceLock::new();
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let prefix = PREFIX.get_or_init(|| uuid::Uuid::new_v4().simple().to_string()[..12].to_owned());
+    format!("{prefix}-{:08x}", COUNTER.fetch_add(1, Ordering::Relaxed))
 }
 
 fn truncate(s: &str, n: usize) -> &str {

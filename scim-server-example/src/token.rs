@@ -141,6 +141,8 @@ enum Source {
 pub struct BearerAuth {
     hash: RwLock<TokenHash>,
     source: RwLock<Source>,
+    /// When the token file was last looked at; it is looked at most once a second.
+    checked: std::sync::Mutex<Option<std::time::Instant>>,
 }
 
 impl std::fmt::Debug for BearerAuth {
@@ -156,6 +158,7 @@ impl BearerAuth {
         BearerAuth {
             hash: RwLock::new(hash),
             source: RwLock::new(Source::File { path, seen }),
+            checked: std::sync::Mutex::new(None),
         }
     }
 
@@ -164,10 +167,18 @@ impl BearerAuth {
         BearerAuth {
             hash: RwLock::new(TokenHash::new(token)),
             source: RwLock::new(Source::Fixed),
+            checked: std::sync::Mutex::new(None),
         }
     }
 
     fn reload_if_changed(&self) {
+        if let Ok(mut checked) = self.checked.lock() {
+            let now = std::time::Instant::now();
+            if checked.is_some_and(|t| now.duration_since(t) < std::time::Duration::from_secs(1)) {
+                return;
+            }
+            *checked = Some(now);
+        }
         let Ok(source) = self.source.read() else {
             return;
         };

@@ -442,3 +442,71 @@ fn sigterm_shuts_down_cleanly() {
     let status = b.child.wait().unwrap();
     assert!(status.success(), "{status:?}");
 }
+
+#[test]
+fn first_start_prints_a_token_and_rotation_takes_effect_while_running() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(common::binary())
+        .args(["--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(dir.path())
+        .env_remove("SCIM_BRIDGE_TOKEN")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap())
+        .lines()
+        .map_while(Result::ok);
+    let (mut token, mut url, mut tenant) = (None, None, None);
+    for line in lines.by_ref() {
+        if let Some(t) = line.trim().strip_prefix("Secret Token: ") {
+            token = Some(t.to_owned());
+        }
+        if let Some(t) = line.trim().strip_prefix("Tenant URL:") {
+            tenant = Some(t.trim().to_owned());
+        }
+        if let Some(u) = line.strip_prefix("scim-bridge listening on ") {
+            url = Some(u.to_owned());
+            break;
+        }
+    }
+    let (old, url, tenant) = (token.unwrap(), url.unwrap(), tenant.unwrap());
+    assert!(old.len() >= 43, "256 bits");
+    assert_eq!(tenant, format!("{url}/scim/v2"));
+    let stored = std::fs::read_to_string(dir.path().join("token.json")).unwrap();
+    assert!(!stored.contains(&old), "only a hash is stored");
+    let status = |token: &str| match ureq::get(&format!("{url}/scim/v2/Users"))
+        .set("Authorization", &format!("Bearer {token}"))
+        .call()
+    {
+        Ok(r) => r.status(),
+        Err(ureq::Error::Status(s, _)) => s,
+        Err(e) => panic!("{e}"),
+    };
+    assert_eq!(status(&old), 200);
+
+    let out = Command::new(common::binary())
+        .arg("--data-dir")
+        .arg(dir.path())
+        .args(["token", "rotate"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    let new = text
+        .lines()
+        .map(str::trim)
+        .find(|l| l.len() >= 43 && !l.contains(' '))
+        .unwrap()
+        .to_owned();
+    assert_ne!(new, old);
+    assert!(
+        common::eventually(5, || status(&new) == 200),
+        "the running bridge takes the new token"
+    );
+    assert_eq!(status(&old), 401, "and refuses the old one");
+    let _ = child.kill();
+    let _ = child.wait();
+}
