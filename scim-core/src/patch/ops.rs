@@ -140,7 +140,9 @@ fn write(
     }
     let container = container_mut(doc, t.extension.as_deref(), true)
         .ok_or_else(|| ScimError::invalid_value(format!("`{}` is not an object", t.label)))?;
-    let current = get_ci(container, &t.name).cloned();
+    // Taken out rather than copied: every successful branch below puts the attribute
+    // back, and a failure discards the whole working copy anyway.
+    let current = take_ci(container, &t.name);
     let multi = t.multi_valued(current.as_ref());
     match (&t.filter, &t.sub) {
         (None, None) if multi => {
@@ -463,6 +465,14 @@ fn get_ci<'m>(map: &'m Map<String, Value>, name: &str) -> Option<&'m Value> {
 }
 
 /// Removes every key equal to `name` ignoring case.
+/// Removes and returns the value of `name` (any spelling; other spellings are dropped).
+fn take_ci(map: &mut Map<String, Value>, name: &str) -> Option<Value> {
+    let key = key_ci(map, name)?;
+    let value = map.remove(&key);
+    remove_ci(map, name);
+    value
+}
+
 fn remove_ci(map: &mut Map<String, Value>, name: &str) {
     map.retain(|k, _| !k.eq_ignore_ascii_case(name));
 }
