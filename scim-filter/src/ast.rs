@@ -2,7 +2,7 @@
 //!
 //! Every type here is plain data: `Clone + Debug + PartialEq`, serde-serialisable, and
 //! printed back to canonical filter text by its `Display` implementation (see
-//! [`crate::display`]). Names keep the spelling the client used; matching against
+//! the `display` module). Names keep the spelling the client used; matching against
 //! resources is case-insensitive and happens in [`crate::eval`].
 
 use serde::{Deserialize, Serialize};

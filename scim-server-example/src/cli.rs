@@ -94,7 +94,7 @@ pub struct Cli {
     )]
     pub max_page_size: u64,
 
-    /// The bridge's public URL (e.g. https://scim.example.com), for the Tenant URL and
+    /// The bridge's public URL (e.g. `https://scim.example.com`), for the Tenant URL and
     /// resource locations; by default derived from the request's Host header.
     #[arg(long, env = "SCIM_BRIDGE_PUBLIC_URL", global = true)]
     pub public_url: Option<String>,
