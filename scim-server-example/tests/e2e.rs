@@ -510,3 +510,36 @@ fn first_start_prints_a_token_and_rotation_takes_effect_while_running() {
     let _ = child.kill();
     let _ = child.wait();
 }
+
+#[test]
+fn unfiltered_lists_page_in_creation_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let b = Bridge::start(dir.path(), &[]);
+    for i in 0..5 {
+        new_user(&b, &format!("p{i}@example.com"));
+    }
+    let (_, page) = b.call("GET", "/scim/v2/Users?startIndex=2&count=2", None);
+    assert_eq!(
+        (
+            page["totalResults"].as_u64(),
+            page["itemsPerPage"].as_u64(),
+            page["startIndex"].as_u64()
+        ),
+        (Some(5), Some(2), Some(2))
+    );
+    let names: Vec<&str> = page["Resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["userName"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["p1@example.com", "p2@example.com"]);
+    let (_, tail) = b.call("GET", "/scim/v2/Users?startIndex=5&count=10", None);
+    assert_eq!(tail["Resources"].as_array().unwrap().len(), 1);
+    let (_, sorted) = b.call(
+        "GET",
+        "/scim/v2/Users?sortBy=userName&sortOrder=descending&count=1",
+        None,
+    );
+    assert_eq!(sorted["Resources"][0]["userName"], "p4@example.com");
+}

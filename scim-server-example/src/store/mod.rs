@@ -136,6 +136,10 @@ pub trait Tx {
     fn find_external(&mut self, rt: &str, external_id: &str) -> Result<Vec<Row>, StoreError>;
     /// Every resource of `rt`, in creation order.
     fn scan(&mut self, rt: &str) -> Result<Vec<Row>, StoreError>;
+    /// At most `limit` resources of `rt` after skipping `offset`, in creation order.
+    fn page(&mut self, rt: &str, offset: u64, limit: u64) -> Result<Vec<Row>, StoreError>;
+    /// How many resources of `rt` there are.
+    fn count(&mut self, rt: &str) -> Result<u64, StoreError>;
     /// Inserts a new resource ([`StoreError::Duplicate`] if its id or unique key is taken).
     fn insert(&mut self, rt: &str, row: &Row) -> Result<(), StoreError>;
     /// Replaces a resource.

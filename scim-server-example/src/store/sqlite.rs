@@ -267,6 +267,22 @@ impl Tx for SqliteTx<'_> {
         self.rows(&sql, params![rt])
     }
 
+    fn page(&mut self, rt: &str, offset: u64, limit: u64) -> Result<Vec<Row>, StoreError> {
+        let sql = format!(
+            "SELECT {ROW_COLUMNS} FROM resources WHERE resource_type = ?1 ORDER BY seq LIMIT ?2 OFFSET ?3"
+        );
+        let clamp = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
+        self.rows(&sql, params![rt, clamp(limit), clamp(offset)])
+    }
+
+    fn count(&mut self, rt: &str) -> Result<u64, StoreError> {
+        self.tx
+            .prepare_cached("SELECT count(*) FROM resources WHERE resource_type = ?1")
+            .and_then(|mut stmt| stmt.query_row(params![rt], |r| r.get::<_, i64>(0)))
+            .map(|n| n as u64)
+            .map_err(classify)
+    }
+
     fn insert(&mut self, rt: &str, row: &Row) -> Result<(), StoreError> {
         let seq = self.next_seq("resources")?;
         self.tx
