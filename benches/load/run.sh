@@ -99,6 +99,8 @@ row "bridge: provision users 10,000..$USERS (Bulk)" "$(echo "($USERS - 10000) / 
 POOL=$USERS
 read -r rps p50 p99 <<<"$(load "$BRIDGE" $here/lookup.lua)"
 row "bridge: lookup \`userName eq\` at $USERS users" "$rps" "$p50" "$p99"
+read -r rps p50 p99 <<<"$(load "$BRIDGE" $here/list_page.lua)"
+row "bridge: a page of 100 users at $USERS users" "$rps" "$p50" "$p99"
 rss=$(awk '/VmRSS/ {print $2}' "/proc/$bridge_pid/status")
 row "bridge: RSS with $USERS users" "$((rss / 1024)) MB" "" ""
 
