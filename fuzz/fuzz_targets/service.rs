@@ -53,8 +53,17 @@ fuzz_target!(|data: &[u8]| {
         }
     }
     let Ok(req) = req.body(Bytes::copy_from_slice(body)) else { return };
-    static SVC: OnceLock<ScimService> = OnceLock::new();
-    let svc = SVC.get_or_init(service);
+    // A fresh service every 500 inputs, so the store does not grow without bound.
+    static SVC: std::sync::Mutex<Option<(u32, ScimService)>> = std::sync::Mutex::new(None);
+    let svc = {
+        let mut slot = SVC.lock().unwrap();
+        let entry = slot.get_or_insert_with(|| (0, service()));
+        entry.0 += 1;
+        if entry.0 > 500 {
+            *entry = (0, service());
+        }
+        entry.1.clone()
+    };
     let resp = runtime().block_on(svc.handle(req));
     let status = resp.status().as_u16();
     assert_ne!(status, 500, "client input caused a 500");
