@@ -15,7 +15,7 @@ use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::GracefulShutdown;
-use scim_core::service::{AuthError, ScimService};
+use scim_core::service::{error_response, AuthError, ScimService};
 use scim_core::ScimError;
 use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
@@ -65,16 +65,6 @@ fn text(status: StatusCode, body: &'static str) -> Response<Bytes> {
     r
 }
 
-fn scim_error(e: &ScimError) -> Response<Bytes> {
-    let mut r = Response::new(Bytes::from(e.to_body().to_string()));
-    *r.status_mut() = e.status();
-    r.headers_mut().insert(
-        http::header::CONTENT_TYPE,
-        HeaderValue::from_static(scim_core::service::SCIM_JSON),
-    );
-    r
-}
-
 impl<S: Store> App<S> {
     async fn health(&self, req: &Request<Incoming>) -> Response<Bytes> {
         let header = req
@@ -82,7 +72,7 @@ impl<S: Store> App<S> {
             .get(http::header::AUTHORIZATION)
             .map(|v| v.to_str().unwrap_or(""));
         if let Err(AuthError::Unauthorized { detail, challenge }) = self.auth.check(header) {
-            let mut r = scim_error(&ScimError::new(StatusCode::UNAUTHORIZED, None, detail));
+            let mut r = error_response(&ScimError::new(StatusCode::UNAUTHORIZED, None, detail));
             if let Ok(v) = HeaderValue::from_str(&challenge) {
                 r.headers_mut().insert(http::header::WWW_AUTHENTICATE, v);
             }
@@ -162,19 +152,19 @@ impl<S: Store> App<S> {
                 if e.downcast_ref::<http_body_util::LengthLimitError>()
                     .is_some() =>
             {
-                return scim_error(&ScimError::new(
+                return error_response(&ScimError::new(
                     StatusCode::PAYLOAD_TOO_LARGE,
                     None,
                     format!("the request body exceeds the limit of {limit} bytes"),
                 ))
             }
             Ok(Err(_)) => {
-                return scim_error(&ScimError::invalid_syntax(
+                return error_response(&ScimError::invalid_syntax(
                     "the request body could not be read",
                 ))
             }
             Err(_) => {
-                return scim_error(&ScimError::new(
+                return error_response(&ScimError::new(
                     StatusCode::REQUEST_TIMEOUT,
                     None,
                     format!(

@@ -11,7 +11,6 @@ use super::{
 };
 use crate::error::ScimError;
 use crate::meta::{check_version, stamp_update};
-use crate::patch::apply;
 
 /// Resources kept in memory, with indexes so that `eq` lookups on `id`, `userName`,
 /// `externalId` and group `displayName` do not scan.
@@ -408,9 +407,7 @@ impl Provisioner for InMemoryProvisioner {
     ) -> Result<Value, ProvisionerError> {
         let mut state = self.write()?;
         let current = Self::current(&state, resource_type, id)?;
-        check_version(current, expected_version)?;
-        let mut patched = apply(input.schema, current, input.request, input.compat)?;
-        stamp_update(&mut patched, current);
+        let patched = super::patched(current, input, expected_version)?;
         let store = &state.types[&key(resource_type)];
         self.check_unique(store, resource_type, id, &patched)?;
         self.put(&mut state, resource_type, id, patched.clone());

@@ -103,6 +103,20 @@ pub struct PatchInput<'a> {
     pub full_result: bool,
 }
 
+/// The next state of `current` under a PATCH: checks `expected` (412), applies the
+/// engine, and updates `meta`. What every `patch` implementation does with the resource
+/// it read, whatever its locking.
+pub fn patched(
+    current: &Value,
+    input: &PatchInput<'_>,
+    expected: Option<&str>,
+) -> Result<Value, ScimError> {
+    crate::meta::check_version(current, expected)?;
+    let mut next = apply(input.schema, current, input.request, input.compat)?;
+    crate::meta::stamp_update(&mut next, current);
+    Ok(next)
+}
+
 /// How often the default `patch` retries when another writer got in between its read and
 /// its write (only when the client sent no `If-Match`).
 const PATCH_RETRIES: usize = 64;
@@ -182,12 +196,10 @@ pub trait Provisioner: Send + Sync {
         let mut attempt = 0;
         loop {
             let current = self.get(ctx, resource_type, id).await?;
-            crate::meta::check_version(&current, expected_version)?;
+            let next = patched(&current, input, expected_version)?;
             let version = crate::meta::version_of(&current).map(str::to_owned);
-            let mut patched = apply(input.schema, &current, input.request, input.compat)?;
-            crate::meta::stamp_update(&mut patched, &current);
             let result = self
-                .replace(ctx, resource_type, id, patched, version.as_deref())
+                .replace(ctx, resource_type, id, next, version.as_deref())
                 .await;
             match result {
                 Err(ProvisionerError::Scim(e))

@@ -39,9 +39,7 @@ impl ScimService {
             .into());
         }
         // The bulk limit replaces the general body limit here.
-        let mut relaxed = self.clone();
-        relaxed.config.max_body_bytes = max_payload;
-        let request = relaxed.read_json(call.headers, body)?;
+        let request = self.read_json(call.headers, body, max_payload)?;
         let (fail_on_errors, ops) = self.parse_bulk(&request)?;
 
         let mut created: HashMap<String, (String, String)> = HashMap::new();

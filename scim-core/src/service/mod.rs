@@ -33,6 +33,12 @@ mod route;
 pub use auth::{AuthError, Authenticator, NoAuthentication};
 pub use response::SCIM_JSON;
 
+/// The SCIM Error response for `e` (RFC 7644 §3.12), for servers that answer some
+/// requests themselves (a health check, a connection limit) in the same format.
+pub fn error_response(e: &ScimError) -> Response<Bytes> {
+    response::error(e)
+}
+
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -334,18 +340,18 @@ impl ScimService {
                     self.list(call, Some(&rt), raw).await
                 }
                 Method::POST => {
-                    let body = self.read_json(call.headers, body)?;
+                    let body = self.read_json(call.headers, body, self.config.max_body_bytes)?;
                     self.create(call, &rt, body).await
                 }
                 _ => not_allowed(),
             },
             Route::Search(rt) if *method == Method::POST => {
-                let body = self.read_json(call.headers, body)?;
+                let body = self.read_json(call.headers, body, self.config.max_body_bytes)?;
                 self.list(call, Some(&rt), RawQuery::from_search(&body)?)
                     .await
             }
             Route::RootSearch if *method == Method::POST => {
-                let body = self.read_json(call.headers, body)?;
+                let body = self.read_json(call.headers, body, self.config.max_body_bytes)?;
                 self.list(call, None, RawQuery::from_search(&body)?).await
             }
             Route::Root if *method == Method::GET => {
@@ -392,11 +398,11 @@ impl ScimService {
         match *method {
             Method::GET => self.get(call, rt, id).await,
             Method::PUT => {
-                let body = self.read_json(call.headers, body)?;
+                let body = self.read_json(call.headers, body, self.config.max_body_bytes)?;
                 self.replace(call, rt, id, body).await
             }
             Method::PATCH => {
-                let body = self.read_json(call.headers, body)?;
+                let body = self.read_json(call.headers, body, self.config.max_body_bytes)?;
                 self.patch(call, rt, id, body).await
             }
             Method::DELETE => self.delete(call, rt, id).await,
@@ -482,8 +488,14 @@ impl ScimService {
         }
     }
 
-    /// Checks the media type and size of a body and parses it (RFC 7644 §3.1, §3.8).
-    fn read_json(&self, headers: &HeaderMap, body: &Bytes) -> Result<Value, ScimError> {
+    /// Checks the media type and size (at most `limit` bytes) of a body and parses it
+    /// (RFC 7644 §3.1, §3.8).
+    fn read_json(
+        &self,
+        headers: &HeaderMap,
+        body: &Bytes,
+        limit: usize,
+    ) -> Result<Value, ScimError> {
         if let Some(ct) = headers.get(CONTENT_TYPE) {
             let ct = ct.to_str().unwrap_or("");
             let media = ct.split(';').next().unwrap_or("").trim();
@@ -497,11 +509,10 @@ impl ScimService {
                 ));
             }
         }
-        if body.len() > self.config.max_body_bytes {
+        if body.len() > limit {
             return Err(too_large(format!(
-                "the request body ({} bytes) exceeds the limit of {} bytes",
-                body.len(),
-                self.config.max_body_bytes
+                "the request body ({} bytes) exceeds the limit of {limit} bytes",
+                body.len()
             )));
         }
         if body.iter().all(u8::is_ascii_whitespace) {

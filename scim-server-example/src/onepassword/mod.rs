@@ -261,10 +261,14 @@ impl<S: Store> Provisioner for OnePassword<S> {
                     return Ok(done);
                 }
                 let old = rules::get(tx, &rt, &id)?;
-                scim_core::meta::check_version(&old, expected.as_deref())?;
-                let mut patched = scim_core::patch::apply(&schema, &old, &request, &compat)?;
-                scim_core::meta::stamp_update(&mut patched, &old);
-                rules::update(tx, policy, &rt, &id, &old, patched)
+                let input = PatchInput {
+                    request: &request,
+                    schema: &schema,
+                    compat: &compat,
+                    full_result,
+                };
+                let next = scim_core::provisioner::patched(&old, &input, expected.as_deref())?;
+                rules::update(tx, policy, &rt, &id, &old, next)
             })
         })
         .await

@@ -142,6 +142,11 @@ fn assemble(tx: &mut dyn Tx, rt: &str, row: Row) -> Result<Value> {
     Ok(v)
 }
 
+/// Assembles every row.
+fn assemble_all(tx: &mut dyn Tx, rt: &str, rows: Vec<Row>) -> Result<Vec<Value>> {
+    rows.into_iter().map(|row| assemble(tx, rt, row)).collect()
+}
+
 /// The resource with this id, assembled.
 pub(super) fn get(tx: &mut dyn Tx, rt: &str, id: &str) -> Result<Value> {
     let rt = canonical_type(rt);
@@ -586,10 +591,7 @@ pub(super) fn list(tx: &mut dyn Tx, rt: &str, query: &ListQuery) -> Result<ListP
     if query.filter.is_none() && query.sort_by.is_none() {
         let total = tx.count(rt)?;
         let rows = tx.page(rt, query.start_index.saturating_sub(1), query.count)?;
-        let mut resources = Vec::with_capacity(rows.len());
-        for row in rows {
-            resources.push(assemble(tx, rt, row)?);
-        }
+        let resources = assemble_all(tx, rt, rows)?;
         return Ok(ListPage {
             total_results: total,
             resources,
@@ -613,10 +615,7 @@ pub(super) fn list(tx: &mut dyn Tx, rt: &str, query: &ListQuery) -> Result<ListP
         }
         _ => tx.scan(rt)?,
     };
-    let mut resources = Vec::with_capacity(rows.len());
-    for row in rows {
-        resources.push(assemble(tx, rt, row)?);
-    }
+    let resources = assemble_all(tx, rt, rows)?;
     Ok(query.page(resources)?)
 }
 
