@@ -65,9 +65,20 @@ pub enum ProvisionerError {
     /// A store failure. Logged; the client sees a 500 without detail.
     #[error("internal error: {0}")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
-    /// The store cannot serve now (disk full, read-only, down): 503.
+    /// The store cannot serve now (disk full, read-only, down): 503 with `Retry-After`.
+    /// The detail is shown to the client: keep store internals (paths, SQL) out of it.
     #[error("unavailable: {0}")]
     Unavailable(String),
+    /// Too much work is under way to admit this request now: 429 with `Retry-After`
+    /// (RFC 6585 §4; Entra ID and Okta honour it and retry). The detail is shown to the
+    /// client.
+    #[error("busy: {detail}")]
+    Busy {
+        /// What is busy and what to do, for the client.
+        detail: String,
+        /// How long the client should wait before retrying.
+        retry_after: std::time::Duration,
+    },
 }
 
 impl ProvisionerError {

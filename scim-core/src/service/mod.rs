@@ -279,11 +279,26 @@ impl ScimService {
             ProvisionerError::Scim(e) => response::error(&e),
             ProvisionerError::Unavailable(detail) => {
                 tracing::warn!(request_id = %call.ctx.request_id, %detail, "store unavailable");
-                response::error(&ScimError::new(
+                let mut resp = response::error(&ScimError::new(
                     StatusCode::SERVICE_UNAVAILABLE,
                     None,
                     format!("the service is unavailable: {detail}"),
-                ))
+                ));
+                response::add_retry_after(&mut resp, std::time::Duration::from_secs(1));
+                resp
+            }
+            ProvisionerError::Busy {
+                detail,
+                retry_after,
+            } => {
+                tracing::info!(request_id = %call.ctx.request_id, %detail, "request refused: busy");
+                let mut resp = response::error(&ScimError::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    None,
+                    detail,
+                ));
+                response::add_retry_after(&mut resp, retry_after);
+                resp
             }
             ProvisionerError::Internal(source) => {
                 tracing::error!(request_id = %call.ctx.request_id, error = %source, "internal error");

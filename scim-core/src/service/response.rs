@@ -49,6 +49,13 @@ pub(super) fn add_etag(resp: &mut Response<Bytes>, full: &Value) {
     }
 }
 
+/// Adds `Retry-After` in whole seconds, at least one (RFC 9110 §10.2.3), to a 429 or 503.
+pub(super) fn add_retry_after(resp: &mut Response<Bytes>, after: std::time::Duration) {
+    let secs = after.as_secs() + u64::from(after.subsec_nanos() > 0);
+    resp.headers_mut()
+        .insert(http::header::RETRY_AFTER, HeaderValue::from(secs.max(1)));
+}
+
 /// An empty response (204, 304).
 pub(super) fn empty(status: StatusCode) -> Response<Bytes> {
     let mut resp = Response::new(Bytes::new());
