@@ -99,16 +99,29 @@ pub struct Cli {
     #[arg(long, env = "SCIM_BRIDGE_PUBLIC_URL", global = true)]
     pub public_url: Option<String>,
 
-    /// Most connections served at once; more are answered 503 and closed.
+    /// Most connections (and requests in flight) served at once; more are answered 503
+    /// and closed. Default: 1024, or fewer if the file descriptor limit is lower (the
+    /// limit less 128 kept for the database and the listener).
+    #[arg(long, env = "SCIM_BRIDGE_MAX_CONNECTIONS", global = true)]
+    pub max_connections: Option<usize>,
+
+    /// Seconds a kept-alive connection may stay open with no request in flight (only the
+    /// header timeout while 90% of the connection slots are taken).
     #[arg(
         long,
-        env = "SCIM_BRIDGE_MAX_CONNECTIONS",
-        default_value_t = 1024,
+        env = "SCIM_BRIDGE_IDLE_TIMEOUT",
+        default_value_t = 75.0,
         global = true
     )]
-    pub max_connections: usize,
+    pub idle_timeout: f64,
 
-    /// Seconds a client may take to send its request head (the connection is closed after).
+    /// Most bytes of request bodies held in memory at once, over all requests; a body
+    /// that would go over is answered 503 with Retry-After.
+    #[arg(long, env = "SCIM_BRIDGE_MAX_BODY_MEMORY", default_value_t = 64 * 1024 * 1024, global = true)]
+    pub max_body_memory: usize,
+
+    /// Seconds a client may take, from connecting, to finish its TLS handshake and send
+    /// its first request head (the connection is closed after).
     #[arg(
         long,
         env = "SCIM_BRIDGE_HEADER_TIMEOUT",
@@ -169,7 +182,8 @@ pub enum Command {
 #[derive(Debug, Subcommand)]
 pub enum TokenAction {
     /// Generate a new Secret Token, store its hash, and print it once. A running bridge
-    /// switches to it at once; paste it into Entra ID.
+    /// switches to it within a second; paste it into Entra ID. Refused when the token
+    /// comes from SCIM_BRIDGE_TOKEN or --token-file (change it there instead).
     Rotate,
 }
 

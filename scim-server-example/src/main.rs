@@ -6,6 +6,8 @@
 #![forbid(unsafe_code)]
 
 mod cli;
+mod datadir;
+mod descriptors;
 mod health;
 mod onepassword;
 mod server;
@@ -25,10 +27,7 @@ use cli::{Cli, Command, InvitationAction, LogFormat, TokenAction};
 use onepassword::{OnePassword, Policy};
 use store::sqlite::SqliteStore;
 use store::Store;
-use token::{BearerAuth, TokenHash, TOKEN_FILE};
-
-/// The database file's name in the data directory.
-const DB_FILE: &str = "bridge.db";
+use token::{BearerAuth, TokenHash, TokenLock, TOKEN_FILE};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -65,29 +64,30 @@ fn init_logging(format: LogFormat) {
     }
 }
 
-/// Creates the data directory (owner-only) if needed.
-fn data_dir(cli: &Cli) -> Result<&Path, String> {
-    let dir = cli.data_dir.as_path();
-    std::fs::create_dir_all(dir)
-        .map_err(|e| format!("cannot create the data directory {}: {e}", dir.display()))?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let _ = std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700));
-    }
-    Ok(dir)
-}
-
-fn open_store(cli: &Cli) -> Result<Arc<SqliteStore>, String> {
-    let dir = data_dir(cli)?;
-    let path = dir.join(DB_FILE);
+/// Opens the store in `dir` (created by [`datadir::for_serving`] or checked by
+/// [`datadir::existing`]).
+fn open_store(dir: &Path) -> Result<Arc<SqliteStore>, String> {
+    let path = dir.join(datadir::DB_FILE);
     SqliteStore::open(&path)
         .map(Arc::new)
         .map_err(|e| format!("cannot open the database {}: {e}", path.display()))
 }
 
+/// Where the token comes from when it is managed outside the data directory.
+fn external_token(cli: &Cli) -> Option<&'static str> {
+    if std::env::var_os("SCIM_BRIDGE_TOKEN").is_some() {
+        Some("the SCIM_BRIDGE_TOKEN environment variable")
+    } else if cli.token_file.is_some() {
+        Some("--token-file (SCIM_BRIDGE_TOKEN_FILE)")
+    } else {
+        None
+    }
+}
+
 /// The authenticator, and the token to print if one was just generated.
-fn authenticator(cli: &Cli) -> Result<(BearerAuth, Option<String>), String> {
+fn authenticator(cli: &Cli, dir: &Path) -> Result<(BearerAuth, Option<String>), String> {
+    let external = external_token(cli);
+    datadir::record_token_source(dir, external)?;
     if let Ok(token) = std::env::var("SCIM_BRIDGE_TOKEN") {
         let token = token::check_supplied(&token).map_err(|e| e.to_string())?;
         return Ok((BearerAuth::fixed(token), None));
@@ -98,7 +98,8 @@ fn authenticator(cli: &Cli) -> Result<(BearerAuth, Option<String>), String> {
         let token = token::check_supplied(&text).map_err(|e| e.to_string())?;
         return Ok((BearerAuth::fixed(token), None));
     }
-    let path = data_dir(cli)?.join(TOKEN_FILE);
+    let path = dir.join(TOKEN_FILE);
+    let _lock = TokenLock::try_acquire(dir).map_err(|e| e.to_string())?;
     match TokenHash::load(&path).map_err(|e| e.to_string())? {
         Some(hash) => Ok((BearerAuth::from_file(path, hash), None)),
         None => {
@@ -138,13 +139,17 @@ fn serve(cli: &Cli) -> Result<(), String> {
             .filter(|d| !d.is_zero())
             .ok_or_else(|| format!("--{name} must be a positive number of seconds"))
     };
+    let nofile = descriptors::raise_limit();
     let limits = server::Limits {
         header_timeout: seconds(cli.header_timeout, "header-timeout")?,
         body_timeout: seconds(cli.body_timeout, "body-timeout")?,
-        max_connections: cli.max_connections.max(1),
+        idle_timeout: seconds(cli.idle_timeout, "idle-timeout")?,
+        max_connections: descriptors::max_connections(cli.max_connections, nofile),
+        max_body_memory: cli.max_body_memory.max(1),
     };
-    let store = open_store(cli)?;
-    let (auth, new_token) = authenticator(cli)?;
+    let dir = datadir::for_serving(&cli.data_dir)?;
+    let store = open_store(dir)?;
+    let (auth, new_token) = authenticator(cli, dir)?;
     let auth = Arc::new(auth);
     let tls = match (&cli.tls_cert, &cli.tls_key) {
         (Some(c), Some(k)) => Some(server::tls_acceptor(c, k)?),
@@ -195,15 +200,18 @@ fn serve(cli: &Cli) -> Result<(), String> {
             println!("The token is shown only now; only its hash is stored. Rotate it with `scim-bridge token rotate`.\n");
         }
         println!("scim-bridge listening on {scheme}://{local}");
-        tracing::info!(%local, data_dir = %cli.data_dir.display(), tls = tls.is_some(), "scim-bridge started");
+        tracing::info!(%local, data_dir = %cli.data_dir.display(), tls = tls.is_some(),
+            max_connections = limits.max_connections, file_descriptor_limit = nofile,
+            "scim-bridge started");
         let watcher = tokio::spawn(watcher::run(provisioner.clone(), health.clone(), interval));
-        let app = Arc::new(server::App {
+        let app = Arc::new(server::App::new(
             scim,
             auth,
             health,
-            store: app_store,
+            app_store,
             limits,
-        });
+            tls.is_some(),
+        ));
         server::serve(listener, app, tls).await;
         watcher.abort();
         tracing::info!("scim-bridge stopped");
@@ -216,19 +224,31 @@ fn serve(cli: &Cli) -> Result<(), String> {
     Ok(())
 }
 
+/// `token rotate`: a new token in the data directory's token file, under the token lock.
+/// Refused when the token is managed elsewhere, since the new one would never be used.
 fn rotate_token(cli: &Cli) -> Result<(), String> {
-    let path = data_dir(cli)?.join(TOKEN_FILE);
+    let dir = datadir::existing(&cli.data_dir)?;
+    let managed = external_token(cli)
+        .map(str::to_owned)
+        .or_else(|| datadir::external_token_source(dir));
+    if let Some(source) = managed {
+        return Err(format!(
+            "the Secret Token is not managed in the data directory ({source}); nothing was \
+             changed. Put a new token there, restart the bridge, and paste it into Entra ID"
+        ));
+    }
+    let _lock = TokenLock::try_acquire(dir).map_err(|e| e.to_string())?;
     let token = token::generate();
     TokenHash::new(&token)
-        .save(&path)
+        .save(&dir.join(TOKEN_FILE))
         .map_err(|e| e.to_string())?;
-    println!("New Secret Token (shown only now; a running bridge uses it at once):\n\n  {token}\n");
+    println!("New Secret Token (shown only now; a running bridge uses it within a second):\n\n  {token}\n");
     println!("Paste it into Entra ID (Provisioning > Admin Credentials > Secret Token) and press Test Connection.");
     Ok(())
 }
 
 fn accept(cli: &Cli, user_name: &str) -> Result<(), String> {
-    let store = open_store(cli)?;
+    let store = open_store(datadir::existing(&cli.data_dir)?)?;
     let state = store
         .write(|tx| onepassword::accept_invitation(tx, user_name))
         .map_err(|e| e.to_string())?;

@@ -20,6 +20,12 @@ pub const TOKEN_FILE: &str = "token.json";
 
 /// Longest `Authorization` header looked at; longer ones are refused unread.
 const MAX_HEADER: usize = 1024;
+/// Shortest token an operator may supply, in characters.
+const MIN_SUPPLIED: usize = 32;
+/// Longest token an operator may supply: what fits in [`MAX_HEADER`] after `Bearer `.
+pub const MAX_SUPPLIED: usize = MAX_HEADER - "Bearer ".len();
+/// The lock file that serialises writers of the token file (`token rotate`, first start).
+const LOCK_FILE: &str = "token.lock";
 
 /// What is stored: a salt and SHA-256(salt ‖ token). The token has 256 random bits, so a
 /// fast hash with a salt is enough; nothing in the file lets anyone sign in.
@@ -45,6 +51,12 @@ pub enum TokenError {
     /// A supplied token is too weak.
     #[error("the supplied token is too short ({0} characters); use at least 32")]
     TooShort(usize),
+    /// A supplied token could never be sent in an `Authorization` header.
+    #[error("the supplied token cannot be sent as a bearer token: {0}")]
+    Unsendable(String),
+    /// Another process is writing the token file.
+    #[error("another `scim-bridge token rotate` is running on this data directory; wait for it and use the token it prints")]
+    Busy,
 }
 
 impl TokenHash {
@@ -89,17 +101,53 @@ impl TokenHash {
         Ok(Some(hash))
     }
 
-    /// Writes the file atomically (temp file, then rename), readable by its owner only.
+    /// Writes the file atomically (a temp file of this process, then rename), readable
+    /// by its owner only. Callers that may race hold [`TokenLock`].
     pub fn save(&self, path: &Path) -> Result<(), TokenError> {
-        let tmp = path.with_extension("json.tmp");
+        let tmp = path.with_extension(format!("json.{}.tmp", std::process::id()));
         let io = |e| TokenError::Io(path.to_owned(), e);
-        std::fs::write(&tmp, serde_json::to_vec_pretty(self).unwrap_or_default()).map_err(io)?;
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create(true).truncate(true);
         #[cfg(unix)]
         {
-            use std::os::unix::fs::PermissionsExt;
-            std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o600)).map_err(io)?;
+            use std::os::unix::fs::OpenOptionsExt;
+            options.mode(0o600);
+        }
+        let write = |bytes: &[u8]| -> std::io::Result<()> {
+            use std::io::Write;
+            let mut f = options.open(&tmp)?;
+            f.write_all(bytes)?;
+            f.sync_all()
+        };
+        if let Err(e) = write(&serde_json::to_vec_pretty(self).unwrap_or_default()) {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(io(e));
         }
         std::fs::rename(&tmp, path).map_err(io)
+    }
+}
+
+/// An exclusive lock on the data directory's token file, held while it is replaced, so
+/// that two `token rotate` runs cannot interleave (each would print a token, and only
+/// one would work). Released when dropped.
+#[derive(Debug)]
+pub struct TokenLock(#[allow(dead_code)] std::fs::File);
+
+impl TokenLock {
+    /// Takes the lock in `dir`, or fails at once with [`TokenError::Busy`].
+    pub fn try_acquire(dir: &Path) -> Result<Self, TokenError> {
+        let path = dir.join(LOCK_FILE);
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(|e| TokenError::Io(path.clone(), e))?;
+        match file.try_lock() {
+            Ok(()) => Ok(TokenLock(file)),
+            Err(std::fs::TryLockError::WouldBlock) => Err(TokenError::Busy),
+            Err(std::fs::TryLockError::Error(e)) => Err(TokenError::Io(path, e)),
+        }
     }
 }
 
@@ -117,11 +165,31 @@ pub fn generate() -> String {
     URL_SAFE_NO_PAD.encode(bytes)
 }
 
-/// Checks a token supplied by the operator.
+/// Checks a token supplied by the operator: at least 32 characters, at most
+/// [`MAX_SUPPLIED`] (so that `Bearer <token>` fits the header limit), and only the
+/// characters of RFC 6750 §2.1's `b64token` (letters, digits, `-._~+/`, trailing `=`),
+/// so that a client can send it at all.
 pub fn check_supplied(token: &str) -> Result<&str, TokenError> {
     let token = token.trim();
-    if token.len() < 32 {
-        return Err(TokenError::TooShort(token.len()));
+    let chars = token.chars().count();
+    if chars < MIN_SUPPLIED {
+        return Err(TokenError::TooShort(chars));
+    }
+    if token.len() > MAX_SUPPLIED {
+        return Err(TokenError::Unsendable(format!(
+            "it is {} bytes long; the limit is {MAX_SUPPLIED}",
+            token.len()
+        )));
+    }
+    let body = token.trim_end_matches('=');
+    if body.is_empty()
+        || !body
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-._~+/".contains(&b))
+    {
+        return Err(TokenError::Unsendable(
+            "use only letters, digits and - . _ ~ + / (with = only at the end)".to_owned(),
+        ));
     }
     Ok(token)
 }
@@ -208,6 +276,20 @@ impl BearerAuth {
         }
     }
 
+    /// Checks a request's headers: exactly one `Authorization` header, carrying the
+    /// token. Several are refused (RFC 9110 §5.3: the field is not a list), whatever
+    /// their order, rather than trusting the first.
+    pub fn check_headers(&self, headers: &http::HeaderMap) -> Result<(), AuthError> {
+        let mut values = headers.get_all(http::header::AUTHORIZATION).iter();
+        let first = values.next();
+        if values.next().is_some() {
+            return Err(AuthError::bearer(
+                "send exactly one Authorization header (this request has several)",
+            ));
+        }
+        self.check(first.map(|v| v.to_str().unwrap_or("")))
+    }
+
     /// Checks an `Authorization` header value.
     pub fn check(&self, header: Option<&str>) -> Result<(), AuthError> {
         let Some(header) = header else {
@@ -248,11 +330,7 @@ impl Authenticator for BearerAuth {
         &self,
         req: &http::request::Parts,
     ) -> Result<Option<Principal>, AuthError> {
-        let header = req
-            .headers
-            .get(http::header::AUTHORIZATION)
-            .map(|v| v.to_str().unwrap_or(""));
-        self.check(header)?;
+        self.check_headers(&req.headers)?;
         Ok(Some(Principal {
             subject: "secret-token".to_owned(),
             tenant: None,

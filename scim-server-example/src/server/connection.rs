@@ -1,0 +1,237 @@
+//! One connection's life, bounded in time whatever the client sends.
+//!
+//! A watchdog runs beside every connection from the moment it is accepted:
+//! - until the first request head has arrived, the connection may live for the header
+//!   timeout, counted from accept. That covers the TLS handshake, hyper's HTTP/1-vs-2
+//!   detection (a silent socket, one byte, a bare HTTP/2 preface, SETTINGS and PINGs
+//!   without a request), and a slow first head;
+//! - while a request is in flight (an HTTP/1 request, or any HTTP/2 stream), the request
+//!   is bounded by the body timeout and the handler, not by the watchdog;
+//! - once nothing is in flight, the connection may stay idle for the idle timeout, or only
+//!   for the header timeout while connections are scarce (90% of the slots taken), so
+//!   that kept-alive sockets cannot hold every slot.
+//!
+//! When the watchdog fires, the connection future is dropped, which closes the socket.
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::server::conn::auto;
+use hyper_util::server::graceful::Watcher;
+use tokio::net::TcpStream;
+use tokio::sync::OwnedSemaphorePermit;
+use tokio_rustls::TlsAcceptor;
+
+use super::request::App;
+use super::Limits;
+use crate::store::Store;
+
+/// What the watchdog knows of a connection: when it started, whether a request has
+/// begun, how many are in flight, and when the last one ended.
+#[derive(Debug)]
+pub(super) struct Activity {
+    start: Instant,
+    served: AtomicBool,
+    in_flight: AtomicUsize,
+    /// Milliseconds after `start` at which the last request ended.
+    last_done_ms: AtomicU64,
+}
+
+impl Activity {
+    fn new() -> Arc<Self> {
+        Arc::new(Activity {
+            start: Instant::now(),
+            served: AtomicBool::new(false),
+            in_flight: AtomicUsize::new(0),
+            last_done_ms: AtomicU64::new(0),
+        })
+    }
+
+    /// Marks a request (head received) as in flight until the guard is dropped.
+    fn begin(self: &Arc<Self>) -> InFlight {
+        self.served.store(true, Ordering::Release);
+        self.in_flight.fetch_add(1, Ordering::AcqRel);
+        InFlight(self.clone())
+    }
+
+    fn last_done(&self) -> Instant {
+        self.start + Duration::from_millis(self.last_done_ms.load(Ordering::Acquire))
+    }
+
+    /// Why the connection must close now, or when to look again.
+    fn verdict(
+        &self,
+        now: Instant,
+        limits: &Limits,
+        crowded: bool,
+    ) -> Result<Instant, &'static str> {
+        if !self.served.load(Ordering::Acquire) {
+            let deadline = self.start + limits.header_timeout;
+            return if now >= deadline {
+                Err("no request head within the header timeout")
+            } else {
+                Ok(deadline)
+            };
+        }
+        if self.in_flight.load(Ordering::Acquire) > 0 {
+            return Ok(now + limits.header_timeout.min(limits.idle_timeout));
+        }
+        let idle_since = self.last_done();
+        let short = idle_since + limits.header_timeout.min(limits.idle_timeout);
+        let long = idle_since + limits.idle_timeout;
+        if now >= long {
+            Err("idle for the idle timeout")
+        } else if now >= short && crowded {
+            Err("idle while connections are scarce")
+        } else if now < short {
+            Ok(short)
+        } else {
+            Ok(long.min(now + limits.header_timeout))
+        }
+    }
+}
+
+/// A request in flight on a connection; ends when dropped.
+pub(super) struct InFlight(Arc<Activity>);
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        let a = &self.0;
+        let ms = a.start.elapsed().as_millis() as u64;
+        a.last_done_ms.fetch_max(ms, Ordering::AcqRel);
+        a.in_flight.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+/// Resolves with the reason when the connection must be closed.
+async fn watchdog(
+    activity: &Activity,
+    limits: &Limits,
+    crowded: &(dyn Fn() -> bool + Send + Sync),
+) -> &'static str {
+    loop {
+        match activity.verdict(Instant::now(), limits, crowded()) {
+            Err(reason) => return reason,
+            Ok(wake) => tokio::time::sleep_until(wake.into()).await,
+        }
+    }
+}
+
+/// An accepted connection and what serving it needs.
+pub(super) struct Connection<S: Store> {
+    /// The client's address, for logs.
+    pub peer: SocketAddr,
+    /// The request handler.
+    pub app: Arc<App<S>>,
+    /// The hyper builder (HTTP/1.1 and HTTP/2 settings).
+    pub builder: auto::Builder<TokioExecutor>,
+    /// TLS, when the bridge terminates it.
+    pub tls: Option<TlsAcceptor>,
+    /// Whether connection slots are scarce now.
+    pub crowded: Box<dyn Fn() -> bool + Send + Sync>,
+}
+
+impl<S: Store> Connection<S> {
+    /// Serves the connection until the client closes it, the watchdog fires, or shutdown.
+    pub(super) async fn run(
+        self,
+        stream: TcpStream,
+        slot: OwnedSemaphorePermit,
+        graceful: Watcher,
+    ) {
+        let _slot = slot;
+        let activity = Activity::new();
+        let limits = self.app.limits;
+        let peer = self.peer;
+        let serve = async {
+            match &self.tls {
+                None => {
+                    self.serve_io(TokioIo::new(stream), &activity, graceful)
+                        .await
+                }
+                Some(acceptor) => match acceptor.accept(stream).await {
+                    Ok(s) => self.serve_io(TokioIo::new(s), &activity, graceful).await,
+                    Err(e) => tracing::debug!(%peer, error = %e, "TLS handshake failed"),
+                },
+            }
+        };
+        tokio::select! {
+            () = serve => {}
+            reason = watchdog(&activity, &limits, &*self.crowded) => {
+                tracing::debug!(%peer, reason, "closing connection");
+            }
+        }
+    }
+
+    async fn serve_io<I>(&self, io: TokioIo<I>, activity: &Arc<Activity>, graceful: Watcher)
+    where
+        I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+    {
+        let app = self.app.clone();
+        let activity = activity.clone();
+        let svc = service_fn(move |req| {
+            let in_flight = activity.begin();
+            let app = app.clone();
+            async move {
+                let resp = app.handle(req).await;
+                drop(in_flight);
+                resp
+            }
+        });
+        let conn = self.builder.serve_connection(io, svc).into_owned();
+        if let Err(e) = graceful.watch(conn).await {
+            tracing::debug!(peer = %self.peer, error = %e, "connection closed with an error");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn limits() -> Limits {
+        Limits {
+            header_timeout: Duration::from_secs(10),
+            body_timeout: Duration::from_secs(30),
+            idle_timeout: Duration::from_secs(60),
+            max_connections: 10,
+            max_body_memory: 1 << 20,
+        }
+    }
+
+    #[test]
+    fn a_connection_without_a_request_lives_for_the_header_timeout_from_accept() {
+        let a = Activity::new();
+        let l = limits();
+        assert_eq!(
+            a.verdict(a.start, &l, false),
+            Ok(a.start + l.header_timeout)
+        );
+        assert!(a.verdict(a.start + l.header_timeout, &l, false).is_err());
+    }
+
+    #[test]
+    fn in_flight_requests_are_not_cut_and_idle_ones_are() {
+        let a = Activity::new();
+        let l = limits();
+        let guard = a.begin();
+        let late = a.start + Duration::from_secs(3600);
+        assert!(
+            a.verdict(late, &l, true).is_ok(),
+            "a request in flight is never idle"
+        );
+        drop(guard);
+        let done = a.last_done();
+        assert!(a.verdict(done + Duration::from_secs(5), &l, true).is_ok());
+        assert!(a.verdict(done + l.header_timeout, &l, false).is_ok());
+        assert!(
+            a.verdict(done + l.header_timeout, &l, true).is_err(),
+            "scarce slots: short idle"
+        );
+        assert!(a.verdict(done + l.idle_timeout, &l, false).is_err());
+    }
+}

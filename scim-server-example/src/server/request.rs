@@ -1,0 +1,335 @@
+//! One request: `/ping` and `/livez` (no token, no store), `/health` (token), and SCIM.
+//!
+//! For SCIM the order is what keeps a client without a token cheap: the head is checked
+//! first (one `Authorization` header with the Secret Token, a valid `Host`), and only
+//! then is the body read (so no `100 Continue` is sent to a client that would be
+//! refused), under the body size limit, the body timeout, and a budget of body bytes held
+//! in memory at once over all requests. Requests in flight (HTTP/1 requests and HTTP/2
+//! streams alike) are capped at the connection limit.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::Instant;
+
+use bytes::{Bytes, BytesMut};
+use http::{HeaderValue, Request, Response, StatusCode, Uri};
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use scim_core::service::{error_response, AuthError, ScimService};
+use scim_core::ScimError;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+use super::Limits;
+use crate::health::Health;
+use crate::onepassword::state_counts;
+use crate::store::Store;
+use crate::token::BearerAuth;
+
+/// The unit of the body-memory budget: permits are KiB.
+const BUDGET_UNIT: usize = 1024;
+
+/// Everything a request handler needs.
+pub struct App<S: Store> {
+    scim: ScimService,
+    auth: Arc<BearerAuth>,
+    health: Arc<Health>,
+    store: Arc<S>,
+    /// Connection and request limits.
+    pub limits: Limits,
+    /// Whether the bridge terminates TLS (the scheme of locations).
+    tls: bool,
+    /// Body bytes held in memory, in [`BUDGET_UNIT`]s.
+    body_budget: Arc<Semaphore>,
+    /// Requests in flight (HTTP/2 streams count, not only connections).
+    requests: Arc<Semaphore>,
+}
+
+/// A response with a status and a plain-text body.
+fn text(status: StatusCode, body: &'static str) -> Response<Bytes> {
+    let mut r = Response::new(Bytes::from_static(body.as_bytes()));
+    *r.status_mut() = status;
+    r.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    r
+}
+
+/// A SCIM error response with `Retry-After: 1`, for overload.
+fn busy(detail: String) -> Response<Bytes> {
+    let mut r = error_response(&ScimError::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        None,
+        detail,
+    ));
+    r.headers_mut()
+        .insert(http::header::RETRY_AFTER, HeaderValue::from_static("1"));
+    r
+}
+
+/// The 401 (with its challenge) or 403 for a refused head.
+fn refused(e: AuthError) -> Response<Bytes> {
+    match e {
+        AuthError::Unauthorized { detail, challenge } => {
+            let mut r = error_response(&ScimError::new(StatusCode::UNAUTHORIZED, None, detail));
+            if let Ok(v) = HeaderValue::from_str(&challenge) {
+                r.headers_mut().insert(http::header::WWW_AUTHENTICATE, v);
+            }
+            r
+        }
+        AuthError::Forbidden(detail) => {
+            error_response(&ScimError::new(StatusCode::FORBIDDEN, None, detail))
+        }
+    }
+}
+
+impl<S: Store> App<S> {
+    /// A handler over a configured SCIM service, its authenticator, health state and
+    /// store.
+    pub fn new(
+        scim: ScimService,
+        auth: Arc<BearerAuth>,
+        health: Arc<Health>,
+        store: Arc<S>,
+        limits: Limits,
+        tls: bool,
+    ) -> Self {
+        let units = (limits.max_body_memory / BUDGET_UNIT).clamp(1, Semaphore::MAX_PERMITS);
+        App {
+            scim,
+            auth,
+            health,
+            store,
+            limits,
+            tls,
+            body_budget: Arc::new(Semaphore::new(units)),
+            requests: Arc::new(Semaphore::new(limits.max_connections)),
+        }
+    }
+
+    async fn health(&self, req: &Request<Incoming>) -> Response<Bytes> {
+        if let Err(e) = self.auth.check_headers(req.headers()) {
+            return refused(e);
+        }
+        let store = self.store.clone();
+        let counts = tokio::task::spawn_blocking(move || {
+            store.check().map_err(|e| e.to_string())?;
+            store
+                .read(state_counts)
+                .map_err(|e| e.to_string())
+                .map(|c| serde_json::to_value(c).unwrap_or_default())
+        })
+        .await
+        .unwrap_or_else(|e| Err(e.to_string()));
+        let body = self.health.report(counts);
+        let status = if body["status"] == "healthy" {
+            StatusCode::OK
+        } else {
+            StatusCode::SERVICE_UNAVAILABLE
+        };
+        let mut r = Response::new(Bytes::from(body.to_string()));
+        *r.status_mut() = status;
+        r.headers_mut().insert(
+            http::header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        r
+    }
+
+    /// Handles one request and logs it (method, path, status, latency, request id; never
+    /// the token, the query or the body).
+    pub async fn handle(
+        self: Arc<Self>,
+        mut req: Request<Incoming>,
+    ) -> Result<Response<Full<Bytes>>, Infallible> {
+        let started = Instant::now();
+        self.health.count_request();
+        let request_id = next_request_id();
+        if let Ok(v) = HeaderValue::from_str(&request_id) {
+            req.headers_mut().insert("x-request-id", v);
+        }
+        let method = req.method().clone();
+        let path = req.uri().path().to_owned();
+        let mut resp = match path.as_str() {
+            "/ping" => text(StatusCode::OK, "pong"),
+            "/livez" => text(StatusCode::OK, "ok"),
+            _ => match self.requests.clone().try_acquire_owned() {
+                Err(_) => busy(format!(
+                    "the bridge is serving its limit of {} requests; retry shortly",
+                    self.limits.max_connections
+                )),
+                Ok(_permit) if path == "/health" => self.health(&req).await,
+                Ok(_permit) => self.scim(req).await,
+            },
+        };
+        if let Ok(v) = HeaderValue::from_str(&request_id) {
+            resp.headers_mut().insert("x-request-id", v);
+        }
+        tracing::info!(
+            %method,
+            path = %truncate(&path, 200),
+            status = resp.status().as_u16(),
+            latency_ms = started.elapsed().as_secs_f64() * 1000.0,
+            request_id = %request_id,
+            "request"
+        );
+        Ok(resp.map(Full::new))
+    }
+
+    async fn scim(&self, req: Request<Incoming>) -> Response<Bytes> {
+        if let Err(e) = self.auth.check_headers(req.headers()) {
+            return refused(e);
+        }
+        let (mut parts, body) = req.into_parts();
+        match self.absolute_uri(&parts) {
+            Ok(Some(uri)) => parts.uri = uri,
+            Ok(None) => {}
+            Err(e) => return error_response(&e),
+        }
+        let (bytes, _held) = match self.read_body(&parts.headers, body).await {
+            Ok(b) => b,
+            Err(resp) => return resp,
+        };
+        self.scim.handle(Request::from_parts(parts, bytes)).await
+    }
+
+    /// The request URI in absolute form, with the scheme the bridge really serves and the
+    /// authority the client addressed (`Host` in HTTP/1, `:authority` in HTTP/2), so that
+    /// `Location` and `meta.location` are right. `None` when `--public-url` decides, or
+    /// when the client named no host at all (HTTP/1.0). A `Host` that is not a plain
+    /// `host[:port]` (userinfo, a path, a scheme) is refused (RFC 9110 §7.2, RFC 3986
+    /// §3.2).
+    fn absolute_uri(&self, parts: &http::request::Parts) -> Result<Option<Uri>, ScimError> {
+        if self.scim.config().public_url.is_some() {
+            return Ok(None);
+        }
+        let named = match parts.uri.authority() {
+            Some(a) => Some(a.as_str()),
+            None => parts
+                .headers
+                .get(http::header::HOST)
+                .map(|h| h.to_str().unwrap_or("\u{0}")),
+        };
+        let Some(named) = named else {
+            return Ok(None);
+        };
+        let invalid = || {
+            ScimError::invalid_value(
+                "the Host header is not a valid host[:port]; send the bridge's own host name",
+            )
+        };
+        let authority: http::uri::Authority = named.parse().map_err(|_| invalid())?;
+        let host_ok = !authority.as_str().contains('@')
+            && !authority.host().is_empty()
+            && authority
+                .host()
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-._:[]".contains(&b));
+        if !host_ok {
+            return Err(invalid());
+        }
+        let scheme = if self.tls { "https" } else { "http" };
+        let path_and_query = parts
+            .uri
+            .path_and_query()
+            .map(|p| p.as_str())
+            .unwrap_or("/");
+        Uri::builder()
+            .scheme(scheme)
+            .authority(authority)
+            .path_and_query(path_and_query)
+            .build()
+            .map(Some)
+            .map_err(|_| invalid())
+    }
+
+    /// Reads the body under the size limit, the body timeout and the memory budget;
+    /// returns it with the budget it holds (released when dropped, after the response).
+    async fn read_body(
+        &self,
+        headers: &http::HeaderMap,
+        mut body: Incoming,
+    ) -> Result<(Bytes, Option<OwnedSemaphorePermit>), Response<Bytes>> {
+        let config = self.scim.config();
+        let limit = config.max_body_bytes.max(config.bulk_max_payload);
+        let too_large = || {
+            error_response(&ScimError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                None,
+                format!("the request body exceeds the limit of {limit} bytes"),
+            ))
+        };
+        let declared = headers
+            .get(http::header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok());
+        if declared.is_some_and(|n| n > limit as u64) {
+            return Err(too_large());
+        }
+        let mut held: Option<OwnedSemaphorePermit> = None;
+        let mut held_units = 0usize;
+        let mut buf = BytesMut::new();
+        let read = async {
+            while let Some(frame) = body.frame().await {
+                let frame = frame.map_err(|_| {
+                    error_response(&ScimError::invalid_syntax(
+                        "the request body could not be read",
+                    ))
+                })?;
+                let Ok(data) = frame.into_data() else {
+                    continue;
+                };
+                if buf.len() + data.len() > limit {
+                    return Err(too_large());
+                }
+                let need = (buf.len() + data.len()).div_ceil(BUDGET_UNIT);
+                if need > held_units {
+                    let more = u32::try_from(need - held_units).unwrap_or(u32::MAX);
+                    let Ok(permit) = self.body_budget.clone().try_acquire_many_owned(more) else {
+                        return Err(busy(format!(
+                            "the bridge is holding its limit of {} bytes of request bodies; retry shortly",
+                            self.limits.max_body_memory
+                        )));
+                    };
+                    match &mut held {
+                        Some(h) => h.merge(permit),
+                        None => held = Some(permit),
+                    }
+                    held_units = need;
+                }
+                buf.extend_from_slice(&data);
+            }
+            Ok(())
+        };
+        match tokio::time::timeout(self.limits.body_timeout, read).await {
+            Ok(Ok(())) => Ok((buf.freeze(), held)),
+            Ok(Err(resp)) => Err(resp),
+            Err(_) => Err(error_response(&ScimError::new(
+                StatusCode::REQUEST_TIMEOUT,
+                None,
+                format!(
+                    "the request body took longer than the limit of {} s to arrive",
+                    self.limits.body_timeout.as_secs_f64()
+                ),
+            ))),
+        }
+    }
+}
+
+/// A request id unique within and across runs: a random prefix chosen at start-up and a
+/// counter (no system call per request, unlike a random UUID each time).
+fn next_request_id() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::sync::OnceLock;
+    static PREFIX: OnceLock<String> = OnceLock::new();
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let prefix = PREFIX.get_or_init(|| uuid::Uuid::new_v4().simple().to_string()[..12].to_owned());
+    format!("{prefix}-{:08x}", COUNTER.fetch_add(1, Ordering::Relaxed))
+}
+
+fn truncate(s: &str, n: usize) -> &str {
+    match s.char_indices().nth(n) {
+        Some((i, _)) => &s[..i],
+        None => s,
+    }
+}
