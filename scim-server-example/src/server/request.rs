@@ -219,7 +219,15 @@ impl<S: Store> App<S> {
             )
         };
         let authority: http::uri::Authority = named.parse().map_err(|_| invalid())?;
-        let host_ok = !authority.as_str().contains('@')
+        // `http` accepts a userinfo and leaves an unparsable port unchecked.
+        let port_ok = match authority.as_str().strip_prefix(authority.host()) {
+            Some("") => true,
+            Some(rest) => rest
+                .strip_prefix(':')
+                .is_some_and(|p| p.parse::<u16>().is_ok()),
+            None => false,
+        };
+        let host_ok = port_ok
             && !authority.host().is_empty()
             && authority
                 .host()

@@ -32,15 +32,31 @@ impl Bridge {
 
     /// [`Bridge::start`], with the JSON log lines going to `stderr`.
     pub fn start_logging(data_dir: &Path, args: &[&str], stderr: Stdio) -> Bridge {
-        let mut child = Command::new(binary())
-            .args(["--listen", "127.0.0.1:0", "--data-dir"])
-            .arg(data_dir)
-            .args(["--log-format", "json"])
-            .args(args)
+        let mut cmd = Command::new(binary());
+        cmd.args(Bridge::args(data_dir, args)).stderr(stderr);
+        Bridge::spawn(cmd, data_dir)
+    }
+
+    /// The arguments every test bridge gets (ephemeral port, `data_dir`, JSON logs),
+    /// then `args`.
+    pub fn args(data_dir: &Path, args: &[&str]) -> Vec<std::ffi::OsString> {
+        let mut all: Vec<std::ffi::OsString> = ["--listen", "127.0.0.1:0", "--data-dir"]
+            .iter()
+            .map(Into::into)
+            .collect();
+        all.push(data_dir.into());
+        all.extend(["--log-format", "json"].iter().map(Into::into));
+        all.extend(args.iter().map(Into::into));
+        all
+    }
+
+    /// Spawns a prepared command (the binary, or a wrapper that execs it) with the test
+    /// token and waits until the bridge listens.
+    pub fn spawn(mut cmd: Command, data_dir: &Path) -> Bridge {
+        let mut child = cmd
             .env("SCIM_BRIDGE_TOKEN", TOKEN)
             .env("RUST_LOG", "info")
             .stdout(Stdio::piped())
-            .stderr(stderr)
             .spawn()
             .expect("start scim-bridge");
         let stdout = child.stdout.take().unwrap();
@@ -64,7 +80,10 @@ impl Bridge {
 
     /// The host and port, for raw TCP.
     pub fn addr(&self) -> String {
-        self.url.trim_start_matches("http://").to_owned()
+        self.url
+            .trim_start_matches("http://")
+            .trim_start_matches("https://")
+            .to_owned()
     }
 
     /// SIGKILL, no chance to clean up.

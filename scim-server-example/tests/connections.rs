@@ -1,0 +1,493 @@
+//! Attacks on connections, over real sockets against the binary (issue 10 of the attack
+//! review): idle sockets of every kind must not hold the connection slots, running out of
+//! file descriptors must not spin the accept loop, no body byte is read (and no
+//! `100 Continue` sent) before the token is checked, body memory is bounded, HTTP/2
+//! streams are capped, and the head is checked (one `Authorization`, a valid `Host`).
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use common::{eventually, Bridge, TOKEN};
+
+/// Sends one raw request and reads until the server closes or `wait` passes.
+fn exchange(addr: &str, request: &[u8], wait: Duration) -> String {
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(wait)).unwrap();
+    let _ = s.write_all(request);
+    let mut out = Vec::new();
+    let _ = s.read_to_end(&mut out);
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The status line's code of a raw `/ping` with `Connection: close`.
+fn ping_status(addr: &str) -> u16 {
+    let resp = exchange(
+        addr,
+        b"GET /ping HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        Duration::from_secs(5),
+    );
+    resp.get(9..12).and_then(|s| s.parse().ok()).unwrap_or(0)
+}
+
+/// Whether the server closes `s` (EOF or reset) within `wait`.
+fn closed_by_server(s: &mut TcpStream, wait: Duration) -> bool {
+    s.set_read_timeout(Some(wait)).unwrap();
+    let mut buf = [0u8; 4096];
+    loop {
+        match s.read(&mut buf) {
+            Ok(0) => return true,
+            Ok(_) => continue,
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return false,
+            Err(e) if e.kind() == std::io::ErrorKind::TimedOut => return false,
+            Err(_) => return true,
+        }
+    }
+}
+
+/// The kinds of socket that used to hold a slot forever.
+#[derive(Clone, Copy, Debug)]
+enum Idle {
+    /// Connects and sends nothing.
+    Silent,
+    /// Sends one byte of a request line.
+    OneByte,
+    /// Sends the HTTP/2 connection preface and stops.
+    H2Preface,
+    /// Sends the preface, an empty SETTINGS frame and a PING, never a request.
+    H2SettingsAndPing,
+    /// Makes one request, then keeps the connection open without another.
+    KeptAlive,
+}
+
+const H2_PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+const H2_EMPTY_SETTINGS: &[u8] = &[0, 0, 0, 4, 0, 0, 0, 0, 0];
+const H2_PING: &[u8] = &[0, 0, 8, 6, 0, 0, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8];
+
+fn open_idle(addr: &str, kind: Idle) -> TcpStream {
+    let mut s = TcpStream::connect(addr).unwrap();
+    match kind {
+        Idle::Silent => {}
+        Idle::OneByte => s.write_all(b"G").unwrap(),
+        Idle::H2Preface => s.write_all(H2_PREFACE).unwrap(),
+        Idle::H2SettingsAndPing => {
+            s.write_all(H2_PREFACE).unwrap();
+            s.write_all(H2_EMPTY_SETTINGS).unwrap();
+            s.write_all(H2_PING).unwrap();
+        }
+        Idle::KeptAlive => {
+            s.write_all(b"GET /ping HTTP/1.1\r\nHost: x\r\n\r\n")
+                .unwrap();
+            s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+            let mut got = Vec::new();
+            let mut buf = [0u8; 1024];
+            while !String::from_utf8_lossy(&got).contains("pong") {
+                match s.read(&mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => got.extend_from_slice(&buf[..n]),
+                }
+            }
+        }
+    }
+    s
+}
+
+const SLOTS: usize = 8;
+
+#[test]
+fn idle_sockets_of_every_kind_do_not_hold_the_slots() {
+    let dir = tempfile::tempdir().unwrap();
+    let b = Bridge::start(
+        dir.path(),
+        &[
+            "--max-connections",
+            &SLOTS.to_string(),
+            "--header-timeout",
+            "1.5",
+            "--idle-timeout",
+            "30",
+        ],
+    );
+    let addr = b.addr();
+    for kind in [
+        Idle::Silent,
+        Idle::OneByte,
+        Idle::H2Preface,
+        Idle::H2SettingsAndPing,
+        Idle::KeptAlive,
+    ] {
+        // Twice the limit: the first half takes every slot, the rest is refused.
+        let mut held: Vec<TcpStream> = (0..2 * SLOTS).map(|_| open_idle(&addr, kind)).collect();
+        assert_eq!(
+            ping_status(&addr),
+            503,
+            "{kind:?}: the idle sockets took every slot (the attack is real)"
+        );
+        assert!(
+            eventually(15, || ping_status(&addr) == 200),
+            "{kind:?}: /ping answers again once the idle sockets time out"
+        );
+        for (i, s) in held.iter_mut().enumerate() {
+            assert!(
+                closed_by_server(s, Duration::from_secs(10)),
+                "{kind:?}: socket {i} was closed by the bridge"
+            );
+        }
+    }
+}
+
+/// Starts the bridge with TLS on a fresh self-signed certificate; returns the bridge
+/// and a rustls client configuration that trusts it.
+fn tls_bridge(
+    dir: &std::path::Path,
+    args: &[&str],
+) -> (Bridge, std::sync::Arc<rustls::ClientConfig>) {
+    let cert =
+        rcgen::generate_simple_self_signed(vec!["localhost".to_owned(), "127.0.0.1".to_owned()])
+            .unwrap();
+    let cert_path = dir.join("cert.pem");
+    let key_path = dir.join("key.pem");
+    std::fs::write(&cert_path, cert.cert.pem()).unwrap();
+    std::fs::write(&key_path, cert.signing_key.serialize_pem()).unwrap();
+    let data = dir.join("data");
+    let mut all = vec![
+        "--tls-cert",
+        cert_path.to_str().unwrap(),
+        "--tls-key",
+        key_path.to_str().unwrap(),
+    ];
+    all.extend_from_slice(args);
+    let mut cmd = Command::new(common::binary());
+    cmd.args(Bridge::args(&data, &all)).stderr(Stdio::null());
+    let bridge = Bridge::spawn(cmd, &data);
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(cert.cert.der().clone()).unwrap();
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    (bridge, std::sync::Arc::new(config))
+}
+
+#[test]
+fn tls_handshakes_that_go_silent_do_not_hold_the_slots() {
+    let dir = tempfile::tempdir().unwrap();
+    let (b, config) = tls_bridge(
+        dir.path(),
+        &[
+            "--max-connections",
+            &SLOTS.to_string(),
+            "--header-timeout",
+            "1.5",
+        ],
+    );
+    let addr = b.addr();
+    // A new agent each time: a pooled connection would hold a slot of its own.
+    let ping = || {
+        ureq::AgentBuilder::new()
+            .tls_config(config.clone())
+            .timeout(Duration::from_secs(5))
+            .build()
+            .get(&format!("https://{addr}/ping"))
+            .call()
+            .map(|r| r.status())
+            .unwrap_or_else(|e| match e {
+                ureq::Error::Status(code, _) => code,
+                ureq::Error::Transport(_) => 0,
+            })
+    };
+    assert_eq!(ping(), 200);
+    // Each socket completes the TLS handshake, then sends nothing.
+    let mut held = Vec::new();
+    for _ in 0..2 * SLOTS {
+        let name = rustls::pki_types::ServerName::try_from("localhost").unwrap();
+        let conn = rustls::ClientConnection::new(config.clone(), name).unwrap();
+        let tcp = TcpStream::connect(&addr).unwrap();
+        tcp.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
+        let mut tls = rustls::StreamOwned::new(conn, tcp);
+        let _ = tls.conn.complete_io(&mut tls.sock);
+        held.push(tls);
+    }
+    assert_ne!(ping(), 200, "the silent TLS sockets took every slot");
+    assert!(
+        eventually(15, || ping() == 200),
+        "/ping answers again once the silent TLS sockets time out"
+    );
+    for (i, tls) in held.iter_mut().enumerate() {
+        assert!(
+            closed_by_server(&mut tls.sock, Duration::from_secs(10)),
+            "TLS socket {i} was closed by the bridge"
+        );
+    }
+}
+
+#[test]
+fn locations_say_https_under_tls() {
+    let dir = tempfile::tempdir().unwrap();
+    let (b, config) = tls_bridge(dir.path(), &[]);
+    let agent = ureq::AgentBuilder::new()
+        .tls_config(config)
+        .timeout(Duration::from_secs(10))
+        .build();
+    let resp = agent
+        .post(&format!("https://{}/scim/v2/Users", b.addr()))
+        .set("Authorization", &format!("Bearer {TOKEN}"))
+        .set("Content-Type", "application/scim+json")
+        .send_string(r#"{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"tls@example.com"}"#)
+        .unwrap();
+    let location = resp.header("location").unwrap().to_owned();
+    assert!(
+        location.starts_with(&format!("https://{}/scim/v2/Users/", b.addr())),
+        "{location}"
+    );
+    let body: serde_json::Value = serde_json::from_str(&resp.into_string().unwrap()).unwrap();
+    assert_eq!(body["meta"]["location"], location.as_str());
+}
+
+/// Runs the bridge under `ulimit -n limit` (soft and hard), logging JSON to `log`.
+fn bridge_under_ulimit(
+    dir: &std::path::Path,
+    limit: u32,
+    args: &[&str],
+    log: &std::path::Path,
+) -> Bridge {
+    let mut cmd = Command::new("sh");
+    cmd.arg("-c")
+        .arg(format!("ulimit -n {limit} && exec \"$0\" \"$@\""))
+        .arg(common::binary())
+        .args(Bridge::args(dir, args))
+        .stderr(std::fs::File::create(log).unwrap());
+    Bridge::spawn(cmd, dir)
+}
+
+#[test]
+fn running_out_of_descriptors_backs_off_instead_of_spinning() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("bridge.log");
+    let data = dir.path().join("data");
+    // An operator's limit far above what 64 descriptors allow: accepts will fail.
+    let b = bridge_under_ulimit(
+        &data,
+        64,
+        &["--max-connections", "1000", "--header-timeout", "3"],
+        &log,
+    );
+    let addr = b.addr();
+    let held: Vec<TcpStream> = (0..120)
+        .filter_map(|_| TcpStream::connect(&addr).ok())
+        .collect();
+    std::thread::sleep(Duration::from_millis(2500));
+    let text = std::fs::read_to_string(&log).unwrap();
+    let failures = text.lines().filter(|l| l.contains("accept failed")).count();
+    assert!(
+        failures >= 1,
+        "descriptors ran out (the attack is real)\n{text}"
+    );
+    assert!(
+        failures <= 6,
+        "accept errors are logged at most once a second, not {failures} times"
+    );
+    drop(held);
+    assert!(
+        eventually(15, || ping_status(&addr) == 200),
+        "the bridge serves again once the sockets are gone"
+    );
+}
+
+#[test]
+fn the_default_connection_limit_stays_below_the_descriptor_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("bridge.log");
+    let data = dir.path().join("data");
+    let b = bridge_under_ulimit(&data, 256, &[], &log);
+    assert_eq!(ping_status(&b.addr()), 200);
+    let text = std::fs::read_to_string(&log).unwrap();
+    let started: serde_json::Value = text
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .find(|v| v["fields"]["message"] == "scim-bridge started")
+        .expect("a start line");
+    assert_eq!(started["fields"]["file_descriptor_limit"], 256);
+    assert_eq!(started["fields"]["max_connections"], 128);
+}
+
+#[test]
+fn no_body_byte_is_read_and_no_100_continue_is_sent_before_the_token_is_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let b = Bridge::start(dir.path(), &[]);
+    let head = |auth: &str, length: usize| {
+        format!(
+            "POST /scim/v2/Users HTTP/1.1\r\nHost: x\r\n{auth}Content-Type: application/scim+json\r\nContent-Length: {length}\r\nExpect: 100-continue\r\n\r\n"
+        )
+    };
+    let first_line = |req: String| {
+        let mut s = TcpStream::connect(b.addr()).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        s.write_all(req.as_bytes()).unwrap();
+        let mut buf = [0u8; 512];
+        let n = s.read(&mut buf).unwrap_or(0);
+        String::from_utf8_lossy(&buf[..n])
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .to_owned()
+    };
+    // Without a token: 401 at once, no invitation to send the megabyte.
+    assert_eq!(first_line(head("", 1_000_000)), "HTTP/1.1 401 Unauthorized");
+    let wrong = "Authorization: Bearer wrong-token-0123456789abcdef0123456789\r\n";
+    assert_eq!(
+        first_line(head(wrong, 1_000_000)),
+        "HTTP/1.1 401 Unauthorized"
+    );
+    // With the token, a declared length over the limit: 413 before the body.
+    let right = format!("Authorization: Bearer {TOKEN}\r\n");
+    assert_eq!(
+        first_line(head(&right, 50_000_000)),
+        "HTTP/1.1 413 Payload Too Large"
+    );
+    // With the token and an acceptable length, the client is invited to send it.
+    assert_eq!(first_line(head(&right, 100)), "HTTP/1.1 100 Continue");
+}
+
+#[test]
+fn bodies_in_flight_share_a_bounded_memory_budget() {
+    let dir = tempfile::tempdir().unwrap();
+    let b = Bridge::start(dir.path(), &["--max-body-memory", "100000"]);
+    let head = |length: usize| {
+        format!(
+            "POST /scim/v2/Users HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {TOKEN}\r\nContent-Type: application/scim+json\r\nContent-Length: {length}\r\nConnection: close\r\n\r\n"
+        )
+    };
+    // A slow upload holds 80 kB of the 100 kB budget…
+    let mut slow = TcpStream::connect(b.addr()).unwrap();
+    slow.write_all(head(90_000).as_bytes()).unwrap();
+    slow.write_all(&vec![b' '; 80_000]).unwrap();
+    // …so a 50 kB body is refused with 503 and Retry-After until it completes.
+    let mut other = head(50_000).into_bytes();
+    other.extend(vec![b' '; 50_000]);
+    let mut last = String::new();
+    assert!(
+        eventually(10, || {
+            last = exchange(&b.addr(), &other, Duration::from_secs(5));
+            last.starts_with("HTTP/1.1 503")
+        }),
+        "{}",
+        &last[..last.len().min(300)]
+    );
+    assert!(
+        last.to_ascii_lowercase().contains("retry-after: 1"),
+        "{last}"
+    );
+    assert!(last.contains("request bodies"), "{last}");
+    // The slow upload completes (a body of spaces is not JSON: 400), and its budget is
+    // given back.
+    slow.write_all(&vec![b' '; 10_000]).unwrap();
+    slow.set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let mut answer = String::new();
+    let _ = slow.read_to_string(&mut answer);
+    assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
+    let again = exchange(&b.addr(), &other, Duration::from_secs(5));
+    assert!(again.starts_with("HTTP/1.1 400"), "{again}");
+}
+
+#[test]
+fn http2_streams_are_capped_and_locations_use_the_authority() {
+    let dir = tempfile::tempdir().unwrap();
+    let b = Bridge::start(dir.path(), &[]);
+    let addr = b.addr();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async move {
+        let tcp = tokio::net::TcpStream::connect(&addr).await.unwrap();
+        let (mut client, mut conn) = h2::client::handshake(tcp).await.unwrap();
+        let body = r#"{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"h2@example.com"}"#;
+        let req = http::Request::post("http://bridge.example:4321/scim/v2/Users")
+            .header("authorization", format!("Bearer {TOKEN}"))
+            .header("content-type", "application/scim+json")
+            .body(())
+            .unwrap();
+        let (response, mut send) = client.send_request(req, false).unwrap();
+        send.send_data(bytes::Bytes::from(body), true).unwrap();
+        let response = tokio::select! {
+            r = response => r.unwrap(),
+            r = &mut conn => panic!("connection ended: {r:?}"),
+        };
+        assert_eq!(response.status(), 201);
+        let location = response.headers()["location"].to_str().unwrap().to_owned();
+        assert!(
+            location.starts_with("http://bridge.example:4321/scim/v2/Users/"),
+            "the :authority, not localhost: {location}"
+        );
+        assert!(
+            conn.max_concurrent_send_streams() <= 32,
+            "streams per connection are capped, not {}",
+            conn.max_concurrent_send_streams()
+        );
+    });
+}
+
+#[test]
+fn the_head_is_checked_one_authorization_and_a_valid_host() {
+    let dir = tempfile::tempdir().unwrap();
+    let b = Bridge::start(dir.path(), &[]);
+    let get = |host: &str, auth: &[&str]| {
+        let mut req =
+            format!("GET /scim/v2/Users HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n");
+        for a in auth {
+            req.push_str(&format!("Authorization: {a}\r\n"));
+        }
+        req.push_str("\r\n");
+        exchange(&b.addr(), req.as_bytes(), Duration::from_secs(5))
+    };
+    let good = format!("Bearer {TOKEN}");
+    let bad = "Bearer not-the-token-0123456789abcdef0123456789";
+    assert!(get("x", &[&good]).starts_with("HTTP/1.1 200"));
+    for auth in [
+        [good.as_str(), bad],
+        [bad, good.as_str()],
+        [good.as_str(), good.as_str()],
+    ] {
+        let resp = get("x", &auth);
+        assert!(resp.starts_with("HTTP/1.1 401"), "{auth:?}: {resp}");
+        assert!(resp.contains("exactly one Authorization header"), "{resp}");
+    }
+    for host in [
+        "a@evil.com",
+        "javascript:alert(1)",
+        "evil.com/x",
+        "evil.com:99999",
+        "\"q\"",
+    ] {
+        let resp = get(host, &[&good]);
+        assert!(resp.starts_with("HTTP/1.1 400"), "{host}: {resp}");
+        assert!(resp.contains("not a valid host"), "{host}: {resp}");
+    }
+    // A valid host is what locations say.
+    let body = r#"{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"host@example.com"}"#;
+    let req = format!(
+        "POST /scim/v2/Users HTTP/1.1\r\nHost: bridge.example:8080\r\nAuthorization: {good}\r\nContent-Type: application/scim+json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let resp = exchange(&b.addr(), req.as_bytes(), Duration::from_secs(5));
+    assert!(resp.starts_with("HTTP/1.1 201"), "{resp}");
+    assert!(
+        resp.to_ascii_lowercase()
+            .contains("location: http://bridge.example:8080/scim/v2/users/"),
+        "{resp}"
+    );
+    // Liveness needs neither token nor store.
+    let live = exchange(
+        &b.addr(),
+        b"GET /livez HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        Duration::from_secs(5),
+    );
+    assert!(live.starts_with("HTTP/1.1 200"), "{live}");
+}
