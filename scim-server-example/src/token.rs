@@ -342,6 +342,7 @@ impl Authenticator for BearerAuth {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use http::HeaderValue;
 
     #[test]
     fn tokens_verify_only_themselves() {
@@ -371,6 +372,48 @@ mod tests {
         ] {
             assert!(auth.check(bad.as_deref()).is_err(), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn one_authorization_header_only() {
+        let t = generate();
+        let auth = BearerAuth::fixed(&t);
+        let good = HeaderValue::from_str(&format!("Bearer {t}")).unwrap();
+        let mut headers = http::HeaderMap::new();
+        headers.append(http::header::AUTHORIZATION, good.clone());
+        assert!(auth.check_headers(&headers).is_ok());
+        headers.append(http::header::AUTHORIZATION, good);
+        assert!(
+            auth.check_headers(&headers).is_err(),
+            "two, even both right"
+        );
+        assert!(auth.check_headers(&http::HeaderMap::new()).is_err());
+    }
+
+    #[test]
+    fn supplied_tokens_must_be_sendable() {
+        assert!(check_supplied(&"a".repeat(32)).is_ok());
+        assert!(check_supplied(&format!("{}==", "a".repeat(32))).is_ok());
+        assert!(matches!(
+            check_supplied(&"é".repeat(31)),
+            Err(TokenError::TooShort(31))
+        ));
+        assert!(check_supplied(&"a".repeat(MAX_SUPPLIED)).is_ok());
+        assert!(check_supplied(&"a".repeat(MAX_SUPPLIED + 1)).is_err());
+        assert!(check_supplied(&format!("{}=a", "a".repeat(32))).is_err());
+        assert!(check_supplied(&format!("{}\u{7}", "a".repeat(32))).is_err());
+    }
+
+    #[test]
+    fn the_token_lock_is_exclusive() {
+        let dir = tempfile::tempdir().unwrap();
+        let held = TokenLock::try_acquire(dir.path()).unwrap();
+        assert!(matches!(
+            TokenLock::try_acquire(dir.path()),
+            Err(TokenError::Busy)
+        ));
+        drop(held);
+        assert!(TokenLock::try_acquire(dir.path()).is_ok());
     }
 
     #[test]
