@@ -491,3 +491,27 @@ fn the_head_is_checked_one_authorization_and_a_valid_host() {
     );
     assert!(live.starts_with("HTTP/1.1 200"), "{live}");
 }
+
+#[test]
+fn a_connection_flood_is_not_a_log_flood() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("bridge.log");
+    let b = Bridge::start_logging(
+        &dir.path().join("data"),
+        &["--max-connections", "2", "--header-timeout", "5"],
+        Stdio::from(std::fs::File::create(&log).unwrap()),
+    );
+    let addr = b.addr();
+    let _held: Vec<TcpStream> = (0..2).map(|_| open_idle(&addr, Idle::Silent)).collect();
+    let refused = (0..200).filter(|_| ping_status(&addr) == 503).count();
+    assert!(refused >= 190, "the flood was refused ({refused} of 200)");
+    let text = std::fs::read_to_string(&log).unwrap();
+    let warnings = text
+        .lines()
+        .filter(|l| l.contains("too many connections"))
+        .count();
+    assert!(
+        (1..=4).contains(&warnings),
+        "refusals are logged at most once a second, not {warnings} times"
+    );
+}
