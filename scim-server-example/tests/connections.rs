@@ -367,6 +367,9 @@ fn bodies_in_flight_share_a_bounded_memory_budget() {
     let mut slow = TcpStream::connect(b.addr()).unwrap();
     slow.write_all(head(90_000).as_bytes()).unwrap();
     slow.write_all(&vec![b' '; 80_000]).unwrap();
+    // (Let the bridge take those bytes first: a 50 kB body arriving before them would
+    // hold the budget, and the slow upload would be the one refused.)
+    std::thread::sleep(Duration::from_millis(300));
     // …so a 50 kB body is refused with 503 and Retry-After until it completes.
     let mut other = head(50_000).into_bytes();
     other.extend(vec![b' '; 50_000]);
