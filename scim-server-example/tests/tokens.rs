@@ -82,6 +82,8 @@ fn bridge_with_generated_token(dir: &Path) -> (Child, String, String) {
             return (child, token.unwrap(), u.to_owned());
         }
     }
+    let _ = child.kill();
+    let _ = child.wait();
     panic!("the bridge did not start");
 }
 
