@@ -140,6 +140,7 @@ pub fn apply(
     }
     let options = ValidationOptions {
         string_booleans: compat.string_booleans,
+        limits: request.limits,
     };
     validate_owned(
         schema,
