@@ -75,8 +75,8 @@ impl RawQuery {
         if let Some(text) = self.filter.as_deref().filter(|t| !t.trim().is_empty()) {
             let filter = parse_filter(text.trim())?;
             for schema in schemas {
-                if let Some((name, present)) = never_returned_in(&filter, schema, None) {
-                    if in_url && !present {
+                if let Some(name) = never_returned_in(&filter, schema, None) {
+                    if in_url {
                         return Err(ScimError::bad_request(
                             crate::ScimType::Sensitive,
                             format!(
@@ -221,14 +221,14 @@ fn resolve(
     })
 }
 
-/// The first never-returned attribute `f` tests, as written, and whether the test is a
-/// bare `pr` outside any value path (the one test allowed). `parent` is the attribute of
-/// an enclosing value path, whose filter names its sub-attributes.
+/// The first never-returned attribute `f` tests other than by a bare `pr` outside any
+/// value path (the one test allowed), as written. `parent` is the attribute of an
+/// enclosing value path, whose filter names its sub-attributes.
 fn never_returned_in(
     f: &Filter,
     schema: &ResourceSchema<'_>,
     parent: Option<&AttrPath>,
-) -> Option<(String, bool)> {
+) -> Option<String> {
     let hit = |p: &AttrPath, sub: Option<&str>| {
         matches!(
             resolve(schema, p.urn(), p.name(), sub),
@@ -242,15 +242,15 @@ fn never_returned_in(
                 None => hit(&e.path, e.path.sub_attr()),
             };
             let present = parent.is_none() && e.predicate == Predicate::Present;
-            never.then(|| (e.path.to_string(), present))
+            (never && !present).then(|| e.path.to_string())
         }
         Filter::ValuePath(vp) => {
             let trailing = vp.sub_attr.as_ref().map(|s| s.name.as_str());
             if hit(&vp.attr, None) || trailing.is_some_and(|s| hit(&vp.attr, Some(s))) {
-                return Some((vp.attr.to_string(), false));
+                return Some(vp.attr.to_string());
             }
             never_returned_in(&vp.filter, schema, Some(&vp.attr))
-                .map(|(name, _)| (format!("{}.{name}", vp.attr), false))
+                .map(|name| format!("{}.{name}", vp.attr))
         }
         Filter::Not(inner) => never_returned_in(inner, schema, parent),
         Filter::And(l, r) | Filter::Or(l, r) => {
