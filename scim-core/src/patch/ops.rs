@@ -633,3 +633,88 @@ fn keep_one_primary(list: &mut [Value], keep: usize) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    /// The merge as it was before it was made linear: a scan per added item.
+    fn add_values_by_scan(mut list: Vec<Value>, items: Vec<Value>) -> Vec<Value> {
+        for item in items {
+            let at = match list.iter().position(|e| same_element(e, &item)) {
+                Some(i) => {
+                    merge_element(&mut list[i], &item);
+                    i
+                }
+                None => {
+                    list.push(item);
+                    list.len() - 1
+                }
+            };
+            if is_true(list[at].get("primary")) {
+                keep_one_primary(&mut list, at);
+            }
+        }
+        list
+    }
+
+    /// Small pseudo-random values: few `value`s, so that many collide.
+    fn element(seed: &mut u64) -> Value {
+        let mut next = |n: u64| {
+            *seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (*seed >> 33) % n
+        };
+        let values = ["a@x", "A@X", "b@x", "c@x"];
+        let mut obj = serde_json::Map::new();
+        match next(8) {
+            0 => return json!("plain"),
+            1 => return json!("PLAIN"),
+            2 => return json!(7),
+            _ => {}
+        }
+        if next(6) != 0 {
+            obj.insert("value".into(), json!(values[next(4) as usize]));
+        } else {
+            obj.insert("display".into(), json!("d"));
+        }
+        match next(3) {
+            0 => {
+                obj.insert("type".into(), json!("work"));
+            }
+            1 => {
+                obj.insert("type".into(), json!("home"));
+            }
+            _ => {}
+        }
+        match next(6) {
+            0 | 1 => {
+                obj.insert("primary".into(), json!(true));
+            }
+            2 => {
+                obj.insert("primary".into(), json!(false));
+            }
+            3 => {
+                obj.insert("Primary".into(), json!("true"));
+            }
+            _ => {}
+        }
+        Value::Object(obj)
+    }
+
+    #[test]
+    fn the_indexed_merge_equals_the_scanning_one() {
+        let mut seed = 42;
+        for _ in 0..2000 {
+            let list: Vec<Value> = (0..(seed % 5)).map(|_| element(&mut seed)).collect();
+            let items: Vec<Value> = (0..(seed % 9)).map(|_| element(&mut seed)).collect();
+            assert_eq!(
+                add_values(list.clone(), items.clone()),
+                add_values_by_scan(list.clone(), items.clone()),
+                "list {list:?} items {items:?}"
+            );
+        }
+    }
+}

@@ -68,7 +68,7 @@ pub struct ServiceConfig {
     /// The public URL of the root, e.g. `https://scim.example.com`, for `meta.location`
     /// and `Location`. When set it is used as it is, whatever the request says.
     ///
-    /// Without it, locations come from the request (see [`ScimService::base_url`]): the
+    /// Without it, locations come from the request (`ScimService::base_url`): the
     /// scheme and authority of a request URI in absolute form (`https://host/path`, as an
     /// embedder that terminates TLS should rewrite it, and as HTTP/2's `:authority`
     /// arrives), else `http://` plus the `Host` header. An authority or `Host` that is not
