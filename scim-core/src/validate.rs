@@ -2,6 +2,11 @@
 //! §3.5.2): names normalised to their canonical spelling, types checked, Entra's string
 //! booleans coerced, readOnly input ignored, immutable values protected, required
 //! attributes enforced and at most one `primary` value per multi-valued attribute.
+//! `userName` (RFC 7643 §4.1.1) and a Group's `displayName` (§4.2) may not be empty,
+//! blank or hold control characters, and [`ResourceLimits`] bounds the attributes of the
+//! result, the values of each multi-valued attribute and the length of `userName`.
+//! A top-level key equal, ignoring case, to a registered schema's URN is read as that
+//! schema and kept under its canonical URN.
 //!
 //! The output is the normalised resource: canonical attribute names, JSON booleans, no
 //! `null`s or empty values (RFC 7643 §2.5: unassigned), `schemas` listing the base schema
