@@ -2,6 +2,11 @@
 //! §3.5.2): names normalised to their canonical spelling, types checked, Entra's string
 //! booleans coerced, readOnly input ignored, immutable values protected, required
 //! attributes enforced and at most one `primary` value per multi-valued attribute.
+//! `userName` (RFC 7643 §4.1.1) and a Group's `displayName` (§4.2) may not be empty,
+//! blank or hold control characters, and [`ResourceLimits`] bounds the attributes of the
+//! result, the values of each multi-valued attribute and the length of `userName`.
+//! A top-level key equal, ignoring case, to a registered schema's URN is read as that
+//! schema and kept under its canonical URN.
 //!
 //! The output is the normalised resource: canonical attribute names, JSON booleans, no
 //! `null`s or empty values (RFC 7643 §2.5: unassigned), `schemas` listing the base schema
@@ -11,6 +16,7 @@
 use serde_json::{Map, Value};
 
 use crate::error::ScimError;
+use crate::limits::ResourceLimits;
 use crate::schema::{AttributeDef, AttributeType, Mutability, ResourceSchema};
 
 /// What a resource is being validated for; decides how readOnly, immutable and required
@@ -48,12 +54,16 @@ pub struct ValidationOptions {
     /// Coerce the strings `"true"`/`"false"` (any case) to booleans for boolean
     /// attributes, as Entra ID sends them. On by default.
     pub string_booleans: bool,
+    /// The size bounds the result must keep (attributes, values per attribute,
+    /// `userName` length).
+    pub limits: ResourceLimits,
 }
 
 impl Default for ValidationOptions {
     fn default() -> Self {
         ValidationOptions {
             string_booleans: true,
+            limits: ResourceLimits::default(),
         }
     }
 }
@@ -121,9 +131,17 @@ pub fn validate_owned(
         if key.eq_ignore_ascii_case("schemas") {
             continue;
         }
-        if let Some(ext) = schema.extension(&key) {
+        if let Some(ext) = schema.container_schema(&key) {
+            // Any spelling of an extension's (or another registered schema's) URN is that
+            // schema: validated against it, so readOnly attributes are ignored (RFC 7643
+            // §2.2), and kept under the canonical URN, merged with other spellings.
             if let Some(ext_obj) = v.extension(ext, value, existing)? {
-                out.insert(ext.id.clone(), Value::Object(ext_obj));
+                match out.get_mut(&ext.id) {
+                    Some(Value::Object(held)) => held.extend(ext_obj),
+                    _ => {
+                        out.insert(ext.id.clone(), Value::Object(ext_obj));
+                    }
+                }
             }
             continue;
         }
@@ -150,7 +168,9 @@ pub fn validate_owned(
         }
     }
     out.insert("schemas".to_owned(), Value::Array(schemas));
-    Ok(Value::Object(out))
+    let out = Value::Object(out);
+    options.limits.check_attributes(&out, context.existing())?;
+    Ok(out)
 }
 
 struct Validator<'a, 'r> {
@@ -209,6 +229,7 @@ impl Validator<'_, '_> {
                 let def = found.def;
                 let old = existing.and_then(|e| get_ci(e, &def.name));
                 if let Some(v) = self.attribute(def, value, old, Label::top(&def.name))? {
+                    self.check_identifier(&def.name, &v)?;
                     out.insert(def.name.clone(), v);
                 }
             }
@@ -231,8 +252,73 @@ impl Validator<'_, '_> {
                     )));
                 }
                 if !is_unassigned(&value) {
+                    let old = existing.and_then(|e| e.get(&key));
+                    self.check_count(&key, &value, old)?;
                     out.insert(key, value);
                 }
+            }
+        }
+        Ok(())
+    }
+
+    /// The limit on values per multi-valued attribute ([`ResourceLimits::check_values`]),
+    /// for `value` replacing `old`. A resource's `members` are exempt: a group may have a
+    /// hundred thousand.
+    fn check_count(
+        &self,
+        label: impl std::fmt::Display,
+        value: &Value,
+        old: Option<&Value>,
+    ) -> Result<(), ScimError> {
+        let Value::Array(items) = value else {
+            return Ok(());
+        };
+        if items.len() <= self.options.limits.max_values_per_attribute {
+            return Ok(());
+        }
+        let before = old.and_then(Value::as_array).map_or(0, Vec::len);
+        self.options
+            .limits
+            .check_values(&label.to_string(), items.len(), before)
+    }
+
+    /// RFC 7643 §4.1.1: `userName` is a User's unique identifier, and a Group's
+    /// `displayName` (§4.2) names it: neither may be empty, blank or hold control
+    /// characters (U+0000–U+001F, U+007F–U+009F), and `userName` has a length limit
+    /// ([`ResourceLimits::max_user_name_chars`]).
+    fn check_identifier(&self, name: &str, value: &Value) -> Result<(), ScimError> {
+        let base = &self.schema.base().id;
+        let max_chars = if base.eq_ignore_ascii_case(crate::schema::urn::USER)
+            && name.eq_ignore_ascii_case("userName")
+        {
+            Some(self.options.limits.max_user_name_chars)
+        } else if base.eq_ignore_ascii_case(crate::schema::urn::GROUP)
+            && name.eq_ignore_ascii_case("displayName")
+        {
+            None
+        } else {
+            return Ok(());
+        };
+        let Some(text) = value.as_str() else {
+            return Ok(());
+        };
+        if text.trim().is_empty() {
+            return Err(ScimError::invalid_value(format!(
+                "`{name}` must not be empty or only whitespace"
+            )));
+        }
+        if let Some(c) = text.chars().find(|c| c.is_control()) {
+            return Err(ScimError::invalid_value(format!(
+                "`{name}` must not contain control characters (it contains U+{:04X})",
+                u32::from(c)
+            )));
+        }
+        if let Some(max) = max_chars {
+            let chars = text.chars().count();
+            if chars > max {
+                return Err(ScimError::invalid_value(format!(
+                    "`{name}` has {chars} characters, more than the limit of {max}"
+                )));
             }
         }
         Ok(())
@@ -279,6 +365,8 @@ impl Validator<'_, '_> {
                 }
                 None => {
                     if !is_unassigned(&val) {
+                        let old = old_ext.and_then(|o| o.get(&key));
+                        self.check_count(format_args!("{}:{key}", ext.id), &val, old)?;
                         out.insert(key, val);
                     }
                 }
@@ -312,7 +400,12 @@ impl Validator<'_, '_> {
             return Ok(None);
         }
         let new = if def.multi_valued {
-            self.multi(def, value, label)?
+            let new = self.multi(def, value, label)?;
+            let members = label.parent.is_none() && def.name.eq_ignore_ascii_case("members");
+            if let (Some(list), false) = (&new, members) {
+                self.check_count(label, list, old)?;
+            }
+            new
         } else {
             self.single(def, value, label, old)?
         };

@@ -32,8 +32,10 @@ fn detail(v: &Value) -> &str {
 async fn body_size() {
     let svc = small();
     let user = |len: usize| {
-        let base = json!({"userName": ""}).to_string().len();
-        json!({"userName": "u".repeat(len - base)})
+        let base = json!({"userName": "u", "displayName": ""})
+            .to_string()
+            .len();
+        json!({"userName": "u", "displayName": "u".repeat(len - base)})
     };
     let at = serde_json::to_vec(&user(4096)).unwrap();
     assert_eq!(at.len(), 4096);

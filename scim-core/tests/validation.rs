@@ -58,6 +58,7 @@ fn string_booleans_can_be_refused() {
     let schema = registry.resource_schema("User").unwrap();
     let strict = ValidationOptions {
         string_booleans: false,
+        ..ValidationOptions::default()
     };
     let r = validate(
         &schema,

@@ -17,6 +17,9 @@
 //!   matching values, and succeeds without change when none match (as §3.5.2.2's
 //!   member-removal example states). Removing a required attribute is `mutability`.
 //! - Setting a value's `primary` to true sets it false on the others.
+//! - The result must keep the request's [`ResourceLimits`](crate::limits::ResourceLimits)
+//!   (`tooMany` past them, unless the change does not grow the resource). Adding values
+//!   is linear in the values present and added.
 //! - readOnly targets are `mutability`; changing an immutable value is `mutability`;
 //!   malformed or (in a strict registry) unknown paths are `invalidPath`; wrong types and
 //!   missing values are `invalidValue`; a malformed body is `invalidSyntax`.
@@ -140,6 +143,7 @@ pub fn apply(
     }
     let options = ValidationOptions {
         string_booleans: compat.string_booleans,
+        limits: request.limits,
     };
     validate_owned(
         schema,

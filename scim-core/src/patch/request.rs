@@ -5,6 +5,7 @@ use serde_json::Value;
 
 use super::Compat;
 use crate::error::ScimError;
+use crate::limits::ResourceLimits;
 use crate::resource::open_message;
 use crate::schema::urn;
 use crate::validate::get_ci;
@@ -67,6 +68,10 @@ pub struct PatchRequest {
     /// The operations, applied in order.
     #[serde(rename = "Operations")]
     pub operations: Vec<PatchOperation>,
+    /// The bounds the result must keep (not part of the message: the service sets them
+    /// from its configuration; [`ResourceLimits::default`] otherwise).
+    #[serde(skip)]
+    pub limits: ResourceLimits,
 }
 
 impl PatchRequest {
@@ -75,7 +80,14 @@ impl PatchRequest {
         PatchRequest {
             schemas: vec![urn::PATCH_OP.to_owned()],
             operations,
+            limits: ResourceLimits::default(),
         }
+    }
+
+    /// The request with `limits` as the bounds its result must keep.
+    pub fn with_limits(mut self, limits: ResourceLimits) -> Self {
+        self.limits = limits;
+        self
     }
 
     /// Reads a PATCH body. Member names match case-insensitively (`operations`, `Op`);
@@ -98,10 +110,7 @@ impl PatchRequest {
                 parse_operation(op, compat).map_err(|e| e.context(format!("operation {}", i + 1)))
             })
             .collect::<Result<_, _>>()?;
-        Ok(PatchRequest {
-            schemas: vec![urn::PATCH_OP.to_owned()],
-            operations,
-        })
+        Ok(PatchRequest::new(operations))
     }
 }
 

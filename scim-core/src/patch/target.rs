@@ -90,7 +90,7 @@ pub(super) fn resolve<'r>(
     path: &str,
 ) -> Result<Target<'r>, ScimError> {
     let trimmed = path.trim();
-    if let Some(ext) = schema.extension(trimmed) {
+    if let Some(ext) = schema.container_schema(trimmed) {
         return Ok(Target::Extension(ext.id.clone()));
     }
     let parsed = parse_path(trimmed)?;
@@ -125,7 +125,11 @@ pub(super) fn resolve<'r>(
         }
         None => {
             let extension = match urn {
-                Some(u) if !u.eq_ignore_ascii_case(&schema.base().id) => Some(u.to_owned()),
+                Some(u) if !u.eq_ignore_ascii_case(&schema.base().id) => Some(
+                    schema
+                        .container_schema(u)
+                        .map_or_else(|| u.to_owned(), |s| s.id.clone()),
+                ),
                 _ => None,
             };
             (extension, attr.name().to_owned(), None)

@@ -21,6 +21,10 @@ use crate::meta::{check_version, stamp_update};
 ///   resource removes it from every group.
 /// - `patch` runs under the store's write lock, so concurrent PATCHes of one group's
 ///   members lose no update.
+/// - A `password` (RFC 7643 §4.1.1: write-only, `returned: never`) is never stored, in
+///   any form: this store has no use for it, and keeping none means none can leak. The
+///   resource returned by a write and every later read lack it, and `password pr`
+///   matches no resource. A store that checks passwords keeps a salted hash instead.
 ///
 /// ```
 /// use scim_core::provisioner::{InMemoryProvisioner, Provisioner, RequestContext, ListQuery};
@@ -71,6 +75,9 @@ impl Default for InMemoryProvisioner {
         InMemoryProvisioner::new()
     }
 }
+
+/// The attribute this store never keeps (top level, any spelling).
+const PASSWORD: &str = "password";
 
 fn key(resource_type: &str) -> String {
     resource_type.to_ascii_lowercase()
@@ -183,13 +190,14 @@ impl InMemoryProvisioner {
         Ok(())
     }
 
-    /// Stores `value` under `id`, maintaining every index. A User's `groups` is computed,
-    /// never stored.
-    fn put(&self, state: &mut State, resource_type: &str, id: &str, mut value: Value) {
-        if resource_type.eq_ignore_ascii_case("User") {
-            if let Some(obj) = value.as_object_mut() {
+    /// Stores `value` under `id`, maintaining every index, and returns it as stored. A
+    /// User's `groups` is computed, never stored; a `password` is dropped, never stored.
+    fn put(&self, state: &mut State, resource_type: &str, id: &str, mut value: Value) -> Value {
+        if let Some(obj) = value.as_object_mut() {
+            if resource_type.eq_ignore_ascii_case("User") {
                 obj.remove("groups");
             }
+            obj.retain(|k, _| !k.eq_ignore_ascii_case(PASSWORD));
         }
         let unique_attr = self.unique_attr(resource_type).map(str::to_owned);
         state.seq += 1;
@@ -218,9 +226,10 @@ impl InMemoryProvisioner {
         }
         let entry = Entry {
             seq: old_seq.unwrap_or(seq),
-            value,
+            value: value.clone(),
         };
         store.by_id.insert(id.to_owned(), entry);
+        value
     }
 
     /// Removes `id` from every index of `store` (not from `by_id`).
@@ -304,8 +313,8 @@ impl Provisioner for InMemoryProvisioner {
             );
         }
         self.check_unique(store, resource_type, &id, &resource)?;
-        self.put(&mut state, resource_type, &id, resource.clone());
-        Ok(self.decorate(&state, resource_type, resource))
+        let stored = self.put(&mut state, resource_type, &id, resource);
+        Ok(self.decorate(&state, resource_type, stored))
     }
 
     async fn get(
@@ -332,8 +341,8 @@ impl Provisioner for InMemoryProvisioner {
         check_version(current, expected_version)?;
         let store = &state.types[&key(resource_type)];
         self.check_unique(store, resource_type, id, &resource)?;
-        self.put(&mut state, resource_type, id, resource.clone());
-        Ok(self.decorate(&state, resource_type, resource))
+        let stored = self.put(&mut state, resource_type, id, resource);
+        Ok(self.decorate(&state, resource_type, stored))
     }
 
     async fn delete(
@@ -410,7 +419,7 @@ impl Provisioner for InMemoryProvisioner {
         let patched = super::patched(current, input, expected_version)?;
         let store = &state.types[&key(resource_type)];
         self.check_unique(store, resource_type, id, &patched)?;
-        self.put(&mut state, resource_type, id, patched.clone());
-        Ok(self.decorate(&state, resource_type, patched))
+        let stored = self.put(&mut state, resource_type, id, patched);
+        Ok(self.decorate(&state, resource_type, stored))
     }
 }

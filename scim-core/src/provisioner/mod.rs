@@ -128,9 +128,29 @@ pub fn patched(
     Ok(next)
 }
 
-/// How often the default `patch` retries when another writer got in between its read and
-/// its write (only when the client sent no `If-Match`).
-const PATCH_RETRIES: usize = 64;
+/// How often a read-modify-write (the default `patch`, the service's PUT) is tried again
+/// when another writer got in between its read and its write (only when the client sent
+/// no `If-Match`).
+const CONFLICT_RETRIES: usize = 64;
+
+/// Whether a read-modify-write whose write ended in `result` should start over: the write
+/// lost a race (412) that the client did not ask for (no `If-Match`: RFC 7644 §3.14, the
+/// last writer wins), and fewer than [`CONFLICT_RETRIES`] attempts were made. Counts the
+/// attempt in `attempt` and lets other tasks run before answering true.
+pub(crate) async fn retry_on_conflict<T>(
+    result: &Result<T, ProvisionerError>,
+    expected_version: Option<&str>,
+    attempt: &mut usize,
+) -> bool {
+    let conflict = matches!(result, Err(ProvisionerError::Scim(e))
+        if e.status() == StatusCode::PRECONDITION_FAILED);
+    if !conflict || expected_version.is_some() || *attempt >= CONFLICT_RETRIES {
+        return false;
+    }
+    *attempt += 1;
+    tokio_free_yield().await;
+    true
+}
 
 /// Storage for SCIM resources. See the [module docs](self) for the division of labour.
 ///
@@ -212,16 +232,8 @@ pub trait Provisioner: Send + Sync {
             let result = self
                 .replace(ctx, resource_type, id, next, version.as_deref())
                 .await;
-            match result {
-                Err(ProvisionerError::Scim(e))
-                    if e.status() == StatusCode::PRECONDITION_FAILED
-                        && expected_version.is_none()
-                        && attempt < PATCH_RETRIES =>
-                {
-                    attempt += 1;
-                    tokio_free_yield().await;
-                }
-                other => return other,
+            if !retry_on_conflict(&result, expected_version, &mut attempt).await {
+                return result;
             }
         }
     }

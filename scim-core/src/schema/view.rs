@@ -69,6 +69,18 @@ impl<'r> ResourceSchema<'r> {
         self.registry.schema(urn)
     }
 
+    /// The schema whose attributes an object under the top-level key `urn` holds: an
+    /// extension of this resource type, or another registered schema (a server-owned
+    /// one attached by the store). URNs compare case-insensitively (RFC 8141 §3.1; RFC
+    /// 7643 §2.1 names are case-insensitive), so `URN:IETF:…:USER` is that schema, not
+    /// unknown data beside it. `None` for the base schema and unregistered URNs.
+    pub fn container_schema(&self, urn: &str) -> Option<&'r Schema> {
+        self.extension(urn).or_else(|| {
+            self.registered(urn)
+                .filter(|s| !s.id.eq_ignore_ascii_case(&self.base.id))
+        })
+    }
+
     /// The common attributes (`id`, `externalId`, `meta`).
     pub fn common(&self) -> &'r [AttributeDef] {
         self.registry.common_attributes()

@@ -1,14 +1,14 @@
 //! Reading list queries from query parameters and `/.search` bodies (RFC 7644 §3.4.2,
 //! §3.4.3) into a [`ListQuery`].
 
-use scim_filter::{parse_filter, AttrPath, CompiledFilter, SchemaLookup};
+use scim_filter::{parse_filter, AttrPath, CompiledFilter, Filter, Predicate, SchemaLookup};
 use serde_json::Value;
 
 use crate::error::ScimError;
 use crate::projection::Projection;
 use crate::provisioner::{ListQuery, SortOrder};
 use crate::resource::SearchRequest;
-use crate::schema::ResourceSchema;
+use crate::schema::{AttributeDef, ResourceSchema, Returned};
 
 /// The query parameters of a list request, as text.
 #[derive(Clone, Debug, Default)]
@@ -58,27 +58,70 @@ impl RawQuery {
         })
     }
 
-    /// The first attribute the filter names that is never returned (`password`), if any.
-    pub fn sensitive_attribute(
-        &self,
-        schema: &ResourceSchema<'_>,
-    ) -> Result<Option<String>, ScimError> {
-        let Some(text) = self.filter.as_deref().filter(|t| !t.trim().is_empty()) else {
-            return Ok(None);
-        };
-        let filter = parse_filter(text)?;
-        let mut paths = Vec::new();
-        collect_paths(&filter, &mut paths);
-        Ok(paths.into_iter().find_map(|p| {
-            let found = schema.attribute(p.urn(), p.name())?;
-            let never =
-                |d: &crate::schema::AttributeDef| d.returned == crate::schema::Returned::Never;
-            let hit = never(found.def)
-                || p.sub_attr()
-                    .and_then(|s| found.def.sub_attribute(s))
-                    .is_some_and(never);
-            hit.then(|| p.to_string())
-        }))
+    /// Refuses what no list query may ask of the resource types in `schemas` (one type,
+    /// or every type for a search at root). The one place that decides:
+    ///
+    /// - A filter may not test an attribute that is never returned (`returned: never`,
+    ///   RFC 7643 §7; the User's `password`), whether written in another case,
+    ///   URN-qualified, inside a value path or under `not`/`and`/`or`: a search that
+    ///   matches or not would reveal it a character at a time. The exception is
+    ///   `password pr` (whether one is set). In a URL (`in_url`) such a comparison is
+    ///   400 `sensitive` (RFC 7644 §3.4.2.2, §7.5.2: it would put the value in logs);
+    ///   elsewhere 400 `invalidFilter` (§3.12).
+    /// - `sortBy` (§3.4.2.3) must name an attribute some type in `schemas` defines
+    ///   (names compare case-insensitively, URN-qualified or not, sub-attributes too),
+    ///   and not a never-returned one, whose order would leak: else 400 `invalidValue`.
+    pub fn vet(&self, schemas: &[ResourceSchema<'_>], in_url: bool) -> Result<(), ScimError> {
+        if let Some(text) = self.filter.as_deref().filter(|t| !t.trim().is_empty()) {
+            let filter = parse_filter(text.trim())?;
+            for schema in schemas {
+                if let Some(name) = never_returned_in(&filter, schema, None) {
+                    if in_url {
+                        return Err(ScimError::bad_request(
+                            crate::ScimType::Sensitive,
+                            format!(
+                                "filtering on `{name}` in a URL would expose it; and it may not be filtered on at all (only `{name} pr` is allowed)"
+                            ),
+                        ));
+                    }
+                    return Err(ScimError::invalid_filter(format!(
+                        "`{name}` is never returned (returned: never) and may not be filtered on; only `{name} pr` (is it set?) is allowed"
+                    )));
+                }
+            }
+        }
+        if let Some(text) = self
+            .sort_by
+            .as_deref()
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+        {
+            let path = AttrPath::parse(text)
+                .map_err(|e| ScimError::invalid_value(format!("sortBy: {e}")))?;
+            let mut known = false;
+            for schema in schemas {
+                match resolve(schema, path.urn(), path.name(), path.sub_attr()) {
+                    Some(Resolved::Never) => {
+                        return Err(ScimError::invalid_value(format!(
+                            "sortBy: `{text}` is never returned (returned: never) and may not be sorted by"
+                        )))
+                    }
+                    Some(Resolved::Returned) => known = true,
+                    None => {}
+                }
+            }
+            if !known {
+                let types: Vec<&str> = schemas
+                    .iter()
+                    .map(|s| s.resource_type().name.as_str())
+                    .collect();
+                return Err(ScimError::invalid_value(format!(
+                    "sortBy: `{text}` is not an attribute of {}",
+                    types.join(" or ")
+                )));
+            }
+        }
+        Ok(())
     }
 
     /// The projection alone (for single-resource requests).
@@ -146,19 +189,72 @@ impl RawQuery {
     }
 }
 
-/// Every attribute path a filter names (value-path attributes and their inner paths).
-fn collect_paths<'f>(f: &'f scim_filter::Filter, out: &mut Vec<&'f AttrPath>) {
-    use scim_filter::Filter;
+/// What an attribute path resolves to in a schema.
+enum Resolved {
+    /// An attribute (or sub-attribute) that may be returned.
+    Returned,
+    /// An attribute, or a sub-attribute of one, whose schema says `returned: never`.
+    Never,
+}
+
+/// Resolves `[urn:]name[.sub]` in `schema` (case-insensitively): `None` when the schema
+/// defines no such attribute.
+fn resolve(
+    schema: &ResourceSchema<'_>,
+    urn: Option<&str>,
+    name: &str,
+    sub: Option<&str>,
+) -> Option<Resolved> {
+    let never = |d: &AttributeDef| d.returned == Returned::Never;
+    if urn.is_none() && sub.is_none() && name.eq_ignore_ascii_case("schemas") {
+        return Some(Resolved::Returned);
+    }
+    let def = schema.attribute(urn, name)?.def;
+    let hit = match sub {
+        None => never(def),
+        Some(s) => never(def) || never(def.sub_attribute(s)?),
+    };
+    Some(if hit {
+        Resolved::Never
+    } else {
+        Resolved::Returned
+    })
+}
+
+/// The first never-returned attribute `f` tests other than by a bare `pr` outside any
+/// value path (the one test allowed), as written. `parent` is the attribute of an
+/// enclosing value path, whose filter names its sub-attributes.
+fn never_returned_in(
+    f: &Filter,
+    schema: &ResourceSchema<'_>,
+    parent: Option<&AttrPath>,
+) -> Option<String> {
+    let hit = |p: &AttrPath, sub: Option<&str>| {
+        matches!(
+            resolve(schema, p.urn(), p.name(), sub),
+            Some(Resolved::Never)
+        )
+    };
     match f {
-        Filter::Attribute(e) => out.push(&e.path),
-        Filter::ValuePath(vp) => {
-            out.push(&vp.attr);
-            collect_paths(&vp.filter, out);
+        Filter::Attribute(e) => {
+            let never = match parent {
+                Some(vp) => hit(vp, Some(e.path.name())),
+                None => hit(&e.path, e.path.sub_attr()),
+            };
+            let present = parent.is_none() && e.predicate == Predicate::Present;
+            (never && !present).then(|| e.path.to_string())
         }
-        Filter::Not(inner) => collect_paths(inner, out),
+        Filter::ValuePath(vp) => {
+            let trailing = vp.sub_attr.as_ref().map(|s| s.name.as_str());
+            if hit(&vp.attr, None) || trailing.is_some_and(|s| hit(&vp.attr, Some(s))) {
+                return Some(vp.attr.to_string());
+            }
+            never_returned_in(&vp.filter, schema, Some(&vp.attr))
+                .map(|name| format!("{}.{name}", vp.attr))
+        }
+        Filter::Not(inner) => never_returned_in(inner, schema, parent),
         Filter::And(l, r) | Filter::Or(l, r) => {
-            collect_paths(l, out);
-            collect_paths(r, out);
+            never_returned_in(l, schema, parent).or_else(|| never_returned_in(r, schema, parent))
         }
     }
 }

@@ -50,7 +50,9 @@ use crate::error::ScimError;
 use crate::meta::{set_location, stamp_new, stamp_update, version_of};
 use crate::patch::{Compat, PatchRequest};
 use crate::projection::Projection;
-use crate::provisioner::{PatchInput, Provisioner, ProvisionerError, RequestContext};
+use crate::provisioner::{
+    retry_on_conflict, PatchInput, Provisioner, ProvisionerError, RequestContext,
+};
 use crate::resource::{Bulk, FilterConfig, ListResponse, ServiceProviderConfig, Supported};
 use crate::schema::{ResourceSchema, SchemaRegistry};
 use crate::validate::{validate_owned, Context, ValidationOptions};
@@ -64,7 +66,14 @@ pub struct ServiceConfig {
     /// root. The longest matching prefix wins.
     pub base_paths: Vec<String>,
     /// The public URL of the root, e.g. `https://scim.example.com`, for `meta.location`
-    /// and `Location`. Without it, `http://` plus the request's `Host` is used.
+    /// and `Location`. When set it is used as it is, whatever the request says.
+    ///
+    /// Without it, locations come from the request (`ScimService::base_url`): the
+    /// scheme and authority of a request URI in absolute form (`https://host/path`, as an
+    /// embedder that terminates TLS should rewrite it, and as HTTP/2's `:authority`
+    /// arrives), else `http://` plus the `Host` header. An authority or `Host` that is not
+    /// a valid `host[:port]` (RFC 3986 §3.2.2; userinfo refused) is answered 400
+    /// `invalidValue`, for every request.
     pub public_url: Option<String>,
     /// Largest request body, in bytes (413 beyond). Default 1 MiB.
     pub max_body_bytes: usize,
@@ -87,9 +96,16 @@ pub struct ServiceConfig {
     /// Most values in one PATCH operation's `value` list, e.g. members added at once
     /// (400 `tooMany` beyond). Default 10,000.
     pub max_values_per_operation: usize,
-    /// Most attributes in a resource body, top-level and in extensions (400 `tooMany`
-    /// beyond). Default 1,000.
+    /// Most attributes in a resource, counted at every depth: top-level, sub-attributes,
+    /// extension attributes (400 `tooMany` beyond; a PATCH or PUT of a resource already
+    /// past it is refused only if it grows it). Default 1,000.
     pub max_attributes: usize,
+    /// Most values one multi-valued attribute (e.g. `emails`) may hold after a POST, PUT
+    /// or PATCH (400 `tooMany` beyond, unless the attribute does not grow). `members` is
+    /// exempt: a group may have 100,000+ members. Default 1,000.
+    pub max_values_per_attribute: usize,
+    /// Longest `userName`, in characters (400 `invalidValue` beyond). Default 256.
+    pub max_user_name_chars: usize,
     /// Resource types whose PATCH is answered `204 No Content` (RFC 7644 §3.5.2 allows
     /// either 200 with the resource or 204) when the request asks for no `attributes`:
     /// answering a member change on a 100,000-member group then costs nothing extra.
@@ -112,6 +128,8 @@ impl Default for ServiceConfig {
             max_patch_operations: 1000,
             max_values_per_operation: 10_000,
             max_attributes: 1000,
+            max_values_per_attribute: 1000,
+            max_user_name_chars: 256,
             patch_no_content: Vec::new(),
         }
     }
@@ -201,6 +219,15 @@ impl ScimService {
         self
     }
 
+    /// The size bounds of one resource, from the configuration.
+    pub fn resource_limits(&self) -> crate::limits::ResourceLimits {
+        crate::limits::ResourceLimits {
+            max_attributes: self.config.max_attributes,
+            max_values_per_attribute: self.config.max_values_per_attribute,
+            max_user_name_chars: self.config.max_user_name_chars,
+        }
+    }
+
     /// The configuration.
     pub fn config(&self) -> &ServiceConfig {
         &self.config
@@ -258,6 +285,10 @@ impl ScimService {
             .iter()
             .map(|t| (t.name.as_str(), t.endpoint.as_str()));
         let (route, base) = route::route(parts.uri.path(), &self.config.base_paths, types);
+        let base_url = match self.base_url(&parts.uri, &parts.headers, base) {
+            Ok(url) => url,
+            Err(e) => return response::error(&e),
+        };
         let call = Call {
             ctx: RequestContext {
                 principal,
@@ -265,7 +296,7 @@ impl ScimService {
             },
             query: parts.uri.query(),
             headers: &parts.headers,
-            base_url: self.base_url(&parts.headers, base),
+            base_url,
         };
         let outcome = self.dispatch(&call, &parts.method, route, &body).await;
         match outcome {
@@ -308,19 +339,49 @@ impl ScimService {
         }
     }
 
-    fn base_url(&self, headers: &HeaderMap, base: &str) -> String {
-        let root = match &self.config.public_url {
-            Some(url) => url.trim_end_matches('/').to_owned(),
-            None => {
-                let host = headers
-                    .get(HOST)
-                    .and_then(|h| h.to_str().ok())
-                    .filter(|h| h.bytes().all(|b| b.is_ascii_graphic()))
-                    .unwrap_or("localhost");
-                format!("http://{host}")
+    /// The URL of the base the request came in under, for `meta.location` and
+    /// `Location` (RFC 7644 §3.1):
+    ///
+    /// 1. [`ServiceConfig::public_url`] when set;
+    /// 2. else the scheme and authority of the request URI when it is in absolute form
+    ///    (RFC 7230 §5.3.2; how an embedder that terminates TLS says `https`, and where
+    ///    hyper puts HTTP/2's `:authority`, RFC 7540 §8.1.2.3), `http` or `https` only;
+    /// 3. else `http://` plus the `Host` header (RFC 7230 §5.4), `http://localhost`
+    ///    without one.
+    ///
+    /// The authority must be a valid `host[:port]`: a reg-name of letters, digits, `-`,
+    /// `.`, `_`, `~`, an IPv4 address or a bracketed IPv6 literal (RFC 3986 §3.2.2), an
+    /// optional numeric port, no userinfo. Anything else (`a@evil.com`, `evil.com/path`,
+    /// `javascript:…`) is 400 `invalidValue`, so a hostile `Host` is never reflected.
+    fn base_url(
+        &self,
+        uri: &http::Uri,
+        headers: &HeaderMap,
+        base: &str,
+    ) -> Result<String, ScimError> {
+        if let Some(url) = &self.config.public_url {
+            return Ok(format!("{}{base}", url.trim_end_matches('/')));
+        }
+        let root = match (uri.scheme_str(), uri.authority()) {
+            (Some(scheme), Some(authority)) => {
+                let scheme = scheme.to_ascii_lowercase();
+                if scheme != "http" && scheme != "https" {
+                    return Err(ScimError::invalid_value(format!(
+                        "the request URI's scheme must be http or https, not \"{scheme}\""
+                    )));
+                }
+                format!("{scheme}://{}", host_port(authority.as_str())?)
             }
+            _ => match headers.get(HOST) {
+                None => "http://localhost".to_owned(),
+                Some(h) if h.is_empty() => "http://localhost".to_owned(),
+                Some(h) => {
+                    let text = h.to_str().map_err(|_| bad_host())?;
+                    format!("http://{}", host_port(text)?)
+                }
+            },
         };
-        format!("{root}{base}")
+        Ok(format!("{root}{base}"))
     }
 
     async fn dispatch(
@@ -348,8 +409,7 @@ impl ScimService {
             Route::Collection(rt) => match *method {
                 Method::GET => {
                     let raw = RawQuery::from_query(call.query);
-                    self.refuse_sensitive(&raw, &rt)?;
-                    self.list(call, Some(&rt), raw).await
+                    self.list(call, Some(&rt), raw, true).await
                 }
                 Method::POST => {
                     let body = self.read_json(call.headers, body, self.config.max_body_bytes)?;
@@ -359,19 +419,17 @@ impl ScimService {
             },
             Route::Search(rt) if *method == Method::POST => {
                 let body = self.read_json(call.headers, body, self.config.max_body_bytes)?;
-                self.list(call, Some(&rt), RawQuery::from_search(&body)?)
+                self.list(call, Some(&rt), RawQuery::from_search(&body)?, false)
                     .await
             }
             Route::RootSearch if *method == Method::POST => {
                 let body = self.read_json(call.headers, body, self.config.max_body_bytes)?;
-                self.list(call, None, RawQuery::from_search(&body)?).await
+                self.list(call, None, RawQuery::from_search(&body)?, false)
+                    .await
             }
             Route::Root if *method == Method::GET => {
                 let raw = RawQuery::from_query(call.query);
-                for t in self.registry.resource_types() {
-                    self.refuse_sensitive(&raw, &t.name)?;
-                }
-                self.list(call, None, raw).await
+                self.list(call, None, raw, true).await
             }
             Route::Search(_) | Route::RootSearch | Route::Root => not_allowed(),
             Route::Resource(rt, id) => self.resource(call, method, &rt, &id, body).await,
@@ -453,41 +511,6 @@ impl ScimService {
         Ok(())
     }
 
-    /// The attributes-per-resource limit: top-level members plus those of extension
-    /// objects.
-    fn check_attribute_count(&self, body: &Value) -> Result<(), ScimError> {
-        let Some(obj) = body.as_object() else {
-            return Ok(());
-        };
-        let nested: usize = obj
-            .iter()
-            .filter(|(k, _)| k.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("urn:")))
-            .filter_map(|(_, v)| v.as_object().map(|o| o.len()))
-            .sum();
-        let count = obj.len() + nested;
-        if count > self.config.max_attributes {
-            return Err(ScimError::too_many(format!(
-                "the resource has {count} attributes, more than the limit of {}",
-                self.config.max_attributes
-            )));
-        }
-        Ok(())
-    }
-
-    /// RFC 7644 §3.4.2.2 / §7.5.2: a filter in a URL that names a never-returned
-    /// attribute (a password) would put it in logs; such searches must use POST.
-    fn refuse_sensitive(&self, raw: &RawQuery, rt: &str) -> Result<(), ProvisionerError> {
-        let schema = self.schema(rt)?;
-        if let Some(name) = raw.sensitive_attribute(&schema)? {
-            return Err(ScimError::bad_request(
-                crate::ScimType::Sensitive,
-                format!("filtering on `{name}` in a URL would expose it; use POST /.search"),
-            )
-            .into());
-        }
-        Ok(())
-    }
-
     fn schema(&self, rt: &str) -> Result<ResourceSchema<'_>, ProvisionerError> {
         self.registry
             .resource_schema(rt)
@@ -497,6 +520,7 @@ impl ScimService {
     fn validation(&self) -> ValidationOptions {
         ValidationOptions {
             string_booleans: self.config.compat.string_booleans,
+            limits: self.resource_limits(),
         }
     }
 
@@ -590,7 +614,6 @@ impl ScimService {
         rt: &str,
         body: Value,
     ) -> Result<(StatusCode, Value), ProvisionerError> {
-        self.check_attribute_count(&body)?;
         let schema = self.schema(rt)?;
         let mut resource = validate_owned(&schema, Context::Create, body, &self.validation())?;
         let id = self.provisioner.new_id(rt);
@@ -610,6 +633,11 @@ impl ScimService {
 
     /// PUT semantics (RFC 7644 §3.5.1): validates against the stored resource and
     /// replaces it, checking the expected version.
+    ///
+    /// Without `If-Match` (`expected` is `None`) the last writer wins (RFC 7644 §3.14):
+    /// when another writer changed the resource between the read and the write, the
+    /// read-validate-replace starts over, as the default [`Provisioner::patch`] does.
+    /// With `If-Match`, a mismatch is 412.
     async fn replace_value(
         &self,
         call: &Call<'_>,
@@ -618,23 +646,29 @@ impl ScimService {
         body: Value,
         expected: Option<String>,
     ) -> Result<Value, ProvisionerError> {
-        self.check_attribute_count(&body)?;
         let schema = self.schema(rt)?;
-        let existing = self.provisioner.get(&call.ctx, rt, id).await?;
-        crate::meta::check_version(&existing, expected.as_deref())?;
-        let version = version_of(&existing).map(str::to_owned);
-        let mut resource = validate_owned(
-            &schema,
-            Context::Replace {
-                existing: &existing,
-            },
-            body,
-            &self.validation(),
-        )?;
-        stamp_update(&mut resource, &existing);
-        self.provisioner
-            .replace(&call.ctx, rt, id, resource, version.as_deref())
-            .await
+        let mut attempt = 0;
+        loop {
+            let existing = self.provisioner.get(&call.ctx, rt, id).await?;
+            crate::meta::check_version(&existing, expected.as_deref())?;
+            let version = version_of(&existing).map(str::to_owned);
+            let mut resource = validate_owned(
+                &schema,
+                Context::Replace {
+                    existing: &existing,
+                },
+                body.clone(),
+                &self.validation(),
+            )?;
+            stamp_update(&mut resource, &existing);
+            let result = self
+                .provisioner
+                .replace(&call.ctx, rt, id, resource, version.as_deref())
+                .await;
+            if !retry_on_conflict(&result, expected.as_deref(), &mut attempt).await {
+                return result;
+            }
+        }
     }
 
     async fn patch(&self, call: &Call<'_>, rt: &str, id: &str, body: Value) -> Outcome {
@@ -667,7 +701,8 @@ impl ScimService {
         full_result: bool,
     ) -> Result<Value, ProvisionerError> {
         let schema = self.schema(rt)?;
-        let request = PatchRequest::from_value(body, &self.config.compat)?;
+        let request = PatchRequest::from_value(body, &self.config.compat)?
+            .with_limits(self.resource_limits());
         self.check_patch_limits(&request)?;
         let input = PatchInput {
             request: &request,
@@ -687,8 +722,15 @@ impl ScimService {
         Ok(response::empty(StatusCode::NO_CONTENT))
     }
 
-    /// A list or search over one resource type, or over all of them (`rt` = `None`).
-    async fn list(&self, call: &Call<'_>, rt: Option<&str>, raw: RawQuery) -> Outcome {
+    /// A list or search over one resource type, or over all of them (`rt` = `None`);
+    /// `in_url` when the query came in the URL rather than a `/.search` body.
+    async fn list(
+        &self,
+        call: &Call<'_>,
+        rt: Option<&str>,
+        raw: RawQuery,
+        in_url: bool,
+    ) -> Outcome {
         let max = self.config.max_page_size;
         let types: Vec<String> = match rt {
             Some(rt) => vec![rt.to_owned()],
@@ -699,6 +741,11 @@ impl ScimService {
                 .map(|t| t.name.clone())
                 .collect(),
         };
+        let schemas = types
+            .iter()
+            .map(|t| self.schema(t))
+            .collect::<Result<Vec<_>, _>>()?;
+        raw.vet(&schemas, in_url)?;
         let (resources, total, start_index) = if types.len() == 1 {
             let schema = self.schema(&types[0])?;
             let query = raw.to_query(&schema, max)?;
@@ -758,6 +805,48 @@ const PATH_SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::CONTROLS
     .add(b'`')
     .add(b'{')
     .add(b'}');
+
+fn bad_host() -> ScimError {
+    ScimError::invalid_value("the Host header is not a valid host[:port]")
+}
+
+/// `text` if it is a valid `host[:port]` (RFC 3986 §3.2.2, §3.2.3): a reg-name of
+/// letters, digits, `-`, `.`, `_` and `~` (which covers IPv4 addresses), or a bracketed
+/// IPv6 literal; an optional port of digits that fits in 16 bits; no userinfo.
+fn host_port(text: &str) -> Result<&str, ScimError> {
+    if text.contains('@') || text.parse::<http::uri::Authority>().is_err() {
+        return Err(bad_host());
+    }
+    let (host_ok, port) = if let Some(rest) = text.strip_prefix('[') {
+        let Some((literal, after)) = rest.split_once(']') else {
+            return Err(bad_host());
+        };
+        (literal.parse::<std::net::Ipv6Addr>().is_ok(), after)
+    } else {
+        let (host, port) = match text.find(':') {
+            Some(i) => (&text[..i], &text[i..]),
+            None => (text, ""),
+        };
+        let reg_name = !host.is_empty()
+            && host
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'));
+        (reg_name, port)
+    };
+    let port_ok = match port.strip_prefix(':') {
+        None => port.is_empty(),
+        Some(digits) => {
+            !digits.is_empty()
+                && digits.bytes().all(|b| b.is_ascii_digit())
+                && digits.parse::<u16>().is_ok()
+        }
+    };
+    if host_ok && port_ok {
+        Ok(text)
+    } else {
+        Err(bad_host())
+    }
+}
 
 fn too_large(detail: String) -> ScimError {
     ScimError::new(StatusCode::PAYLOAD_TOO_LARGE, None, detail)

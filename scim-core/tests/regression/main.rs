@@ -1,3 +1,13 @@
 //! Regression tests: one module per bug found (by fuzzing or otherwise), named after it.
 
+#[path = "../common/mod.rs"]
+mod common;
+
+mod case_variant_schema_urn;
+mod host_header_locations;
 mod non_ascii_attribute_name;
+mod password_filter_oracle;
+mod patch_add_quadratic;
+mod put_412_without_if_match;
+mod sort_by_unknown_attribute;
+mod user_name_validation;
