@@ -181,10 +181,8 @@ impl<S: Store> App<S> {
             return refused(e);
         }
         let (mut parts, body) = req.into_parts();
-        match self.absolute_uri(&parts) {
-            Ok(Some(uri)) => parts.uri = uri,
-            Ok(None) => {}
-            Err(e) => return error_response(&e),
+        if let Some(uri) = self.absolute_uri(&parts) {
+            parts.uri = uri;
         }
         let (bytes, _held) = match self.read_body(&parts.headers, body).await {
             Ok(b) => b,
@@ -196,59 +194,34 @@ impl<S: Store> App<S> {
     /// The request URI in absolute form, with the scheme the bridge really serves and the
     /// authority the client addressed (`Host` in HTTP/1, `:authority` in HTTP/2), so that
     /// `Location` and `meta.location` are right. `None` when `--public-url` decides, or
-    /// when the client named no host at all (HTTP/1.0). A `Host` that is not a plain
-    /// `host[:port]` (userinfo, a path, a scheme) is refused (RFC 9110 §7.2, RFC 3986
-    /// §3.2).
-    fn absolute_uri(&self, parts: &http::request::Parts) -> Result<Option<Uri>, ScimError> {
+    /// when no absolute URI can be made of what the client sent: the request then goes
+    /// on as it came, and `ScimService` refuses a `Host` that is not a plain
+    /// `host[:port]` (it validates the authority of absolute URIs the same way).
+    fn absolute_uri(&self, parts: &http::request::Parts) -> Option<Uri> {
         if self.scim.config().public_url.is_some() {
-            return Ok(None);
+            return None;
         }
-        let named = match parts.uri.authority() {
-            Some(a) => Some(a.as_str()),
+        let authority = match parts.uri.authority() {
+            Some(a) => a.clone(),
             None => parts
                 .headers
-                .get(http::header::HOST)
-                .map(|h| h.to_str().unwrap_or("\u{0}")),
+                .get(http::header::HOST)?
+                .to_str()
+                .ok()?
+                .parse()
+                .ok()?,
         };
-        let Some(named) = named else {
-            return Ok(None);
-        };
-        let invalid = || {
-            ScimError::invalid_value(
-                "the Host header is not a valid host[:port]; send the bridge's own host name",
-            )
-        };
-        let authority: http::uri::Authority = named.parse().map_err(|_| invalid())?;
-        // `http` accepts a userinfo and leaves an unparsable port unchecked.
-        let port_ok = match authority.as_str().strip_prefix(authority.host()) {
-            Some("") => true,
-            Some(rest) => rest
-                .strip_prefix(':')
-                .is_some_and(|p| p.parse::<u16>().is_ok()),
-            None => false,
-        };
-        let host_ok = port_ok
-            && !authority.host().is_empty()
-            && authority
-                .host()
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b"-._:[]".contains(&b));
-        if !host_ok {
-            return Err(invalid());
-        }
-        let scheme = if self.tls { "https" } else { "http" };
         let path_and_query = parts
             .uri
             .path_and_query()
             .map(|p| p.as_str())
             .unwrap_or("/");
         Uri::builder()
-            .scheme(scheme)
+            .scheme(if self.tls { "https" } else { "http" })
             .authority(authority)
             .path_and_query(path_and_query)
             .build()
-            .map(Some)
-            .map_err(|_| invalid())
+            .ok()
     }
 
     /// Reads the body under the size limit, the body timeout and the memory budget;
