@@ -292,8 +292,11 @@ impl ScimService {
                 retry_after,
             } => {
                 tracing::info!(request_id = %call.ctx.request_id, %detail, "request refused: busy");
-                let mut resp =
-                    response::error(&ScimError::new(StatusCode::TOO_MANY_REQUESTS, None, detail));
+                let mut resp = response::error(&ScimError::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    None,
+                    detail,
+                ));
                 response::add_retry_after(&mut resp, retry_after);
                 resp
             }
