@@ -62,13 +62,15 @@ pub(super) fn ensure_builtin_groups(tx: &mut dyn Tx) -> Result<()> {
     Ok(())
 }
 
-/// Whether `key` names the server-owned [`EXTENSION`] or an attribute under it
-/// (`urn:…:1password:2.0:User:state`), in any casing: URNs compare case-insensitively
-/// (RFC 8141 §3), so a case variant is the same schema and no client may write it.
+/// Whether `key` names the server-owned [`EXTENSION`], an attribute under it
+/// (`urn:…:1password:2.0:User:state`) or any part of its namespace (a path-less PATCH
+/// value may split a URN at any colon), in any casing: URNs compare case-insensitively
+/// (RFC 8141 §3), so a case variant is the same schema, and no client writes it.
 fn is_extension_key(key: &str) -> bool {
-    key.get(..EXTENSION.len())
-        .is_some_and(|head| head.eq_ignore_ascii_case(EXTENSION))
-        && matches!(key.as_bytes().get(EXTENSION.len()), None | Some(b':'))
+    /// The namespace of the bridge's own schemas.
+    const NAMESPACE: &str = "urn:ietf:params:scim:schemas:extension:1password";
+    key.get(..NAMESPACE.len())
+        .is_some_and(|head| head.eq_ignore_ascii_case(NAMESPACE))
 }
 
 /// Whether `key` is the User `password` (RFC 7643 §4.1.1), bare or under the core URN.
