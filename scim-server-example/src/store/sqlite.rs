@@ -49,6 +49,10 @@ const MIGRATIONS: &[&str] = &[
     // 3: a group's members that are groups, for the cycle check, without reading the
     // (possibly 100,000) users.
     "CREATE INDEX members_groups ON members(group_id) WHERE kind = 'Group';",
+    // 4: passwords stored by earlier versions are removed (the bridge never stores one).
+    "UPDATE resources SET data = json_remove(data, '$.password')
+        WHERE resource_type = 'User' AND json_valid(data)
+          AND json_type(data, '$.password') IS NOT NULL;",
 ];
 
 /// SQLite behind a mutex: one writer at a time, as SQLite wants; other processes (the
@@ -80,6 +84,9 @@ fn connect(path: &Path) -> Result<Connection, StoreError> {
         .map_err(classify)?;
     conn.pragma_update(None, "foreign_keys", "ON")
         .map_err(classify)?;
+    // Freed space (a deleted person, a removed password) is zeroed, not left readable.
+    conn.pragma_update(None, "secure_delete", "FAST")
+        .map_err(classify)?;
     Ok(conn)
 }
 
@@ -107,25 +114,40 @@ fn classify(e: rusqlite::Error) -> StoreError {
 
 /// Makes the database file exist with mode 0600 before SQLite opens it (SQLite gives its
 /// `-wal` and `-shm` files the database file's mode), and narrows an existing database
-/// and its `-wal`/`-shm` files to 0600: they hold every person's record.
+/// and its `-wal`/`-shm` files to 0600: they hold every person's record. A file the
+/// bridge may use but not chmod (another owner) is left as it is, with a warning.
 #[cfg(unix)]
 fn restrict_files(path: &Path) -> Result<(), StoreError> {
     use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-    let unavailable =
-        |e: std::io::Error| StoreError::Unavailable(format!("{}: {e}", path.display()));
-    std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .mode(0o600)
-        .open(path)
-        .map_err(unavailable)?;
+    if !path.exists() {
+        let created = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(path);
+        match created {
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => {
+                return Err(StoreError::Unavailable(format!(
+                    "cannot create {}: {e}",
+                    path.display()
+                )))
+            }
+        }
+    }
     for suffix in ["", "-wal", "-shm", "-journal"] {
         let mut name = path.as_os_str().to_owned();
         name.push(suffix);
         let file = std::path::PathBuf::from(name);
-        if file.exists() {
-            std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600))
-                .map_err(unavailable)?;
+        let Ok(meta) = std::fs::metadata(&file) else {
+            continue;
+        };
+        if meta.permissions().mode() & 0o077 == 0 {
+            continue;
+        }
+        if let Err(e) = std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)) {
+            tracing::warn!(file = %file.display(), error = %e, "cannot make the database file 0600");
         }
     }
     Ok(())

@@ -127,11 +127,29 @@ fn passwords_are_never_stored_and_database_files_are_0600() {
     drop(b);
     check_files(dir.path(), "stopped", &secret);
 
-    // An existing database left world-readable is narrowed on open.
+    // An existing database left world-readable, holding a password an earlier version
+    // stored, is narrowed on open and the password removed.
     let db = db_path(dir.path());
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    conn.execute(
+        "UPDATE resources SET data = json_set(data, '$.password', 'legacy-secret') WHERE id = ?1",
+        [&id],
+    )
+    .unwrap();
+    conn.pragma_update(None, "user_version", 3).unwrap();
+    drop(conn);
     std::fs::set_permissions(&db, std::fs::Permissions::from_mode(0o644)).unwrap();
     let b = Bridge::start(dir.path(), &[]);
     let mode = std::fs::metadata(&db).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, 0o600, "an existing database is made 0600 on open");
     drop(b);
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let left: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM resources WHERE json_type(data, '$.password') IS NOT NULL",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(left, 0, "stored passwords are removed by the migration");
 }
