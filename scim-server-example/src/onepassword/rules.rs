@@ -474,11 +474,13 @@ pub(super) fn update(
             }),
             _ => None,
         };
-        tx.update(rt, &to_row(rt, id, &new))
-            .map_err(|e| duplicate(rt, e))?;
+        let row = to_row(rt, id, &new);
+        tx.update(rt, &row).map_err(|e| duplicate(rt, e))?;
         if let Some(next) = next {
             tx.set_account(&next)?;
         }
+        // Assembled from the row just written: not read back and parsed again.
+        return assemble(tx, rt, row);
     } else {
         if let Some(name) = builtin_name(id) {
             if str_at(&new, "displayName") != Some(name) {
@@ -533,12 +535,14 @@ pub(super) fn update_if_current(
     expected: Option<&str>,
 ) -> Result<Option<Value>> {
     let rt = canonical_type(rt);
-    let row = tx
-        .get(rt, id)?
+    // The stored version alone, not the (possibly large) row parsed.
+    let current = tx
+        .version(rt, id)?
         .ok_or_else(|| ScimError::not_found(format!("{rt} {id} not found")))?;
-    let version = scim_core::meta::version_of;
-    if version(&row.data) != version(old) {
-        scim_core::meta::check_version(&row.data, expected)?;
+    if current.as_deref() != scim_core::meta::version_of(old) {
+        if let (Some(expected), Some(current)) = (expected, current.as_deref()) {
+            return Err(ScimError::precondition_failed(expected, current).into());
+        }
         return Ok(None);
     }
     update(tx, policy, rt, id, old, next).map(Some)
@@ -917,4 +921,50 @@ pub fn state_counts(tx: &mut dyn Tx) -> Result<HashMap<&'static str, u64>> {
         out.insert(s.as_str(), tx.count_accounts(s)?);
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn extension_keys_match_in_any_casing_and_any_split() {
+        for k in [
+            EXTENSION.to_owned(),
+            EXTENSION.to_uppercase(),
+            format!("{}:state", EXTENSION.to_uppercase()),
+            "URN:IETF:PARAMS:SCIM:SCHEMAS:EXTENSION:1PASSWORD:2.0".to_owned(),
+        ] {
+            assert!(is_extension_key(&k), "{k}");
+        }
+        for k in [
+            "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User",
+            "userName",
+            "urn:ietf:params:scim:schemas:extension:1pass",
+            "é",
+        ] {
+            assert!(!is_extension_key(k), "{k}");
+        }
+    }
+
+    #[test]
+    fn passwords_and_client_extension_copies_are_stripped() {
+        let mut v = json!({
+            "userName": "a", "password": "p", "PASSWORD": "p",
+            format!("{}:PASSWORD", urn::USER.to_uppercase()): "p",
+            urn::USER: {"password": "p", "title": "kept"},
+            "schemas": [urn::USER, EXTENSION.to_lowercase()],
+            EXTENSION.to_uppercase(): {"state": "active"},
+            "meta": {"version": "W/\"x\""}
+        });
+        let row = to_row("User", "id1", &v);
+        assert_eq!(
+            row.data,
+            json!({"userName": "a", urn::USER: {"title": "kept"}, "schemas": [urn::USER],
+                   "meta": {"version": row.data["meta"]["version"].clone()}})
+        );
+        assert_ne!(row.data["meta"]["version"], "W/\"x\"", "a new version");
+        v.as_object_mut().unwrap().retain(|k, _| k == "userName");
+        assert_eq!(to_row("User", "id1", &v).data, json!({"userName": "a"}));
+    }
 }

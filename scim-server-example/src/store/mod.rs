@@ -144,6 +144,9 @@ pub trait Store: Send + Sync + 'static {
 pub trait Tx {
     /// The resource of `rt` with this id.
     fn get(&mut self, rt: &str, id: &str) -> Result<Option<Row>, StoreError>;
+    /// The `meta.version` of the resource of `rt` with this id, without reading the rest
+    /// of it: `None` if there is no such resource, `Some(None)` if it has no version.
+    fn version(&mut self, rt: &str, id: &str) -> Result<Option<Option<String>>, StoreError>;
     /// The resource of `rt` whose unique key is `key` (lower-cased).
     fn find_unique(&mut self, rt: &str, key: &str) -> Result<Option<Row>, StoreError>;
     /// The resources of `rt` with this `externalId`.

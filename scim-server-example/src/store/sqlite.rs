@@ -367,6 +367,19 @@ impl Tx for SqliteTx<'_> {
         Ok(self.plain_rows(rt, &sql, params![rt, id])?.pop())
     }
 
+    fn version(&mut self, rt: &str, id: &str) -> Result<Option<Option<String>>, StoreError> {
+        self.tx
+            .prepare_cached(
+                "SELECT json_extract(data, '$.meta.version') FROM resources
+                 WHERE resource_type = ?1 AND id = ?2",
+            )
+            .and_then(|mut stmt| {
+                stmt.query_row(params![rt, id], |r| r.get::<_, Option<String>>(0))
+                    .optional()
+            })
+            .map_err(classify)
+    }
+
     fn find_unique(&mut self, rt: &str, key: &str) -> Result<Option<Row>, StoreError> {
         let sql = format!(
             "SELECT {ROW_COLUMNS} FROM resources WHERE resource_type = ?1 AND unique_key = ?2"
