@@ -12,7 +12,12 @@
 //!   exist from the start and cannot be deleted or renamed; everyone is implicitly in
 //!   Team Members. Groups created over SCIM are managed groups. Removing a member never
 //!   suspends them.
-//! - The last Owner can be neither suspended nor deleted.
+//! - The last Owner can be neither suspended nor deleted, nor removed from Owners.
+//! - Group membership is acyclic: no group is its own member, directly or not.
+//! - A `password` is accepted and never stored; client data under the [`EXTENSION`]
+//!   namespace, in any casing, is never stored (the state is the server's).
+//! - Lists that no index answers are admitted a few at a time and bounded in what they
+//!   hold ([`ScanLimits`]); the PATCH engine never runs inside a write transaction.
 
 mod rules;
 
@@ -219,7 +224,9 @@ impl<S: Store> OnePassword<S> {
     /// The same provisioner with other bounds on full scans (each at least 1).
     pub fn with_scan_limits(mut self, limits: ScanLimits) -> Self {
         self.scan_limits = ScanLimits {
-            max_concurrent: limits.max_concurrent.max(1),
+            max_concurrent: limits
+                .max_concurrent
+                .clamp(1, tokio::sync::Semaphore::MAX_PERMITS),
             max_held: limits.max_held.max(1),
         };
         self.scans = Arc::new(tokio::sync::Semaphore::new(self.scan_limits.max_concurrent));
