@@ -35,7 +35,7 @@ use serde_json::Value;
 
 use crate::store::{AccountState, Store, StoreError};
 
-pub use rules::{accept_invitation, confirm_pending, state_counts};
+pub use rules::{accept_invitation, confirm_pending, state_counts, CONFIRM_BATCH};
 
 /// The extension schema holding a user's account state.
 pub const EXTENSION: &str = "urn:ietf:params:scim:schemas:extension:1password:2.0:User";

@@ -899,10 +899,15 @@ pub fn accept_invitation(tx: &mut dyn Tx, user_name: &str) -> Result<AccountStat
     Ok(account.state)
 }
 
-/// The confirmation watcher's work: every *pending* account becomes *active*. Returns
-/// the user ids confirmed.
+/// How many pending accounts one [`confirm_pending`] transaction confirms, so that the
+/// watcher never holds the write lock for long.
+pub const CONFIRM_BATCH: u64 = 256;
+
+/// The confirmation watcher's work, one batch: up to [`CONFIRM_BATCH`] *pending*
+/// accounts become *active*. Returns the user ids confirmed; fewer than a batch means
+/// none are left.
 pub fn confirm_pending(tx: &mut dyn Tx) -> Result<Vec<String>> {
-    let pending = tx.accounts_in(AccountState::Pending)?;
+    let pending = tx.accounts_in(AccountState::Pending, CONFIRM_BATCH)?;
     let mut confirmed = Vec::with_capacity(pending.len());
     for mut account in pending {
         account.state = AccountState::Active;

@@ -190,8 +190,8 @@ pub trait Tx {
     fn set_account(&mut self, account: &Account) -> Result<(), StoreError>;
     /// Deletes a user's account record.
     fn remove_account(&mut self, user_id: &str) -> Result<(), StoreError>;
-    /// The accounts in `state`.
-    fn accounts_in(&mut self, state: AccountState) -> Result<Vec<Account>, StoreError>;
+    /// At most `limit` accounts in `state`.
+    fn accounts_in(&mut self, state: AccountState, limit: u64) -> Result<Vec<Account>, StoreError>;
     /// How many accounts are in `state`.
     fn count_accounts(&mut self, state: AccountState) -> Result<u64, StoreError>;
 }

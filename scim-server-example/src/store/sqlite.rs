@@ -589,15 +589,16 @@ impl Tx for SqliteTx<'_> {
             .map_err(classify)
     }
 
-    fn accounts_in(&mut self, state: AccountState) -> Result<Vec<Account>, StoreError> {
+    fn accounts_in(&mut self, state: AccountState, limit: u64) -> Result<Vec<Account>, StoreError> {
         let mut stmt = self
             .tx
             .prepare_cached(
-                "SELECT user_id, state, suspended_from, changed_at FROM accounts WHERE state = ?1 ORDER BY user_id",
+                "SELECT user_id, state, suspended_from, changed_at FROM accounts WHERE state = ?1 ORDER BY user_id LIMIT ?2",
             )
             .map_err(classify)?;
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         let rows = stmt
-            .query_map(params![state.as_str()], account_from)
+            .query_map(params![state.as_str(), limit], account_from)
             .map_err(classify)?;
         rows.collect::<Result<_, _>>().map_err(classify)
     }
