@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::health::Health;
-use crate::onepassword::{confirm_pending, OnePassword};
+use crate::onepassword::{confirm_pending, OnePassword, CONFIRM_BATCH};
 use crate::store::Store;
 
 /// Runs forever (until the task is aborted at shutdown).
@@ -20,10 +20,21 @@ pub async fn run<S: Store>(
     loop {
         ticker.tick().await;
         let store = provisioner.store().clone();
-        let result = tokio::task::spawn_blocking(move || store.write(confirm_pending))
-            .await
-            .map_err(|e| e.to_string())
-            .and_then(|r| r.map_err(|e| e.to_string()));
+        // One short transaction per batch: writes from clients interleave.
+        let result = tokio::task::spawn_blocking(move || {
+            let mut confirmed = Vec::new();
+            loop {
+                let batch = store.write(confirm_pending)?;
+                let done = (batch.len() as u64) < CONFIRM_BATCH;
+                confirmed.extend(batch);
+                if done {
+                    return Ok::<_, crate::onepassword::RuleError>(confirmed);
+                }
+            }
+        })
+        .await
+        .map_err(|e| e.to_string())
+        .and_then(|r| r.map_err(|e| e.to_string()));
         let next = time::OffsetDateTime::now_utc() + interval;
         let next = next
             .replace_nanosecond(0)

@@ -244,11 +244,15 @@ fn a_full_disk_answers_503_and_the_bridge_recovers() {
     let v = saw_503.expect("a full disk answers 503");
     let detail = v["detail"].as_str().unwrap();
     assert!(detail.contains("unavailable"), "{detail}");
+    assert!(detail.contains("retry later"), "{detail}");
     for leak in [
         data.to_string_lossy().as_ref(),
         "INSERT",
         "SELECT",
         "resources",
+        "database or disk is full",
+        "SQLITE",
+        "sqlite",
     ] {
         assert!(!detail.contains(leak), "the detail leaks {leak}: {detail}");
     }

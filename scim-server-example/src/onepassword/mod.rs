@@ -12,11 +12,17 @@
 //!   exist from the start and cannot be deleted or renamed; everyone is implicitly in
 //!   Team Members. Groups created over SCIM are managed groups. Removing a member never
 //!   suspends them.
-//! - The last Owner can be neither suspended nor deleted.
+//! - The last Owner can be neither suspended nor deleted, nor removed from Owners.
+//! - Group membership is acyclic: no group is its own member, directly or not.
+//! - A `password` is accepted and never stored; client data under the [`EXTENSION`]
+//!   namespace, in any casing, is never stored (the state is the server's).
+//! - Lists that no index answers are admitted a few at a time and bounded in what they
+//!   hold ([`ScanLimits`]); the PATCH engine never runs inside a write transaction.
 
 mod rules;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use async_trait::async_trait;
 use scim_core::patch::PatchRequest;
@@ -29,7 +35,7 @@ use serde_json::Value;
 
 use crate::store::{AccountState, Store, StoreError};
 
-pub use rules::{accept_invitation, confirm_pending, state_counts};
+pub use rules::{accept_invitation, confirm_pending, state_counts, CONFIRM_BATCH};
 
 /// The extension schema holding a user's account state.
 pub const EXTENSION: &str = "urn:ietf:params:scim:schemas:extension:1password:2.0:User";
@@ -67,11 +73,80 @@ impl From<RuleError> for ProvisionerError {
                 ScimError::uniqueness("a resource with this userName or displayName already exists")
                     .into()
             }
-            RuleError::Store(StoreError::Unavailable(d)) => ProvisionerError::Unavailable(d),
-            RuleError::Store(e @ StoreError::Other(_)) => ProvisionerError::internal(e),
+            RuleError::Store(StoreError::Unavailable(d)) => {
+                // SQLite's text names files and statements: logged, never sent.
+                tracing::warn!(detail = %d, "the database is unavailable");
+                ProvisionerError::Unavailable(
+                    "the database is unavailable (disk full or read-only); retry later".into(),
+                )
+            }
+            RuleError::Store(StoreError::Busy(d)) => {
+                tracing::warn!(detail = %d, "the database stayed locked past the busy timeout");
+                ProvisionerError::Unavailable(
+                    "the database is busy with another process; retry later".into(),
+                )
+            }
+            RuleError::Store(e @ (StoreError::Other(_) | StoreError::Corrupt { .. })) => {
+                ProvisionerError::internal(e)
+            }
         }
     }
 }
+
+/// Bounds on list requests no index answers (filters other than `eq` on `id`,
+/// `userName`/`displayName` or `externalId`; `sortBy`; searches across resource types;
+/// unbounded pages), which read every row of a type.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ScanLimits {
+    /// How many such requests may run at once; past it they are refused with 429 and
+    /// `Retry-After`. Default [`ScanLimits::DEFAULT_CONCURRENT`].
+    pub max_concurrent: usize,
+    /// The most resources one request may hold in memory (every match, to sort them; or
+    /// the requested page); past it, 400 `tooMany`. Default [`ScanLimits::DEFAULT_HELD`].
+    pub max_held: usize,
+}
+
+impl ScanLimits {
+    /// The default for [`ScanLimits::max_concurrent`].
+    pub const DEFAULT_CONCURRENT: usize = 2;
+    /// The default for [`ScanLimits::max_held`].
+    pub const DEFAULT_HELD: usize = 5_000;
+    /// The environment variable overriding [`ScanLimits::max_concurrent`].
+    pub const ENV_CONCURRENT: &'static str = "SCIM_BRIDGE_MAX_FULL_SCANS";
+    /// The environment variable overriding [`ScanLimits::max_held`].
+    pub const ENV_HELD: &'static str = "SCIM_BRIDGE_MAX_HELD_RESOURCES";
+    /// How long a client refused for too many scans is told to wait.
+    const RETRY_AFTER: Duration = Duration::from_secs(2);
+
+    /// The defaults, overridden by [`Self::ENV_CONCURRENT`] and [`Self::ENV_HELD`] when
+    /// they hold positive integers.
+    pub fn from_env() -> Self {
+        let read = |name: &str, default: usize| {
+            std::env::var(name)
+                .ok()
+                .and_then(|v| v.trim().parse::<usize>().ok())
+                .filter(|n| *n > 0)
+                .unwrap_or(default)
+        };
+        ScanLimits {
+            max_concurrent: read(Self::ENV_CONCURRENT, Self::DEFAULT_CONCURRENT),
+            max_held: read(Self::ENV_HELD, Self::DEFAULT_HELD),
+        }
+    }
+}
+
+impl Default for ScanLimits {
+    fn default() -> Self {
+        ScanLimits {
+            max_concurrent: Self::DEFAULT_CONCURRENT,
+            max_held: Self::DEFAULT_HELD,
+        }
+    }
+}
+
+/// How often a PATCH without If-Match reads, applies and tries to write again when
+/// another writer changed the resource in between; then 429 with `Retry-After`.
+const PATCH_ATTEMPTS: usize = 16;
 
 /// Account policy.
 #[derive(Clone, Debug, Default)]
@@ -116,25 +191,46 @@ pub struct OnePassword<S: Store> {
     store: Arc<S>,
     policy: Arc<Policy>,
     registry: Arc<SchemaRegistry>,
+    /// The bounds on full scans.
+    scan_limits: ScanLimits,
+    /// One permit per full scan allowed to run.
+    scans: Arc<tokio::sync::Semaphore>,
 }
 
 impl<S: Store> std::fmt::Debug for OnePassword<S> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("OnePassword")
             .field("policy", &self.policy)
+            .field("scan_limits", &self.scan_limits)
             .finish()
     }
 }
 
 impl<S: Store> OnePassword<S> {
-    /// A provisioner over `store`, creating the built-in groups if they are missing.
+    /// A provisioner over `store`, creating the built-in groups if they are missing, with
+    /// [`ScanLimits::from_env`].
     pub fn new(store: Arc<S>, policy: Policy) -> Result<Self, ProvisionerError> {
         store.write(rules::ensure_builtin_groups)?;
         Ok(OnePassword {
             store,
             policy: Arc::new(policy),
             registry: Arc::new(registry()),
-        })
+            scan_limits: ScanLimits::default(),
+            scans: Arc::new(tokio::sync::Semaphore::new(0)),
+        }
+        .with_scan_limits(ScanLimits::from_env()))
+    }
+
+    /// The same provisioner with other bounds on full scans (each at least 1).
+    pub fn with_scan_limits(mut self, limits: ScanLimits) -> Self {
+        self.scan_limits = ScanLimits {
+            max_concurrent: limits
+                .max_concurrent
+                .clamp(1, tokio::sync::Semaphore::MAX_PERMITS),
+            max_held: limits.max_held.max(1),
+        };
+        self.scans = Arc::new(tokio::sync::Semaphore::new(self.scan_limits.max_concurrent));
+        self
     }
 
     /// The store.
@@ -225,20 +321,34 @@ impl<S: Store> Provisioner for OnePassword<S> {
         rt: &str,
         query: &ListQuery,
     ) -> Result<ListPage, ProvisionerError> {
-        // An indexed lookup (what Entra ID sends on every cycle) reads a row or two: run
-        // it in place rather than paying a hop to the blocking pool.
-        if query.equality_lookup().is_some() {
-            return self
-                .store
-                .read(|tx| rules::list(tx, rt, query))
-                .map_err(ProvisionerError::from);
-        }
+        let max_held = self.scan_limits.max_held;
+        // Every query, even an indexed lookup, runs on the blocking pool: a read can wait
+        // for a connection, and an async worker must never wait.
+        let permit = match rules::plan(rt, query, max_held) {
+            rules::Plan::Scan => Some(self.scans.clone().try_acquire_owned().map_err(|_| {
+                ProvisionerError::Busy {
+                    detail: format!(
+                        "{} searches that read every {rt} (filters other than eq on id, userName, displayName or externalId; sortBy; searches across resource types) are already running; retry shortly",
+                        self.scan_limits.max_concurrent
+                    ),
+                    retry_after: ScanLimits::RETRY_AFTER,
+                }
+            })?),
+            _ => None,
+        };
         let (rt, query) = (rt.to_owned(), query.clone());
-        self.blocking(move |store, _, _| store.read(|tx| rules::list(tx, &rt, &query)))
-            .await
+        self.blocking(move |store, _, _| {
+            // Held until the scan ends, even if the client has gone.
+            let _permit = permit;
+            store.read(|tx| rules::list(tx, &rt, &query, max_held))
+        })
+        .await
     }
 
-    /// PATCH inside one transaction: read, apply, check the account rules, write.
+    /// PATCH without holding the write lock while the engine runs: a members-only group
+    /// PATCH is applied row by row in one short transaction; anything else is read, applied
+    /// outside any transaction, and written only if the resource is still at the version
+    /// read (else read again, up to [`PATCH_ATTEMPTS`] times; 412 under If-Match).
     async fn patch(
         &self,
         _ctx: &RequestContext,
@@ -254,24 +364,37 @@ impl<S: Store> Provisioner for OnePassword<S> {
             let schema = registry
                 .resource_schema(&rt)
                 .ok_or_else(|| ScimError::not_found(format!("no resource type {rt}")))?;
-            store.write(|tx| {
-                if let Some(done) =
-                    rules::patch_members(tx, &rt, &id, &request, expected.as_deref(), full_result)?
-                {
-                    return Ok(done);
+            let expected = expected.as_deref();
+            if let Some(changes) = rules::member_changes(&rt, &request) {
+                return store
+                    .write(|tx| {
+                        rules::patch_members(tx, &id, &changes, &request, expected, full_result)
+                    })
+                    .map(Some);
+            }
+            let input = PatchInput {
+                request: &request,
+                schema: &schema,
+                compat: &compat,
+                full_result,
+            };
+            for _ in 0..PATCH_ATTEMPTS {
+                let old = store.read(|tx| rules::get(tx, &rt, &id))?;
+                let next = scim_core::provisioner::patched(&old, &input, expected)?;
+                let written = store.write(|tx| {
+                    rules::update_if_current(tx, policy, &rt, &id, &old, next, expected)
+                })?;
+                if written.is_some() {
+                    return Ok(written);
                 }
-                let old = rules::get(tx, &rt, &id)?;
-                let input = PatchInput {
-                    request: &request,
-                    schema: &schema,
-                    compat: &compat,
-                    full_result,
-                };
-                let next = scim_core::provisioner::patched(&old, &input, expected.as_deref())?;
-                rules::update(tx, policy, &rt, &id, &old, next)
-            })
+            }
+            Ok(None)
         })
-        .await
+        .await?
+        .ok_or_else(|| ProvisionerError::Busy {
+            detail: "the resource kept changing under this PATCH; retry".into(),
+            retry_after: Duration::from_secs(1),
+        })
     }
 }
 

@@ -62,18 +62,68 @@ pub(super) fn ensure_builtin_groups(tx: &mut dyn Tx) -> Result<()> {
     Ok(())
 }
 
-/// The stored row for a resource: computed parts removed, index keys extracted.
+/// Whether `key` names the server-owned [`EXTENSION`], an attribute under it
+/// (`urn:…:1password:2.0:User:state`) or any part of its namespace (a path-less PATCH
+/// value may split a URN at any colon), in any casing: URNs compare case-insensitively
+/// (RFC 8141 §3), so a case variant is the same schema, and no client writes it.
+fn is_extension_key(key: &str) -> bool {
+    /// The namespace of the bridge's own schemas.
+    const NAMESPACE: &str = "urn:ietf:params:scim:schemas:extension:1password";
+    key.get(..NAMESPACE.len())
+        .is_some_and(|head| head.eq_ignore_ascii_case(NAMESPACE))
+}
+
+/// Whether `key` is the User `password` (RFC 7643 §4.1.1), bare or under the core URN.
+fn is_password_key(key: &str) -> bool {
+    match key.rsplit_once(':') {
+        Some((schema, name)) => {
+            schema.eq_ignore_ascii_case(urn::USER) && name.eq_ignore_ascii_case("password")
+        }
+        None => key.eq_ignore_ascii_case("password"),
+    }
+}
+
+/// Removes what the bridge never stores from a client's resource: the `password` (people
+/// set their own 1Password; the bridge has no use for it), and any client copy of the
+/// server-owned [`EXTENSION`]. Returns whether anything was removed.
+fn strip_client_data(obj: &mut Map<String, Value>) -> bool {
+    let before = obj.len();
+    obj.retain(|k, _| !is_password_key(k) && !is_extension_key(k));
+    let mut removed = obj.len() != before;
+    for (k, v) in obj.iter_mut() {
+        if k.eq_ignore_ascii_case(urn::USER) {
+            if let Some(core) = v.as_object_mut() {
+                let before = core.len();
+                core.retain(|k, _| !k.eq_ignore_ascii_case("password"));
+                removed |= core.len() != before;
+            }
+        }
+    }
+    if let Some(Value::Array(schemas)) = obj.get_mut("schemas") {
+        schemas.retain(|s| !s.as_str().is_some_and(is_extension_key));
+    }
+    removed
+}
+
+/// The stored row for a resource: computed parts and what is never stored (see
+/// [`strip_client_data`]) removed, index keys extracted. Every write goes through here.
 fn to_row(rt: &str, id: &str, resource: &Value) -> Row {
     let mut data = resource.clone();
     if let Some(obj) = data.as_object_mut() {
-        for computed in ["groups", "members", EXTENSION] {
+        for computed in ["groups", "members"] {
             obj.remove(computed);
         }
-        if let Some(Value::Array(schemas)) = obj.get_mut("schemas") {
-            schemas.retain(|s| s != EXTENSION);
-        }
+        let stripped = strip_client_data(obj);
         if let Some(meta) = obj.get_mut("meta").and_then(Value::as_object_mut) {
             meta.remove("location");
+        }
+        if stripped {
+            // The version was computed over what was removed: computed again, so that no
+            // ETag is a function of a password.
+            let version = scim_core::version::weak_etag(&Value::Object(obj.clone()));
+            if let Some(meta) = obj.get_mut("meta").and_then(Value::as_object_mut) {
+                meta.insert("version".into(), Value::from(version));
+            }
         }
     }
     let unique_attr = if is_user(rt) {
@@ -214,6 +264,7 @@ fn duplicate(rt: &str, e: crate::store::StoreError) -> RuleError {
 /// number of members: a 100,000-member group is one pass, with lookups only for newcomers.
 fn member_rows(
     tx: &mut dyn Tx,
+    group_id: &str,
     resource: &Value,
     known: &HashMap<String, MemberRow>,
 ) -> Result<Vec<MemberRow>> {
@@ -233,14 +284,7 @@ fn member_rows(
         }
         let kind = match known.get(id) {
             Some(k) => k.kind.clone(),
-            None if tx.get("User", id)?.is_some() => Some("User".to_owned()),
-            None if tx.get("Group", id)?.is_some() => Some("Group".to_owned()),
-            None => {
-                return Err(ScimError::invalid_value(format!(
-                    "member \"{id}\" is not a user or group of this account"
-                ))
-                .into())
-            }
+            None => Some(new_member_kind(tx, group_id, id)?.to_owned()),
         };
         out.push(MemberRow {
             id: id.to_owned(),
@@ -250,6 +294,62 @@ fn member_rows(
         });
     }
     Ok(out)
+}
+
+/// The kind of a member being added to `group_id`: `User`, or `Group` when that makes no
+/// cycle; 400 `invalidValue` for anything else.
+fn new_member_kind(tx: &mut dyn Tx, group_id: &str, member_id: &str) -> Result<&'static str> {
+    if tx.get("User", member_id)?.is_some() {
+        return Ok("User");
+    }
+    if tx.get("Group", member_id)?.is_some() || member_id == group_id {
+        check_no_cycle(tx, group_id, member_id)?;
+        return Ok("Group");
+    }
+    Err(ScimError::invalid_value(format!(
+        "member \"{member_id}\" is not a user or group of this account"
+    ))
+    .into())
+}
+
+/// Refuses making group `member` a member of group `group` when `group` is `member` or is
+/// already inside it (directly or through other groups): membership stays acyclic.
+fn check_no_cycle(tx: &mut dyn Tx, group: &str, member: &str) -> Result<()> {
+    if group == member {
+        return Err(ScimError::invalid_value(format!(
+            "group \"{group}\" cannot be a member of itself"
+        ))
+        .into());
+    }
+    // Breadth first down from `member`; `parent` leads back up to name the cycle.
+    let mut parent: HashMap<String, String> = HashMap::new();
+    let mut queue = std::collections::VecDeque::from([member.to_owned()]);
+    while let Some(g) = queue.pop_front() {
+        for child in tx.group_members(&g)? {
+            if child == group {
+                // From `g` up to `member`, then reversed: group → member → … → g → group.
+                let mut up = vec![g.clone()];
+                while let Some(p) = parent.get(up.last().map_or("", String::as_str)) {
+                    up.push(p.clone());
+                }
+                up.reverse();
+                let cycle: Vec<String> = std::iter::once(group.to_owned())
+                    .chain(up)
+                    .chain(std::iter::once(group.to_owned()))
+                    .collect();
+                return Err(ScimError::invalid_value(format!(
+                    "adding group \"{member}\" to group \"{group}\" would make a membership cycle: {}",
+                    cycle.join(" → ")
+                ))
+                .into());
+            }
+            if child != member && !parent.contains_key(&child) {
+                parent.insert(child.clone(), g.clone());
+                queue.push_back(child);
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Creates a resource (validated, with `id` and `meta`).
@@ -278,7 +378,7 @@ pub(super) fn create(
             changed_at: now(),
         })?;
     } else {
-        let members = member_rows(tx, &resource, &HashMap::new())?;
+        let members = member_rows(tx, &id, &resource, &HashMap::new())?;
         tx.insert(rt, &to_row(rt, &id, &resource))
             .map_err(|e| duplicate(rt, e))?;
         for m in &members {
@@ -288,18 +388,23 @@ pub(super) fn create(
     get(tx, rt, &id)
 }
 
-/// Whether `user_id` is an Owner and no other enabled Owner remains.
-fn is_last_owner(tx: &mut dyn Tx, user_id: &str) -> Result<bool> {
-    let owners = tx.members(OWNERS)?;
-    if !owners.iter().any(|m| m.id == user_id) {
-        return Ok(false);
-    }
-    for m in owners.iter().filter(|m| m.id != user_id) {
+/// The members of Owners whose accounts are enabled (not suspended).
+fn enabled_owners(tx: &mut dyn Tx) -> Result<Vec<String>> {
+    let mut out = Vec::new();
+    for m in tx.members(OWNERS)? {
         if tx.account(&m.id)?.is_some_and(|a| is_enabled(a.state)) {
-            return Ok(false);
+            out.push(m.id);
         }
     }
-    Ok(true)
+    Ok(out)
+}
+
+/// Whether `user_id` is an Owner and no other enabled Owner remains.
+fn is_last_owner(tx: &mut dyn Tx, user_id: &str) -> Result<bool> {
+    if !tx.has_member(OWNERS, user_id)? {
+        return Ok(false);
+    }
+    Ok(enabled_owners(tx)?.iter().all(|o| o == user_id))
 }
 
 fn last_owner_error(user: &Value, action: &str) -> RuleError {
@@ -307,6 +412,28 @@ fn last_owner_error(user: &Value, action: &str) -> RuleError {
         "{} is the account's last Owner and cannot be {action}; make someone else an Owner first",
         str_at(user, "userName").unwrap_or("this user")
     ))
+}
+
+/// Runs `change`, a change of `group_id`'s members, refusing it (403, rolled back with
+/// the transaction) when it removes the last enabled Owner from Owners: the last-Owner
+/// rule holds for membership as for suspension and deletion.
+fn keeping_an_owner<T>(
+    tx: &mut dyn Tx,
+    group_id: &str,
+    change: impl FnOnce(&mut dyn Tx) -> Result<T>,
+) -> Result<T> {
+    if group_id != OWNERS {
+        return change(tx);
+    }
+    let before = enabled_owners(tx)?;
+    let out = change(tx)?;
+    if let Some(last) = before.first() {
+        if enabled_owners(tx)?.is_empty() {
+            let user = tx.get("User", last)?.map(|r| r.data).unwrap_or_default();
+            return Err(last_owner_error(&user, "removed from Owners"));
+        }
+    }
+    Ok(out)
 }
 
 /// Replaces a resource (after a PUT's validation or a PATCH) given its assembled old form.
@@ -347,11 +474,13 @@ pub(super) fn update(
             }),
             _ => None,
         };
-        tx.update(rt, &to_row(rt, id, &new))
-            .map_err(|e| duplicate(rt, e))?;
+        let row = to_row(rt, id, &new);
+        tx.update(rt, &row).map_err(|e| duplicate(rt, e))?;
         if let Some(next) = next {
             tx.set_account(&next)?;
         }
+        // Assembled from the row just written: not read back and parsed again.
+        return assemble(tx, rt, row);
     } else {
         if let Some(name) = builtin_name(id) {
             if str_at(&new, "displayName") != Some(name) {
@@ -361,37 +490,66 @@ pub(super) fn update(
                 .into());
             }
         }
-        // Only the difference is written: adding one member to a large group is one row.
-        let current: HashMap<String, MemberRow> = tx
-            .members(id)?
-            .into_iter()
-            .map(|m| (m.id.clone(), m))
-            .collect();
-        let wanted = if id == TEAM_MEMBERS {
-            Vec::new()
-        } else {
-            member_rows(tx, &new, &current)?
-        };
-        let wanted_ids: std::collections::HashSet<&str> =
-            wanted.iter().map(|w| w.id.as_str()).collect();
-        for m in current.keys() {
-            if !wanted_ids.contains(m.as_str()) {
-                tx.remove_member(id, m)?;
+        keeping_an_owner(tx, id, |tx| {
+            // Only the difference is written: adding one member to a large group is one row.
+            let current: HashMap<String, MemberRow> = tx
+                .members(id)?
+                .into_iter()
+                .map(|m| (m.id.clone(), m))
+                .collect();
+            let wanted = if id == TEAM_MEMBERS {
+                Vec::new()
+            } else {
+                member_rows(tx, id, &new, &current)?
+            };
+            let wanted_ids: std::collections::HashSet<&str> =
+                wanted.iter().map(|w| w.id.as_str()).collect();
+            for m in current.keys() {
+                if !wanted_ids.contains(m.as_str()) {
+                    tx.remove_member(id, m)?;
+                }
             }
-        }
-        for w in &wanted {
-            if current.get(&w.id) != Some(w) {
-                tx.add_member(id, w)?;
+            for w in &wanted {
+                if current.get(&w.id) != Some(w) {
+                    tx.add_member(id, w)?;
+                }
             }
-        }
-        tx.update(rt, &to_row(rt, id, &new))
-            .map_err(|e| duplicate(rt, e))?;
+            tx.update(rt, &to_row(rt, id, &new))
+                .map_err(|e| duplicate(rt, e))
+        })?;
     }
     get(tx, rt, id)
 }
 
+/// The write half of a PATCH whose engine ran outside any transaction on `old` (read
+/// earlier): writes `next` only if the resource is still at `old`'s version. `None` when
+/// another writer got in between and the client sent no If-Match (the caller reads again
+/// and retries); 412 when it did.
+pub(super) fn update_if_current(
+    tx: &mut dyn Tx,
+    policy: &Policy,
+    rt: &str,
+    id: &str,
+    old: &Value,
+    next: Value,
+    expected: Option<&str>,
+) -> Result<Option<Value>> {
+    let rt = canonical_type(rt);
+    // The stored version alone, not the (possibly large) row parsed.
+    let current = tx
+        .version(rt, id)?
+        .ok_or_else(|| ScimError::not_found(format!("{rt} {id} not found")))?;
+    if current.as_deref() != scim_core::meta::version_of(old) {
+        if let (Some(expected), Some(current)) = (expected, current.as_deref()) {
+            return Err(ScimError::precondition_failed(expected, current).into());
+        }
+        return Ok(None);
+    }
+    update(tx, policy, rt, id, old, next).map(Some)
+}
+
 /// One membership change a PATCH asks for.
-enum MemberChange {
+pub(super) enum MemberChange {
     /// Members to add (their `kind` is found when they are added).
     Add(Vec<MemberRow>),
     /// Member ids to remove.
@@ -400,9 +558,13 @@ enum MemberChange {
 
 /// Reads a PATCH that only adds or removes group members, in the shapes Entra ID and
 /// Okta send: `add` to `members` with a value list; `remove` of `members` with a value
-/// list; `remove` of `members[value eq "…"]`. `None` for anything else.
-fn member_changes(request: &PatchRequest) -> Option<Vec<MemberChange>> {
+/// list; `remove` of `members[value eq "…"]`. `None` for anything else, and for users.
+/// Cheap: run before any transaction.
+pub(super) fn member_changes(rt: &str, request: &PatchRequest) -> Option<Vec<MemberChange>> {
     use scim_core::patch::OpKind;
+    if is_user(rt) {
+        return None;
+    }
     let mut out = Vec::new();
     for op in &request.operations {
         let path = op.path.as_deref()?.trim();
@@ -472,67 +634,23 @@ fn member_changes(request: &PatchRequest) -> Option<Vec<MemberChange>> {
     Some(out)
 }
 
-/// Applies a members-only PATCH to a group row by row, without reading the other
-/// members: the cost does not grow with the group. Returns `None` when the PATCH is not
-/// members-only (the caller then runs the general engine). The new version is derived
-/// from the previous one and the change, so it moves only when membership does.
+/// Applies a members-only PATCH ([`member_changes`]) to a group row by row, without
+/// reading the other members: the cost does not grow with the group, so it runs inside
+/// the write transaction. The new version is derived from the previous one and the
+/// change, so it moves only when membership does.
 pub(super) fn patch_members(
     tx: &mut dyn Tx,
-    rt: &str,
     id: &str,
+    changes: &[MemberChange],
     request: &PatchRequest,
     expected: Option<&str>,
     full_result: bool,
-) -> Result<Option<Value>> {
-    if is_user(rt) {
-        return Ok(None);
-    }
-    let Some(changes) = member_changes(request) else {
-        return Ok(None);
-    };
+) -> Result<Value> {
     let row = tx
         .get("Group", id)?
         .ok_or_else(|| ScimError::not_found(format!("Group {id} not found")))?;
     scim_core::meta::check_version(&row.data, expected)?;
-    let mut changed = false;
-    if id != TEAM_MEMBERS {
-        for change in &changes {
-            match change {
-                MemberChange::Add(list) => {
-                    for new in list {
-                        if tx.has_member(id, &new.id)? {
-                            continue;
-                        }
-                        let kind = if tx.get("User", &new.id)?.is_some() {
-                            "User"
-                        } else if tx.get("Group", &new.id)?.is_some() {
-                            "Group"
-                        } else {
-                            return Err(ScimError::invalid_value(format!(
-                                "member \"{}\" is not a user or group of this account",
-                                new.id
-                            ))
-                            .into());
-                        };
-                        let m = MemberRow {
-                            kind: Some(kind.to_owned()),
-                            ..new.clone()
-                        };
-                        tx.add_member(id, &m)?;
-                        changed = true;
-                    }
-                }
-                MemberChange::Remove(list) => {
-                    for member in list {
-                        if tx.has_member(id, member)? {
-                            tx.remove_member(id, member)?;
-                            changed = true;
-                        }
-                    }
-                }
-            }
-        }
-    }
+    let changed = keeping_an_owner(tx, id, |tx| apply_member_changes(tx, id, changes))?;
     let mut data = row.data.clone();
     if changed {
         let previous = scim_core::meta::version_of(&row.data)
@@ -552,9 +670,45 @@ pub(super) fn patch_members(
         )?;
     }
     if full_result {
-        return get(tx, "Group", id).map(Some);
+        return get(tx, "Group", id);
     }
-    Ok(Some(data))
+    Ok(data)
+}
+
+/// Adds and removes members row by row; whether membership changed. Team Members'
+/// membership is implicit: nothing changes.
+fn apply_member_changes(tx: &mut dyn Tx, id: &str, changes: &[MemberChange]) -> Result<bool> {
+    let mut changed = false;
+    if id == TEAM_MEMBERS {
+        return Ok(changed);
+    }
+    for change in changes {
+        match change {
+            MemberChange::Add(list) => {
+                for new in list {
+                    if tx.has_member(id, &new.id)? {
+                        continue;
+                    }
+                    let kind = new_member_kind(tx, id, &new.id)?;
+                    let m = MemberRow {
+                        kind: Some(kind.to_owned()),
+                        ..new.clone()
+                    };
+                    tx.add_member(id, &m)?;
+                    changed = true;
+                }
+            }
+            MemberChange::Remove(list) => {
+                for member in list {
+                    if tx.has_member(id, member)? {
+                        tx.remove_member(id, member)?;
+                        changed = true;
+                    }
+                }
+            }
+        }
+    }
+    Ok(changed)
 }
 
 /// Deletes a resource.
@@ -582,41 +736,126 @@ pub(super) fn delete(tx: &mut dyn Tx, rt: &str, id: &str, expected: Option<&str>
     Ok(())
 }
 
-/// A page of resources; `eq` on `id`, `userName`/`displayName` and `externalId` use
-/// indexes.
-pub(super) fn list(tx: &mut dyn Tx, rt: &str, query: &ListQuery) -> Result<ListPage> {
-    let rt = canonical_type(rt);
-    // No filter, no sort: page in SQL, so listing 100,000 users (as Okta's import does)
-    // reads one page, not every row.
-    if query.filter.is_none() && query.sort_by.is_none() {
-        let total = tx.count(rt)?;
-        let rows = tx.page(rt, query.start_index.saturating_sub(1), query.count)?;
-        let resources = assemble_all(tx, rt, rows)?;
-        return Ok(ListPage {
-            total_results: total,
-            resources,
-        });
-    }
+/// How a list request is answered.
+pub(super) enum Plan<'q> {
+    /// No filter, no sort, a bounded page: paged in SQL.
+    Page,
+    /// `eq` on an indexed attribute: (attribute, value).
+    Lookup(&'q str, &'q str),
+    /// Everything else: every row of the type read in batches, each evaluated and
+    /// dropped unless it matches (see [`scan`]).
+    Scan,
+}
+
+/// The plan for `query` on `rt`; `max_held` is the most resources one request may hold.
+pub(super) fn plan<'q>(rt: &str, query: &'q ListQuery, max_held: usize) -> Plan<'q> {
     let unique_attr = if is_user(rt) {
         "userName"
     } else {
         "displayName"
     };
-    let rows = match query.equality_lookup() {
-        Some((attr, value)) if attr.eq_ignore_ascii_case("id") => {
+    if let Some((attr, value)) = query.equality_lookup() {
+        if ["id", unique_attr, "externalId"]
+            .iter()
+            .any(|a| attr.eq_ignore_ascii_case(a))
+        {
+            return Plan::Lookup(attr, value);
+        }
+    }
+    let bounded = usize::try_from(query.count).is_ok_and(|c| c <= max_held);
+    if query.filter.is_none() && query.sort_by.is_none() && bounded {
+        Plan::Page
+    } else {
+        Plan::Scan
+    }
+}
+
+/// A page of resources; `eq` on `id`, `userName`/`displayName` and `externalId` use
+/// indexes, anything else is a [`scan`] holding at most `max_held` resources.
+pub(super) fn list(
+    tx: &mut dyn Tx,
+    rt: &str,
+    query: &ListQuery,
+    max_held: usize,
+) -> Result<ListPage> {
+    let rt = canonical_type(rt);
+    let rows = match plan(rt, query, max_held) {
+        // No filter, no sort: page in SQL, so listing 100,000 users (as Okta's import
+        // does) reads one page, not every row.
+        Plan::Page => {
+            let total = tx.count(rt)?;
+            let rows = tx.page(rt, query.start_index.saturating_sub(1), query.count)?;
+            let resources = assemble_all(tx, rt, rows)?;
+            return Ok(ListPage {
+                total_results: total,
+                resources,
+            });
+        }
+        Plan::Lookup(attr, value) if attr.eq_ignore_ascii_case("id") => {
             tx.get(rt, value)?.into_iter().collect()
         }
-        Some((attr, value)) if attr.eq_ignore_ascii_case(unique_attr) => tx
+        Plan::Lookup(attr, value) if attr.eq_ignore_ascii_case("externalId") => {
+            tx.find_external(rt, value)?
+        }
+        Plan::Lookup(_, value) => tx
             .find_unique(rt, &value.to_lowercase())?
             .into_iter()
             .collect(),
-        Some((attr, value)) if attr.eq_ignore_ascii_case("externalId") => {
-            tx.find_external(rt, value)?
-        }
-        _ => tx.scan(rt)?,
+        Plan::Scan => return scan(tx, rt, query, max_held),
     };
     let resources = assemble_all(tx, rt, rows)?;
     Ok(query.page(resources)?)
+}
+
+/// Rows read per batch of a [`scan`].
+const SCAN_BATCH: u64 = 256;
+
+/// Answers `query` by reading every resource of `rt` in batches, evaluating the filter
+/// on each and keeping only what the answer needs: the requested page, or (to sort) every
+/// match. Holding more than `max_held` resources is refused with 400 `tooMany`.
+fn scan(tx: &mut dyn Tx, rt: &str, query: &ListQuery, max_held: usize) -> Result<ListPage> {
+    let sorting = query.sort_by.is_some();
+    let skip = query.start_index.saturating_sub(1);
+    let mut total: u64 = 0;
+    let mut held = Vec::new();
+    let mut after = 0;
+    loop {
+        let batch = tx.scan_after(rt, after, SCAN_BATCH)?;
+        let Some((last, _)) = batch.last() else {
+            break;
+        };
+        after = *last;
+        for (_, row) in batch {
+            let resource = assemble(tx, rt, row)?;
+            if !query.matches(&resource)? {
+                continue;
+            }
+            total += 1;
+            let on_page = total > skip && total - skip <= query.count;
+            if !(sorting || on_page) {
+                continue;
+            }
+            if held.len() >= max_held {
+                let advice = if sorting {
+                    "narrow the filter or drop sortBy"
+                } else {
+                    "narrow the filter or ask for smaller pages (count)"
+                };
+                return Err(ScimError::too_many(format!(
+                    "more than {max_held} {rt} resources would have to be held to answer this request; {advice}"
+                ))
+                .into());
+            }
+            held.push(resource);
+        }
+    }
+    if sorting {
+        return Ok(query.page(held)?);
+    }
+    Ok(ListPage {
+        total_results: total,
+        resources: held,
+    })
 }
 
 /// Rewrites a user's `meta` after a state change made outside a request, so that clients
@@ -660,10 +899,15 @@ pub fn accept_invitation(tx: &mut dyn Tx, user_name: &str) -> Result<AccountStat
     Ok(account.state)
 }
 
-/// The confirmation watcher's work: every *pending* account becomes *active*. Returns
-/// the user ids confirmed.
+/// How many pending accounts one [`confirm_pending`] transaction confirms, so that the
+/// watcher never holds the write lock for long.
+pub const CONFIRM_BATCH: u64 = 256;
+
+/// The confirmation watcher's work, one batch: up to [`CONFIRM_BATCH`] *pending*
+/// accounts become *active*. Returns the user ids confirmed; fewer than a batch means
+/// none are left.
 pub fn confirm_pending(tx: &mut dyn Tx) -> Result<Vec<String>> {
-    let pending = tx.accounts_in(AccountState::Pending)?;
+    let pending = tx.accounts_in(AccountState::Pending, CONFIRM_BATCH)?;
     let mut confirmed = Vec::with_capacity(pending.len());
     for mut account in pending {
         account.state = AccountState::Active;
@@ -676,10 +920,56 @@ pub fn confirm_pending(tx: &mut dyn Tx) -> Result<Vec<String>> {
 }
 
 /// How many accounts are in each state.
-pub fn state_counts(tx: &mut dyn Tx) -> Result<HashMap<&'static str, usize>> {
+pub fn state_counts(tx: &mut dyn Tx) -> Result<HashMap<&'static str, u64>> {
     let mut out = HashMap::new();
     for s in AccountState::ALL {
-        out.insert(s.as_str(), tx.accounts_in(s)?.len());
+        out.insert(s.as_str(), tx.count_accounts(s)?);
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn extension_keys_match_in_any_casing_and_any_split() {
+        for k in [
+            EXTENSION.to_owned(),
+            EXTENSION.to_uppercase(),
+            format!("{}:state", EXTENSION.to_uppercase()),
+            "URN:IETF:PARAMS:SCIM:SCHEMAS:EXTENSION:1PASSWORD:2.0".to_owned(),
+        ] {
+            assert!(is_extension_key(&k), "{k}");
+        }
+        for k in [
+            "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User",
+            "userName",
+            "urn:ietf:params:scim:schemas:extension:1pass",
+            "é",
+        ] {
+            assert!(!is_extension_key(k), "{k}");
+        }
+    }
+
+    #[test]
+    fn passwords_and_client_extension_copies_are_stripped() {
+        let mut v = json!({
+            "userName": "a", "password": "p", "PASSWORD": "p",
+            format!("{}:PASSWORD", urn::USER.to_uppercase()): "p",
+            urn::USER: {"password": "p", "title": "kept"},
+            "schemas": [urn::USER, EXTENSION.to_lowercase()],
+            EXTENSION.to_uppercase(): {"state": "active"},
+            "meta": {"version": "W/\"x\""}
+        });
+        let row = to_row("User", "id1", &v);
+        assert_eq!(
+            row.data,
+            json!({"userName": "a", urn::USER: {"title": "kept"}, "schemas": [urn::USER],
+                   "meta": {"version": row.data["meta"]["version"].clone()}})
+        );
+        assert_ne!(row.data["meta"]["version"], "W/\"x\"", "a new version");
+        v.as_object_mut().unwrap().retain(|k, _| k == "userName");
+        assert_eq!(to_row("User", "id1", &v).data, json!({"userName": "a"}));
+    }
 }

@@ -102,6 +102,20 @@ pub enum StoreError {
     /// The store cannot be written (disk full, read-only) or reached.
     #[error("store unavailable: {0}")]
     Unavailable(String),
+    /// Another writer (the `invitations accept` subcommand, a backup) held the database
+    /// longer than the busy timeout.
+    #[error("store busy: {0}")]
+    Busy(String),
+    /// A stored row cannot be read back (its `data` is not a JSON object).
+    #[error("stored {resource_type} {id} is corrupted: {detail}")]
+    Corrupt {
+        /// The row's resource type.
+        resource_type: String,
+        /// The row's resource id.
+        id: String,
+        /// What is wrong with it.
+        detail: String,
+    },
     /// Anything else.
     #[error("store error: {0}")]
     Other(String),
@@ -130,12 +144,22 @@ pub trait Store: Send + Sync + 'static {
 pub trait Tx {
     /// The resource of `rt` with this id.
     fn get(&mut self, rt: &str, id: &str) -> Result<Option<Row>, StoreError>;
+    /// The `meta.version` of the resource of `rt` with this id, without reading the rest
+    /// of it: `None` if there is no such resource, `Some(None)` if it has no version.
+    fn version(&mut self, rt: &str, id: &str) -> Result<Option<Option<String>>, StoreError>;
     /// The resource of `rt` whose unique key is `key` (lower-cased).
     fn find_unique(&mut self, rt: &str, key: &str) -> Result<Option<Row>, StoreError>;
     /// The resources of `rt` with this `externalId`.
     fn find_external(&mut self, rt: &str, external_id: &str) -> Result<Vec<Row>, StoreError>;
-    /// Every resource of `rt`, in creation order.
-    fn scan(&mut self, rt: &str) -> Result<Vec<Row>, StoreError>;
+    /// At most `limit` resources of `rt` created after the one at position `after` (0:
+    /// from the start), in creation order, each with its position: a scan in bounded
+    /// batches, never every row at once.
+    fn scan_after(
+        &mut self,
+        rt: &str,
+        after: i64,
+        limit: u64,
+    ) -> Result<Vec<(i64, Row)>, StoreError>;
     /// At most `limit` resources of `rt` after skipping `offset`, in creation order.
     fn page(&mut self, rt: &str, offset: u64, limit: u64) -> Result<Vec<Row>, StoreError>;
     /// How many resources of `rt` there are.
@@ -154,6 +178,8 @@ pub trait Tx {
     fn add_member(&mut self, group_id: &str, member: &MemberRow) -> Result<(), StoreError>;
     /// Removes a member.
     fn remove_member(&mut self, group_id: &str, member_id: &str) -> Result<(), StoreError>;
+    /// The members of `group_id` that are groups.
+    fn group_members(&mut self, group_id: &str) -> Result<Vec<String>, StoreError>;
     /// The groups `member_id` belongs to: (group id, display name).
     fn groups_of(&mut self, member_id: &str) -> Result<Vec<(String, String)>, StoreError>;
     /// Removes `member_id` from every group.
@@ -164,6 +190,8 @@ pub trait Tx {
     fn set_account(&mut self, account: &Account) -> Result<(), StoreError>;
     /// Deletes a user's account record.
     fn remove_account(&mut self, user_id: &str) -> Result<(), StoreError>;
-    /// The accounts in `state`.
-    fn accounts_in(&mut self, state: AccountState) -> Result<Vec<Account>, StoreError>;
+    /// At most `limit` accounts in `state`.
+    fn accounts_in(&mut self, state: AccountState, limit: u64) -> Result<Vec<Account>, StoreError>;
+    /// How many accounts are in `state`.
+    fn count_accounts(&mut self, state: AccountState) -> Result<u64, StoreError>;
 }

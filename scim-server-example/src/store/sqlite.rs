@@ -46,6 +46,13 @@ const MIGRATIONS: &[&str] = &[
     // 2: `max(seq)` (the next insertion order) by index, not by scanning every row.
     "CREATE INDEX resources_by_seq ON resources(seq);
      CREATE INDEX members_by_seq ON members(seq);",
+    // 3: a group's members that are groups, for the cycle check, without reading the
+    // (possibly 100,000) users.
+    "CREATE INDEX members_groups ON members(group_id) WHERE kind = 'Group';",
+    // 4: passwords stored by earlier versions are removed (the bridge never stores one).
+    "UPDATE resources SET data = json_remove(data, '$.password')
+        WHERE resource_type = 'User' AND json_valid(data)
+          AND json_type(data, '$.password') IS NOT NULL;",
 ];
 
 /// SQLite behind a mutex: one writer at a time, as SQLite wants; other processes (the
@@ -62,16 +69,23 @@ pub struct SqliteStore {
 /// How many read connections to keep.
 const READERS: usize = 4;
 
+/// How long a connection waits for another process's lock (the `invitations accept`
+/// subcommand, a backup) before giving up. Inside the bridge writers queue on a mutex and
+/// every write transaction is short, so only another process can hold the lock this long.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// Opens one connection with the pragmas every connection needs.
 fn connect(path: &Path) -> Result<Connection, StoreError> {
     let conn = Connection::open(path).map_err(classify)?;
-    conn.busy_timeout(Duration::from_secs(5))
-        .map_err(classify)?;
+    conn.busy_timeout(BUSY_TIMEOUT).map_err(classify)?;
     conn.pragma_update(None, "journal_mode", "WAL")
         .map_err(classify)?;
     conn.pragma_update(None, "synchronous", "FULL")
         .map_err(classify)?;
     conn.pragma_update(None, "foreign_keys", "ON")
+        .map_err(classify)?;
+    // Freed space (a deleted person, a removed password) is zeroed, not left readable.
+    conn.pragma_update(None, "secure_delete", "FAST")
         .map_err(classify)?;
     Ok(conn)
 }
@@ -90,18 +104,65 @@ fn classify(e: rusqlite::Error) -> StoreError {
             | ErrorCode::ReadOnly
             | ErrorCode::CannotOpen
             | ErrorCode::SystemIoFailure
-            | ErrorCode::DatabaseBusy
-            | ErrorCode::DatabaseLocked
             | ErrorCode::PermissionDenied => StoreError::Unavailable(e.to_string()),
+            ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked => StoreError::Busy(e.to_string()),
             _ => StoreError::Other(e.to_string()),
         },
         _ => StoreError::Other(e.to_string()),
     }
 }
 
+/// Makes the database file exist with mode 0600 before SQLite opens it (SQLite gives its
+/// `-wal` and `-shm` files the database file's mode), and narrows an existing database
+/// and its `-wal`/`-shm` files to 0600: they hold every person's record. A file the
+/// bridge may use but not chmod (another owner) is left as it is, with a warning.
+#[cfg(unix)]
+fn restrict_files(path: &Path) -> Result<(), StoreError> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    if !path.exists() {
+        let created = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(path);
+        match created {
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => {
+                return Err(StoreError::Unavailable(format!(
+                    "cannot create {}: {e}",
+                    path.display()
+                )))
+            }
+        }
+    }
+    for suffix in ["", "-wal", "-shm", "-journal"] {
+        let mut name = path.as_os_str().to_owned();
+        name.push(suffix);
+        let file = std::path::PathBuf::from(name);
+        let Ok(meta) = std::fs::metadata(&file) else {
+            continue;
+        };
+        if meta.permissions().mode() & 0o077 == 0 {
+            continue;
+        }
+        if let Err(e) = std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)) {
+            tracing::warn!(file = %file.display(), error = %e, "cannot make the database file 0600");
+        }
+    }
+    Ok(())
+}
+
+/// Elsewhere the files keep the platform's defaults.
+#[cfg(not(unix))]
+fn restrict_files(_path: &Path) -> Result<(), StoreError> {
+    Ok(())
+}
+
 impl SqliteStore {
-    /// Opens (creating if needed) the database at `path` and migrates it.
+    /// Opens (creating if needed, mode 0600) the database at `path` and migrates it.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
+        restrict_files(path)?;
         let mut store = SqliteStore {
             conn: Mutex::new(connect(path)?),
             readers: Vec::new(),
@@ -188,7 +249,8 @@ impl Store for SqliteStore {
     }
 
     fn check(&self) -> Result<(), StoreError> {
-        let conn = self.lock()?;
+        // A read connection: `/health` never waits for the writer.
+        let conn = self.reader()?;
         conn.query_row("SELECT count(*) FROM resources", [], |r| r.get::<_, i64>(0))
             .map(|_| ())
             .map_err(classify)
@@ -199,14 +261,51 @@ struct SqliteTx<'c> {
     tx: &'c rusqlite::Transaction<'c>,
 }
 
-fn row_from(r: &rusqlite::Row<'_>) -> rusqlite::Result<Row> {
-    let data: String = r.get(1)?;
-    Ok(Row {
-        id: r.get(0)?,
-        data: serde_json::from_str(&data).unwrap_or(serde_json::Value::Null),
-        unique_key: r.get(2)?,
-        external_id: r.get(3)?,
+/// A stored row as SQLite returns it: its `data` not parsed yet.
+struct RawRow {
+    seq: i64,
+    id: String,
+    data: String,
+    unique_key: Option<String>,
+    external_id: Option<String>,
+}
+
+fn raw_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawRow> {
+    Ok(RawRow {
+        seq: r.get(0)?,
+        id: r.get(1)?,
+        data: r.get(2)?,
+        unique_key: r.get(3)?,
+        external_id: r.get(4)?,
     })
+}
+
+impl RawRow {
+    /// Parses `data`: a row whose data is not a JSON object is [`StoreError::Corrupt`]
+    /// (logged with its id), never served.
+    fn parse(self, rt: &str) -> Result<(i64, Row), StoreError> {
+        let detail = match serde_json::from_str::<serde_json::Value>(&self.data) {
+            Ok(data) if data.is_object() => {
+                return Ok((
+                    self.seq,
+                    Row {
+                        id: self.id,
+                        data,
+                        unique_key: self.unique_key,
+                        external_id: self.external_id,
+                    },
+                ))
+            }
+            Ok(_) => "data is not a JSON object".to_owned(),
+            Err(e) => format!("data is not JSON: {e}"),
+        };
+        tracing::error!(resource_type = rt, id = %self.id, %detail, "stored resource is corrupted");
+        Err(StoreError::Corrupt {
+            resource_type: rt.to_owned(),
+            id: self.id,
+            detail,
+        })
+    }
 }
 
 fn account_from(r: &rusqlite::Row<'_>) -> rusqlite::Result<Account> {
@@ -220,13 +319,34 @@ fn account_from(r: &rusqlite::Row<'_>) -> rusqlite::Result<Account> {
     })
 }
 
-const ROW_COLUMNS: &str = "id, data, unique_key, external_id";
+const ROW_COLUMNS: &str = "seq, id, data, unique_key, external_id";
 
 impl SqliteTx<'_> {
-    fn rows(&self, sql: &str, args: impl rusqlite::Params) -> Result<Vec<Row>, StoreError> {
+    /// The rows `sql` selects ([`ROW_COLUMNS`]) of resource type `rt`, with positions.
+    fn rows(
+        &self,
+        rt: &str,
+        sql: &str,
+        args: impl rusqlite::Params,
+    ) -> Result<Vec<(i64, Row)>, StoreError> {
         let mut stmt = self.tx.prepare_cached(sql).map_err(classify)?;
-        let rows = stmt.query_map(args, row_from).map_err(classify)?;
-        rows.collect::<Result<_, _>>().map_err(classify)
+        let rows = stmt.query_map(args, raw_row).map_err(classify)?;
+        rows.map(|r| r.map_err(classify).and_then(|r| r.parse(rt)))
+            .collect()
+    }
+
+    /// [`Self::rows`] without the positions.
+    fn plain_rows(
+        &self,
+        rt: &str,
+        sql: &str,
+        args: impl rusqlite::Params,
+    ) -> Result<Vec<Row>, StoreError> {
+        Ok(self
+            .rows(rt, sql, args)?
+            .into_iter()
+            .map(|(_, r)| r)
+            .collect())
     }
 
     fn next_seq(&self, table: &str) -> Result<i64, StoreError> {
@@ -244,27 +364,47 @@ impl Tx for SqliteTx<'_> {
     fn get(&mut self, rt: &str, id: &str) -> Result<Option<Row>, StoreError> {
         let sql =
             format!("SELECT {ROW_COLUMNS} FROM resources WHERE resource_type = ?1 AND id = ?2");
-        Ok(self.rows(&sql, params![rt, id])?.pop())
+        Ok(self.plain_rows(rt, &sql, params![rt, id])?.pop())
+    }
+
+    fn version(&mut self, rt: &str, id: &str) -> Result<Option<Option<String>>, StoreError> {
+        self.tx
+            .prepare_cached(
+                "SELECT json_extract(data, '$.meta.version') FROM resources
+                 WHERE resource_type = ?1 AND id = ?2",
+            )
+            .and_then(|mut stmt| {
+                stmt.query_row(params![rt, id], |r| r.get::<_, Option<String>>(0))
+                    .optional()
+            })
+            .map_err(classify)
     }
 
     fn find_unique(&mut self, rt: &str, key: &str) -> Result<Option<Row>, StoreError> {
         let sql = format!(
             "SELECT {ROW_COLUMNS} FROM resources WHERE resource_type = ?1 AND unique_key = ?2"
         );
-        Ok(self.rows(&sql, params![rt, key])?.pop())
+        Ok(self.plain_rows(rt, &sql, params![rt, key])?.pop())
     }
 
     fn find_external(&mut self, rt: &str, external_id: &str) -> Result<Vec<Row>, StoreError> {
         let sql = format!(
             "SELECT {ROW_COLUMNS} FROM resources WHERE resource_type = ?1 AND external_id = ?2 ORDER BY seq"
         );
-        self.rows(&sql, params![rt, external_id])
+        self.plain_rows(rt, &sql, params![rt, external_id])
     }
 
-    fn scan(&mut self, rt: &str) -> Result<Vec<Row>, StoreError> {
-        let sql =
-            format!("SELECT {ROW_COLUMNS} FROM resources WHERE resource_type = ?1 ORDER BY seq");
-        self.rows(&sql, params![rt])
+    fn scan_after(
+        &mut self,
+        rt: &str,
+        after: i64,
+        limit: u64,
+    ) -> Result<Vec<(i64, Row)>, StoreError> {
+        let sql = format!(
+            "SELECT {ROW_COLUMNS} FROM resources WHERE resource_type = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3"
+        );
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.rows(rt, &sql, params![rt, after, limit])
     }
 
     fn page(&mut self, rt: &str, offset: u64, limit: u64) -> Result<Vec<Row>, StoreError> {
@@ -272,7 +412,7 @@ impl Tx for SqliteTx<'_> {
             "SELECT {ROW_COLUMNS} FROM resources WHERE resource_type = ?1 ORDER BY seq LIMIT ?2 OFFSET ?3"
         );
         let clamp = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
-        self.rows(&sql, params![rt, clamp(limit), clamp(offset)])
+        self.plain_rows(rt, &sql, params![rt, clamp(limit), clamp(offset)])
     }
 
     fn count(&mut self, rt: &str) -> Result<u64, StoreError> {
@@ -380,6 +520,17 @@ impl Tx for SqliteTx<'_> {
             .map_err(classify)
     }
 
+    fn group_members(&mut self, group_id: &str) -> Result<Vec<String>, StoreError> {
+        let mut stmt = self
+            .tx
+            .prepare_cached("SELECT member_id FROM members WHERE group_id = ?1 AND kind = 'Group'")
+            .map_err(classify)?;
+        let rows = stmt
+            .query_map(params![group_id], |r| r.get(0))
+            .map_err(classify)?;
+        rows.collect::<Result<_, _>>().map_err(classify)
+    }
+
     fn groups_of(&mut self, member_id: &str) -> Result<Vec<(String, String)>, StoreError> {
         let mut stmt = self
             .tx
@@ -438,16 +589,25 @@ impl Tx for SqliteTx<'_> {
             .map_err(classify)
     }
 
-    fn accounts_in(&mut self, state: AccountState) -> Result<Vec<Account>, StoreError> {
+    fn accounts_in(&mut self, state: AccountState, limit: u64) -> Result<Vec<Account>, StoreError> {
         let mut stmt = self
             .tx
             .prepare_cached(
-                "SELECT user_id, state, suspended_from, changed_at FROM accounts WHERE state = ?1 ORDER BY user_id",
+                "SELECT user_id, state, suspended_from, changed_at FROM accounts WHERE state = ?1 ORDER BY user_id LIMIT ?2",
             )
             .map_err(classify)?;
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         let rows = stmt
-            .query_map(params![state.as_str()], account_from)
+            .query_map(params![state.as_str(), limit], account_from)
             .map_err(classify)?;
         rows.collect::<Result<_, _>>().map_err(classify)
+    }
+
+    fn count_accounts(&mut self, state: AccountState) -> Result<u64, StoreError> {
+        self.tx
+            .prepare_cached("SELECT count(*) FROM accounts WHERE state = ?1")
+            .and_then(|mut stmt| stmt.query_row(params![state.as_str()], |r| r.get::<_, i64>(0)))
+            .map(|n| u64::try_from(n).unwrap_or_default())
+            .map_err(classify)
     }
 }

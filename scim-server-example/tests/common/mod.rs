@@ -1,6 +1,8 @@
 //! Starting the real `scim-bridge` binary on an ephemeral port and talking HTTP to it.
 #![allow(dead_code)]
 
+pub mod store;
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};

@@ -1,0 +1,142 @@
+//! Helpers for the store and 1Password-rule tests: a bridge started with extra
+//! environment variables, raw requests that keep `Retry-After`, users written straight
+//! into the database (while the bridge is stopped), and the database's path.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+use super::{binary, Bridge, TOKEN};
+
+/// The bridge's database file in `data_dir`.
+pub fn db_path(data_dir: &Path) -> PathBuf {
+    data_dir.join("bridge.db")
+}
+
+/// Starts the bridge on `data_dir` with extra environment variables (e.g. the scan
+/// limits) and its JSON log lines going to `stderr`.
+pub fn start_with_env(data_dir: &Path, env: &[(&str, &str)], stderr: Stdio) -> Bridge {
+    let mut child = Command::new(binary())
+        .args(["--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(data_dir)
+        .args(["--log-format", "json"])
+        .env("SCIM_BRIDGE_TOKEN", TOKEN)
+        .env("RUST_LOG", "info")
+        .envs(env.iter().copied())
+        .stdout(Stdio::piped())
+        .stderr(stderr)
+        .spawn()
+        .expect("start scim-bridge");
+    let stdout = child.stdout.take().expect("piped stdout");
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if let Some(url) = line.strip_prefix("scim-bridge listening on ") {
+                let _ = tx.send(url.to_owned());
+            }
+        }
+    });
+    let url = rx
+        .recv_timeout(Duration::from_secs(30))
+        .expect("the bridge printed its address");
+    Bridge {
+        child,
+        url,
+        data_dir: data_dir.to_owned(),
+    }
+}
+
+/// An answer: status, `Retry-After`, JSON body (`Null` if none).
+#[derive(Debug)]
+pub struct Reply {
+    /// The HTTP status.
+    pub status: u16,
+    /// The `Retry-After` header.
+    pub retry_after: Option<String>,
+    /// The body.
+    pub body: Value,
+}
+
+/// Sends an authenticated request to `url` (a bridge's base URL), waiting at most
+/// `timeout`.
+pub fn send(url: &str, method: &str, path: &str, body: Option<&Value>, timeout: Duration) -> Reply {
+    let req = ureq::request(method, &format!("{url}{path}"))
+        .timeout(timeout)
+        .set("Authorization", &format!("Bearer {TOKEN}"));
+    let result = match body {
+        Some(b) => req
+            .set("Content-Type", "application/scim+json")
+            .send_string(&b.to_string()),
+        None => req.call(),
+    };
+    let resp = match result {
+        Ok(r) => r,
+        Err(ureq::Error::Status(_, r)) => r,
+        Err(e) => panic!("{method} {path}: {e}"),
+    };
+    let status = resp.status();
+    let retry_after = resp.header("retry-after").map(str::to_owned);
+    let text = resp.into_string().unwrap_or_default();
+    let body = serde_json::from_str(&text).unwrap_or(if text.is_empty() {
+        Value::Null
+    } else {
+        Value::String(text)
+    });
+    Reply {
+        status,
+        retry_after,
+        body,
+    }
+}
+
+/// Writes `n` users named `{prefix}{i}@example.com` (with `title` `t{i % 3}` and a
+/// `nickName` of `pad` bytes, to make each row costly to read) straight into the
+/// database of a stopped bridge that has run once on it. Returns their ids, in order.
+pub fn seed_users(data_dir: &Path, prefix: &str, n: usize, pad: usize) -> Vec<String> {
+    let mut conn = rusqlite::Connection::open(db_path(data_dir)).expect("open the database");
+    let tx = conn.transaction().expect("begin");
+    let mut seq: i64 = tx
+        .query_row("SELECT coalesce(max(seq), 0) FROM resources", [], |r| {
+            r.get(0)
+        })
+        .expect("max seq");
+    let nick = "n".repeat(pad);
+    let mut ids = Vec::with_capacity(n);
+    for i in 0..n {
+        seq += 1;
+        let id = format!("{prefix}{i:06}");
+        let name = format!("{prefix}{i}@example.com");
+        let data = json!({
+            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+            "id": id, "userName": name, "title": format!("t{}", i % 3), "nickName": nick,
+            "emails": [{"value": name, "type": "work", "primary": true}],
+            "meta": {"resourceType": "User", "created": "2026-01-01T00:00:00Z",
+                     "lastModified": "2026-01-01T00:00:00Z", "version": format!("W/\"{id}\"")}
+        });
+        tx.execute(
+            "INSERT INTO resources (resource_type, id, seq, data, unique_key, external_id)
+             VALUES ('User', ?1, ?2, ?3, ?4, NULL)",
+            rusqlite::params![id, seq, data.to_string(), name.to_lowercase()],
+        )
+        .expect("insert a user");
+        tx.execute(
+            "INSERT INTO accounts (user_id, state, suspended_from, changed_at)
+             VALUES (?1, 'invited', NULL, '2026-01-01T00:00:00Z')",
+            rusqlite::params![id],
+        )
+        .expect("insert an account");
+        ids.push(id);
+    }
+    tx.commit().expect("commit");
+    ids
+}
+
+/// Runs the bridge once on `data_dir` so that its database exists, then stops it.
+pub fn initialise(data_dir: &Path) {
+    let b = Bridge::start(data_dir, &[]);
+    drop(b);
+}

@@ -1,0 +1,19 @@
+//! Regression tests of the bridge's store and 1Password rules, over HTTP against the real
+//! binary: one module per attack found by the attack review, named after it.
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod corrupted_row_served_as_null;
+mod extension_spoofed_by_case_variant;
+mod full_scans_unbounded;
+mod group_membership_cycles;
+mod last_owner_removed_from_owners;
+mod passwords_stored_in_plaintext;
+mod patch_holds_the_write_lock;
+mod queries_block_async_workers;
+
+/// The core User schema.
+pub const USER: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
+/// The server-owned 1Password extension.
+pub const EXT: &str = "urn:ietf:params:scim:schemas:extension:1password:2.0:User";

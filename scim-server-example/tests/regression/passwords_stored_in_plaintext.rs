@@ -1,0 +1,155 @@
+//! Attack: a `password` sent on create, PUT, PATCH or in a bulk request was stored as is
+//! in the database, whose files were world-readable (0644): anyone on the host could read
+//! every password an identity provider pushed. The bridge has no use for passwords; it
+//! must accept the attribute and never write it, and keep its database files 0600.
+
+use std::os::unix::fs::PermissionsExt;
+
+use serde_json::json;
+
+use crate::common::store::db_path;
+use crate::common::{patch, Bridge};
+use crate::USER;
+
+/// Every file of `dir` (the database and its -wal and -shm), as raw bytes.
+fn files(dir: &std::path::Path) -> Vec<(std::path::PathBuf, Vec<u8>)> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_file())
+        .map(|p| {
+            let bytes = std::fs::read(&p).unwrap();
+            (p, bytes)
+        })
+        .collect()
+}
+
+fn contains(hay: &[u8], needle: &str) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle.as_bytes())
+}
+
+/// Asserts that no file of `dir` holds any of the seven passwords and that the database
+/// files are 0600; returns the files looked at.
+fn check_files(
+    dir: &std::path::Path,
+    when: &str,
+    secret: &dyn Fn(u32) -> String,
+) -> Vec<std::path::PathBuf> {
+    let seen = files(dir);
+    assert!(seen.iter().any(|(p, _)| p == &db_path(dir)));
+    for (file, bytes) in &seen {
+        for n in 1..=7 {
+            assert!(
+                !contains(bytes, &secret(n)),
+                "{when}: password {n} stored in {}",
+                file.display()
+            );
+        }
+        let name = file.file_name().unwrap().to_string_lossy().into_owned();
+        if name.starts_with("bridge.db") {
+            let mode = std::fs::metadata(file).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o600, "{when}: {name} has mode {mode:o}");
+        }
+    }
+    seen.into_iter().map(|(p, _)| p).collect()
+}
+
+#[test]
+fn passwords_are_never_stored_and_database_files_are_0600() {
+    let dir = tempfile::tempdir().unwrap();
+    let b = Bridge::start(dir.path(), &[]);
+    let secret = |n: u32| format!("Pa55-{n}-never-stored-QX7Z");
+
+    let (status, user) = b.call(
+        "POST",
+        "/scim/v2/Users",
+        Some(&json!({"schemas": [USER], "userName": "pw@example.com", "password": secret(1)})),
+    );
+    assert_eq!(status, 201, "{user}");
+    assert!(user.get("password").is_none(), "{user}");
+    let id = user["id"].as_str().unwrap().to_owned();
+    let path = format!("/scim/v2/Users/{id}");
+
+    let (status, v) = b.call(
+        "PUT",
+        &path,
+        Some(&json!({"schemas": [USER], "userName": "pw@example.com", "password": secret(2)})),
+    );
+    assert_eq!(status, 200, "{v}");
+    let (status, v) = b.call(
+        "PATCH",
+        &path,
+        Some(&patch(
+            json!([{"op": "add", "path": "password", "value": secret(3)}]),
+        )),
+    );
+    assert_eq!(status, 200, "{v}");
+    let (status, v) = b.call(
+        "PATCH",
+        &path,
+        Some(&patch(
+            json!([{"op": "replace", "value": {"password": secret(4), "title": "t"}}]),
+        )),
+    );
+    assert_eq!(status, 200, "{v}");
+    let (status, v) = b.call(
+        "PATCH",
+        &path,
+        Some(&patch(
+            json!([{"op": "replace", "path": format!("{USER}:password"), "value": secret(5)}]),
+        )),
+    );
+    assert!(status == 200 || status == 400, "{status} {v}");
+    let (status, v) = b.call(
+        "POST",
+        "/scim/v2/Bulk",
+        Some(&json!({
+            "schemas": ["urn:ietf:params:scim:api:messages:2.0:BulkRequest"],
+            "Operations": [{"method": "POST", "path": "/Users", "bulkId": "b1",
+                "data": {"schemas": [USER], "userName": "bulk@example.com", "password": secret(6)}}]
+        })),
+    );
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["Operations"][0]["status"], "201", "{v}");
+    let (status, v) = b.call(
+        "POST",
+        "/scim/v2/Users",
+        Some(&json!({"schemas": [USER], "userName": "upper@example.com", "PASSWORD": secret(7)})),
+    );
+    assert!(status == 201 || status == 400, "{status} {v}");
+
+    // While the bridge runs (the data still in the -wal), and after it stops.
+    let seen = check_files(dir.path(), "running", &secret);
+    assert!(
+        seen.iter().any(|p| p.to_string_lossy().ends_with("-wal")),
+        "the test looked at the -wal too"
+    );
+    drop(b);
+    check_files(dir.path(), "stopped", &secret);
+
+    // An existing database left world-readable, holding a password an earlier version
+    // stored, is narrowed on open and the password removed.
+    let db = db_path(dir.path());
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    conn.execute(
+        "UPDATE resources SET data = json_set(data, '$.password', 'legacy-secret') WHERE id = ?1",
+        [&id],
+    )
+    .unwrap();
+    conn.pragma_update(None, "user_version", 3).unwrap();
+    drop(conn);
+    std::fs::set_permissions(&db, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let b = Bridge::start(dir.path(), &[]);
+    let mode = std::fs::metadata(&db).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600, "an existing database is made 0600 on open");
+    drop(b);
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let left: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM resources WHERE json_type(data, '$.password') IS NOT NULL",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(left, 0, "stored passwords are removed by the migration");
+}
