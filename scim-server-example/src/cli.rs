@@ -139,6 +139,36 @@ pub struct Cli {
     )]
     pub body_timeout: f64,
 
+    /// Most values one multi-valued attribute (e.g. emails) may hold; more are refused
+    /// with 400 tooMany. Group members are not counted against it.
+    #[arg(
+        long,
+        env = "SCIM_BRIDGE_MAX_VALUES_PER_ATTRIBUTE",
+        default_value_t = 1000,
+        global = true
+    )]
+    pub max_values_per_attribute: usize,
+
+    /// Most list requests that read every row of a type (unindexed filters, sortBy,
+    /// searches across types) running at once; more are answered 429 with Retry-After.
+    #[arg(
+        long,
+        env = "SCIM_BRIDGE_MAX_FULL_SCANS",
+        default_value_t = 2,
+        global = true
+    )]
+    pub max_full_scans: usize,
+
+    /// Most resources one list request may hold in memory (every match when sorting);
+    /// past it, 400 tooMany asking to narrow the filter or drop sortBy.
+    #[arg(
+        long,
+        env = "SCIM_BRIDGE_MAX_HELD_RESOURCES",
+        default_value_t = 5000,
+        global = true
+    )]
+    pub max_held_resources: usize,
+
     /// Read the Secret Token from this file instead of generating one (for automation;
     /// the SCIM_BRIDGE_TOKEN environment variable does the same).
     #[arg(long, env = "SCIM_BRIDGE_TOKEN_FILE", global = true)]

@@ -165,13 +165,18 @@ fn serve(cli: &Cli) -> Result<(), String> {
     };
     let provisioner = Arc::new(
         OnePassword::new(store.clone(), policy)
-            .map_err(|e| format!("cannot prepare the account: {e}"))?,
+            .map_err(|e| format!("cannot prepare the account: {e}"))?
+            .with_scan_limits(onepassword::ScanLimits {
+                max_concurrent: cli.max_full_scans,
+                max_held: cli.max_held_resources,
+            }),
     );
     let config = ServiceConfig {
         base_paths: vec!["/scim/v2".to_owned(), "/scim".to_owned()],
         public_url: cli.public_url.clone(),
         max_body_bytes: cli.max_body_bytes,
         max_page_size: cli.max_page_size,
+        max_values_per_attribute: cli.max_values_per_attribute.max(1),
         // Group PATCHes answer 204, as Entra ID's own documentation shows: a member
         // change on a 100,000-member group then costs the change, not the group.
         patch_no_content: vec!["Group".to_owned()],

@@ -111,28 +111,8 @@ impl ScanLimits {
     pub const DEFAULT_CONCURRENT: usize = 2;
     /// The default for [`ScanLimits::max_held`].
     pub const DEFAULT_HELD: usize = 5_000;
-    /// The environment variable overriding [`ScanLimits::max_concurrent`].
-    pub const ENV_CONCURRENT: &'static str = "SCIM_BRIDGE_MAX_FULL_SCANS";
-    /// The environment variable overriding [`ScanLimits::max_held`].
-    pub const ENV_HELD: &'static str = "SCIM_BRIDGE_MAX_HELD_RESOURCES";
     /// How long a client refused for too many scans is told to wait.
     const RETRY_AFTER: Duration = Duration::from_secs(2);
-
-    /// The defaults, overridden by [`Self::ENV_CONCURRENT`] and [`Self::ENV_HELD`] when
-    /// they hold positive integers.
-    pub fn from_env() -> Self {
-        let read = |name: &str, default: usize| {
-            std::env::var(name)
-                .ok()
-                .and_then(|v| v.trim().parse::<usize>().ok())
-                .filter(|n| *n > 0)
-                .unwrap_or(default)
-        };
-        ScanLimits {
-            max_concurrent: read(Self::ENV_CONCURRENT, Self::DEFAULT_CONCURRENT),
-            max_held: read(Self::ENV_HELD, Self::DEFAULT_HELD),
-        }
-    }
 }
 
 impl Default for ScanLimits {
@@ -208,7 +188,7 @@ impl<S: Store> std::fmt::Debug for OnePassword<S> {
 
 impl<S: Store> OnePassword<S> {
     /// A provisioner over `store`, creating the built-in groups if they are missing, with
-    /// [`ScanLimits::from_env`].
+    /// the default [`ScanLimits`].
     pub fn new(store: Arc<S>, policy: Policy) -> Result<Self, ProvisionerError> {
         store.write(rules::ensure_builtin_groups)?;
         Ok(OnePassword {
@@ -218,7 +198,7 @@ impl<S: Store> OnePassword<S> {
             scan_limits: ScanLimits::default(),
             scans: Arc::new(tokio::sync::Semaphore::new(0)),
         }
-        .with_scan_limits(ScanLimits::from_env()))
+        .with_scan_limits(ScanLimits::default()))
     }
 
     /// The same provisioner with other bounds on full scans (each at least 1).

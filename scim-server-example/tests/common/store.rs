@@ -2,10 +2,8 @@
 //! environment variables, raw requests that keep `Retry-After`, users written straight
 //! into the database (while the bridge is stopped), and the database's path.
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::mpsc;
 use std::time::Duration;
 
 use serde_json::{json, Value};
@@ -20,34 +18,11 @@ pub fn db_path(data_dir: &Path) -> PathBuf {
 /// Starts the bridge on `data_dir` with extra environment variables (e.g. the scan
 /// limits) and its JSON log lines going to `stderr`.
 pub fn start_with_env(data_dir: &Path, env: &[(&str, &str)], stderr: Stdio) -> Bridge {
-    let mut child = Command::new(binary())
-        .args(["--listen", "127.0.0.1:0", "--data-dir"])
-        .arg(data_dir)
-        .args(["--log-format", "json"])
-        .env("SCIM_BRIDGE_TOKEN", TOKEN)
-        .env("RUST_LOG", "info")
+    let mut cmd = Command::new(binary());
+    cmd.args(Bridge::args(data_dir, &[]))
         .envs(env.iter().copied())
-        .stdout(Stdio::piped())
-        .stderr(stderr)
-        .spawn()
-        .expect("start scim-bridge");
-    let stdout = child.stdout.take().expect("piped stdout");
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if let Some(url) = line.strip_prefix("scim-bridge listening on ") {
-                let _ = tx.send(url.to_owned());
-            }
-        }
-    });
-    let url = rx
-        .recv_timeout(Duration::from_secs(30))
-        .expect("the bridge printed its address");
-    Bridge {
-        child,
-        url,
-        data_dir: data_dir.to_owned(),
-    }
+        .stderr(stderr);
+    Bridge::spawn(cmd, data_dir)
 }
 
 /// An answer: status, `Retry-After`, JSON body (`Null` if none).
