@@ -125,31 +125,15 @@ impl Bridge {
         body: Option<&Value>,
         headers: &[(&str, &str)],
     ) -> (u16, Option<String>, Value) {
-        let mut req =
-            ureq::request(method, &format!("{}{path}", self.url)).timeout(Duration::from_secs(30));
-        for (k, v) in headers {
-            req = req.set(k, v);
-        }
-        let result = match body {
-            Some(b) => req
-                .set("Content-Type", "application/scim+json")
-                .send_string(&b.to_string()),
-            None => req.call(),
-        };
-        let resp = match result {
-            Ok(r) => r,
-            Err(ureq::Error::Status(_, r)) => r,
-            Err(e) => panic!("{method} {path}: {e}"),
-        };
-        let status = resp.status();
-        let challenge = resp.header("www-authenticate").map(str::to_owned);
-        let text = resp.into_string().unwrap_or_default();
-        let json = if text.is_empty() {
-            Value::Null
-        } else {
-            serde_json::from_str(&text).unwrap_or(Value::String(text))
-        };
-        (status, challenge, json)
+        let (status, mut named, json) = request(
+            &format!("{}{path}", self.url),
+            method,
+            body,
+            headers,
+            Duration::from_secs(30),
+            &["www-authenticate"],
+        );
+        (status, named.remove(0), json)
     }
 
     /// Runs a subcommand against the same data directory.
@@ -171,6 +155,45 @@ impl Drop for Bridge {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// One HTTP exchange with `url`: the status, the response headers named in `want` (in
+/// that order), and the body as JSON (`Null` if empty, a string if not JSON).
+pub fn request(
+    url: &str,
+    method: &str,
+    body: Option<&Value>,
+    headers: &[(&str, &str)],
+    timeout: Duration,
+    want: &[&str],
+) -> (u16, Vec<Option<String>>, Value) {
+    let mut req = ureq::request(method, url).timeout(timeout);
+    for (k, v) in headers {
+        req = req.set(k, v);
+    }
+    let result = match body {
+        Some(b) => req
+            .set("Content-Type", "application/scim+json")
+            .send_string(&b.to_string()),
+        None => req.call(),
+    };
+    let resp = match result {
+        Ok(r) => r,
+        Err(ureq::Error::Status(_, r)) => r,
+        Err(e) => panic!("{method} {url}: {e}"),
+    };
+    let status = resp.status();
+    let named = want
+        .iter()
+        .map(|h| resp.header(h).map(str::to_owned))
+        .collect();
+    let text = resp.into_string().unwrap_or_default();
+    let json = if text.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_str(&text).unwrap_or(Value::String(text))
+    };
+    (status, named, json)
 }
 
 /// A PATCH body.

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use super::{binary, Bridge, TOKEN};
+use super::{binary, request, Bridge, TOKEN};
 
 /// The bridge's database file in `data_dir`.
 pub fn db_path(data_dir: &Path) -> PathBuf {
@@ -39,31 +39,17 @@ pub struct Reply {
 /// Sends an authenticated request to `url` (a bridge's base URL), waiting at most
 /// `timeout`.
 pub fn send(url: &str, method: &str, path: &str, body: Option<&Value>, timeout: Duration) -> Reply {
-    let req = ureq::request(method, &format!("{url}{path}"))
-        .timeout(timeout)
-        .set("Authorization", &format!("Bearer {TOKEN}"));
-    let result = match body {
-        Some(b) => req
-            .set("Content-Type", "application/scim+json")
-            .send_string(&b.to_string()),
-        None => req.call(),
-    };
-    let resp = match result {
-        Ok(r) => r,
-        Err(ureq::Error::Status(_, r)) => r,
-        Err(e) => panic!("{method} {path}: {e}"),
-    };
-    let status = resp.status();
-    let retry_after = resp.header("retry-after").map(str::to_owned);
-    let text = resp.into_string().unwrap_or_default();
-    let body = serde_json::from_str(&text).unwrap_or(if text.is_empty() {
-        Value::Null
-    } else {
-        Value::String(text)
-    });
+    let (status, mut named, body) = request(
+        &format!("{url}{path}"),
+        method,
+        body,
+        &[("Authorization", &format!("Bearer {TOKEN}"))],
+        timeout,
+        &["retry-after"],
+    );
     Reply {
         status,
-        retry_after,
+        retry_after: named.remove(0),
         body,
     }
 }
