@@ -73,7 +73,7 @@ pub fn record_token_source(dir: &Path, external: Option<&str>) -> Result<(), Str
     let result = match external {
         Some(source) => std::fs::write(
             &path,
-            format!("the running bridge takes its Secret Token from {source}; `scim-bridge token rotate` cannot change it\n"),
+            format!("the bridge, when it last started, took its Secret Token from {source}; `scim-bridge token rotate` cannot change it\n"),
         ),
         None => match std::fs::remove_file(&path) {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),

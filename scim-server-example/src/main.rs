@@ -99,7 +99,7 @@ fn authenticator(cli: &Cli, dir: &Path) -> Result<(BearerAuth, Option<String>), 
         return Ok((BearerAuth::fixed(token), None));
     }
     let path = dir.join(TOKEN_FILE);
-    let _lock = TokenLock::try_acquire(dir).map_err(|e| e.to_string())?;
+    let _lock = TokenLock::acquire(dir).map_err(|e| e.to_string())?;
     match TokenHash::load(&path).map_err(|e| e.to_string())? {
         Some(hash) => Ok((BearerAuth::from_file(path, hash), None)),
         None => {
@@ -147,6 +147,17 @@ fn serve(cli: &Cli) -> Result<(), String> {
         max_connections: descriptors::max_connections(cli.max_connections, nofile),
         max_body_memory: cli.max_body_memory.max(1),
     };
+    let largest_body = cli
+        .max_body_bytes
+        .max(ServiceConfig::default().bulk_max_payload);
+    if limits.max_body_memory < largest_body {
+        return Err(format!(
+            "--max-body-memory ({}) must be at least the largest body a request may send \
+             ({largest_body} bytes, --max-body-bytes or the Bulk payload limit); else such \
+             requests could never be admitted",
+            limits.max_body_memory
+        ));
+    }
     let dir = datadir::for_serving(&cli.data_dir)?;
     let store = open_store(dir)?;
     let (auth, new_token) = authenticator(cli, dir)?;
@@ -239,7 +250,9 @@ fn rotate_token(cli: &Cli) -> Result<(), String> {
     if let Some(source) = managed {
         return Err(format!(
             "the Secret Token is not managed in the data directory ({source}); nothing was \
-             changed. Put a new token there, restart the bridge, and paste it into Entra ID"
+             changed. Put a new token there, restart the bridge, and paste it into Entra ID. \
+             (To manage it in the data directory again, start the bridge once without \
+             SCIM_BRIDGE_TOKEN and --token-file.)"
         ));
     }
     let _lock = TokenLock::try_acquire(dir).map_err(|e| e.to_string())?;

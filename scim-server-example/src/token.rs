@@ -134,15 +134,28 @@ impl TokenHash {
 pub struct TokenLock(#[allow(dead_code)] std::fs::File);
 
 impl TokenLock {
-    /// Takes the lock in `dir`, or fails at once with [`TokenError::Busy`].
-    pub fn try_acquire(dir: &Path) -> Result<Self, TokenError> {
+    fn open(dir: &Path) -> Result<(std::fs::File, PathBuf), TokenError> {
         let path = dir.join(LOCK_FILE);
-        let file = std::fs::OpenOptions::new()
+        std::fs::OpenOptions::new()
             .create(true)
             .truncate(false)
             .write(true)
             .open(&path)
-            .map_err(|e| TokenError::Io(path.clone(), e))?;
+            .map(|f| (f, path.clone()))
+            .map_err(|e| TokenError::Io(path, e))
+    }
+
+    /// Takes the lock in `dir`, waiting for a rotation under way (a rotation holds it
+    /// for milliseconds). For the bridge's start.
+    pub fn acquire(dir: &Path) -> Result<Self, TokenError> {
+        let (file, path) = Self::open(dir)?;
+        file.lock().map_err(|e| TokenError::Io(path, e))?;
+        Ok(TokenLock(file))
+    }
+
+    /// Takes the lock in `dir`, or fails at once with [`TokenError::Busy`].
+    pub fn try_acquire(dir: &Path) -> Result<Self, TokenError> {
+        let (file, path) = Self::open(dir)?;
         match file.try_lock() {
             Ok(()) => Ok(TokenLock(file)),
             Err(std::fs::TryLockError::WouldBlock) => Err(TokenError::Busy),

@@ -118,7 +118,10 @@ fn concurrent_rotations_leave_exactly_one_working_token_that_was_printed() {
     }
     // The running bridge reloads the file within a second: the token of the rotation
     // that finished last works, and no other.
-    std::thread::sleep(Duration::from_millis(1500));
+    assert!(
+        common::eventually(10, || printed.iter().any(|t| works(&url, t))),
+        "one printed token works: {printed:?}"
+    );
     let working: Vec<&String> = printed.iter().filter(|t| works(&url, t)).collect();
     assert_eq!(working.len(), 1, "printed {printed:?}");
     assert!(!works(&url, &first));

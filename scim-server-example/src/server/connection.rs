@@ -1,6 +1,7 @@
 //! One connection's life, bounded in time whatever the client sends.
 //!
-//! A watchdog runs beside every connection from the moment it is accepted:
+//! A watchdog runs beside every connection from the moment it is accepted, and a thin
+//! I/O wrapper ([`Watched`]) tells it when bytes arrive:
 //! - until the first request head has arrived, the connection may live for the header
 //!   timeout, counted from accept. That covers the TLS handshake, hyper's HTTP/1-vs-2
 //!   detection (a silent socket, one byte, a bare HTTP/2 preface, SETTINGS and PINGs
@@ -9,19 +10,26 @@
 //!   is bounded by the body timeout and the handler, not by the watchdog;
 //! - once nothing is in flight, the connection may stay idle for the idle timeout, or only
 //!   for the header timeout while connections are scarce (90% of the slots taken), so
-//!   that kept-alive sockets cannot hold every slot.
+//!   that kept-alive sockets cannot hold every slot;
+//! - on HTTP/1, the first byte of a later request starts the header timeout for its head
+//!   (hyper's own header timer is not used: it would also cut idle keep-alive
+//!   connections at the header timeout). HTTP/2 frames between requests (PINGs,
+//!   SETTINGS) do not start it.
 //!
 //! When the watchdog fires, the connection future is dropped, which closes the socket.
 
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::Watcher;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 use tokio::sync::OwnedSemaphorePermit;
 use tokio_rustls::TlsAcceptor;
@@ -31,7 +39,8 @@ use super::Limits;
 use crate::store::Store;
 
 /// What the watchdog knows of a connection: when it started, whether a request has
-/// begun, how many are in flight, and when the last one ended.
+/// begun, how many are in flight, when the last one ended, and when the head of the next
+/// one began to arrive.
 #[derive(Debug)]
 pub(super) struct Activity {
     start: Instant,
@@ -39,6 +48,13 @@ pub(super) struct Activity {
     in_flight: AtomicUsize,
     /// Milliseconds after `start` at which the last request ended.
     last_done_ms: AtomicU64,
+    /// One more than the milliseconds after `start` at which bytes arrived on an idle
+    /// HTTP/1 connection (a new request head began); 0 when none has.
+    head_started_ms: AtomicU64,
+    /// Whether the connection speaks HTTP/2 (its first bytes are the preface).
+    h2: AtomicBool,
+    /// Whether any byte has arrived yet.
+    heard: AtomicBool,
 }
 
 impl Activity {
@@ -48,12 +64,41 @@ impl Activity {
             served: AtomicBool::new(false),
             in_flight: AtomicUsize::new(0),
             last_done_ms: AtomicU64::new(0),
+            head_started_ms: AtomicU64::new(0),
+            h2: AtomicBool::new(false),
+            heard: AtomicBool::new(false),
         })
+    }
+
+    fn now_ms(&self) -> u64 {
+        self.start.elapsed().as_millis() as u64
+    }
+
+    /// Notes bytes read from the client.
+    fn saw(&self, bytes: &[u8]) {
+        if bytes.is_empty() {
+            return;
+        }
+        if !self.heard.swap(true, Ordering::AcqRel) && bytes.starts_with(b"PRI ") {
+            self.h2.store(true, Ordering::Release);
+        }
+        if self.served.load(Ordering::Acquire)
+            && !self.h2.load(Ordering::Acquire)
+            && self.in_flight.load(Ordering::Acquire) == 0
+        {
+            let _ = self.head_started_ms.compare_exchange(
+                0,
+                self.now_ms() + 1,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            );
+        }
     }
 
     /// Marks a request (head received) as in flight until the guard is dropped.
     fn begin(self: &Arc<Self>) -> InFlight {
         self.served.store(true, Ordering::Release);
+        self.head_started_ms.store(0, Ordering::Release);
         self.in_flight.fetch_add(1, Ordering::AcqRel);
         InFlight(self.clone())
     }
@@ -80,6 +125,16 @@ impl Activity {
         if self.in_flight.load(Ordering::Acquire) > 0 {
             return Ok(now + limits.header_timeout.min(limits.idle_timeout));
         }
+        let head_started = self.head_started_ms.load(Ordering::Acquire);
+        if head_started > 0 {
+            let deadline =
+                self.start + Duration::from_millis(head_started - 1) + limits.header_timeout;
+            return if now >= deadline {
+                Err("a request head not finished within the header timeout")
+            } else {
+                Ok(deadline)
+            };
+        }
         let idle_since = self.last_done();
         let short = idle_since + limits.header_timeout.min(limits.idle_timeout);
         let long = idle_since + limits.idle_timeout;
@@ -101,8 +156,7 @@ pub(super) struct InFlight(Arc<Activity>);
 impl Drop for InFlight {
     fn drop(&mut self) {
         let a = &self.0;
-        let ms = a.start.elapsed().as_millis() as u64;
-        a.last_done_ms.fetch_max(ms, Ordering::AcqRel);
+        a.last_done_ms.fetch_max(a.now_ms(), Ordering::AcqRel);
         a.in_flight.fetch_sub(1, Ordering::AcqRel);
     }
 }
@@ -149,12 +203,9 @@ impl<S: Store> Connection<S> {
         let peer = self.peer;
         let serve = async {
             match &self.tls {
-                None => {
-                    self.serve_io(TokioIo::new(stream), &activity, graceful)
-                        .await
-                }
+                None => self.serve_io(stream, &activity, graceful).await,
                 Some(acceptor) => match acceptor.accept(stream).await {
-                    Ok(s) => self.serve_io(TokioIo::new(s), &activity, graceful).await,
+                    Ok(s) => self.serve_io(s, &activity, graceful).await,
                     Err(e) => tracing::debug!(%peer, error = %e, "TLS handshake failed"),
                 },
             }
@@ -167,10 +218,14 @@ impl<S: Store> Connection<S> {
         }
     }
 
-    async fn serve_io<I>(&self, io: TokioIo<I>, activity: &Arc<Activity>, graceful: Watcher)
+    async fn serve_io<I>(&self, io: I, activity: &Arc<Activity>, graceful: Watcher)
     where
-        I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+        I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     {
+        let io = TokioIo::new(Watched {
+            inner: io,
+            activity: activity.clone(),
+        });
         let app = self.app.clone();
         let activity = activity.clone();
         let svc = service_fn(move |req| {
@@ -186,6 +241,57 @@ impl<S: Store> Connection<S> {
         if let Err(e) = graceful.watch(conn).await {
             tracing::debug!(peer = %self.peer, error = %e, "connection closed with an error");
         }
+    }
+}
+
+/// A connection's I/O that reports the bytes it reads to the watchdog.
+struct Watched<I> {
+    inner: I,
+    activity: Arc<Activity>,
+}
+
+impl<I: AsyncRead + Unpin> AsyncRead for Watched<I> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        let before = buf.filled().len();
+        let polled = Pin::new(&mut self.inner).poll_read(cx, buf);
+        if let Poll::Ready(Ok(())) = polled {
+            self.activity.saw(&buf.filled()[before..]);
+        }
+        polled
+    }
+}
+
+impl<I: AsyncWrite + Unpin> AsyncWrite for Watched<I> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.inner).poll_write(cx, buf)
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.inner).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
     }
 }
 
@@ -233,5 +339,38 @@ mod tests {
             "scarce slots: short idle"
         );
         assert!(a.verdict(done + l.idle_timeout, &l, false).is_err());
+    }
+
+    #[test]
+    fn a_later_http1_head_gets_the_header_timeout_from_its_first_byte() {
+        let a = Activity::new();
+        let l = limits();
+        a.saw(b"GET /ping HTTP/1.1\r\n\r\n");
+        drop(a.begin());
+        let done = a.last_done();
+        a.saw(b"G");
+        let started =
+            a.start + Duration::from_millis(a.head_started_ms.load(Ordering::Acquire) - 1);
+        assert!(started >= done);
+        assert!(a.verdict(started + l.header_timeout, &l, false).is_err());
+        drop(a.begin());
+        assert_eq!(
+            a.head_started_ms.load(Ordering::Acquire),
+            0,
+            "a request began"
+        );
+    }
+
+    #[test]
+    fn http2_frames_between_requests_do_not_start_a_head() {
+        let a = Activity::new();
+        let l = limits();
+        a.saw(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
+        drop(a.begin());
+        a.saw(&[0, 0, 8, 6, 0, 0, 0, 0, 0]);
+        assert_eq!(a.head_started_ms.load(Ordering::Acquire), 0);
+        assert!(a
+            .verdict(a.last_done() + l.header_timeout, &l, false)
+            .is_ok());
     }
 }

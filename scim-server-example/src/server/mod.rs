@@ -40,6 +40,12 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(15);
 pub const MAX_HEADER_BYTES: usize = 64 * 1024;
 /// Most concurrent HTTP/2 streams (requests) on one connection.
 pub const MAX_H2_STREAMS: u32 = 32;
+/// HTTP/2 receive window per stream: what a client may send on a stream before the
+/// bridge reads it (before the token is checked).
+pub const H2_STREAM_WINDOW: u32 = 64 * 1024;
+/// HTTP/2 receive window per connection: all that a client may have in flight on one
+/// connection unread, whatever its streams.
+pub const H2_CONNECTION_WINDOW: u32 = 128 * 1024;
 /// How long a refused connection may take to receive its 503.
 const REFUSE_WRITE_TIMEOUT: Duration = Duration::from_secs(1);
 /// The longest pause between retries when `accept` keeps failing (descriptors exhausted).
@@ -136,10 +142,12 @@ pub async fn serve<S: Store>(listener: TcpListener, app: Arc<App<S>>, tls: Optio
 /// [`connection`], for both protocols and before the protocol is even known.)
 fn builder(limits: &Limits) -> auto::Builder<TokioExecutor> {
     let mut builder = auto::Builder::new(TokioExecutor::new());
+    // No hyper header_read_timeout: it would also close idle keep-alive connections at
+    // the header timeout. The watchdog bounds every head instead.
     builder
         .http1()
         .timer(TokioTimer::new())
-        .header_read_timeout(limits.header_timeout)
+        .header_read_timeout(None)
         .max_buf_size(MAX_HEADER_BYTES);
     builder
         .http2()
@@ -148,8 +156,8 @@ fn builder(limits: &Limits) -> auto::Builder<TokioExecutor> {
         .max_header_list_size(MAX_HEADER_BYTES as u32)
         .max_pending_accept_reset_streams(Some(MAX_H2_STREAMS as usize))
         .max_local_error_reset_streams(Some(1024))
-        .initial_stream_window_size(256 * 1024)
-        .initial_connection_window_size(1024 * 1024)
+        .initial_stream_window_size(H2_STREAM_WINDOW)
+        .initial_connection_window_size(H2_CONNECTION_WINDOW)
         .max_send_buf_size(256 * 1024)
         .keep_alive_interval(Some(Duration::from_secs(20)))
         .keep_alive_timeout(limits.header_timeout);

@@ -1,8 +1,8 @@
 //! One request: `/ping` and `/livez` (no token, no store), `/health` (token), and SCIM.
 //!
 //! For SCIM the order is what keeps a client without a token cheap: the head is checked
-//! first (one `Authorization` header with the Secret Token, a valid `Host`), and only
-//! then is the body read (so no `100 Continue` is sent to a client that would be
+//! first (one `Authorization` header with the Secret Token), and only then is the body
+//! read (so no `100 Continue` is sent to a client that would be
 //! refused), under the body size limit, the body timeout, and a budget of body bytes held
 //! in memory at once over all requests. Requests in flight (HTTP/1 requests and HTTP/2
 //! streams alike) are capped at the connection limit.
@@ -250,6 +250,25 @@ impl<S: Store> App<S> {
         let mut held: Option<OwnedSemaphorePermit> = None;
         let mut held_units = 0usize;
         let mut buf = BytesMut::new();
+        let over_budget = || {
+            busy(format!(
+                "the bridge is holding its limit of {} bytes of request bodies; retry shortly",
+                self.limits.max_body_memory
+            ))
+        };
+        // A declared length is reserved at once, so that requests are admitted in the
+        // order their heads arrive; a chunked body takes budget as it comes.
+        if let Some(n) = declared.filter(|n| *n > 0) {
+            let units = (n as usize).div_ceil(BUDGET_UNIT);
+            let more = u32::try_from(units).unwrap_or(u32::MAX);
+            match self.body_budget.clone().try_acquire_many_owned(more) {
+                Ok(permit) => {
+                    held = Some(permit);
+                    held_units = units;
+                }
+                Err(_) => return Err(over_budget()),
+            }
+        }
         let read = async {
             while let Some(frame) = body.frame().await {
                 let frame = frame.map_err(|_| {
@@ -267,10 +286,7 @@ impl<S: Store> App<S> {
                 if need > held_units {
                     let more = u32::try_from(need - held_units).unwrap_or(u32::MAX);
                     let Ok(permit) = self.body_budget.clone().try_acquire_many_owned(more) else {
-                        return Err(busy(format!(
-                            "the bridge is holding its limit of {} bytes of request bodies; retry shortly",
-                            self.limits.max_body_memory
-                        )));
+                        return Err(over_budget());
                     };
                     match &mut held {
                         Some(h) => h.merge(permit),
