@@ -139,6 +139,9 @@ fn serve(cli: &Cli) -> Result<(), String> {
             .filter(|d| !d.is_zero())
             .ok_or_else(|| format!("--{name} must be a positive number of seconds"))
     };
+    if cli.max_connections == Some(0) {
+        return Err("--max-connections must be at least 1".to_owned());
+    }
     let nofile = descriptors::raise_limit();
     let limits = server::Limits {
         header_timeout: seconds(cli.header_timeout, "header-timeout")?,
@@ -227,6 +230,7 @@ fn serve(cli: &Cli) -> Result<(), String> {
             app_store,
             limits,
             tls.is_some(),
+            local,
         ));
         server::serve(listener, app, tls).await;
         watcher.abort();

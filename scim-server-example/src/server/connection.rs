@@ -14,7 +14,13 @@
 //! - on HTTP/1, the first byte of a later request starts the header timeout for its head
 //!   (hyper's own header timer is not used: it would also cut idle keep-alive
 //!   connections at the header timeout). HTTP/2 frames between requests (PINGs,
-//!   SETTINGS) do not start it.
+//!   SETTINGS) do not start it;
+//! - a client that stops reading its response (writes blocked) for the body timeout is
+//!   cut, so that an unread response does not pin its memory until the idle timeout;
+//! - a connection that has not yet made an authenticated request (only `/ping`, 401s,
+//!   or nothing) may be evicted, when idle, to make room for a newcomer once every slot
+//!   is taken ([`Registry`]): clients without the token cannot keep the slots from
+//!   those with it by pinging on kept-alive connections.
 //!
 //! When the watchdog fires, the connection future is dropped, which closes the socket.
 
@@ -31,7 +37,7 @@ use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::Watcher;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
-use tokio::sync::OwnedSemaphorePermit;
+use tokio::sync::{Notify, OwnedSemaphorePermit};
 use tokio_rustls::TlsAcceptor;
 
 use super::request::App;
@@ -55,10 +61,20 @@ pub(super) struct Activity {
     h2: AtomicBool,
     /// Whether any byte has arrived yet.
     heard: AtomicBool,
+    /// One more than the milliseconds after `start` since which writes to the client
+    /// have been blocked; 0 when they are not.
+    write_blocked_ms: AtomicU64,
+    /// Whether a request on this connection carried the Secret Token.
+    trusted: AtomicBool,
+    /// Whether the connection has been chosen for eviction.
+    evicted: AtomicBool,
+    /// Wakes the watchdog: to evict the connection, or because writes became blocked.
+    poke: Notify,
 }
 
 impl Activity {
-    fn new() -> Arc<Self> {
+    /// A connection accepted now.
+    pub(super) fn new() -> Arc<Self> {
         Arc::new(Activity {
             start: Instant::now(),
             served: AtomicBool::new(false),
@@ -67,7 +83,37 @@ impl Activity {
             head_started_ms: AtomicU64::new(0),
             h2: AtomicBool::new(false),
             heard: AtomicBool::new(false),
+            write_blocked_ms: AtomicU64::new(0),
+            trusted: AtomicBool::new(false),
+            evicted: AtomicBool::new(false),
+            poke: Notify::new(),
         })
+    }
+
+    /// Records that a request on this connection was authenticated.
+    pub(super) fn trust(&self) {
+        self.trusted.store(true, Ordering::Release);
+    }
+
+    /// Whether the connection may be evicted for a newcomer: never authenticated, and
+    /// nothing in flight.
+    fn evictable(&self) -> bool {
+        !self.trusted.load(Ordering::Acquire) && self.in_flight.load(Ordering::Acquire) == 0
+    }
+
+    /// Notes a write that could not proceed (`blocked`) or that did.
+    fn wrote(&self, blocked: bool) {
+        if blocked {
+            let newly = self
+                .write_blocked_ms
+                .compare_exchange(0, self.now_ms() + 1, Ordering::AcqRel, Ordering::Acquire)
+                .is_ok();
+            if newly {
+                self.poke.notify_one();
+            }
+        } else {
+            self.write_blocked_ms.store(0, Ordering::Release);
+        }
     }
 
     fn now_ms(&self) -> u64 {
@@ -114,6 +160,26 @@ impl Activity {
         limits: &Limits,
         crowded: bool,
     ) -> Result<Instant, &'static str> {
+        let wake = self.read_verdict(now, limits, crowded)?;
+        let blocked = self.write_blocked_ms.load(Ordering::Acquire);
+        if blocked == 0 {
+            return Ok(wake);
+        }
+        let deadline = self.start + Duration::from_millis(blocked - 1) + limits.body_timeout;
+        if now >= deadline {
+            Err("the client stopped reading its response")
+        } else {
+            Ok(wake.min(deadline))
+        }
+    }
+
+    /// [`Activity::verdict`] for what the client sends.
+    fn read_verdict(
+        &self,
+        now: Instant,
+        limits: &Limits,
+        crowded: bool,
+    ) -> Result<Instant, &'static str> {
         if !self.served.load(Ordering::Acquire) {
             let deadline = self.start + limits.header_timeout;
             return if now >= deadline {
@@ -150,6 +216,39 @@ impl Activity {
     }
 }
 
+/// The live connections, oldest first, for finding one to evict when every slot is
+/// taken.
+#[derive(Debug, Default)]
+pub(super) struct Registry {
+    live: std::sync::Mutex<Vec<std::sync::Weak<Activity>>>,
+}
+
+impl Registry {
+    /// Registers a connection that holds a slot.
+    pub(super) fn add(&self, activity: &Arc<Activity>) {
+        let mut live = self.live.lock().unwrap_or_else(|e| e.into_inner());
+        // Forget closed connections now and then (amortised: when the list doubles).
+        if live.len() >= 64 && live.len().is_power_of_two() {
+            live.retain(|w| w.strong_count() > 0);
+        }
+        live.push(Arc::downgrade(activity));
+    }
+
+    /// Asks the oldest idle connection that never authenticated to close; whether one
+    /// was found.
+    pub(super) fn evict_one(&self) -> bool {
+        let mut live = self.live.lock().unwrap_or_else(|e| e.into_inner());
+        live.retain(|w| w.strong_count() > 0);
+        for a in live.iter().filter_map(std::sync::Weak::upgrade) {
+            if a.evictable() && !a.evicted.swap(true, Ordering::AcqRel) {
+                a.poke.notify_one();
+                return true;
+            }
+        }
+        false
+    }
+}
+
 /// A request in flight on a connection; ends when dropped.
 pub(super) struct InFlight(Arc<Activity>);
 
@@ -170,7 +269,17 @@ async fn watchdog(
     loop {
         match activity.verdict(Instant::now(), limits, crowded()) {
             Err(reason) => return reason,
-            Ok(wake) => tokio::time::sleep_until(wake.into()).await,
+            Ok(wake) => tokio::select! {
+                () = tokio::time::sleep_until(wake.into()) => {}
+                () = activity.poke.notified() => {
+                    if activity.evicted.load(Ordering::Acquire) {
+                        if activity.evictable() {
+                            return "evicted for a newcomer (never authenticated)";
+                        }
+                        activity.evicted.store(false, Ordering::Release);
+                    }
+                }
+            },
         }
     }
 }
@@ -187,6 +296,10 @@ pub(super) struct Connection<S: Store> {
     pub tls: Option<TlsAcceptor>,
     /// Whether connection slots are scarce now.
     pub crowded: Box<dyn Fn() -> bool + Send + Sync>,
+    /// The connection's activity.
+    pub activity: Arc<Activity>,
+    /// Where it is registered (once it holds a slot) as a candidate for eviction.
+    pub registry: Arc<Registry>,
 }
 
 impl<S: Store> Connection<S> {
@@ -198,7 +311,8 @@ impl<S: Store> Connection<S> {
         graceful: Watcher,
     ) {
         let _slot = slot;
-        let activity = Activity::new();
+        let activity = self.activity.clone();
+        self.registry.add(&activity);
         let limits = self.app.limits;
         let peer = self.peer;
         let serve = async {
@@ -231,8 +345,9 @@ impl<S: Store> Connection<S> {
         let svc = service_fn(move |req| {
             let in_flight = activity.begin();
             let app = app.clone();
+            let activity = activity.clone();
             async move {
-                let resp = app.handle(req).await;
+                let resp = app.handle(req, &activity).await;
                 drop(in_flight);
                 resp
             }
@@ -271,7 +386,9 @@ impl<I: AsyncWrite + Unpin> AsyncWrite for Watched<I> {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<std::io::Result<usize>> {
-        Pin::new(&mut self.inner).poll_write(cx, buf)
+        let polled = Pin::new(&mut self.inner).poll_write(cx, buf);
+        self.activity.wrote(polled.is_pending());
+        polled
     }
 
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
@@ -287,7 +404,9 @@ impl<I: AsyncWrite + Unpin> AsyncWrite for Watched<I> {
         cx: &mut Context<'_>,
         bufs: &[std::io::IoSlice<'_>],
     ) -> Poll<std::io::Result<usize>> {
-        Pin::new(&mut self.inner).poll_write_vectored(cx, bufs)
+        let polled = Pin::new(&mut self.inner).poll_write_vectored(cx, bufs);
+        self.activity.wrote(polled.is_pending());
+        polled
     }
 
     fn is_write_vectored(&self) -> bool {
@@ -307,6 +426,37 @@ mod tests {
             max_connections: 10,
             max_body_memory: 1 << 20,
         }
+    }
+
+    #[test]
+    fn a_client_that_stops_reading_is_cut_after_the_body_timeout() {
+        let a = Activity::new();
+        let l = limits();
+        drop(a.begin());
+        let done = a.last_done();
+        a.wrote(true);
+        assert!(a.verdict(done + l.body_timeout, &l, false).is_err());
+        a.wrote(false);
+        assert!(a.verdict(done + l.body_timeout, &l, false).is_ok());
+    }
+
+    #[test]
+    fn only_idle_connections_that_never_authenticated_are_evicted() {
+        let registry = Registry::default();
+        let add = || {
+            let a = Activity::new();
+            registry.add(&a);
+            a
+        };
+        let trusted = add();
+        trusted.trust();
+        let busy = add();
+        let _in_flight = busy.begin();
+        assert!(!registry.evict_one(), "nothing evictable");
+        let idle = add();
+        assert!(registry.evict_one());
+        assert!(idle.evicted.load(Ordering::Acquire));
+        assert!(!registry.evict_one(), "each connection is chosen once");
     }
 
     #[test]

@@ -48,6 +48,8 @@ pub const H2_STREAM_WINDOW: u32 = 64 * 1024;
 pub const H2_CONNECTION_WINDOW: u32 = 128 * 1024;
 /// How long a refused connection may take to receive its 503.
 const REFUSE_WRITE_TIMEOUT: Duration = Duration::from_secs(1);
+/// How long a newcomer waits for the slot of a connection evicted for it.
+const EVICTION_WAIT: Duration = Duration::from_secs(1);
 /// The longest pause between retries when `accept` keeps failing (descriptors exhausted).
 const MAX_ACCEPT_BACKOFF: Duration = Duration::from_secs(1);
 
@@ -79,6 +81,7 @@ pub async fn serve<S: Store>(listener: TcpListener, app: Arc<App<S>>, tls: Optio
     let accept_errors = Throttle::new(Duration::from_secs(1));
     let refusals = Throttle::new(Duration::from_secs(1));
     let mut backoff = Duration::ZERO;
+    let registry = Arc::new(connection::Registry::default());
     loop {
         let (stream, peer): (_, SocketAddr) = tokio::select! {
             accepted = listener.accept() => match accepted {
@@ -102,14 +105,6 @@ pub async fn serve<S: Store>(listener: TcpListener, app: Arc<App<S>>, tls: Optio
             },
             _ = &mut shutdown => break,
         };
-        let Ok(slot) = slots.clone().try_acquire_owned() else {
-            if let Some(suppressed) = refusals.allow() {
-                tracing::warn!(%peer, limit = limits.max_connections, suppressed,
-                    "too many connections; refusing new ones");
-            }
-            tokio::spawn(refuse(stream, tls.is_some(), limits.max_connections));
-            continue;
-        };
         let _ = stream.set_nodelay(true);
         let crowded = {
             let slots = slots.clone();
@@ -122,8 +117,31 @@ pub async fn serve<S: Store>(listener: TcpListener, app: Arc<App<S>>, tls: Optio
             builder: builder.clone(),
             tls: tls.clone(),
             crowded: Box::new(crowded),
+            activity: connection::Activity::new(),
+            registry: registry.clone(),
         };
-        tokio::spawn(conn.run(stream, slot, graceful.watcher()));
+        if let Ok(slot) = slots.clone().try_acquire_owned() {
+            tokio::spawn(conn.run(stream, slot, graceful.watcher()));
+            continue;
+        }
+        // Every slot is taken: make room by evicting an idle connection that never
+        // authenticated, or refuse.
+        if registry.evict_one() {
+            let (slots, watcher, tls) = (slots.clone(), graceful.watcher(), tls.is_some());
+            let limit = limits.max_connections;
+            tokio::spawn(async move {
+                match tokio::time::timeout(EVICTION_WAIT, slots.acquire_owned()).await {
+                    Ok(Ok(slot)) => conn.run(stream, slot, watcher).await,
+                    _ => refuse(stream, tls, limit).await,
+                }
+            });
+            continue;
+        }
+        if let Some(suppressed) = refusals.allow() {
+            tracing::warn!(%peer, limit = limits.max_connections, suppressed,
+                "too many connections; refusing new ones");
+        }
+        tokio::spawn(refuse(stream, tls.is_some(), limits.max_connections));
     }
     tracing::info!("shutting down: finishing in-flight requests");
     if tokio::time::timeout(SHUTDOWN_GRACE, graceful.shutdown())

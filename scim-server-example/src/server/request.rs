@@ -19,6 +19,7 @@ use scim_core::service::{error_response, AuthError, ScimService};
 use scim_core::ScimError;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
+use super::connection::Activity;
 use super::Limits;
 use crate::health::Health;
 use crate::onepassword::state_counts;
@@ -38,6 +39,9 @@ pub struct App<S: Store> {
     pub limits: Limits,
     /// Whether the bridge terminates TLS (the scheme of locations).
     tls: bool,
+    /// The address the bridge listens on: the authority of locations for a request that
+    /// names no host (HTTP/1.0 without `Host`).
+    local: std::net::SocketAddr,
     /// Body bytes held in memory, in [`BUDGET_UNIT`]s.
     body_budget: Arc<Semaphore>,
     /// Requests in flight (HTTP/2 streams count, not only connections).
@@ -93,6 +97,7 @@ impl<S: Store> App<S> {
         store: Arc<S>,
         limits: Limits,
         tls: bool,
+        local: std::net::SocketAddr,
     ) -> Self {
         let units = (limits.max_body_memory / BUDGET_UNIT).clamp(1, Semaphore::MAX_PERMITS);
         App {
@@ -102,15 +107,17 @@ impl<S: Store> App<S> {
             store,
             limits,
             tls,
+            local,
             body_budget: Arc::new(Semaphore::new(units)),
             requests: Arc::new(Semaphore::new(limits.max_connections)),
         }
     }
 
-    async fn health(&self, req: &Request<Incoming>) -> Response<Bytes> {
+    async fn health(&self, req: &Request<Incoming>, conn: &Activity) -> Response<Bytes> {
         if let Err(e) = self.auth.check_headers(req.headers()) {
             return refused(e);
         }
+        conn.trust();
         let store = self.store.clone();
         let counts = tokio::task::spawn_blocking(move || {
             store.check().map_err(|e| e.to_string())?;
@@ -136,11 +143,13 @@ impl<S: Store> App<S> {
         r
     }
 
-    /// Handles one request and logs it (method, path, status, latency, request id; never
-    /// the token, the query or the body).
-    pub async fn handle(
+    /// Handles one request on the connection `conn` and logs it (method, path, status,
+    /// latency, request id; never the token, the query or the body). A request whose
+    /// client goes away first is logged as abandoned.
+    pub(super) async fn handle(
         self: Arc<Self>,
         mut req: Request<Incoming>,
+        conn: &Activity,
     ) -> Result<Response<Full<Bytes>>, Infallible> {
         let started = Instant::now();
         self.health.count_request();
@@ -150,6 +159,12 @@ impl<S: Store> App<S> {
         }
         let method = req.method().clone();
         let path = req.uri().path().to_owned();
+        let mut abandoned = Abandoned {
+            method: Some(method.clone()),
+            path: &path,
+            request_id: &request_id,
+            started,
+        };
         let mut resp = match path.as_str() {
             "/ping" => text(StatusCode::OK, "pong"),
             "/livez" => text(StatusCode::OK, "ok"),
@@ -158,13 +173,14 @@ impl<S: Store> App<S> {
                     "the bridge is serving its limit of {} requests; retry shortly",
                     self.limits.max_connections
                 )),
-                Ok(_permit) if path == "/health" => self.health(&req).await,
-                Ok(_permit) => self.scim(req).await,
+                Ok(_permit) if path == "/health" => self.health(&req, conn).await,
+                Ok(_permit) => self.scim(req, conn).await,
             },
         };
         if let Ok(v) = HeaderValue::from_str(&request_id) {
             resp.headers_mut().insert("x-request-id", v);
         }
+        abandoned.method = None;
         tracing::info!(
             %method,
             path = %truncate(&path, 200),
@@ -176,10 +192,11 @@ impl<S: Store> App<S> {
         Ok(resp.map(Full::new))
     }
 
-    async fn scim(&self, req: Request<Incoming>) -> Response<Bytes> {
+    async fn scim(&self, req: Request<Incoming>, conn: &Activity) -> Response<Bytes> {
         if let Err(e) = self.auth.check_headers(req.headers()) {
             return refused(e);
         }
+        conn.trust();
         let (mut parts, body) = req.into_parts();
         if let Some(uri) = self.absolute_uri(&parts) {
             parts.uri = uri;
@@ -193,23 +210,19 @@ impl<S: Store> App<S> {
 
     /// The request URI in absolute form, with the scheme the bridge really serves and the
     /// authority the client addressed (`Host` in HTTP/1, `:authority` in HTTP/2), so that
-    /// `Location` and `meta.location` are right. `None` when `--public-url` decides, or
-    /// when no absolute URI can be made of what the client sent: the request then goes
+    /// `Location` and `meta.location` are right (the listening address when the client
+    /// named no host). `None` when `--public-url` decides, or when no absolute URI can be
+    /// made of what the client sent: the request then goes
     /// on as it came, and `ScimService` refuses a `Host` that is not a plain
     /// `host[:port]` (it validates the authority of absolute URIs the same way).
     fn absolute_uri(&self, parts: &http::request::Parts) -> Option<Uri> {
         if self.scim.config().public_url.is_some() {
             return None;
         }
-        let authority = match parts.uri.authority() {
-            Some(a) => a.clone(),
-            None => parts
-                .headers
-                .get(http::header::HOST)?
-                .to_str()
-                .ok()?
-                .parse()
-                .ok()?,
+        let authority = match (parts.uri.authority(), parts.headers.get(http::header::HOST)) {
+            (Some(a), _) => a.clone(),
+            (None, Some(host)) => host.to_str().ok()?.parse().ok()?,
+            (None, None) => self.local.to_string().parse().ok()?,
         };
         let path_and_query = parts
             .uri
@@ -309,6 +322,29 @@ impl<S: Store> App<S> {
                     self.limits.body_timeout.as_secs_f64()
                 ),
             ))),
+        }
+    }
+}
+
+/// Logs a request whose handler was dropped before it answered (the client closed the
+/// connection); disarmed by taking `method`.
+struct Abandoned<'a> {
+    method: Option<http::Method>,
+    path: &'a str,
+    request_id: &'a str,
+    started: Instant,
+}
+
+impl Drop for Abandoned<'_> {
+    fn drop(&mut self) {
+        if let Some(method) = self.method.take() {
+            tracing::info!(
+                %method,
+                path = %truncate(self.path, 200),
+                latency_ms = self.started.elapsed().as_secs_f64() * 1000.0,
+                request_id = %self.request_id,
+                "request abandoned by the client"
+            );
         }
     }
 }
