@@ -55,6 +55,40 @@ const MIGRATIONS: &[&str] = &[
           AND json_type(data, '$.password') IS NOT NULL;",
 ];
 
+/// The migration (1-based, as `user_version` counts) that removes stored passwords:
+/// when it removed any, the database is rewritten ([`scrub`]).
+const REMOVES_PASSWORDS: usize = 4;
+
+/// Rewrites the whole database so that no freed page (a password removed by migration
+/// [`REMOVES_PASSWORDS`], on a b-tree or an overflow page) keeps old bytes: `VACUUM`
+/// copies the live rows into fresh pages, and a `TRUNCATE` checkpoint writes them over
+/// the database file and empties the `-wal`, which held the old page images too. Runs
+/// outside any transaction (`VACUUM` cannot run inside one).
+fn scrub(conn: &Connection) -> Result<(), StoreError> {
+    // VACUUM's temporary copy stays in memory, never in a temporary file.
+    conn.pragma_update(None, "temp_store", "MEMORY")
+        .map_err(classify)?;
+    conn.execute_batch("VACUUM").map_err(classify)?;
+    conn.pragma_update(None, "temp_store", "DEFAULT")
+        .map_err(classify)?;
+    checkpoint_truncate(conn)
+}
+
+/// Copies the `-wal` into the database file and truncates it to zero bytes. Another
+/// process reading the database (a backup) can keep the checkpoint from finishing:
+/// logged; the old pages are then overwritten by a later checkpoint.
+fn checkpoint_truncate(conn: &Connection) -> Result<(), StoreError> {
+    let busy: i64 = conn
+        .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get(0))
+        .map_err(classify)?;
+    if busy != 0 {
+        tracing::warn!(
+            "another process kept the database busy: the -wal may still hold old pages until the next checkpoint"
+        );
+    }
+    Ok(())
+}
+
 /// SQLite behind a mutex: one writer at a time, as SQLite wants; other processes (the
 /// `invitations accept` subcommand) share the file through WAL and a busy timeout.
 pub struct SqliteStore {
@@ -177,10 +211,7 @@ impl SqliteStore {
 
     fn migrate(&self) -> Result<(), StoreError> {
         let mut conn = self.lock()?;
-        let tx = conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(classify)?;
-        let version: i64 = tx
+        let version: i64 = conn
             .query_row("PRAGMA user_version", [], |r| r.get(0))
             .map_err(classify)?;
         let version = usize::try_from(version).unwrap_or(usize::MAX);
@@ -190,12 +221,41 @@ impl SqliteStore {
                 MIGRATIONS.len()
             )));
         }
+        if version >= MIGRATIONS.len() {
+            return Ok(());
+        }
+        // Removing passwords frees the pages that held them: zeroed as they are freed.
+        let scrubbing = version < REMOVES_PASSWORDS;
+        if scrubbing {
+            conn.pragma_update(None, "secure_delete", "ON")
+                .map_err(classify)?;
+        }
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(classify)?;
+        // Read again under the write lock: another process may have migrated meanwhile.
+        let version: i64 = tx
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(classify)?;
+        let version = usize::try_from(version).unwrap_or(usize::MAX);
+        let mut removed_passwords = false;
         for (i, sql) in MIGRATIONS.iter().enumerate().skip(version) {
             tx.execute_batch(sql).map_err(classify)?;
+            if i + 1 == REMOVES_PASSWORDS {
+                removed_passwords = tx.changes() > 0;
+            }
             tx.pragma_update(None, "user_version", (i + 1) as i64)
                 .map_err(classify)?;
         }
-        tx.commit().map_err(classify)
+        tx.commit().map_err(classify)?;
+        if scrubbing {
+            if removed_passwords {
+                scrub(&conn)?;
+            }
+            conn.pragma_update(None, "secure_delete", "FAST")
+                .map_err(classify)?;
+        }
+        Ok(())
     }
 
     fn lock(&self) -> Result<std::sync::MutexGuard<'_, Connection>, StoreError> {
