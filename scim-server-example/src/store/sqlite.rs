@@ -65,12 +65,9 @@ const REMOVES_PASSWORDS: usize = 4;
 /// the database file and empties the `-wal`, which held the old page images too. Runs
 /// outside any transaction (`VACUUM` cannot run inside one).
 fn scrub(conn: &Connection) -> Result<(), StoreError> {
-    // VACUUM's temporary copy stays in memory, never in a temporary file.
-    conn.pragma_update(None, "temp_store", "MEMORY")
-        .map_err(classify)?;
+    // VACUUM's temporary copy (SQLite unlinks it as it opens it) holds only the rows as
+    // they are now, without passwords. Disk: about twice the database, once.
     conn.execute_batch("VACUUM").map_err(classify)?;
-    conn.pragma_update(None, "temp_store", "DEFAULT")
-        .map_err(classify)?;
     checkpoint_truncate(conn)
 }
 
