@@ -17,7 +17,9 @@
 //! - A `password` is accepted and never stored; client data under the [`EXTENSION`]
 //!   namespace, in any casing, is never stored (the state is the server's).
 //! - Lists that no index answers are admitted a few at a time and bounded in what they
-//!   hold ([`ScanLimits`]); the PATCH engine never runs inside a write transaction.
+//!   hold, in resources ([`ScanLimits`]) and in bytes
+//!   ([`OnePassword::with_max_held_bytes`]); a sorted scan holds only each match's sort
+//!   key and id, and reads the page's resources once sorted; the PATCH engine never runs inside a write transaction.
 
 mod rules;
 
@@ -101,8 +103,10 @@ pub struct ScanLimits {
     /// How many such requests may run at once; past it they are refused with 429 and
     /// `Retry-After`. Default [`ScanLimits::DEFAULT_CONCURRENT`].
     pub max_concurrent: usize,
-    /// The most resources one request may hold in memory (every match, to sort them; or
-    /// the requested page); past it, 400 `tooMany`. Default [`ScanLimits::DEFAULT_HELD`].
+    /// The most resources one request may hold in memory (every match's sort key, to sort
+    /// them; or the requested page); past it, 400 `tooMany`. Default
+    /// [`ScanLimits::DEFAULT_HELD`]. The bytes held are bounded too
+    /// ([`OnePassword::with_max_held_bytes`]).
     pub max_held: usize,
 }
 
@@ -123,6 +127,9 @@ impl Default for ScanLimits {
         }
     }
 }
+
+/// The default for [`OnePassword::with_max_held_bytes`]: 64 MiB of JSON per full scan.
+pub const DEFAULT_HELD_BYTES: usize = 64 << 20;
 
 /// How often a PATCH without If-Match reads, applies and tries to write again when
 /// another writer changed the resource in between; then 429 with `Retry-After`.
@@ -173,6 +180,9 @@ pub struct OnePassword<S: Store> {
     registry: Arc<SchemaRegistry>,
     /// The bounds on full scans.
     scan_limits: ScanLimits,
+    /// The most bytes of JSON one full scan may hold (see
+    /// [`OnePassword::with_max_held_bytes`]).
+    max_held_bytes: usize,
     /// One permit per full scan allowed to run.
     scans: Arc<tokio::sync::Semaphore>,
 }
@@ -182,6 +192,7 @@ impl<S: Store> std::fmt::Debug for OnePassword<S> {
         f.debug_struct("OnePassword")
             .field("policy", &self.policy)
             .field("scan_limits", &self.scan_limits)
+            .field("max_held_bytes", &self.max_held_bytes)
             .finish()
     }
 }
@@ -196,9 +207,11 @@ impl<S: Store> OnePassword<S> {
             policy: Arc::new(policy),
             registry: Arc::new(registry()),
             scan_limits: ScanLimits::default(),
+            max_held_bytes: 0,
             scans: Arc::new(tokio::sync::Semaphore::new(0)),
         }
-        .with_scan_limits(ScanLimits::default()))
+        .with_scan_limits(ScanLimits::default())
+        .with_max_held_bytes(DEFAULT_HELD_BYTES))
     }
 
     /// The same provisioner with other bounds on full scans (each at least 1).
@@ -210,6 +223,16 @@ impl<S: Store> OnePassword<S> {
             max_held: limits.max_held.max(1),
         };
         self.scans = Arc::new(tokio::sync::Semaphore::new(self.scan_limits.max_concurrent));
+        self
+    }
+
+    /// The same provisioner with another bound (at least 1) on the bytes of JSON one full
+    /// scan may hold: to sort, every match's sort key (the `sortBy` attribute and the id);
+    /// otherwise, and once sorted, the requested page's resources. Past it, 400 `tooMany`
+    /// asking to narrow the filter, drop `sortBy` or ask for a smaller page. Default
+    /// [`DEFAULT_HELD_BYTES`].
+    pub fn with_max_held_bytes(mut self, bytes: usize) -> Self {
+        self.max_held_bytes = bytes.max(1);
         self
     }
 
@@ -302,6 +325,10 @@ impl<S: Store> Provisioner for OnePassword<S> {
         query: &ListQuery,
     ) -> Result<ListPage, ProvisionerError> {
         let max_held = self.scan_limits.max_held;
+        let limits = rules::HeldLimits {
+            resources: max_held,
+            bytes: self.max_held_bytes,
+        };
         // Every query, even an indexed lookup, runs on the blocking pool: a read can wait
         // for a connection, and an async worker must never wait.
         let permit = match rules::plan(rt, query, max_held) {
@@ -320,7 +347,7 @@ impl<S: Store> Provisioner for OnePassword<S> {
         self.blocking(move |store, _, _| {
             // Held until the scan ends, even if the client has gone.
             let _permit = permit;
-            store.read(|tx| rules::list(tx, &rt, &query, max_held))
+            store.read(|tx| rules::list(tx, &rt, &query, limits))
         })
         .await
     }

@@ -2,7 +2,7 @@
 //! migrations (`PRAGMA user_version`).
 
 use std::path::Path;
-use std::sync::Mutex;
+use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use rusqlite::{params, Connection, ErrorCode, OptionalExtension, TransactionBehavior};
@@ -55,15 +55,106 @@ const MIGRATIONS: &[&str] = &[
           AND json_type(data, '$.password') IS NOT NULL;",
 ];
 
+/// The migration (1-based, as `user_version` counts) that removes stored passwords:
+/// when it removed any, the database is rewritten ([`scrub`]).
+const REMOVES_PASSWORDS: usize = 4;
+
+/// Rewrites the whole database so that no freed page (a password removed by migration
+/// [`REMOVES_PASSWORDS`], on a b-tree or an overflow page) keeps old bytes: `VACUUM`
+/// copies the live rows into fresh pages, and a `TRUNCATE` checkpoint writes them over
+/// the database file and empties the `-wal`, which held the old page images too. Runs
+/// outside any transaction (`VACUUM` cannot run inside one).
+fn scrub(conn: &Connection) -> Result<(), StoreError> {
+    // VACUUM's temporary copy (SQLite unlinks it as it opens it) holds only the rows as
+    // they are now, without passwords. Disk: about twice the database, once.
+    conn.execute_batch("VACUUM").map_err(classify)?;
+    checkpoint_truncate(conn)
+}
+
+/// Copies the `-wal` into the database file and truncates it to zero bytes. Another
+/// process reading the database (a backup) can keep the checkpoint from finishing:
+/// logged; the old pages are then overwritten by a later checkpoint.
+fn checkpoint_truncate(conn: &Connection) -> Result<(), StoreError> {
+    let busy: i64 = conn
+        .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get(0))
+        .map_err(classify)?;
+    if busy != 0 {
+        tracing::warn!(
+            "another process kept the database busy: the -wal may still hold old pages until the next checkpoint"
+        );
+    }
+    Ok(())
+}
+
 /// SQLite behind a mutex: one writer at a time, as SQLite wants; other processes (the
 /// `invitations accept` subcommand) share the file through WAL and a busy timeout.
 pub struct SqliteStore {
     /// The one writer.
     conn: Mutex<Connection>,
     /// Read connections: WAL lets them read while the writer writes, and each other.
-    readers: Vec<Mutex<Connection>>,
-    /// Round-robin start for picking a reader.
-    next_reader: std::sync::atomic::AtomicUsize,
+    readers: Readers,
+}
+
+/// The pool of read connections. A query takes an idle one, or waits for whichever
+/// frees first: an indexed lookup never queues behind one particular long scan while
+/// another connection is free.
+struct Readers {
+    /// The connections no query holds.
+    idle: Mutex<Vec<Connection>>,
+    /// Signalled each time a connection goes back to `idle`.
+    freed: Condvar,
+    /// How many connections the pool has (idle or not); 0 before they are opened.
+    size: usize,
+}
+
+impl Readers {
+    /// Takes an idle connection, waiting for one to free up if every one is busy.
+    fn take(&self) -> Reader<'_> {
+        // The lock only guards pushes and pops, which cannot leave the list half-done:
+        // a poisoned lock still holds a valid list.
+        let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
+        loop {
+            if let Some(conn) = idle.pop() {
+                return Reader {
+                    pool: self,
+                    conn: Some(conn),
+                };
+            }
+            idle = self
+                .freed
+                .wait(idle)
+                .unwrap_or_else(PoisonError::into_inner);
+        }
+    }
+}
+
+/// A read connection taken from [`Readers`], given back when dropped.
+struct Reader<'p> {
+    pool: &'p Readers,
+    /// Always `Some` until dropped.
+    conn: Option<Connection>,
+}
+
+impl Drop for Reader<'_> {
+    fn drop(&mut self) {
+        if let Some(conn) = self.conn.take() {
+            self.pool
+                .idle
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .push(conn);
+            self.pool.freed.notify_one();
+        }
+    }
+}
+
+impl Reader<'_> {
+    /// The connection.
+    fn conn(&mut self) -> Result<&mut Connection, StoreError> {
+        self.conn
+            .as_mut()
+            .ok_or_else(|| StoreError::Other("read connection already given back".into()))
+    }
 }
 
 /// How many read connections to keep.
@@ -165,22 +256,24 @@ impl SqliteStore {
         restrict_files(path)?;
         let mut store = SqliteStore {
             conn: Mutex::new(connect(path)?),
-            readers: Vec::new(),
-            next_reader: std::sync::atomic::AtomicUsize::new(0),
+            readers: Readers {
+                idle: Mutex::new(Vec::new()),
+                freed: Condvar::new(),
+                size: 0,
+            },
         };
         store.migrate()?;
-        for _ in 0..READERS {
-            store.readers.push(Mutex::new(connect(path)?));
-        }
+        let readers = (0..READERS)
+            .map(|_| connect(path))
+            .collect::<Result<Vec<_>, _>>()?;
+        store.readers.size = readers.len();
+        store.readers.idle = Mutex::new(readers);
         Ok(store)
     }
 
     fn migrate(&self) -> Result<(), StoreError> {
         let mut conn = self.lock()?;
-        let tx = conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(classify)?;
-        let version: i64 = tx
+        let version: i64 = conn
             .query_row("PRAGMA user_version", [], |r| r.get(0))
             .map_err(classify)?;
         let version = usize::try_from(version).unwrap_or(usize::MAX);
@@ -190,50 +283,76 @@ impl SqliteStore {
                 MIGRATIONS.len()
             )));
         }
+        if version >= MIGRATIONS.len() {
+            return Ok(());
+        }
+        // Removing passwords frees the pages that held them: zeroed as they are freed.
+        let scrubbing = version < REMOVES_PASSWORDS;
+        if scrubbing {
+            conn.pragma_update(None, "secure_delete", "ON")
+                .map_err(classify)?;
+        }
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(classify)?;
+        // Read again under the write lock: another process may have migrated meanwhile.
+        let version: i64 = tx
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(classify)?;
+        let version = usize::try_from(version).unwrap_or(usize::MAX);
+        let mut removed_passwords = false;
         for (i, sql) in MIGRATIONS.iter().enumerate().skip(version) {
             tx.execute_batch(sql).map_err(classify)?;
+            if i + 1 == REMOVES_PASSWORDS {
+                removed_passwords = tx.changes() > 0;
+            }
             tx.pragma_update(None, "user_version", (i + 1) as i64)
                 .map_err(classify)?;
         }
-        tx.commit().map_err(classify)
+        tx.commit().map_err(classify)?;
+        if scrubbing {
+            if removed_passwords {
+                scrub(&conn)?;
+            }
+            conn.pragma_update(None, "secure_delete", "FAST")
+                .map_err(classify)?;
+        }
+        Ok(())
     }
 
-    fn lock(&self) -> Result<std::sync::MutexGuard<'_, Connection>, StoreError> {
+    fn lock(&self) -> Result<MutexGuard<'_, Connection>, StoreError> {
         self.conn
             .lock()
             .map_err(|_| StoreError::Other("store lock poisoned".into()))
     }
 
-    /// A free read connection, or (all busy) the next one in turn.
-    fn reader(&self) -> Result<std::sync::MutexGuard<'_, Connection>, StoreError> {
-        let start = self
-            .next_reader
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        for k in 0..self.readers.len() {
-            if let Ok(guard) = self.readers[(start + k) % self.readers.len()].try_lock() {
-                return Ok(guard);
-            }
-        }
-        self.readers[start % self.readers.len()]
-            .lock()
-            .map_err(|_| StoreError::Other("store lock poisoned".into()))
-    }
-
+    /// Runs `f` in a transaction: a read on a pooled read connection (the writer until
+    /// they are opened), anything else on the writer.
     fn run<T>(
         &self,
         behavior: TransactionBehavior,
         f: impl FnOnce(&mut dyn Tx) -> Result<T, RuleError>,
     ) -> Result<T, RuleError> {
-        let mut conn = match behavior {
-            TransactionBehavior::Deferred if !self.readers.is_empty() => self.reader()?,
-            _ => self.lock()?,
-        };
-        let tx = conn.transaction_with_behavior(behavior).map_err(classify)?;
-        let mut handle = SqliteTx { tx: &tx };
-        let out = f(&mut handle)?;
-        tx.commit().map_err(classify)?;
-        Ok(out)
+        if matches!(behavior, TransactionBehavior::Deferred) && self.readers.size > 0 {
+            let mut reader = self.readers.take();
+            return in_transaction(reader.conn()?, behavior, f);
+        }
+        let mut writer = self.lock()?;
+        in_transaction(&mut writer, behavior, f)
     }
+}
+
+/// Runs `f` in a transaction on `conn`, committed only if `f` succeeds.
+fn in_transaction<T>(
+    conn: &mut Connection,
+    behavior: TransactionBehavior,
+    f: impl FnOnce(&mut dyn Tx) -> Result<T, RuleError>,
+) -> Result<T, RuleError> {
+    let tx = conn.transaction_with_behavior(behavior).map_err(classify)?;
+    let mut handle = SqliteTx { tx: &tx };
+    let out = f(&mut handle)?;
+    tx.commit().map_err(classify)?;
+    Ok(out)
 }
 
 impl Store for SqliteStore {
@@ -250,8 +369,10 @@ impl Store for SqliteStore {
 
     fn check(&self) -> Result<(), StoreError> {
         // A read connection: `/health` never waits for the writer.
-        let conn = self.reader()?;
-        conn.query_row("SELECT count(*) FROM resources", [], |r| r.get::<_, i64>(0))
+        let mut reader = self.readers.take();
+        reader
+            .conn()?
+            .query_row("SELECT count(*) FROM resources", [], |r| r.get::<_, i64>(0))
             .map(|_| ())
             .map_err(classify)
     }
@@ -609,5 +730,66 @@ impl Tx for SqliteTx<'_> {
             .and_then(|mut stmt| stmt.query_row(params![state.as_str()], |r| r.get::<_, i64>(0)))
             .map(|n| u64::try_from(n).unwrap_or_default())
             .map_err(classify)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{mpsc, Arc};
+
+    use super::*;
+
+    /// Holds one read connection on a thread until the returned sender is dropped;
+    /// returns once the connection is held.
+    fn hold_a_reader(store: &Arc<SqliteStore>) -> (mpsc::Sender<()>, std::thread::JoinHandle<()>) {
+        let (held_tx, held_rx) = mpsc::channel();
+        let (release_tx, release_rx) = mpsc::channel::<()>();
+        let store = store.clone();
+        let thread = std::thread::spawn(move || {
+            store
+                .read(|_| {
+                    let _ = held_tx.send(());
+                    let _ = release_rx.recv();
+                    Ok(())
+                })
+                .expect("a read");
+        });
+        held_rx.recv().expect("the reader is held");
+        (release_tx, thread)
+    }
+
+    /// With every read connection held (by long scans), a query waits for whichever
+    /// connection frees first, not for one particular connection that may be held the
+    /// longest.
+    #[test]
+    fn a_read_takes_whichever_connection_frees_first() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let store = Arc::new(SqliteStore::open(&dir.path().join("bridge.db")).expect("open"));
+        let mut holders: Vec<_> = (0..READERS).map(|_| hold_a_reader(&store)).collect();
+        let (done_tx, done_rx) = mpsc::channel();
+        let lookup = {
+            let store = store.clone();
+            std::thread::spawn(move || {
+                let _ = done_tx.send(store.read(|tx| Ok(tx.count("User")?)).ok());
+            })
+        };
+        // Let the query start waiting (not an assertion: the order below is).
+        std::thread::sleep(Duration::from_millis(300));
+        // The connection taken last is given back; the other three stay held.
+        let (release, thread) = holders.pop().expect("a holder");
+        drop(release);
+        thread.join().expect("the holder ends");
+        // Bounded: a query stuck behind a held connection would wait until they end.
+        let answered = done_rx.recv_timeout(Duration::from_secs(30));
+        for (release, thread) in holders {
+            drop(release);
+            thread.join().expect("a holder ends");
+        }
+        lookup.join().expect("the query ends");
+        assert_eq!(
+            answered,
+            Ok(Some(0)),
+            "the query waited for a connection still held while another was free"
+        );
     }
 }

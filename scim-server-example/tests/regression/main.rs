@@ -12,6 +12,7 @@ mod last_owner_removed_from_owners;
 mod passwords_stored_in_plaintext;
 mod patch_holds_the_write_lock;
 mod queries_block_async_workers;
+mod scans_hold_unbounded_bytes;
 
 /// The core User schema.
 pub const USER: &str = "urn:ietf:params:scim:schemas:core:2.0:User";

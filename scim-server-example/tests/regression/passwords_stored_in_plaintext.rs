@@ -127,22 +127,50 @@ fn passwords_are_never_stored_and_database_files_are_0600() {
     drop(b);
     check_files(dir.path(), "stopped", &secret);
 
-    // An existing database left world-readable, holding a password an earlier version
-    // stored, is narrowed on open and the password removed.
+    // An existing database left world-readable, holding passwords an earlier version
+    // stored in rows large enough to spill to overflow pages, is narrowed on open, the
+    // passwords removed, and no byte of them left in the database, -wal or -shm files
+    // (not in freed pages either).
+    let legacy = |n: usize| format!("legacy-pw-{n}-{}", "Zq8".repeat(40));
     let db = db_path(dir.path());
     let conn = rusqlite::Connection::open(&db).unwrap();
-    conn.execute(
-        "UPDATE resources SET data = json_set(data, '$.password', 'legacy-secret') WHERE id = ?1",
-        [&id],
-    )
-    .unwrap();
+    let ids: Vec<String> = {
+        let mut stmt = conn
+            .prepare("SELECT id FROM resources WHERE resource_type = 'User' ORDER BY seq")
+            .unwrap();
+        let rows = stmt.query_map([], |r| r.get(0)).unwrap();
+        rows.collect::<Result<_, _>>().unwrap()
+    };
+    assert!(ids.contains(&id));
+    for (n, user) in ids.iter().enumerate() {
+        // The nickName puts the password (json_set appends it) on an overflow page.
+        conn.execute(
+            "UPDATE resources SET data = json_set(data, '$.nickName', ?2, '$.password', ?3)
+             WHERE id = ?1",
+            rusqlite::params![user, "n".repeat(9_000 + 1_000 * n), legacy(n)],
+        )
+        .unwrap();
+    }
     conn.pragma_update(None, "user_version", 3).unwrap();
     drop(conn);
+    let has_legacy = |when: &str| {
+        for (file, bytes) in files(dir.path()) {
+            for n in 0..ids.len() {
+                assert!(
+                    !contains(&bytes, &legacy(n)[..24]),
+                    "{when}: legacy password {n} left in {}",
+                    file.display()
+                );
+            }
+        }
+    };
     std::fs::set_permissions(&db, std::fs::Permissions::from_mode(0o644)).unwrap();
     let b = Bridge::start(dir.path(), &[]);
     let mode = std::fs::metadata(&db).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, 0o600, "an existing database is made 0600 on open");
+    has_legacy("running");
     drop(b);
+    has_legacy("stopped");
     let conn = rusqlite::Connection::open(&db).unwrap();
     let left: i64 = conn
         .query_row(
@@ -152,4 +180,12 @@ fn passwords_are_never_stored_and_database_files_are_0600() {
         )
         .unwrap();
     assert_eq!(left, 0, "stored passwords are removed by the migration");
+    let nick: i64 = conn
+        .query_row(
+            "SELECT length(json_extract(data, '$.nickName')) FROM resources WHERE id = ?1",
+            [&id],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(nick >= 9_000, "the rest of the row is kept");
 }
