@@ -169,6 +169,11 @@ pub struct Cli {
     )]
     pub max_held_resources: usize,
 
+    /// Most bytes of JSON one list request may hold in memory (sort keys, the page,
+    /// matches of a search across types); past it, 400 tooMany.
+    #[arg(long, env = "SCIM_BRIDGE_MAX_HELD_BYTES", default_value_t = 64 << 20, global = true)]
+    pub max_held_bytes: usize,
+
     /// Read the Secret Token from this file instead of generating one (for automation;
     /// the SCIM_BRIDGE_TOKEN environment variable does the same).
     #[arg(long, env = "SCIM_BRIDGE_TOKEN_FILE", global = true)]

@@ -183,7 +183,8 @@ fn serve(cli: &Cli) -> Result<(), String> {
             .with_scan_limits(onepassword::ScanLimits {
                 max_concurrent: cli.max_full_scans,
                 max_held: cli.max_held_resources,
-            }),
+            })
+            .with_max_held_bytes(cli.max_held_bytes),
     );
     let config = ServiceConfig {
         base_paths: vec!["/scim/v2".to_owned(), "/scim".to_owned()],
