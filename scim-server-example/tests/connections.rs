@@ -101,19 +101,6 @@ fn open_idle(addr: &str, kind: Idle) -> TcpStream {
 
 const SLOTS: usize = 8;
 
-/// A kept-alive connection that made one authenticated request.
-fn open_trusted(addr: &str) -> TcpStream {
-    let mut s = TcpStream::connect(addr).unwrap();
-    let req =
-        format!("GET /scim/v2/Users HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {TOKEN}\r\n\r\n");
-    s.write_all(req.as_bytes()).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-    let mut buf = [0u8; 4096];
-    let n = s.read(&mut buf).unwrap();
-    assert!(String::from_utf8_lossy(&buf[..n]).starts_with("HTTP/1.1 200"));
-    s
-}
-
 #[test]
 fn idle_sockets_of_every_kind_do_not_hold_the_slots() {
     let dir = tempfile::tempdir().unwrap();
@@ -576,7 +563,7 @@ fn a_connection_flood_is_not_a_log_flood() {
     );
     let addr = b.addr();
     // Authenticated connections hold both slots (they are never evicted).
-    let _held: Vec<TcpStream> = (0..2).map(|_| open_trusted(&addr)).collect();
+    let _held: Vec<TcpStream> = (0..2).map(|_| common::open_authenticated(&addr)).collect();
     let refused = (0..200).filter(|_| ping_status(&addr) == 503).count();
     assert!(refused >= 190, "the flood was refused ({refused} of 200)");
     let text = std::fs::read_to_string(&log).unwrap();
@@ -623,7 +610,7 @@ fn clients_without_the_token_cannot_keep_the_slots_from_those_with_it() {
         &["--max-connections", "2", "--header-timeout", "5"],
     );
     let addr = b.addr();
-    let _held: Vec<TcpStream> = (0..2).map(|_| open_trusted(&addr)).collect();
+    let _held: Vec<TcpStream> = (0..2).map(|_| common::open_authenticated(&addr)).collect();
     assert_eq!(ping_status(&addr), 503);
 }
 

@@ -79,9 +79,9 @@ fn connections_past_the_limit_get_503() {
         dir.path(),
         &["--max-connections", "2", "--header-timeout", "5"],
     );
-    let _idle1 = TcpStream::connect(b.addr()).unwrap();
-    let _idle2 = TcpStream::connect(b.addr()).unwrap();
-    std::thread::sleep(Duration::from_millis(200));
+    // Authenticated connections (never evicted for a newcomer) hold both slots.
+    let _idle1 = common::open_authenticated(&b.addr());
+    let _idle2 = common::open_authenticated(&b.addr());
     let resp = raw(
         &b.addr(),
         b"GET /ping HTTP/1.1\r\nHost: x\r\n\r\n",
