@@ -665,8 +665,8 @@ impl ScimService {
                 .provisioner
                 .replace(&call.ctx, rt, id, resource, version.as_deref())
                 .await;
-            if !retry_on_conflict(&result, expected.as_deref(), &mut attempt).await {
-                return result;
+            if let Some(done) = retry_on_conflict(result, expected.as_deref(), &mut attempt).await {
+                return done;
             }
         }
     }
