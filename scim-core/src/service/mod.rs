@@ -745,10 +745,10 @@ impl ScimService {
             .iter()
             .map(|t| self.schema(t))
             .collect::<Result<Vec<_>, _>>()?;
-        raw.vet(&schemas, in_url)?;
+        let filter = raw.vet(&schemas, in_url)?;
         let (resources, total, start_index) = if types.len() == 1 {
             let schema = self.schema(&types[0])?;
-            let query = raw.to_query(&schema, max)?;
+            let query = raw.to_query(&schema, filter.as_ref(), max)?;
             let page = self.provisioner.list(&call.ctx, &types[0], &query).await?;
             let mut resources = Vec::with_capacity(page.resources.len());
             for r in page.resources.into_iter().take(query.count as usize) {
@@ -761,7 +761,7 @@ impl ScimService {
             let mut window = None;
             for t in &types {
                 let schema = self.schema(t)?;
-                let mut query = raw.to_query(&schema, max)?;
+                let mut query = raw.to_query(&schema, filter.as_ref(), max)?;
                 window.get_or_insert((query.start_index, query.count));
                 query.start_index = 1;
                 query.count = u64::MAX;
