@@ -124,7 +124,7 @@ pub fn patched(
 ) -> Result<Value, ScimError> {
     crate::meta::check_version(current, expected)?;
     let mut next = apply(input.schema, current, input.request, input.compat)?;
-    crate::meta::stamp_update(&mut next, current);
+    crate::meta::stamp_update_for(input.schema, &mut next, current);
     Ok(next)
 }
 

@@ -47,7 +47,7 @@ use http::{Method, Request, Response, StatusCode};
 use serde_json::Value;
 
 use crate::error::ScimError;
-use crate::meta::{set_location, stamp_new, stamp_update, version_of};
+use crate::meta::{set_location, stamp_new_for, stamp_update_for, version_of};
 use crate::patch::{Compat, PatchRequest};
 use crate::projection::Projection;
 use crate::provisioner::{
@@ -617,7 +617,7 @@ impl ScimService {
         let schema = self.schema(rt)?;
         let mut resource = validate_owned(&schema, Context::Create, body, &self.validation())?;
         let id = self.provisioner.new_id(rt);
-        stamp_new(&mut resource, &schema.resource_type().name, &id);
+        stamp_new_for(&schema, &mut resource, &id);
         let stored = self.provisioner.create(&call.ctx, rt, resource).await?;
         Ok((StatusCode::CREATED, stored))
     }
@@ -660,7 +660,7 @@ impl ScimService {
                 body.clone(),
                 &self.validation(),
             )?;
-            stamp_update(&mut resource, &existing);
+            stamp_update_for(&schema, &mut resource, &existing);
             let result = self
                 .provisioner
                 .replace(&call.ctx, rt, id, resource, version.as_deref())
