@@ -6,6 +6,7 @@ mod common;
 mod case_variant_schema_urn;
 mod conflict_retries_exhausted;
 mod etag_password_oracle;
+mod host_header_count;
 mod host_header_locations;
 mod non_ascii_attribute_name;
 mod password_filter_oracle;
