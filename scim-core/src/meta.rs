@@ -5,7 +5,8 @@ use serde_json::{Map, Value};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
-use crate::version::weak_etag;
+use crate::schema::ResourceSchema;
+use crate::version::{weak_etag, weak_etag_for};
 
 /// The current time as an xsd:dateTime in UTC, e.g. `2026-11-29T09:07:57Z` (whole
 /// seconds, as clients compare `meta.lastModified` textually more often than they should).
@@ -42,12 +43,32 @@ fn meta_mut(resource: &mut Value) -> Option<&mut Map<String, Value>> {
     meta.as_object_mut()
 }
 
-/// Sets `id` and a fresh `meta` on a new resource of `resource_type`.
+/// Sets `id` and a fresh `meta` on a new resource of `resource_type`, its version
+/// [`weak_etag`] over all of it. A service stamps with [`stamp_new_for`], whose version
+/// does not depend on never-returned values such as a password.
 pub fn stamp_new(resource: &mut Value, resource_type: &str, id: &str) {
+    stamp_new_with(resource, resource_type, id, weak_etag);
+}
+
+/// Sets `id` and a fresh `meta` on a new resource of `schema`'s type, its version
+/// [`weak_etag_for`] the schema: no never-returned value (RFC 7643 §2.2, the User's
+/// `password`) feeds it, so the ETag reveals nothing of them (RFC 7644 §3.14).
+pub fn stamp_new_for(schema: &ResourceSchema<'_>, resource: &mut Value, id: &str) {
+    stamp_new_with(resource, &schema.resource_type().name, id, |r| {
+        weak_etag_for(schema, r)
+    });
+}
+
+fn stamp_new_with(
+    resource: &mut Value,
+    resource_type: &str,
+    id: &str,
+    version_of: impl FnOnce(&Value) -> String,
+) {
     if let Some(obj) = resource.as_object_mut() {
         obj.insert("id".to_owned(), Value::from(id));
     }
-    let version = weak_etag(resource);
+    let version = version_of(resource);
     let now = now();
     if let Some(meta) = meta_mut(resource) {
         meta.clear();
@@ -59,10 +80,22 @@ pub fn stamp_new(resource: &mut Value, resource_type: &str, id: &str) {
 }
 
 /// Updates `meta` of `new`, the next state of `old`: `created` and `resourceType` are
-/// kept; `version` follows the content; `lastModified` moves only when the content
-/// changed (RFC 7644 §3.5.2.1: a no-op PATCH does not change the modify timestamp).
+/// kept; `version` follows the content ([`weak_etag`] over all of it; a service uses
+/// [`stamp_update_for`]); `lastModified` moves only when the version changed (RFC 7644
+/// §3.5.2.1: a no-op PATCH does not change the modify timestamp).
 pub fn stamp_update(new: &mut Value, old: &Value) {
-    let version = weak_etag(new);
+    stamp_update_with(new, old, weak_etag);
+}
+
+/// [`stamp_update`] for a resource of `schema`'s type, its version [`weak_etag_for`] the
+/// schema: changing only a never-returned value (a password) changes neither the version
+/// nor `lastModified`, so neither reveals it.
+pub fn stamp_update_for(schema: &ResourceSchema<'_>, new: &mut Value, old: &Value) {
+    stamp_update_with(new, old, |r| weak_etag_for(schema, r));
+}
+
+fn stamp_update_with(new: &mut Value, old: &Value, version_of: impl FnOnce(&Value) -> String) {
+    let version = version_of(new);
     let old_meta = old
         .get("meta")
         .and_then(Value::as_object)

@@ -60,44 +60,9 @@ impl Projection {
 
     /// Applies the projection to one resource of `schema`'s type.
     pub fn apply(&self, schema: &ResourceSchema<'_>, resource: &Value) -> Value {
-        let Some(obj) = resource.as_object() else {
-            return resource.clone();
-        };
-        let mut out = Map::new();
-        for (key, value) in obj {
-            if key.eq_ignore_ascii_case("schemas") {
-                out.insert(key.clone(), value.clone());
-                continue;
-            }
-            // An object under a schema URN: one of the type's extensions, or another
-            // registered schema a service attaches (its attributes' `returned` apply).
-            let ext = schema.extension(key).or_else(|| {
-                schema
-                    .registered(key)
-                    .filter(|s| !s.id.eq_ignore_ascii_case(&schema.base().id))
-            });
-            if let Some(ext) = ext {
-                let Some(inner) = value.as_object() else {
-                    continue;
-                };
-                let mut kept = Map::new();
-                for (k, v) in inner {
-                    let def = ext.attribute(k);
-                    if let Some(v) = self.project(Some(&ext.id), k, def, v, schema) {
-                        kept.insert(k.clone(), v);
-                    }
-                }
-                if !kept.is_empty() {
-                    out.insert(key.clone(), Value::Object(kept));
-                }
-                continue;
-            }
-            let def = schema.attribute(None, key).map(|l| l.def);
-            if let Some(v) = self.project(None, key, def, value, schema) {
-                out.insert(key.clone(), v);
-            }
-        }
-        Value::Object(out)
+        map_attributes(schema, resource, |ext, name, def, value| {
+            self.project(ext, name, def, value, schema)
+        })
     }
 
     /// Projects one top-level attribute (`ext` is the extension URN holding it).
@@ -130,6 +95,78 @@ impl Projection {
             }
         }
     }
+}
+
+/// `resource` without what its schema says is never returned (RFC 7643 §2.2
+/// `returned: never`, e.g. a User's `password`), attributes and sub-attributes alike, and
+/// with everything else, `returned: request` attributes included: the content a
+/// resource's version may depend on (RFC 7644 §3.14), since a version that changed with a
+/// never-returned value would reveal it to anyone who can guess it.
+///
+/// ```
+/// use scim_core::projection::without_never_returned;
+/// use scim_core::schema::SchemaRegistry;
+/// use serde_json::json;
+/// let registry = SchemaRegistry::standard();
+/// let users = registry.resource_schema("User").unwrap();
+/// let user = json!({"userName": "ann", "password": "secret"});
+/// assert_eq!(without_never_returned(&users, &user), json!({"userName": "ann"}));
+/// ```
+pub fn without_never_returned(schema: &ResourceSchema<'_>, resource: &Value) -> Value {
+    map_attributes(schema, resource, |_, _, def, value| match def {
+        Some(d) if d.returned == Returned::Never => None,
+        Some(d) => Some(drop_never_subs(d, value)),
+        None => Some(value.clone()),
+    })
+}
+
+/// Rebuilds `resource` (of `schema`'s type) attribute by attribute: `each(ext, name,
+/// def, value)` gives the new value of each top-level attribute (`ext` `None`) and of
+/// each attribute of an extension object (`ext` its URN), or `None` to leave it out.
+/// `schemas` is kept as it is; an extension object left empty, or that is not an object,
+/// is left out.
+fn map_attributes(
+    schema: &ResourceSchema<'_>,
+    resource: &Value,
+    mut each: impl FnMut(Option<&str>, &str, Option<&AttributeDef>, &Value) -> Option<Value>,
+) -> Value {
+    let Some(obj) = resource.as_object() else {
+        return resource.clone();
+    };
+    let mut out = Map::new();
+    for (key, value) in obj {
+        if key.eq_ignore_ascii_case("schemas") {
+            out.insert(key.clone(), value.clone());
+            continue;
+        }
+        // An object under a schema URN: one of the type's extensions, or another
+        // registered schema a service attaches (its attributes' `returned` apply).
+        let ext = schema.extension(key).or_else(|| {
+            schema
+                .registered(key)
+                .filter(|s| !s.id.eq_ignore_ascii_case(&schema.base().id))
+        });
+        if let Some(ext) = ext {
+            let Some(inner) = value.as_object() else {
+                continue;
+            };
+            let mut kept = Map::new();
+            for (k, v) in inner {
+                if let Some(v) = each(Some(&ext.id), k, ext.attribute(k), v) {
+                    kept.insert(k.clone(), v);
+                }
+            }
+            if !kept.is_empty() {
+                out.insert(key.clone(), Value::Object(kept));
+            }
+            continue;
+        }
+        let def = schema.attribute(None, key).map(|l| l.def);
+        if let Some(v) = each(None, key, def, value) {
+            out.insert(key.clone(), v);
+        }
+    }
+    Value::Object(out)
 }
 
 fn parse_list(text: Option<&str>) -> Result<Vec<AttrPath>, ScimError> {

@@ -3,6 +3,8 @@
 
 use serde_json::Value;
 
+use crate::schema::ResourceSchema;
+
 /// The weak ETag of `resource`: `W/"<16 hex digits>"`, a 64-bit FNV-1a hash of its
 /// JSON without `meta` (whose timestamps and version would otherwise feed back).
 ///
@@ -33,6 +35,30 @@ pub fn weak_etag(resource: &Value) -> String {
         other => hasher.write(&serde_json::to_vec(other).unwrap_or_default()),
     }
     format!("W/\"{:016x}\"", hasher.0)
+}
+
+/// The weak ETag of `resource`, a resource of `schema`'s type, over what may be returned
+/// of it: [`weak_etag`] of the resource
+/// [without its never-returned values](crate::projection::without_never_returned).
+///
+/// What [`ScimService`](crate::service::ScimService) stamps as `meta.version`. The hash is
+/// unsalted and fast, so a version computed over a `password` (RFC 7643 §4.1.1,
+/// `returned: never`) would let anyone who reads the resource and its ETag test
+/// guesses of the password offline; this one does not depend on it (RFC 7643 §2.2,
+/// RFC 7644 §3.14).
+///
+/// ```
+/// use scim_core::schema::SchemaRegistry;
+/// use scim_core::version::{weak_etag, weak_etag_for};
+/// use serde_json::json;
+/// let registry = SchemaRegistry::standard();
+/// let users = registry.resource_schema("User").unwrap();
+/// let a = weak_etag_for(&users, &json!({"userName": "ann", "password": "secret"}));
+/// assert_eq!(a, weak_etag_for(&users, &json!({"userName": "ann", "password": "guess"})));
+/// assert_eq!(a, weak_etag(&json!({"userName": "ann"})));
+/// ```
+pub fn weak_etag_for(schema: &ResourceSchema<'_>, resource: &Value) -> String {
+    weak_etag(&crate::projection::without_never_returned(schema, resource))
 }
 
 /// 64-bit FNV-1a: tiny, stable across Rust releases (unlike `DefaultHasher`), and good

@@ -135,8 +135,12 @@ pub fn apply(
         ));
     };
     let mut doc = obj.clone();
+    let cap = ops::ValueCap {
+        limits: request.limits,
+        original: obj,
+    };
     for (i, op) in request.operations.iter().enumerate() {
-        ops::apply_op(schema, &mut doc, op, compat).map_err(|e| {
+        ops::apply_op(schema, &mut doc, op, compat, &cap).map_err(|e| {
             let path = op.path.as_deref().unwrap_or("(no path)");
             e.context(format!("operation {} ({} {path})", i + 1, op.op.as_str()))
         })?;

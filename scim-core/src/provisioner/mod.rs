@@ -124,32 +124,45 @@ pub fn patched(
 ) -> Result<Value, ScimError> {
     crate::meta::check_version(current, expected)?;
     let mut next = apply(input.schema, current, input.request, input.compat)?;
-    crate::meta::stamp_update(&mut next, current);
+    crate::meta::stamp_update_for(input.schema, &mut next, current);
     Ok(next)
 }
 
-/// How often a read-modify-write (the default `patch`, the service's PUT) is tried again
-/// when another writer got in between its read and its write (only when the client sent
-/// no `If-Match`).
-const CONFLICT_RETRIES: usize = 64;
+/// How often a read-modify-write (the default `patch`, the service's PUT) is tried when
+/// another writer got in between its read and its write (only when the client sent no
+/// `If-Match`); see `docs/limits.md`.
+pub const CONFLICT_RETRIES: usize = 64;
 
-/// Whether a read-modify-write whose write ended in `result` should start over: the write
-/// lost a race (412) that the client did not ask for (no `If-Match`: RFC 7644 §3.14, the
-/// last writer wins), and fewer than [`CONFLICT_RETRIES`] attempts were made. Counts the
-/// attempt in `attempt` and lets other tasks run before answering true.
+/// What a read-modify-write does with the result of its write: `Some` to answer with,
+/// `None` to start over.
+///
+/// It starts over when the write lost a race (412) that the client did not ask for (no
+/// `If-Match`: RFC 7644 §3.14, the last writer wins) and fewer than
+/// [`CONFLICT_RETRIES`] attempts were made, counting the attempt in `attempt` and
+/// letting other tasks run first. After the last attempt such a conflict is answered
+/// [`ProvisionerError::Busy`] (429 with `Retry-After`), never 412: RFC 7644 §3.14 keeps
+/// 412 for a precondition the client set. With `If-Match`, a 412 is passed on as it is.
 pub(crate) async fn retry_on_conflict<T>(
-    result: &Result<T, ProvisionerError>,
+    result: Result<T, ProvisionerError>,
     expected_version: Option<&str>,
     attempt: &mut usize,
-) -> bool {
-    let conflict = matches!(result, Err(ProvisionerError::Scim(e))
+) -> Option<Result<T, ProvisionerError>> {
+    let conflict = matches!(&result, Err(ProvisionerError::Scim(e))
         if e.status() == StatusCode::PRECONDITION_FAILED);
-    if !conflict || expected_version.is_some() || *attempt >= CONFLICT_RETRIES {
-        return false;
+    if !conflict || expected_version.is_some() {
+        return Some(result);
+    }
+    if *attempt >= CONFLICT_RETRIES {
+        return Some(Err(ProvisionerError::Busy {
+            detail: format!(
+                "the resource kept changing while this request was applied ({CONFLICT_RETRIES} attempts); retry later"
+            ),
+            retry_after: std::time::Duration::from_secs(1),
+        }));
     }
     *attempt += 1;
     tokio_free_yield().await;
-    true
+    None
 }
 
 /// Storage for SCIM resources. See the [module docs](self) for the division of labour.
@@ -232,8 +245,8 @@ pub trait Provisioner: Send + Sync {
             let result = self
                 .replace(ctx, resource_type, id, next, version.as_deref())
                 .await;
-            if !retry_on_conflict(&result, expected_version, &mut attempt).await {
-                return result;
+            if let Some(done) = retry_on_conflict(result, expected_version, &mut attempt).await {
+                return done;
             }
         }
     }

@@ -71,11 +71,21 @@ impl RawQuery {
     /// - `sortBy` (§3.4.2.3) must name an attribute some type in `schemas` defines
     ///   (names compare case-insensitively, URN-qualified or not, sub-attributes too),
     ///   and not a never-returned one, whose order would leak: else 400 `invalidValue`.
-    pub fn vet(&self, schemas: &[ResourceSchema<'_>], in_url: bool) -> Result<(), ScimError> {
-        if let Some(text) = self.filter.as_deref().filter(|t| !t.trim().is_empty()) {
-            let filter = parse_filter(text.trim())?;
+    ///
+    /// Returns the parsed filter (if any) for [`to_query`](Self::to_query), so that the
+    /// filter is parsed once however many resource types the query spans.
+    pub fn vet(
+        &self,
+        schemas: &[ResourceSchema<'_>],
+        in_url: bool,
+    ) -> Result<Option<Filter>, ScimError> {
+        let filter = match self.filter.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(text) => Some(parse_filter(text)?),
+        };
+        if let Some(filter) = &filter {
             for schema in schemas {
-                if let Some(name) = never_returned_in(&filter, schema, None) {
+                if let Some(name) = never_returned_in(filter, schema, None) {
                     if in_url {
                         return Err(ScimError::bad_request(
                             crate::ScimType::Sensitive,
@@ -121,7 +131,7 @@ impl RawQuery {
                 )));
             }
         }
-        Ok(())
+        Ok(filter)
     }
 
     /// The projection alone (for single-resource requests).
@@ -132,16 +142,15 @@ impl RawQuery {
         )
     }
 
-    /// Builds the query for one resource type; `max_page` caps `count`.
+    /// Builds the query for one resource type with `filter`, the filter [`vet`](Self::vet)
+    /// returned; `max_page` caps `count`.
     pub fn to_query(
         &self,
         schema: &ResourceSchema<'_>,
+        filter: Option<&Filter>,
         max_page: u64,
     ) -> Result<ListQuery, ScimError> {
-        let filter = match self.filter.as_deref().map(str::trim) {
-            None | Some("") => None,
-            Some(text) => Some(parse_filter(text)?),
-        };
+        let filter = filter.cloned();
         let matcher = match &filter {
             Some(f) => Some(CompiledFilter::new(f, schema)?),
             None => None,

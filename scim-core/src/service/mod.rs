@@ -47,7 +47,7 @@ use http::{Method, Request, Response, StatusCode};
 use serde_json::Value;
 
 use crate::error::ScimError;
-use crate::meta::{set_location, stamp_new, stamp_update, version_of};
+use crate::meta::{set_location, stamp_new_for, stamp_update_for, version_of};
 use crate::patch::{Compat, PatchRequest};
 use crate::projection::Projection;
 use crate::provisioner::{
@@ -111,6 +111,14 @@ pub struct ServiceConfig {
     /// answering a member change on a 100,000-member group then costs nothing extra.
     /// Default: none (always 200 with the resource).
     pub patch_no_content: Vec<String>,
+    /// Answer 400 to an HTTP/1.1 request that has no `Host` header (and no authority in
+    /// its request URI), as RFC 9112 §3.2 requires of a server. Off by default: a request
+    /// built in-process (`Request::builder().uri("/Users")`, as unit tests and embedders'
+    /// tests do) is HTTP/1.1 without `Host`, and is then served with `http://localhost`
+    /// locations. Turn it on when the requests come off the wire (the bridge does).
+    /// HTTP/1.0 requests keep the fallback; HTTP/2 ones use the URI's authority. More
+    /// than one `Host` header is refused whatever this says.
+    pub require_host: bool,
 }
 
 impl Default for ServiceConfig {
@@ -131,6 +139,7 @@ impl Default for ServiceConfig {
             max_values_per_attribute: 1000,
             max_user_name_chars: 256,
             patch_no_content: Vec::new(),
+            require_host: false,
         }
     }
 }
@@ -285,7 +294,7 @@ impl ScimService {
             .iter()
             .map(|t| (t.name.as_str(), t.endpoint.as_str()));
         let (route, base) = route::route(parts.uri.path(), &self.config.base_paths, types);
-        let base_url = match self.base_url(&parts.uri, &parts.headers, base) {
+        let base_url = match self.base_url(&parts, base) {
             Ok(url) => url,
             Err(e) => return response::error(&e),
         };
@@ -353,12 +362,29 @@ impl ScimService {
     /// `.`, `_`, `~`, an IPv4 address or a bracketed IPv6 literal (RFC 3986 §3.2.2), an
     /// optional numeric port, no userinfo. Anything else (`a@evil.com`, `evil.com/path`,
     /// `javascript:…`) is 400 `invalidValue`, so a hostile `Host` is never reflected.
-    fn base_url(
-        &self,
-        uri: &http::Uri,
-        headers: &HeaderMap,
-        base: &str,
-    ) -> Result<String, ScimError> {
+    ///
+    /// Whatever the configuration, a request with more than one `Host` header is 400
+    /// `invalidValue` (RFC 9112 §3.2: which one names the target is ambiguous, and
+    /// proxies may disagree); with [`ServiceConfig::require_host`], so is an HTTP/1.1
+    /// request with neither a `Host` header nor an authority in its URI.
+    fn base_url(&self, parts: &http::request::Parts, base: &str) -> Result<String, ScimError> {
+        let uri = &parts.uri;
+        let mut hosts = parts.headers.get_all(HOST).iter();
+        let host = hosts.next();
+        if hosts.next().is_some() {
+            return Err(ScimError::invalid_value(
+                "the request has more than one Host header; send exactly one Host header (RFC 9112 §3.2)",
+            ));
+        }
+        if self.config.require_host
+            && parts.version == http::Version::HTTP_11
+            && host.is_none()
+            && uri.authority().is_none()
+        {
+            return Err(ScimError::invalid_value(
+                "an HTTP/1.1 request needs a Host header; send exactly one Host header (RFC 9112 §3.2)",
+            ));
+        }
         if let Some(url) = &self.config.public_url {
             return Ok(format!("{}{base}", url.trim_end_matches('/')));
         }
@@ -372,7 +398,7 @@ impl ScimService {
                 }
                 format!("{scheme}://{}", host_port(authority.as_str())?)
             }
-            _ => match headers.get(HOST) {
+            _ => match host {
                 None => "http://localhost".to_owned(),
                 Some(h) if h.is_empty() => "http://localhost".to_owned(),
                 Some(h) => {
@@ -617,7 +643,7 @@ impl ScimService {
         let schema = self.schema(rt)?;
         let mut resource = validate_owned(&schema, Context::Create, body, &self.validation())?;
         let id = self.provisioner.new_id(rt);
-        stamp_new(&mut resource, &schema.resource_type().name, &id);
+        stamp_new_for(&schema, &mut resource, &id);
         let stored = self.provisioner.create(&call.ctx, rt, resource).await?;
         Ok((StatusCode::CREATED, stored))
     }
@@ -660,13 +686,13 @@ impl ScimService {
                 body.clone(),
                 &self.validation(),
             )?;
-            stamp_update(&mut resource, &existing);
+            stamp_update_for(&schema, &mut resource, &existing);
             let result = self
                 .provisioner
                 .replace(&call.ctx, rt, id, resource, version.as_deref())
                 .await;
-            if !retry_on_conflict(&result, expected.as_deref(), &mut attempt).await {
-                return result;
+            if let Some(done) = retry_on_conflict(result, expected.as_deref(), &mut attempt).await {
+                return done;
             }
         }
     }
@@ -745,10 +771,10 @@ impl ScimService {
             .iter()
             .map(|t| self.schema(t))
             .collect::<Result<Vec<_>, _>>()?;
-        raw.vet(&schemas, in_url)?;
+        let filter = raw.vet(&schemas, in_url)?;
         let (resources, total, start_index) = if types.len() == 1 {
             let schema = self.schema(&types[0])?;
-            let query = raw.to_query(&schema, max)?;
+            let query = raw.to_query(&schema, filter.as_ref(), max)?;
             let page = self.provisioner.list(&call.ctx, &types[0], &query).await?;
             let mut resources = Vec::with_capacity(page.resources.len());
             for r in page.resources.into_iter().take(query.count as usize) {
@@ -761,7 +787,7 @@ impl ScimService {
             let mut window = None;
             for t in &types {
                 let schema = self.schema(t)?;
-                let mut query = raw.to_query(&schema, max)?;
+                let mut query = raw.to_query(&schema, filter.as_ref(), max)?;
                 window.get_or_insert((query.start_index, query.count));
                 query.start_index = 1;
                 query.count = u64::MAX;

@@ -4,10 +4,14 @@
 mod common;
 
 mod case_variant_schema_urn;
+mod conflict_retries_exhausted;
+mod etag_password_oracle;
+mod host_header_count;
 mod host_header_locations;
 mod non_ascii_attribute_name;
 mod password_filter_oracle;
 mod patch_add_quadratic;
+mod patch_add_same_value_types;
 mod put_412_without_if_match;
 mod sort_by_unknown_attribute;
 mod user_name_validation;
