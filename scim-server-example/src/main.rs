@@ -195,6 +195,9 @@ fn serve(cli: &Cli) -> Result<(), String> {
         // Group PATCHes answer 204, as Entra ID's own documentation shows: a member
         // change on a 100,000-member group then costs the change, not the group.
         patch_no_content: vec!["Group".to_owned()],
+        // Requests come off the wire: an HTTP/1.1 request without Host is refused
+        // (RFC 9112 §3.2).
+        require_host: true,
         ..ServiceConfig::default()
     };
     let scim = ScimService::new(provisioner.clone())

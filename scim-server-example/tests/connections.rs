@@ -679,4 +679,16 @@ fn a_request_naming_no_host_gets_locations_on_the_listening_address() {
             .contains(&format!("location: http://{}/scim/v2/users/", b.addr())),
         "{resp}"
     );
+    // HTTP/1.1 must name a host, once (RFC 9112 §3.2).
+    let no_host = format!(
+        "GET /scim/v2/Users HTTP/1.1\r\nAuthorization: Bearer {TOKEN}\r\nConnection: close\r\n\r\n"
+    );
+    let resp = exchange(&b.addr(), no_host.as_bytes(), Duration::from_secs(5));
+    assert!(resp.starts_with("HTTP/1.1 400"), "{resp}");
+    let two_hosts = format!(
+        "GET /scim/v2/Users HTTP/1.1\r\nHost: a\r\nHost: b\r\nAuthorization: Bearer {TOKEN}\r\nConnection: close\r\n\r\n"
+    );
+    let resp = exchange(&b.addr(), two_hosts.as_bytes(), Duration::from_secs(5));
+    assert!(resp.starts_with("HTTP/1.1 400"), "{resp}");
+    assert!(resp.contains("exactly one Host"), "{resp}");
 }

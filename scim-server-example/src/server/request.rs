@@ -222,7 +222,12 @@ impl<S: Store> App<S> {
         let authority = match (parts.uri.authority(), parts.headers.get(http::header::HOST)) {
             (Some(a), _) => a.clone(),
             (None, Some(host)) => host.to_str().ok()?.parse().ok()?,
-            (None, None) => self.local.to_string().parse().ok()?,
+            // HTTP/1.0 may name no host; HTTP/1.1 must (RFC 9112 §3.2: the service
+            // refuses it, with `require_host`).
+            (None, None) if parts.version == http::Version::HTTP_10 => {
+                self.local.to_string().parse().ok()?
+            }
+            (None, None) => return None,
         };
         let path_and_query = parts
             .uri
