@@ -8,6 +8,8 @@ mod host_header_locations;
 mod non_ascii_attribute_name;
 mod password_filter_oracle;
 mod patch_add_quadratic;
+mod pathless_base_schema_urn;
 mod put_412_without_if_match;
 mod sort_by_unknown_attribute;
+mod user_name_format_characters;
 mod user_name_validation;
