@@ -3,10 +3,14 @@
 //! booleans coerced, readOnly input ignored, immutable values protected, required
 //! attributes enforced and at most one `primary` value per multi-valued attribute.
 //! `userName` (RFC 7643 §4.1.1) and a Group's `displayName` (§4.2) may not be empty,
-//! blank or hold control characters, and [`ResourceLimits`] bounds the attributes of the
-//! result, the values of each multi-valued attribute and the length of `userName`.
+//! blank or hold control, invisible format (Cf) or line separator characters, and
+//! [`ResourceLimits`] bounds the attributes of the result, the values of each
+//! multi-valued attribute and the length of `userName`.
 //! A top-level key equal, ignoring case, to a registered schema's URN is read as that
-//! schema and kept under its canonical URN.
+//! schema and kept under its canonical URN. The base schema's URN with an object of its
+//! attributes (RFC 7644 §3.10: attributes are named within their schema URN) has them
+//! merged into the resource, never kept as an object; a URN inside that object, or a
+//! value that is not an object, is refused (`invalidValue`).
 //!
 //! The output is the normalised resource: canonical attribute names, JSON booleans, no
 //! `null`s or empty values (RFC 7643 §2.5: unassigned), `schemas` listing the base schema
@@ -153,6 +157,11 @@ pub fn validate_owned(
                 )));
             };
             for (k, val) in inner {
+                if has_urn_prefix(&k) {
+                    return Err(ScimError::invalid_value(format!(
+                        "`{k}` inside `{key}`: its members are attribute names, not URNs"
+                    )));
+                }
                 v.top_level(k, val, existing, &mut out)?;
             }
             continue;
@@ -233,9 +242,7 @@ impl Validator<'_, '_> {
                     out.insert(def.name.clone(), v);
                 }
             }
-            None if key.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("urn:"))
-                && value.is_object() =>
-            {
+            None if has_urn_prefix(&key) && value.is_object() => {
                 if self.schema.is_strict() {
                     return Err(ScimError::invalid_value(format!(
                         "`{key}` is not a schema extension of {}",
@@ -284,7 +291,9 @@ impl Validator<'_, '_> {
 
     /// RFC 7643 §4.1.1: `userName` is a User's unique identifier, and a Group's
     /// `displayName` (§4.2) names it: neither may be empty, blank or hold control
-    /// characters (U+0000–U+001F, U+007F–U+009F), and `userName` has a length limit
+    /// characters (U+0000–U+001F, U+007F–U+009F), invisible format characters (general
+    /// category Cf, such as U+200B or U+202E) or U+2028/U+2029, which would let two names
+    /// look alike or one break a log line; `userName` has a length limit
     /// ([`ResourceLimits::max_user_name_chars`]).
     fn check_identifier(&self, name: &str, value: &Value) -> Result<(), ScimError> {
         let base = &self.schema.base().id;
@@ -310,6 +319,13 @@ impl Validator<'_, '_> {
         if let Some(c) = text.chars().find(|c| c.is_control()) {
             return Err(ScimError::invalid_value(format!(
                 "`{name}` must not contain control characters (it contains U+{:04X})",
+                u32::from(c)
+            )));
+        }
+        if let Some(c) = text.chars().find(|&c| is_format_or_separator(c)) {
+            return Err(ScimError::invalid_value(format!(
+                "`{name}` must not contain invisible format or line separator characters \
+                 (it contains U+{:04X})",
                 u32::from(c)
             )));
         }
@@ -655,6 +671,42 @@ impl Label<'_> {
     fn to_string_if_nested(self) -> Option<String> {
         self.parent.map(|_| self.to_string())
     }
+}
+
+/// Whether `key` starts with `urn:` (any case): a schema URN or a URN-qualified path,
+/// never a bare attribute name (RFC 7643 §2.1: `ATTRNAME = ALPHA *(nameChar)`).
+pub(crate) fn has_urn_prefix(key: &str) -> bool {
+    key.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("urn:"))
+}
+
+/// Whether `c` is invisible or breaks a line without being a control character: a
+/// Unicode format character (general category Cf, Unicode 15: soft hyphen, bidirectional
+/// overrides and isolates, zero-width spaces and joiners, the byte order mark, tags, …) or
+/// the line and paragraph separators U+2028/U+2029 (categories Zl, Zp).
+fn is_format_or_separator(c: char) -> bool {
+    matches!(
+        u32::from(c),
+        0xAD | 0x600..=0x605
+            | 0x61C
+            | 0x6DD
+            | 0x70F
+            | 0x890..=0x891
+            | 0x8E2
+            | 0x180E
+            | 0x200B..=0x200F
+            | 0x2028..=0x202E
+            | 0x2060..=0x2064
+            | 0x2066..=0x206F
+            | 0xFEFF
+            | 0xFFF9..=0xFFFB
+            | 0x110BD
+            | 0x110CD
+            | 0x13430..=0x1343F
+            | 0x1BCA0..=0x1BCA3
+            | 0x1D173..=0x1D17A
+            | 0xE0001
+            | 0xE0020..=0xE007F
+    )
 }
 
 /// Whether a value counts as unassigned (RFC 7643 §2.5): null, `[]` or `{}`.

@@ -9,6 +9,10 @@
 //! - `add` with no path adds each member of the value object; to a multi-valued attribute
 //!   it appends values, merging into an existing equal value (same `value` and `type`)
 //!   instead of duplicating it; to a complex attribute it sets the given sub-attributes.
+//!   A member named by a schema URN (any case) holds that schema's attributes: an
+//!   extension's are applied to the extension, the base schema's (`{"urn:…:core:2.0:User":
+//!   {"displayName": "X"}}`) to the resource itself (RFC 7644 §3.10); a URN inside the
+//!   base schema's object, or the base schema's URN as a `path`, is `invalidPath`.
 //! - `replace` of a multi-valued attribute replaces the whole set; of a complex attribute
 //!   it sets the given sub-attributes and leaves the others; through a value path it
 //!   replaces the matching values (or their sub-attribute). A value path that matches

@@ -54,6 +54,12 @@ fn required_value(op: &PatchOperation) -> Result<&Value, ScimError> {
 /// add or replace (§3.5.2.1, §3.5.2.3). With [`Compat::pathless_attribute_paths`], a
 /// member name that is a path (`name.givenName`, `urn:…:User:department`) is applied as
 /// one. readOnly attributes in the object are ignored, as on create.
+///
+/// A member named (in any case) by a schema URN holds that schema's attributes: an
+/// extension's object is applied to the extension, and the base schema's object (`{"urn:
+/// …:core:2.0:User": {"displayName": "X"}}`) to the resource itself, each of its members
+/// an attribute path relative to the base schema. A URN inside the base schema's object
+/// is refused (`invalidPath`): it names no attribute of that schema.
 fn pathless(
     schema: &ResourceSchema<'_>,
     doc: &mut Map<String, Value>,
@@ -68,37 +74,65 @@ fn pathless(
             kind.as_str()
         )));
     };
+    let base = &schema.base().id;
     for (key, val) in obj {
-        if key.eq_ignore_ascii_case("schemas") {
+        if !key.eq_ignore_ascii_case(base) {
+            pathless_member(schema, doc, kind, key, val, compat, cap)?;
             continue;
         }
-        if let Some(ext) = schema.container_schema(key) {
-            let urn = ext.id.clone();
-            whole_extension(schema, doc, kind, &urn, val, compat, cap)?;
-            continue;
-        }
-        let looks_like_path = key.contains(['.', '[', ':']);
-        if looks_like_path && !compat.pathless_attribute_paths {
-            // Without the quirk the key is a literal attribute name.
-            if schema.is_strict() {
-                return Err(ScimError::invalid_path(format!("no attribute `{key}`")));
-            }
-            set_ci(doc, key, val.clone());
-            continue;
-        }
-        let target = match resolve(schema, key)? {
-            Target::Extension(urn) => {
-                whole_extension(schema, doc, kind, &urn, val, compat, cap)?;
-                continue;
-            }
-            Target::Attribute(t) => *t,
+        let Some(inner) = val.as_object() else {
+            return Err(ScimError::invalid_value(format!(
+                "the value for `{key}` must be an object of its attributes"
+            )));
         };
-        if target.read_only() {
-            continue;
+        for (k, v) in inner {
+            if crate::validate::has_urn_prefix(k) {
+                return Err(ScimError::invalid_path(format!(
+                    "`{k}` inside `{base}`: its members are attribute paths relative to it, not URNs"
+                )));
+            }
+            pathless_member(schema, doc, kind, k, v, compat, cap)?;
         }
-        write(doc, target, kind, val, compat, cap)?;
     }
     Ok(())
+}
+
+/// One member of a path-less `add`/`replace` value (see [`pathless`]).
+fn pathless_member(
+    schema: &ResourceSchema<'_>,
+    doc: &mut Map<String, Value>,
+    kind: OpKind,
+    key: &str,
+    val: &Value,
+    compat: &Compat,
+    cap: &ValueCap<'_>,
+) -> Result<(), ScimError> {
+    if key.eq_ignore_ascii_case("schemas") {
+        return Ok(());
+    }
+    if let Some(ext) = schema.container_schema(key) {
+        let urn = ext.id.clone();
+        return whole_extension(schema, doc, kind, &urn, val, compat, cap);
+    }
+    let looks_like_path = key.contains(['.', '[', ':']);
+    if looks_like_path && !compat.pathless_attribute_paths {
+        // Without the quirk the key is a literal attribute name.
+        if schema.is_strict() {
+            return Err(ScimError::invalid_path(format!("no attribute `{key}`")));
+        }
+        set_ci(doc, key, val.clone());
+        return Ok(());
+    }
+    let target = match resolve(schema, key)? {
+        Target::Extension(urn) => {
+            return whole_extension(schema, doc, kind, &urn, val, compat, cap)
+        }
+        Target::Attribute(t) => *t,
+    };
+    if target.read_only() {
+        return Ok(());
+    }
+    write(doc, target, kind, val, compat, cap)
 }
 
 /// `add`/`replace` of a whole extension object: each member is applied to the extension.

@@ -93,6 +93,14 @@ pub(super) fn resolve<'r>(
     if let Some(ext) = schema.container_schema(trimmed) {
         return Ok(Target::Extension(ext.id.clone()));
     }
+    if names_base_schema(schema, trimmed) {
+        // Read as a path, `urn:…:core:2.0:User` would split at its last colon into the
+        // URN `urn:…:core:2.0` and an attribute `User`, creating a bogus object.
+        return Err(ScimError::invalid_path(format!(
+            "`{trimmed}` names the base schema, not one of its attributes; without a \
+             `path`, `add` and `replace` apply to the resource itself (RFC 7644 §3.5.2)"
+        )));
+    }
     let parsed = parse_path(trimmed)?;
     let (attr, filter, sub_name) = match parsed {
         PatchPath::Attribute(attr) => {
@@ -183,6 +191,16 @@ pub(super) fn resolve<'r>(
         sub,
         label: trimmed.to_owned(),
     })))
+}
+
+/// Whether `path` is the base schema's URN (any case) itself, or followed by `.` or `[`
+/// rather than by `:` and an attribute name.
+fn names_base_schema(schema: &ResourceSchema<'_>, path: &str) -> bool {
+    let base = &schema.base().id;
+    let Some(head) = path.get(..base.len()) else {
+        return false;
+    };
+    head.eq_ignore_ascii_case(base) && !path[base.len()..].starts_with(':')
 }
 
 impl AttrTarget<'_> {

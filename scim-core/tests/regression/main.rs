@@ -12,6 +12,8 @@ mod non_ascii_attribute_name;
 mod password_filter_oracle;
 mod patch_add_quadratic;
 mod patch_add_same_value_types;
+mod pathless_base_schema_urn;
 mod put_412_without_if_match;
 mod sort_by_unknown_attribute;
+mod user_name_format_characters;
 mod user_name_validation;
