@@ -6,10 +6,12 @@ mod common;
 
 mod corrupted_row_served_as_null;
 mod extension_spoofed_by_case_variant;
+mod extension_spoofed_by_split_key;
 mod full_scans_unbounded;
 mod group_membership_cycles;
 mod last_owner_removed_from_owners;
 mod passwords_stored_in_plaintext;
+mod passwords_under_split_urn_keys;
 mod patch_holds_the_write_lock;
 mod queries_block_async_workers;
 
