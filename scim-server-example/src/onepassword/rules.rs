@@ -324,10 +324,11 @@ fn member_rows(
 /// The kind of a member being added to `group_id`: `User`, or `Group` when that makes no
 /// cycle; 400 `invalidValue` for anything else.
 fn new_member_kind(tx: &mut dyn Tx, group_id: &str, member_id: &str) -> Result<&'static str> {
-    if tx.get("User", member_id)?.is_some() {
+    // Existence alone, by id: a member's (possibly large) row is never read or parsed.
+    if tx.exists("User", member_id)? {
         return Ok("User");
     }
-    if tx.get("Group", member_id)?.is_some() || member_id == group_id {
+    if tx.exists("Group", member_id)? || member_id == group_id {
         check_no_cycle(tx, group_id, member_id)?;
         return Ok("Group");
     }
@@ -765,8 +766,11 @@ pub(super) fn delete(tx: &mut dyn Tx, rt: &str, id: &str, expected: Option<&str>
 pub(super) enum Plan<'q> {
     /// No filter, no sort, a bounded page: paged in SQL.
     Page,
-    /// `eq` on an indexed attribute: (attribute, value).
+    /// `eq` on a unique attribute (`id`, `userName`/`displayName`): (attribute, value).
     Lookup(&'q str, &'q str),
+    /// `eq` on `externalId`, which is not unique, with a bounded page and no sort:
+    /// counted from the index and only the page read, in SQL.
+    External(&'q str),
     /// Everything else: every row of the type read in batches, each evaluated and
     /// dropped unless it matches (see [`scan`]).
     Scan,
@@ -779,15 +783,20 @@ pub(super) fn plan<'q>(rt: &str, query: &'q ListQuery, max_held: usize) -> Plan<
     } else {
         "displayName"
     };
+    let bounded = usize::try_from(query.count).is_ok_and(|c| c <= max_held);
     if let Some((attr, value)) = query.equality_lookup() {
-        if ["id", unique_attr, "externalId"]
+        if ["id", unique_attr]
             .iter()
             .any(|a| attr.eq_ignore_ascii_case(a))
         {
             return Plan::Lookup(attr, value);
         }
+        // Any number of resources may share an externalId: sorted, or at root (every
+        // match asked for), it is a scan, admitted and bounded like any other.
+        if attr.eq_ignore_ascii_case("externalId") && query.sort_by.is_none() && bounded {
+            return Plan::External(value);
+        }
     }
-    let bounded = usize::try_from(query.count).is_ok_and(|c| c <= max_held);
     if query.filter.is_none() && query.sort_by.is_none() && bounded {
         Plan::Page
     } else {
@@ -795,8 +804,9 @@ pub(super) fn plan<'q>(rt: &str, query: &'q ListQuery, max_held: usize) -> Plan<
     }
 }
 
-/// A page of resources; `eq` on `id`, `userName`/`displayName` and `externalId` use
-/// indexes, anything else is a [`scan`] holding at most `max_held` resources.
+/// A page of resources; `eq` on `id`, `userName`/`displayName` and (unsorted, one bounded
+/// page) `externalId` use indexes, anything else is a [`scan`] holding at most `max_held`
+/// resources.
 pub(super) fn list(
     tx: &mut dyn Tx,
     rt: &str,
@@ -819,8 +829,15 @@ pub(super) fn list(
         Plan::Lookup(attr, value) if attr.eq_ignore_ascii_case("id") => {
             tx.get(rt, value)?.into_iter().collect()
         }
-        Plan::Lookup(attr, value) if attr.eq_ignore_ascii_case("externalId") => {
-            tx.find_external(rt, value)?
+        Plan::External(value) => {
+            let total = tx.count_external(rt, value)?;
+            let rows =
+                tx.find_external(rt, value, query.start_index.saturating_sub(1), query.count)?;
+            let resources = assemble_all(tx, rt, rows)?;
+            return Ok(ListPage {
+                total_results: total,
+                resources,
+            });
         }
         Plan::Lookup(_, value) => tx
             .find_unique(rt, &value.to_lowercase())?
