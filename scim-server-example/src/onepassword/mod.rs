@@ -94,8 +94,9 @@ impl From<RuleError> for ProvisionerError {
 }
 
 /// Bounds on list requests no index answers (filters other than `eq` on `id`,
-/// `userName`/`displayName` or `externalId`; `sortBy`; searches across resource types;
-/// unbounded pages), which read every row of a type.
+/// `userName`/`displayName` or `externalId`; `sortBy`, `externalId eq` included;
+/// searches across resource types, `externalId eq` included; unbounded pages), which
+/// read every row of a type.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ScanLimits {
     /// How many such requests may run at once; past it they are refused with 429 and
