@@ -96,8 +96,9 @@ impl From<RuleError> for ProvisionerError {
 }
 
 /// Bounds on list requests no index answers (filters other than `eq` on `id`,
-/// `userName`/`displayName` or `externalId`; `sortBy`; searches across resource types;
-/// unbounded pages), which read every row of a type.
+/// `userName`/`displayName` or `externalId`; `sortBy`, `externalId eq` included;
+/// searches across resource types, `externalId eq` included; unbounded pages), which
+/// read every row of a type.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ScanLimits {
     /// How many such requests may run at once; past it they are refused with 429 and
@@ -130,6 +131,16 @@ impl Default for ScanLimits {
 
 /// The default for [`OnePassword::with_max_held_bytes`]: 64 MiB of JSON per full scan.
 pub const DEFAULT_HELD_BYTES: usize = 64 << 20;
+
+/// How many write requests may be at the store at once (one writing, the others waiting
+/// for SQLite's single writer on a blocking thread each). Further writes wait for a slot
+/// without holding a thread, so a slow write queues writers in memory, not threads, and
+/// reads still find threads.
+pub const MAX_QUEUED_WRITES: usize = 8;
+
+/// How long a write request waits for one of the [`MAX_QUEUED_WRITES`] slots before it is
+/// answered 503 with `Retry-After` (the store's busy timeout).
+pub const WRITE_SLOT_WAIT: Duration = Duration::from_secs(10);
 
 /// How often a PATCH without If-Match reads, applies and tries to write again when
 /// another writer changed the resource in between; then 429 with `Retry-After`.
@@ -185,6 +196,8 @@ pub struct OnePassword<S: Store> {
     max_held_bytes: usize,
     /// One permit per full scan allowed to run.
     scans: Arc<tokio::sync::Semaphore>,
+    /// One permit per write request at the store ([`MAX_QUEUED_WRITES`]).
+    writes: Arc<tokio::sync::Semaphore>,
 }
 
 impl<S: Store> std::fmt::Debug for OnePassword<S> {
@@ -209,6 +222,7 @@ impl<S: Store> OnePassword<S> {
             scan_limits: ScanLimits::default(),
             max_held_bytes: 0,
             scans: Arc::new(tokio::sync::Semaphore::new(0)),
+            writes: Arc::new(tokio::sync::Semaphore::new(MAX_QUEUED_WRITES)),
         }
         .with_scan_limits(ScanLimits::default())
         .with_max_held_bytes(DEFAULT_HELD_BYTES))
@@ -257,6 +271,39 @@ impl<S: Store> OnePassword<S> {
             .map_err(ProvisionerError::internal)?
             .map_err(ProvisionerError::from)
     }
+
+    /// Runs `f`, a write, on a blocking thread once one of the [`MAX_QUEUED_WRITES`] slots
+    /// is free; waits for one asynchronously, at most [`WRITE_SLOT_WAIT`], then 503.
+    async fn writing<T, F>(&self, f: F) -> Result<T, ProvisionerError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&S, &Policy, &SchemaRegistry) -> Result<T, RuleError> + Send + 'static,
+    {
+        let permit = match tokio::time::timeout(
+            WRITE_SLOT_WAIT,
+            self.writes.clone().acquire_owned(),
+        )
+        .await
+        {
+            Ok(Ok(permit)) => permit,
+            Ok(Err(closed)) => return Err(ProvisionerError::internal(closed)),
+            Err(_) => {
+                tracing::warn!(
+                    waited = ?WRITE_SLOT_WAIT,
+                    "a write waited too long behind other writes"
+                );
+                return Err(ProvisionerError::Unavailable(
+                    "too many writes are waiting for the database; retry later".into(),
+                ));
+            }
+        };
+        self.blocking(move |store, policy, registry| {
+            // Held until the write ends, even if the client has gone.
+            let _permit = permit;
+            f(store, policy, registry)
+        })
+        .await
+    }
 }
 
 #[async_trait]
@@ -268,7 +315,7 @@ impl<S: Store> Provisioner for OnePassword<S> {
         resource: Value,
     ) -> Result<Value, ProvisionerError> {
         let rt = rt.to_owned();
-        self.blocking(move |store, policy, _| {
+        self.writing(move |store, policy, _| {
             store.write(|tx| rules::create(tx, policy, &rt, resource))
         })
         .await
@@ -294,7 +341,7 @@ impl<S: Store> Provisioner for OnePassword<S> {
         expected: Option<&str>,
     ) -> Result<Value, ProvisionerError> {
         let (rt, id, expected) = (rt.to_owned(), id.to_owned(), expected.map(str::to_owned));
-        self.blocking(move |store, policy, _| {
+        self.writing(move |store, policy, _| {
             store.write(|tx| {
                 let old = rules::get(tx, &rt, &id)?;
                 scim_core::meta::check_version(&old, expected.as_deref())?;
@@ -312,7 +359,7 @@ impl<S: Store> Provisioner for OnePassword<S> {
         expected: Option<&str>,
     ) -> Result<(), ProvisionerError> {
         let (rt, id, expected) = (rt.to_owned(), id.to_owned(), expected.map(str::to_owned));
-        self.blocking(move |store, _, _| {
+        self.writing(move |store, _, _| {
             store.write(|tx| rules::delete(tx, &rt, &id, expected.as_deref()))
         })
         .await
@@ -367,7 +414,7 @@ impl<S: Store> Provisioner for OnePassword<S> {
         let (rt, id, expected) = (rt.to_owned(), id.to_owned(), expected.map(str::to_owned));
         let (request, compat): (PatchRequest, _) = (input.request.clone(), *input.compat);
         let full_result = input.full_result;
-        self.blocking(move |store, policy, registry| {
+        self.writing(move |store, policy, registry| {
             let schema = registry
                 .resource_schema(&rt)
                 .ok_or_else(|| ScimError::not_found(format!("no resource type {rt}")))?;

@@ -63,41 +63,66 @@ pub(super) fn ensure_builtin_groups(tx: &mut dyn Tx) -> Result<()> {
 }
 
 /// Whether `key` names the server-owned [`EXTENSION`], an attribute under it
-/// (`urn:…:1password:2.0:User:state`) or any part of its namespace (a path-less PATCH
-/// value may split a URN at any colon), in any casing: URNs compare case-insensitively
-/// (RFC 8141 §3), so a case variant is the same schema, and no client writes it.
+/// (`urn:…:1password:2.0:User:state`) or any part of its namespace, or is a leading part
+/// of its URN ending at a colon (`urn:ietf:params:scim:schemas:extension`, under which a
+/// path-less PATCH value split at a colon, or a client, could rebuild it), in any casing
+/// and with surrounding white space: URNs compare case-insensitively (RFC 8141 §3), so a
+/// case variant is the same schema, and no client writes it.
 fn is_extension_key(key: &str) -> bool {
     /// The namespace of the bridge's own schemas.
     const NAMESPACE: &str = "urn:ietf:params:scim:schemas:extension:1password";
-    key.get(..NAMESPACE.len())
-        .is_some_and(|head| head.eq_ignore_ascii_case(NAMESPACE))
+    let key = key.trim();
+    let under_namespace = key
+        .get(..NAMESPACE.len())
+        .is_some_and(|head| head.eq_ignore_ascii_case(NAMESPACE));
+    let leading_part = !key.is_empty()
+        && EXTENSION.as_bytes().get(key.len()) == Some(&b':')
+        && EXTENSION
+            .get(..key.len())
+            .is_some_and(|head| head.eq_ignore_ascii_case(key));
+    under_namespace || leading_part
 }
 
-/// Whether `key` is the User `password` (RFC 7643 §4.1.1), bare or under the core URN.
+/// Whether `key` is a `password` (RFC 7643 §4.1.1): bare, or as the last part of a
+/// colon-separated name (`urn:…:User:password`, or what is left of one split at another
+/// colon), in any casing and with surrounding white space.
 fn is_password_key(key: &str) -> bool {
-    match key.rsplit_once(':') {
-        Some((schema, name)) => {
-            schema.eq_ignore_ascii_case(urn::USER) && name.eq_ignore_ascii_case("password")
-        }
-        None => key.eq_ignore_ascii_case("password"),
-    }
+    let last = key.rsplit_once(':').map_or(key, |(_, name)| name);
+    last.trim().eq_ignore_ascii_case("password")
 }
 
-/// Removes what the bridge never stores from a client's resource: the `password` (people
-/// set their own 1Password; the bridge has no use for it), and any client copy of the
-/// server-owned [`EXTENSION`]. Returns whether anything was removed.
+/// Removes every object member named a password ([`is_password_key`]) at any depth of
+/// `value`: however a client or a path-less PATCH nests it (under the core URN, or under
+/// a URN split at a colon), no password is stored. Returns whether anything was removed.
+fn strip_passwords(value: &mut Value) -> bool {
+    let mut removed = false;
+    // Depth first without recursion: the depth is the client's.
+    let mut stack = vec![value];
+    while let Some(v) = stack.pop() {
+        match v {
+            Value::Object(obj) => {
+                let before = obj.len();
+                obj.retain(|k, _| !is_password_key(k));
+                removed |= obj.len() != before;
+                stack.extend(obj.values_mut());
+            }
+            Value::Array(items) => stack.extend(items.iter_mut()),
+            _ => {}
+        }
+    }
+    removed
+}
+
+/// Removes what the bridge never stores from a client's resource: every `password`, at
+/// any depth ([`strip_passwords`]; people set their own 1Password and the bridge has no
+/// use for it), and any client copy of the server-owned [`EXTENSION`]. Returns whether
+/// anything was removed.
 fn strip_client_data(obj: &mut Map<String, Value>) -> bool {
     let before = obj.len();
     obj.retain(|k, _| !is_password_key(k) && !is_extension_key(k));
     let mut removed = obj.len() != before;
-    for (k, v) in obj.iter_mut() {
-        if k.eq_ignore_ascii_case(urn::USER) {
-            if let Some(core) = v.as_object_mut() {
-                let before = core.len();
-                core.retain(|k, _| !k.eq_ignore_ascii_case("password"));
-                removed |= core.len() != before;
-            }
-        }
+    for v in obj.values_mut() {
+        removed |= strip_passwords(v);
     }
     if let Some(Value::Array(schemas)) = obj.get_mut("schemas") {
         schemas.retain(|s| !s.as_str().is_some_and(is_extension_key));
@@ -299,10 +324,11 @@ fn member_rows(
 /// The kind of a member being added to `group_id`: `User`, or `Group` when that makes no
 /// cycle; 400 `invalidValue` for anything else.
 fn new_member_kind(tx: &mut dyn Tx, group_id: &str, member_id: &str) -> Result<&'static str> {
-    if tx.get("User", member_id)?.is_some() {
+    // Existence alone, by id: a member's (possibly large) row is never read or parsed.
+    if tx.exists("User", member_id)? {
         return Ok("User");
     }
-    if tx.get("Group", member_id)?.is_some() || member_id == group_id {
+    if tx.exists("Group", member_id)? || member_id == group_id {
         check_no_cycle(tx, group_id, member_id)?;
         return Ok("Group");
     }
@@ -740,8 +766,11 @@ pub(super) fn delete(tx: &mut dyn Tx, rt: &str, id: &str, expected: Option<&str>
 pub(super) enum Plan<'q> {
     /// No filter, no sort, a bounded page: paged in SQL.
     Page,
-    /// `eq` on an indexed attribute: (attribute, value).
+    /// `eq` on a unique attribute (`id`, `userName`/`displayName`): (attribute, value).
     Lookup(&'q str, &'q str),
+    /// `eq` on `externalId`, which is not unique, with a bounded page and no sort:
+    /// counted from the index and only the page read, in SQL.
+    External(&'q str),
     /// Everything else: every row of the type read in batches, each evaluated and
     /// dropped unless it matches (see [`scan`]).
     Scan,
@@ -754,15 +783,20 @@ pub(super) fn plan<'q>(rt: &str, query: &'q ListQuery, max_held: usize) -> Plan<
     } else {
         "displayName"
     };
+    let bounded = usize::try_from(query.count).is_ok_and(|c| c <= max_held);
     if let Some((attr, value)) = query.equality_lookup() {
-        if ["id", unique_attr, "externalId"]
+        if ["id", unique_attr]
             .iter()
             .any(|a| attr.eq_ignore_ascii_case(a))
         {
             return Plan::Lookup(attr, value);
         }
+        // Any number of resources may share an externalId: sorted, or at root (every
+        // match asked for), it is a scan, admitted and bounded like any other.
+        if attr.eq_ignore_ascii_case("externalId") && query.sort_by.is_none() && bounded {
+            return Plan::External(value);
+        }
     }
-    let bounded = usize::try_from(query.count).is_ok_and(|c| c <= max_held);
     if query.filter.is_none() && query.sort_by.is_none() && bounded {
         Plan::Page
     } else {
@@ -779,8 +813,8 @@ pub(super) struct HeldLimits {
     pub bytes: usize,
 }
 
-/// A page of resources; `eq` on `id`, `userName`/`displayName` and `externalId` use
-/// indexes, anything else is a [`scan`] bounded by `limits`.
+/// A page of resources; `eq` on `id`, `userName`/`displayName` and (unsorted, one bounded
+/// page) `externalId` use indexes, anything else is a [`scan`] bounded by `limits`.
 pub(super) fn list(
     tx: &mut dyn Tx,
     rt: &str,
@@ -803,8 +837,15 @@ pub(super) fn list(
         Plan::Lookup(attr, value) if attr.eq_ignore_ascii_case("id") => {
             tx.get(rt, value)?.into_iter().collect()
         }
-        Plan::Lookup(attr, value) if attr.eq_ignore_ascii_case("externalId") => {
-            tx.find_external(rt, value)?
+        Plan::External(value) => {
+            let total = tx.count_external(rt, value)?;
+            let rows =
+                tx.find_external(rt, value, query.start_index.saturating_sub(1), query.count)?;
+            let resources = assemble_all(tx, rt, rows)?;
+            return Ok(ListPage {
+                total_results: total,
+                resources,
+            });
         }
         Plan::Lookup(_, value) => tx
             .find_unique(rt, &value.to_lowercase())?
@@ -1055,6 +1096,9 @@ mod tests {
             EXTENSION.to_uppercase(),
             format!("{}:state", EXTENSION.to_uppercase()),
             "URN:IETF:PARAMS:SCIM:SCHEMAS:EXTENSION:1PASSWORD:2.0".to_owned(),
+            format!(" {EXTENSION} "),
+            "urn:ietf:params:scim:schemas:extension".to_owned(),
+            " URN:IETF:PARAMS:SCIM:SCHEMAS".to_owned(),
         ] {
             assert!(is_extension_key(&k), "{k}");
         }
@@ -1062,6 +1106,9 @@ mod tests {
             "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User",
             "userName",
             "urn:ietf:params:scim:schemas:extension:1pass",
+            "urn:ietf:params:scim:schemas:core:2.0",
+            "urn:ietf:params:scim:schemas:extension:enterprise:2.0",
+            "",
             "é",
         ] {
             assert!(!is_extension_key(k), "{k}");
@@ -1074,6 +1121,7 @@ mod tests {
             "userName": "a", "password": "p", "PASSWORD": "p",
             format!("{}:PASSWORD", urn::USER.to_uppercase()): "p",
             urn::USER: {"password": "p", "title": "kept"},
+            "urn:ietf:params:scim:schemas:core:2.0": {"User": {" Password ": "p", "x": [{"password": "p"}]}},
             "schemas": [urn::USER, EXTENSION.to_lowercase()],
             EXTENSION.to_uppercase(): {"state": "active"},
             "meta": {"version": "W/\"x\""}
@@ -1082,6 +1130,7 @@ mod tests {
         assert_eq!(
             row.data,
             json!({"userName": "a", urn::USER: {"title": "kept"}, "schemas": [urn::USER],
+                   "urn:ietf:params:scim:schemas:core:2.0": {"User": {"x": [{}]}},
                    "meta": {"version": row.data["meta"]["version"].clone()}})
         );
         assert_ne!(row.data["meta"]["version"], "W/\"x\"", "a new version");

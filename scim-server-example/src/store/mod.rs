@@ -149,8 +149,19 @@ pub trait Tx {
     fn version(&mut self, rt: &str, id: &str) -> Result<Option<Option<String>>, StoreError>;
     /// The resource of `rt` whose unique key is `key` (lower-cased).
     fn find_unique(&mut self, rt: &str, key: &str) -> Result<Option<Row>, StoreError>;
-    /// The resources of `rt` with this `externalId`.
-    fn find_external(&mut self, rt: &str, external_id: &str) -> Result<Vec<Row>, StoreError>;
+    /// Whether a resource of `rt` with this id exists, without reading it.
+    fn exists(&mut self, rt: &str, id: &str) -> Result<bool, StoreError>;
+    /// At most `limit` of the resources of `rt` with this `externalId` (which is not
+    /// unique), after skipping `offset`, in creation order: only the page is read.
+    fn find_external(
+        &mut self,
+        rt: &str,
+        external_id: &str,
+        offset: u64,
+        limit: u64,
+    ) -> Result<Vec<Row>, StoreError>;
+    /// How many resources of `rt` have this `externalId`, from the index alone.
+    fn count_external(&mut self, rt: &str, external_id: &str) -> Result<u64, StoreError>;
     /// At most `limit` resources of `rt` created after the one at position `after` (0:
     /// from the start), in creation order, each with its position: a scan in bounded
     /// batches, never every row at once.

@@ -508,11 +508,40 @@ impl Tx for SqliteTx<'_> {
         Ok(self.plain_rows(rt, &sql, params![rt, key])?.pop())
     }
 
-    fn find_external(&mut self, rt: &str, external_id: &str) -> Result<Vec<Row>, StoreError> {
+    fn exists(&mut self, rt: &str, id: &str) -> Result<bool, StoreError> {
+        self.tx
+            .prepare_cached("SELECT 1 FROM resources WHERE resource_type = ?1 AND id = ?2")
+            .and_then(|mut stmt| stmt.exists(params![rt, id]))
+            .map_err(classify)
+    }
+
+    fn find_external(
+        &mut self,
+        rt: &str,
+        external_id: &str,
+        offset: u64,
+        limit: u64,
+    ) -> Result<Vec<Row>, StoreError> {
+        // The page is chosen by rowid and `seq` alone; only its rows' `data` is read.
         let sql = format!(
-            "SELECT {ROW_COLUMNS} FROM resources WHERE resource_type = ?1 AND external_id = ?2 ORDER BY seq"
+            "SELECT {ROW_COLUMNS} FROM resources WHERE rowid IN (
+                SELECT rowid FROM resources WHERE resource_type = ?1 AND external_id = ?2
+                ORDER BY seq LIMIT ?3 OFFSET ?4)
+             ORDER BY seq"
         );
-        self.plain_rows(rt, &sql, params![rt, external_id])
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let offset = i64::try_from(offset).unwrap_or(i64::MAX);
+        self.plain_rows(rt, &sql, params![rt, external_id, limit, offset])
+    }
+
+    fn count_external(&mut self, rt: &str, external_id: &str) -> Result<u64, StoreError> {
+        self.tx
+            .prepare_cached(
+                "SELECT count(*) FROM resources WHERE resource_type = ?1 AND external_id = ?2",
+            )
+            .and_then(|mut stmt| stmt.query_row(params![rt, external_id], |r| r.get::<_, i64>(0)))
+            .map(|n| u64::try_from(n).unwrap_or_default())
+            .map_err(classify)
     }
 
     fn scan_after(

@@ -58,6 +58,17 @@ pub fn send(url: &str, method: &str, path: &str, body: Option<&Value>, timeout: 
 /// `nickName` of `pad` bytes, to make each row costly to read) straight into the
 /// database of a stopped bridge that has run once on it. Returns their ids, in order.
 pub fn seed_users(data_dir: &Path, prefix: &str, n: usize, pad: usize) -> Vec<String> {
+    seed_users_with_external_id(data_dir, prefix, n, pad, None)
+}
+
+/// [`seed_users`], every user with this `externalId` (none if `None`).
+pub fn seed_users_with_external_id(
+    data_dir: &Path,
+    prefix: &str,
+    n: usize,
+    pad: usize,
+    external_id: Option<&str>,
+) -> Vec<String> {
     let mut conn = rusqlite::Connection::open(db_path(data_dir)).expect("open the database");
     let tx = conn.transaction().expect("begin");
     let mut seq: i64 = tx
@@ -71,17 +82,20 @@ pub fn seed_users(data_dir: &Path, prefix: &str, n: usize, pad: usize) -> Vec<St
         seq += 1;
         let id = format!("{prefix}{i:06}");
         let name = format!("{prefix}{i}@example.com");
-        let data = json!({
+        let mut data = json!({
             "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
             "id": id, "userName": name, "title": format!("t{}", i % 3), "nickName": nick,
             "emails": [{"value": name, "type": "work", "primary": true}],
             "meta": {"resourceType": "User", "created": "2026-01-01T00:00:00Z",
                      "lastModified": "2026-01-01T00:00:00Z", "version": format!("W/\"{id}\"")}
         });
+        if let Some(e) = external_id {
+            data["externalId"] = json!(e);
+        }
         tx.execute(
             "INSERT INTO resources (resource_type, id, seq, data, unique_key, external_id)
-             VALUES ('User', ?1, ?2, ?3, ?4, NULL)",
-            rusqlite::params![id, seq, data.to_string(), name.to_lowercase()],
+             VALUES ('User', ?1, ?2, ?3, ?4, ?5)",
+            rusqlite::params![id, seq, data.to_string(), name.to_lowercase(), external_id],
         )
         .expect("insert a user");
         tx.execute(

@@ -6,13 +6,18 @@ mod common;
 
 mod corrupted_row_served_as_null;
 mod extension_spoofed_by_case_variant;
+mod extension_spoofed_by_split_key;
+mod external_id_lookups_unbounded;
 mod full_scans_unbounded;
 mod group_membership_cycles;
 mod last_owner_removed_from_owners;
+mod member_patch_parses_user_rows;
 mod passwords_stored_in_plaintext;
+mod passwords_under_split_urn_keys;
 mod patch_holds_the_write_lock;
 mod queries_block_async_workers;
 mod scans_hold_unbounded_bytes;
+mod waiting_writers_hold_threads;
 
 /// The core User schema.
 pub const USER: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
