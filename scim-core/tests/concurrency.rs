@@ -5,61 +5,12 @@ mod common;
 
 use std::sync::Arc;
 
-use async_trait::async_trait;
-use common::{call, send};
-use scim_core::provisioner::{
-    InMemoryProvisioner, ListPage, ListQuery, Provisioner, ProvisionerError, RequestContext,
-};
+use common::{call, send, Delegating};
+use scim_core::provisioner::InMemoryProvisioner;
 use scim_core::service::ScimService;
-use serde_json::{json, Value};
+use serde_json::json;
 
 const P: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
-
-/// Delegates to the in-memory store but keeps the trait's default `patch`, so the
-/// optimistic get/apply/replace path is what runs.
-struct DefaultPatch(InMemoryProvisioner);
-
-#[async_trait]
-impl Provisioner for DefaultPatch {
-    async fn create(
-        &self,
-        c: &RequestContext,
-        t: &str,
-        r: Value,
-    ) -> Result<Value, ProvisionerError> {
-        self.0.create(c, t, r).await
-    }
-    async fn get(&self, c: &RequestContext, t: &str, id: &str) -> Result<Value, ProvisionerError> {
-        self.0.get(c, t, id).await
-    }
-    async fn replace(
-        &self,
-        c: &RequestContext,
-        t: &str,
-        id: &str,
-        r: Value,
-        v: Option<&str>,
-    ) -> Result<Value, ProvisionerError> {
-        self.0.replace(c, t, id, r, v).await
-    }
-    async fn delete(
-        &self,
-        c: &RequestContext,
-        t: &str,
-        id: &str,
-        v: Option<&str>,
-    ) -> Result<(), ProvisionerError> {
-        self.0.delete(c, t, id, v).await
-    }
-    async fn list(
-        &self,
-        c: &RequestContext,
-        t: &str,
-        q: &ListQuery,
-    ) -> Result<ListPage, ProvisionerError> {
-        self.0.list(c, t, q).await
-    }
-}
 
 async fn hammer(svc: ScimService) {
     let svc = Arc::new(svc);
@@ -134,10 +85,7 @@ async fn concurrent_member_patches_lose_nothing_in_memory() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_member_patches_lose_nothing_with_the_default_patch() {
-    hammer(ScimService::new(Arc::new(DefaultPatch(
-        InMemoryProvisioner::new(),
-    ))))
-    .await;
+    hammer(ScimService::new(Arc::new(Delegating::default()))).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

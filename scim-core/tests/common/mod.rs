@@ -7,7 +7,13 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use http::{HeaderMap, Request, StatusCode};
-use scim_core::provisioner::InMemoryProvisioner;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use async_trait::async_trait;
+use scim_core::provisioner::{
+    precondition_failed, InMemoryProvisioner, ListPage, ListQuery, Provisioner, ProvisionerError,
+    RequestContext,
+};
 use scim_core::service::ScimService;
 use serde_json::Value;
 
@@ -194,5 +200,70 @@ pub async fn replay(svc: &ScimService, session: &Value) {
                     .to_owned(),
             );
         }
+    }
+}
+
+/// The in-memory store seen only through the trait's required methods, so that the
+/// trait's default `patch` (get, apply, replace) runs, with hooks for race tests.
+#[derive(Default)]
+pub struct Delegating {
+    /// The store every call goes to.
+    pub store: InMemoryProvisioner,
+    /// Yield after every read, so that concurrent writers interleave between a read and
+    /// the write that follows it.
+    pub yield_after_get: bool,
+    /// Make every `replace` lose a race (another writer always got in first).
+    pub always_conflict: bool,
+    /// How many times `replace` was called.
+    pub replaces: AtomicUsize,
+}
+
+#[async_trait]
+impl Provisioner for Delegating {
+    async fn create(
+        &self,
+        c: &RequestContext,
+        t: &str,
+        r: Value,
+    ) -> Result<Value, ProvisionerError> {
+        self.store.create(c, t, r).await
+    }
+    async fn get(&self, c: &RequestContext, t: &str, id: &str) -> Result<Value, ProvisionerError> {
+        let v = self.store.get(c, t, id).await;
+        if self.yield_after_get {
+            tokio::task::yield_now().await;
+        }
+        v
+    }
+    async fn replace(
+        &self,
+        c: &RequestContext,
+        t: &str,
+        id: &str,
+        r: Value,
+        v: Option<&str>,
+    ) -> Result<Value, ProvisionerError> {
+        self.replaces.fetch_add(1, Ordering::SeqCst);
+        if self.always_conflict {
+            return Err(precondition_failed(v.unwrap_or("W/\"x\""), "W/\"newer\""));
+        }
+        self.store.replace(c, t, id, r, v).await
+    }
+    async fn delete(
+        &self,
+        c: &RequestContext,
+        t: &str,
+        id: &str,
+        v: Option<&str>,
+    ) -> Result<(), ProvisionerError> {
+        self.store.delete(c, t, id, v).await
+    }
+    async fn list(
+        &self,
+        c: &RequestContext,
+        t: &str,
+        q: &ListQuery,
+    ) -> Result<ListPage, ProvisionerError> {
+        self.store.list(c, t, q).await
     }
 }

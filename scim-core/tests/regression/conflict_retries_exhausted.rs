@@ -6,74 +6,22 @@
 //! store is too busy with this resource: try again); with a matching `If-Match`, a lost
 //! race is still 412 at once.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
-use crate::common::{call, send};
-use async_trait::async_trait;
-use scim_core::provisioner::{
-    precondition_failed, InMemoryProvisioner, ListPage, ListQuery, Provisioner, ProvisionerError,
-    RequestContext, CONFLICT_RETRIES,
-};
+use crate::common::{call, send, Delegating};
+use scim_core::provisioner::CONFLICT_RETRIES;
 use scim_core::service::ScimService;
-use serde_json::{json, Value};
-
-/// The in-memory store, except that every `replace` loses a race: another writer always
-/// got in first.
-#[derive(Default)]
-struct AlwaysConflicting {
-    store: InMemoryProvisioner,
-    replaces: AtomicUsize,
-}
-
-#[async_trait]
-impl Provisioner for AlwaysConflicting {
-    async fn create(
-        &self,
-        c: &RequestContext,
-        t: &str,
-        r: Value,
-    ) -> Result<Value, ProvisionerError> {
-        self.store.create(c, t, r).await
-    }
-    async fn get(&self, c: &RequestContext, t: &str, id: &str) -> Result<Value, ProvisionerError> {
-        self.store.get(c, t, id).await
-    }
-    async fn replace(
-        &self,
-        _: &RequestContext,
-        _: &str,
-        _: &str,
-        _: Value,
-        v: Option<&str>,
-    ) -> Result<Value, ProvisionerError> {
-        self.replaces.fetch_add(1, Ordering::SeqCst);
-        Err(precondition_failed(v.unwrap_or("W/\"x\""), "W/\"newer\""))
-    }
-    async fn delete(
-        &self,
-        c: &RequestContext,
-        t: &str,
-        id: &str,
-        v: Option<&str>,
-    ) -> Result<(), ProvisionerError> {
-        self.store.delete(c, t, id, v).await
-    }
-    async fn list(
-        &self,
-        c: &RequestContext,
-        t: &str,
-        q: &ListQuery,
-    ) -> Result<ListPage, ProvisionerError> {
-        self.store.list(c, t, q).await
-    }
-}
+use serde_json::json;
 
 const P: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
 
 #[tokio::test]
 async fn exhausted_retries_without_if_match_are_429_with_retry_after() {
-    let store = Arc::new(AlwaysConflicting::default());
+    let store = Arc::new(Delegating {
+        always_conflict: true,
+        ..Delegating::default()
+    });
     let svc = ScimService::new(store.clone());
     let r = send(&svc, "POST", "/Users", &json!({"userName": "racy"})).await;
     assert_eq!(r.status, 201, "{}", r.json);
@@ -106,7 +54,10 @@ async fn exhausted_retries_without_if_match_are_429_with_retry_after() {
 
 #[tokio::test]
 async fn a_conflict_with_if_match_is_412_at_once() {
-    let store = Arc::new(AlwaysConflicting::default());
+    let store = Arc::new(Delegating {
+        always_conflict: true,
+        ..Delegating::default()
+    });
     let svc = ScimService::new(store.clone());
     let r = send(&svc, "POST", "/Users", &json!({"userName": "racy"})).await;
     let path = format!("/Users/{}", r.json["id"].as_str().unwrap());

@@ -9,61 +9,10 @@
 
 use std::sync::Arc;
 
-use crate::common::{call, send};
-use async_trait::async_trait;
-use scim_core::provisioner::{
-    InMemoryProvisioner, ListPage, ListQuery, Provisioner, ProvisionerError, RequestContext,
-};
+use crate::common::{call, send, Delegating};
+use scim_core::provisioner::InMemoryProvisioner;
 use scim_core::service::ScimService;
 use serde_json::{json, Value};
-
-/// The in-memory store, yielding after every read so that concurrent writers are sure to
-/// interleave between a read and the write that follows it.
-struct Interleaving(InMemoryProvisioner);
-
-#[async_trait]
-impl Provisioner for Interleaving {
-    async fn create(
-        &self,
-        c: &RequestContext,
-        t: &str,
-        r: Value,
-    ) -> Result<Value, ProvisionerError> {
-        self.0.create(c, t, r).await
-    }
-    async fn get(&self, c: &RequestContext, t: &str, id: &str) -> Result<Value, ProvisionerError> {
-        let v = self.0.get(c, t, id).await;
-        tokio::task::yield_now().await;
-        v
-    }
-    async fn replace(
-        &self,
-        c: &RequestContext,
-        t: &str,
-        id: &str,
-        r: Value,
-        v: Option<&str>,
-    ) -> Result<Value, ProvisionerError> {
-        self.0.replace(c, t, id, r, v).await
-    }
-    async fn delete(
-        &self,
-        c: &RequestContext,
-        t: &str,
-        id: &str,
-        v: Option<&str>,
-    ) -> Result<(), ProvisionerError> {
-        self.0.delete(c, t, id, v).await
-    }
-    async fn list(
-        &self,
-        c: &RequestContext,
-        t: &str,
-        q: &ListQuery,
-    ) -> Result<ListPage, ProvisionerError> {
-        self.0.list(c, t, q).await
-    }
-}
 
 async fn contended_puts(svc: Arc<ScimService>, endpoint: &str, body: fn(usize) -> Value) {
     let r = send(&svc, "POST", endpoint, &body(0)).await;
@@ -85,9 +34,12 @@ async fn contended_puts(svc: Arc<ScimService>, endpoint: &str, body: fn(usize) -
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_puts_without_if_match_all_succeed() {
-    let svc = Arc::new(ScimService::new(Arc::new(Interleaving(
-        InMemoryProvisioner::new(),
-    ))));
+    // Yielding after every read makes concurrent writers interleave between a read and
+    // the write that follows it.
+    let svc = Arc::new(ScimService::new(Arc::new(Delegating {
+        yield_after_get: true,
+        ..Delegating::default()
+    })));
     contended_puts(
         svc.clone(),
         "/Users",
