@@ -24,7 +24,7 @@ use super::Limits;
 use crate::health::Health;
 use crate::onepassword::state_counts;
 use crate::store::Store;
-use crate::token::BearerAuth;
+use crate::token::{Authenticated, BearerAuth};
 
 /// The unit of the body-memory budget: permits are KiB.
 const BUDGET_UNIT: usize = 1024;
@@ -198,6 +198,7 @@ impl<S: Store> App<S> {
         }
         conn.trust();
         let (mut parts, body) = req.into_parts();
+        parts.extensions.insert(Authenticated);
         if let Some(uri) = self.absolute_uri(&parts) {
             parts.uri = uri;
         }
