@@ -1,23 +1,60 @@
-//! Replays recorded identity-provider sessions (fixtures written from DESIGN.md §5)
-//! against a `ScimService` over the in-memory provisioner.
+//! Replays recorded identity-provider sessions (JSON fixtures in
+//! `tests/fixtures/sessions/`, written from each provider's public documentation; the
+//! format is described in `tests/common/replay.rs`) against a `ScimService` over the
+//! in-memory provisioner. The bridge's `tests/sessions.rs` replays the same files over
+//! HTTP against the bridge binary.
 
 mod common;
 
+use scim_core::service::{ScimService, ServiceConfig};
 use serde_json::Value;
 
-fn fixture(name: &str) -> Value {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/sessions")
-        .join(name);
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+/// The directory that holds the session fixtures.
+fn dir() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/sessions")
 }
 
-#[tokio::test]
-async fn entra_id_provisioning_session() {
-    common::replay(&common::service(), &fixture("entra.json")).await;
+/// A service over a fresh in-memory store, configured as the bridge is for the
+/// providers' sake: group PATCHes are answered 204 (Entra ID's documented exchange).
+fn service() -> ScimService {
+    let config = ServiceConfig {
+        patch_no_content: vec!["Group".to_owned()],
+        ..ServiceConfig::default()
+    };
+    common::service().with_config(config)
 }
 
-#[tokio::test]
-async fn okta_provisioning_session() {
-    common::replay(&common::service(), &fixture("okta.json")).await;
+/// Replays one fixture file against a fresh in-memory service.
+async fn replay_file(name: &str) {
+    let text = std::fs::read_to_string(dir().join(name)).unwrap();
+    let session: Value = serde_json::from_str(&text).unwrap();
+    let sent = common::replay(&service(), &session).await;
+    assert!(sent > 0, "{name}: no step ran against the library");
+    println!("{name}: {sent} requests replayed");
+}
+
+/// One test per fixture, plus a check that no fixture in the directory is left out.
+macro_rules! sessions {
+    ($($test:ident => $file:literal),* $(,)?) => {
+        $(
+            #[tokio::test]
+            async fn $test() {
+                replay_file($file).await;
+            }
+        )*
+
+        #[test]
+        fn every_fixture_is_replayed() {
+            let listed = [$($file),*];
+            for entry in std::fs::read_dir(dir()).unwrap() {
+                let name = entry.unwrap().file_name().into_string().unwrap();
+                assert!(listed.contains(&name.as_str()), "{name} is not replayed");
+            }
+        }
+    };
+}
+
+sessions! {
+    entra_id_provisioning_session => "entra.json",
+    okta_provisioning_session => "okta.json",
 }

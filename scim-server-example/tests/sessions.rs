@@ -1,0 +1,115 @@
+//! Replays the recorded identity-provider sessions of scim-core (JSON fixtures in
+//! `scim-core/tests/fixtures/sessions/`, written from each provider's public
+//! documentation) over HTTP against the bridge binary, one fresh bridge per session.
+//! Steps marked `"only": "library"` are skipped here; steps marked `"only": "bridge"`
+//! check the bridge's own rules (its bearer token, its 1Password account model).
+
+mod common;
+#[path = "../../scim-core/tests/common/replay.rs"]
+mod replay;
+
+use std::time::Duration;
+
+use common::{Bridge, TOKEN};
+use replay::{Answer, Endpoint, Exchange};
+use serde_json::Value;
+
+/// The directory that holds the session fixtures.
+fn dir() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scim-core/tests/fixtures/sessions")
+}
+
+/// A running bridge as a replay [`Endpoint`]: every request carries the bridge's token
+/// unless the fixture sets its own `Authorization`.
+struct Http {
+    bridge: Bridge,
+    agent: ureq::Agent,
+}
+
+impl Endpoint for Http {
+    fn kind(&self) -> &'static str {
+        "bridge"
+    }
+
+    async fn send(&mut self, req: Exchange) -> Answer {
+        let url = format!("{}{}", self.bridge.url, req.path);
+        let mut r = self
+            .agent
+            .request(&req.method, &url)
+            .timeout(Duration::from_secs(30));
+        if !req.has_header("authorization") {
+            r = r.set("Authorization", &format!("Bearer {TOKEN}"));
+        }
+        for (k, v) in &req.headers {
+            r = r.set(k, v);
+        }
+        let result = match &req.body {
+            Some(b) => r.send_bytes(b),
+            None => r.call(),
+        };
+        let resp = match result {
+            Ok(r) | Err(ureq::Error::Status(_, r)) => r,
+            Err(e) => panic!("{} {url}: {e}", req.method),
+        };
+        let status = resp.status();
+        let headers = resp
+            .headers_names()
+            .into_iter()
+            .filter_map(|n| {
+                let v = resp.header(&n)?.to_owned();
+                Some((n.to_ascii_lowercase(), v))
+            })
+            .collect();
+        let text = resp.into_string().unwrap_or_default();
+        let json = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or(Value::String(text))
+        };
+        Answer {
+            status,
+            headers,
+            json,
+        }
+    }
+}
+
+/// Replays one fixture file against a fresh bridge.
+async fn replay_file(name: &str) {
+    let text = std::fs::read_to_string(dir().join(name)).unwrap();
+    let session: Value = serde_json::from_str(&text).unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let mut endpoint = Http {
+        bridge: Bridge::start(data.path(), &[]),
+        agent: ureq::AgentBuilder::new().build(),
+    };
+    let sent = replay::replay(&mut endpoint, &session).await;
+    assert!(sent > 0, "{name}: no step ran against the bridge");
+    println!("{name}: {sent} requests replayed");
+}
+
+/// One test per fixture, plus a check that no fixture in the directory is left out.
+macro_rules! sessions {
+    ($($test:ident => $file:literal),* $(,)?) => {
+        $(
+            #[tokio::test]
+            async fn $test() {
+                replay_file($file).await;
+            }
+        )*
+
+        #[test]
+        fn every_fixture_is_replayed() {
+            let listed = [$($file),*];
+            for entry in std::fs::read_dir(dir()).unwrap() {
+                let name = entry.unwrap().file_name().into_string().unwrap();
+                assert!(listed.contains(&name.as_str()), "{name} is not replayed");
+            }
+        }
+    };
+}
+
+sessions! {
+    entra_id_provisioning_session => "entra.json",
+    okta_provisioning_session => "okta.json",
+}
