@@ -46,17 +46,29 @@ pub(super) struct Selector {
 }
 
 impl Selector {
-    /// The `attr eq "literal"` terms of a filter made only of such terms joined by `and`:
-    /// the sub-attributes a new element needs to match it. `None` for any other filter.
+    /// The `attr eq literal` terms of a filter made only of such terms joined by `and`,
+    /// each naming a sub-attribute of the element (no URN, no further `.sub`) and a
+    /// non-null literal: the sub-attributes a new element needs to match it. `None` for
+    /// any other filter (`ne`, `co`, `pr`, `or`, `not`, `eq null`, …), which does not
+    /// say what the element is. A name given twice keeps its last literal; the caller
+    /// checks that the element built from the terms matches the filter.
     pub fn equality_terms(&self) -> Option<Map<String, Value>> {
         fn collect(f: &Filter, out: &mut Map<String, Value>) -> bool {
             match f {
                 Filter::And(l, r) => collect(l, out) && collect(r, out),
                 Filter::Attribute(expr) => match &expr.predicate {
                     Predicate::Compare(CompareOp::Eq, value)
-                        if expr.path.sub_attr().is_none() && expr.path.urn().is_none() =>
+                        if expr.path.sub_attr().is_none()
+                            && expr.path.urn().is_none()
+                            && !matches!(value, scim_filter::CompValue::Null) =>
                     {
-                        out.insert(expr.path.name().to_owned(), literal_json(value));
+                        let literal = literal_json(value);
+                        if literal.is_null() {
+                            return false;
+                        }
+                        let name = expr.path.name();
+                        out.retain(|k, _| !k.eq_ignore_ascii_case(name));
+                        out.insert(name.to_owned(), literal);
                         true
                     }
                     _ => false,
