@@ -61,6 +61,10 @@ impl RawQuery {
     /// Refuses what no list query may ask of the resource types in `schemas` (one type,
     /// or every type for a search at root). The one place that decides:
     ///
+    /// - A `filter` that is present must be a filter: `filter=`, `"filter": ""` and
+    ///   white space alone are 400 `invalidFilter` (the `FILTER` rule of RFC 7644
+    ///   §3.4.2.2 matches no empty text); an absent `filter` (or `"filter": null`) is no
+    ///   filter.
     /// - A filter may not test an attribute that is never returned (`returned: never`,
     ///   RFC 7643 §7; the User's `password`), whether written in another case,
     ///   URN-qualified, inside a value path or under `not`/`and`/`or`: a search that
@@ -80,7 +84,14 @@ impl RawQuery {
         in_url: bool,
     ) -> Result<Option<Filter>, ScimError> {
         let filter = match self.filter.as_deref().map(str::trim) {
-            None | Some("") => None,
+            None => None,
+            Some("") => {
+                return Err(ScimError::invalid_filter(
+                    "the filter is empty; an empty filter is not a filter (RFC 7644 §3.4.2.2: \
+                     FILTER needs at least one attribute expression); omit `filter` to list \
+                     every resource",
+                ))
+            }
             Some(text) => Some(parse_filter(text)?),
         };
         if let Some(filter) = &filter {
