@@ -296,3 +296,78 @@ pub fn apply(
         &options,
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every toggle, by name, so that the tests below cover each of them.
+    fn toggles(c: Compat) -> [(&'static str, bool); 7] {
+        [
+            ("case_insensitive_op", c.case_insensitive_op),
+            ("string_booleans", c.string_booleans),
+            ("pathless_attribute_paths", c.pathless_attribute_paths),
+            (
+                "add_creates_filtered_element",
+                c.add_creates_filtered_element,
+            ),
+            (
+                "replace_creates_filtered_element",
+                c.replace_creates_filtered_element,
+            ),
+            ("remove_by_value", c.remove_by_value),
+            ("complex_scalar_value", c.complex_scalar_value),
+        ]
+    }
+
+    fn on(c: Compat) -> Vec<&'static str> {
+        toggles(c)
+            .into_iter()
+            .filter_map(|(name, on)| on.then_some(name))
+            .collect()
+    }
+
+    #[test]
+    fn the_default_is_the_union_of_the_client_profiles() {
+        assert_eq!(Compat::default(), Compat::every_client());
+        let union = [
+            Compat::entra(),
+            Compat::okta(),
+            Compat::onelogin(),
+            Compat::jumpcloud(),
+        ]
+        .into_iter()
+        .fold(Compat::strict(), Compat::union);
+        assert_eq!(Compat::every_client(), union);
+        // Each client profile asks for no more than the union gives.
+        for p in [Compat::okta(), Compat::onelogin(), Compat::jumpcloud()] {
+            assert_eq!(p.union(Compat::every_client()), Compat::every_client());
+        }
+    }
+
+    #[test]
+    fn the_profiles_turn_on_what_their_clients_need() {
+        assert!(on(Compat::strict()).is_empty());
+        assert_eq!(on(Compat::entra()).len(), 7);
+        assert!(on(Compat::okta()).is_empty());
+        assert_eq!(on(Compat::onelogin()), ["remove_by_value"]);
+        assert_eq!(on(Compat::jumpcloud()), ["remove_by_value"]);
+        assert!(Compat::default().replace_creates_filtered_element);
+        assert!(!Compat::strict().replace_creates_filtered_element);
+    }
+
+    #[test]
+    fn profiles_are_found_by_name() {
+        assert_eq!(Compat::profile("strict"), Some(Compat::strict()));
+        assert_eq!(Compat::profile(" Entra "), Some(Compat::entra()));
+        assert_eq!(Compat::profile("OKTA"), Some(Compat::okta()));
+        assert_eq!(Compat::profile("onelogin"), Some(Compat::onelogin()));
+        assert_eq!(Compat::profile("jumpcloud"), Some(Compat::jumpcloud()));
+        assert_eq!(
+            Compat::profile("every_client"),
+            Some(Compat::every_client())
+        );
+        assert_eq!(Compat::profile("azure"), None);
+        assert_eq!(Compat::profile(""), None);
+    }
+}

@@ -238,3 +238,50 @@ impl AttrTarget<'_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schema::SchemaRegistry;
+    use serde_json::json;
+
+    fn selector(path: &str) -> Selector {
+        let registry = SchemaRegistry::standard();
+        let users = registry
+            .resource_schema("User")
+            .unwrap_or_else(|| unreachable!());
+        match resolve(&users, path) {
+            Ok(Target::Attribute(t)) => t.filter.unwrap_or_else(|| panic!("{path}: no filter")),
+            _ => panic!("{path} does not resolve to an attribute"),
+        }
+    }
+
+    #[test]
+    fn equality_terms_come_only_from_conjunctions_of_eq_literals() {
+        let terms = |p: &str| selector(p).equality_terms().map(Value::Object);
+        assert_eq!(
+            terms(r#"emails[type eq "work"]"#),
+            Some(json!({"type": "work"}))
+        );
+        assert_eq!(
+            terms(r#"emails[type eq "work" and primary eq true]"#),
+            Some(json!({"type": "work", "primary": true}))
+        );
+        assert_eq!(
+            terms(r#"emails[(type eq "work") and (value eq "a@b.c")]"#),
+            Some(json!({"type": "work", "value": "a@b.c"}))
+        );
+        for p in [
+            r#"emails[type ne "work"]"#,
+            r#"emails[type eq "work" or type eq "home"]"#,
+            r#"emails[not (type eq "work")]"#,
+            r#"emails[type co "work"]"#,
+            r#"emails[type sw "w"]"#,
+            "emails[type pr]",
+            "emails[type eq null]",
+            r#"emails[type eq "work" and display pr]"#,
+        ] {
+            assert_eq!(terms(p), None, "{p}");
+        }
+    }
+}

@@ -284,3 +284,39 @@ fn parse_int(name: &str, s: &str) -> Result<i64, ScimError> {
         .parse::<i64>()
         .map_err(|_| ScimError::invalid_value(format!("{name} must be an integer, not \"{s}\"")))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schema::SchemaRegistry;
+
+    fn vet(filter: Option<&str>) -> Result<Option<Filter>, ScimError> {
+        let registry = SchemaRegistry::standard();
+        let users = registry
+            .resource_schema("User")
+            .unwrap_or_else(|| unreachable!());
+        let raw = RawQuery {
+            filter: filter.map(str::to_owned),
+            ..RawQuery::default()
+        };
+        raw.vet(&[users], true)
+    }
+
+    #[test]
+    fn an_empty_filter_is_refused_and_an_absent_one_is_none() {
+        assert!(matches!(vet(None), Ok(None)));
+        for text in ["", " ", "\t\r\n"] {
+            let e = vet(Some(text)).err().unwrap_or_else(|| panic!("{text:?}"));
+            assert_eq!(e.scim_type(), Some(crate::ScimType::InvalidFilter));
+            assert!(e.detail().contains("empty"), "{}", e.detail());
+        }
+        assert!(matches!(vet(Some(" userName pr ")), Ok(Some(_))));
+    }
+
+    #[test]
+    fn password_presence_passes_and_comparisons_do_not() {
+        assert!(vet(Some("password pr")).is_ok());
+        assert!(vet(Some("not (password pr)")).is_ok());
+        assert!(vet(Some(r#"password eq "x""#)).is_err());
+    }
+}
