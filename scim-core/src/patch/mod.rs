@@ -244,19 +244,23 @@ impl Compat {
     /// The profile named `name` (`strict`, `entra`, `okta`, `onelogin`, `jumpcloud`,
     /// `every_client`; any case), for configuration files and command lines.
     pub fn profile(name: &str) -> Option<Compat> {
-        let profiles: [(&str, fn() -> Compat); 6] = [
-            ("strict", Compat::strict),
-            ("entra", Compat::entra),
-            ("okta", Compat::okta),
-            ("onelogin", Compat::onelogin),
-            ("jumpcloud", Compat::jumpcloud),
-            ("every_client", Compat::every_client),
-        ];
         let name = name.trim();
-        profiles
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, make)| make())
+        let is = |n: &str| n.eq_ignore_ascii_case(name);
+        if is("strict") {
+            Some(Compat::strict())
+        } else if is("entra") {
+            Some(Compat::entra())
+        } else if is("okta") {
+            Some(Compat::okta())
+        } else if is("onelogin") {
+            Some(Compat::onelogin())
+        } else if is("jumpcloud") {
+            Some(Compat::jumpcloud())
+        } else if is("every_client") {
+            Some(Compat::every_client())
+        } else {
+            None
+        }
     }
 }
 
