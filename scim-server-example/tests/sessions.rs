@@ -112,4 +112,5 @@ macro_rules! sessions {
 sessions! {
     entra_id_provisioning_session => "entra.json",
     okta_provisioning_session => "okta.json",
+    microsoft_scim_validator_session => "microsoft-validator.json",
 }
