@@ -115,4 +115,5 @@ sessions! {
     microsoft_scim_validator_session => "microsoft-validator.json",
     entra_with_aadoptscim062020_flag => "entra-flag-aadoptscim062020.json",
     entra_without_aadoptscim062020_flag => "entra-legacy-without-flag.json",
+    entra_operational_behaviour => "entra-operations.json",
 }
