@@ -174,6 +174,18 @@ pub struct Cli {
     #[arg(long, env = "SCIM_BRIDGE_MAX_HELD_BYTES", default_value_t = 64 << 20, global = true)]
     pub max_held_bytes: usize,
 
+    /// Which identity providers' PATCH quirks to accept (docs/clients.md has the table):
+    /// every-client accepts what Entra ID, Okta, OneLogin and JumpCloud send; strict reads
+    /// RFC 7644 literally.
+    #[arg(
+        long,
+        env = "SCIM_BRIDGE_CLIENT_PROFILE",
+        value_enum,
+        default_value_t = ClientProfile::EveryClient,
+        global = true
+    )]
+    pub client_profile: ClientProfile,
+
     /// Read the Secret Token from this file instead of generating one (for automation;
     /// the SCIM_BRIDGE_TOKEN environment variable does the same).
     #[arg(long, env = "SCIM_BRIDGE_TOKEN_FILE", global = true)]
@@ -182,6 +194,38 @@ pub struct Cli {
     /// What to do.
     #[command(subcommand)]
     pub command: Option<Command>,
+}
+
+/// A named set of identity-provider compatibility toggles (`scim_core::patch::Compat`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ClientProfile {
+    /// The union of the client profiles below.
+    EveryClient,
+    /// Microsoft Entra ID.
+    Entra,
+    /// Okta.
+    Okta,
+    /// OneLogin.
+    Onelogin,
+    /// JumpCloud.
+    Jumpcloud,
+    /// RFC 7644 read literally.
+    Strict,
+}
+
+impl ClientProfile {
+    /// The toggles this profile turns on.
+    pub fn compat(self) -> scim_core::patch::Compat {
+        use scim_core::patch::Compat;
+        match self {
+            ClientProfile::EveryClient => Compat::every_client(),
+            ClientProfile::Entra => Compat::entra(),
+            ClientProfile::Okta => Compat::okta(),
+            ClientProfile::Onelogin => Compat::onelogin(),
+            ClientProfile::Jumpcloud => Compat::jumpcloud(),
+            ClientProfile::Strict => Compat::strict(),
+        }
+    }
 }
 
 /// Log output format.

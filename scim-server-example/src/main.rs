@@ -195,6 +195,8 @@ fn serve(cli: &Cli) -> Result<(), String> {
         // Group PATCHes answer 204, as Entra ID's own documentation shows: a member
         // change on a 100,000-member group then costs the change, not the group.
         patch_no_content: vec!["Group".to_owned()],
+        // What each identity provider sends beyond RFC 7644 (docs/clients.md).
+        compat: cli.client_profile.compat(),
         // Requests come off the wire: an HTTP/1.1 request without Host is refused
         // (RFC 9112 §3.2).
         require_host: true,

@@ -54,6 +54,7 @@
 //! | [`replace_creates_filtered_element`](Compat::replace_creates_filtered_element) | Entra ID: `{"op":"Replace","path":"addresses[type eq \"work\"].formatted","value":"…"}` (or `emails[type eq "work"].value`, `phoneNumbers[type eq "mobile"].value`) for a user with no such element; the RFC says `noTarget` | entra, every_client |
 //! | [`remove_by_value`](Compat::remove_by_value) | Entra ID, JumpCloud: `{"op":"Remove","path":"members","value":[{"value":"id"}]}`, which must remove only those members (a literal reading empties the group); OneLogin as a safeguard | entra, onelogin, jumpcloud, every_client |
 //! | [`complex_scalar_value`](Compat::complex_scalar_value) | Entra ID: `{"op":"Add","path":"urn:…:enterprise:2.0:User:manager","value":"id"}` | entra, every_client |
+//! | [`empty_value_unassigns`](Compat::empty_value_unassigns) | Microsoft's SCIM Validator (Entra ID): `{"op":"replace","path":"urn:…:enterprise:2.0:User:manager","value":{"value":""}}` clears the manager | entra, every_client |
 //!
 //! Okta needs none: its requests (`{"op":"replace","value":{"active":false}}`, members
 //! removed by `members[value eq "id"]` and added as a list) are RFC 7644 as written.
@@ -146,6 +147,14 @@ pub struct Compat {
     /// `{"op":"Add","path":"urn:…:enterprise:2.0:User:manager","value":"id"}` (RFC 7643
     /// §4.3 makes `manager` complex).
     pub complex_scalar_value: bool,
+    /// An `add`/`replace` whose value for a single-valued complex attribute with a
+    /// `value` sub-attribute is an empty reference (`""`, `{"value":""}` or
+    /// `{"value":null}`) unassigns the attribute. Microsoft's SCIM Validator clears the
+    /// manager with `{"op":"replace","path":"urn:…:enterprise:2.0:User:manager",
+    /// "value":{"value":""}}`; RFC 7643 §4.3 makes `manager.value` the manager's `id`,
+    /// which is never empty (§3.1), so the literal reading stores a manager that is
+    /// no one.
+    pub empty_value_unassigns: bool,
 }
 
 impl Default for Compat {
@@ -168,6 +177,7 @@ impl Compat {
             replace_creates_filtered_element: false,
             remove_by_value: false,
             complex_scalar_value: false,
+            empty_value_unassigns: false,
         }
     }
 
@@ -182,6 +192,7 @@ impl Compat {
             replace_creates_filtered_element: true,
             remove_by_value: true,
             complex_scalar_value: true,
+            empty_value_unassigns: true,
         }
     }
 
@@ -238,6 +249,7 @@ impl Compat {
                 || other.replace_creates_filtered_element,
             remove_by_value: self.remove_by_value || other.remove_by_value,
             complex_scalar_value: self.complex_scalar_value || other.complex_scalar_value,
+            empty_value_unassigns: self.empty_value_unassigns || other.empty_value_unassigns,
         }
     }
 
@@ -306,7 +318,7 @@ mod tests {
     use super::*;
 
     /// Every toggle, by name, so that the tests below cover each of them.
-    fn toggles(c: Compat) -> [(&'static str, bool); 7] {
+    fn toggles(c: Compat) -> [(&'static str, bool); 8] {
         [
             ("case_insensitive_op", c.case_insensitive_op),
             ("string_booleans", c.string_booleans),
@@ -321,6 +333,7 @@ mod tests {
             ),
             ("remove_by_value", c.remove_by_value),
             ("complex_scalar_value", c.complex_scalar_value),
+            ("empty_value_unassigns", c.empty_value_unassigns),
         ]
     }
 
@@ -352,7 +365,7 @@ mod tests {
     #[test]
     fn the_profiles_turn_on_what_their_clients_need() {
         assert!(on(Compat::strict()).is_empty());
-        assert_eq!(on(Compat::entra()).len(), 7);
+        assert_eq!(on(Compat::entra()).len(), toggles(Compat::entra()).len());
         assert!(on(Compat::okta()).is_empty());
         assert_eq!(on(Compat::onelogin()), ["remove_by_value"]);
         assert_eq!(on(Compat::jumpcloud()), ["remove_by_value"]);

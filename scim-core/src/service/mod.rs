@@ -276,8 +276,20 @@ impl ScimService {
         }
     }
 
-    /// Handles one request.
+    /// Handles one request. The response is `application/scim+json`, or
+    /// `application/json` when the request's `Accept` asks for that and not for the SCIM
+    /// media type (RFC 7644 §3.8).
     pub async fn handle(&self, req: Request<Bytes>) -> Response<Bytes> {
+        let plain = response::wants_plain_json(req.headers());
+        let mut resp = self.respond(req).await;
+        if plain {
+            response::use_plain_json(&mut resp);
+        }
+        resp
+    }
+
+    /// [`handle`](Self::handle) before content negotiation.
+    async fn respond(&self, req: Request<Bytes>) -> Response<Bytes> {
         let (parts, body) = req.into_parts();
         let request_id = parts
             .headers

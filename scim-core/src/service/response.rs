@@ -11,6 +11,51 @@ use crate::error::ScimError;
 /// The SCIM media type (RFC 7644 §8.1).
 pub const SCIM_JSON: &str = "application/scim+json";
 
+/// The plain JSON media type, which RFC 7644 §3.8 says servers SHOULD also serve.
+const PLAIN_JSON: &str = "application/json";
+
+/// Whether the `Accept` header asks for `application/json` and accepts neither the
+/// SCIM media type nor a wildcard that covers it (RFC 7644 §3.8, RFC 9110 §12.5.1).
+/// Without `Accept` the answer is the SCIM media type.
+pub(super) fn wants_plain_json(headers: &http::HeaderMap) -> bool {
+    let mut plain = false;
+    for value in headers.get_all(http::header::ACCEPT) {
+        let Ok(value) = value.to_str() else {
+            return false;
+        };
+        for range in value.split(',') {
+            let mut params = range.split(';');
+            let media = params.next().unwrap_or_default().trim();
+            let refused = params.any(|p| {
+                p.split_once('=').is_some_and(|(k, v)| {
+                    k.trim().eq_ignore_ascii_case("q")
+                        && v.trim().parse::<f32>().is_ok_and(|q| q <= 0.0)
+                })
+            });
+            if refused {
+                continue;
+            }
+            if media.eq_ignore_ascii_case(PLAIN_JSON) {
+                plain = true;
+            } else if media.eq_ignore_ascii_case(SCIM_JSON)
+                || media.eq_ignore_ascii_case("application/*")
+                || media == "*/*"
+            {
+                return false;
+            }
+        }
+    }
+    plain
+}
+
+/// Labels a SCIM JSON response as `application/json` (same body).
+pub(super) fn use_plain_json(resp: &mut Response<Bytes>) {
+    if resp.headers().get(CONTENT_TYPE).is_some_and(|v| v == SCIM_JSON) {
+        resp.headers_mut()
+            .insert(CONTENT_TYPE, HeaderValue::from_static(PLAIN_JSON));
+    }
+}
+
 /// A JSON response with the SCIM media type.
 pub(super) fn json(status: StatusCode, body: &Value) -> Response<Bytes> {
     let bytes = serde_json::to_vec(body).unwrap_or_default();
@@ -75,4 +120,32 @@ pub(super) fn unauthorized(detail: &str, challenge: &str) -> Response<Bytes> {
         resp.headers_mut().insert(WWW_AUTHENTICATE, v);
     }
     resp
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn accept(values: &[&str]) -> bool {
+        let mut h = http::HeaderMap::new();
+        for v in values {
+            h.append(http::header::ACCEPT, HeaderValue::from_str(v).unwrap());
+        }
+        wants_plain_json(&h)
+    }
+
+    #[test]
+    fn plain_json_only_when_asked_for_and_scim_json_is_not_acceptable() {
+        assert!(!accept(&[]));
+        assert!(accept(&["application/json"]));
+        assert!(accept(&["Application/JSON; charset=utf-8"]));
+        assert!(accept(&["text/html", "application/json"]));
+        assert!(accept(&["application/json, application/scim+json;q=0"]));
+        assert!(!accept(&["application/scim+json"]));
+        assert!(!accept(&["application/json, application/scim+json"]));
+        assert!(!accept(&["application/json", "*/*"]));
+        assert!(!accept(&["application/*"]));
+        assert!(!accept(&["application/json;q=0"]));
+        assert!(!accept(&["text/html"]));
+    }
 }

@@ -9,6 +9,7 @@ mod empty_filter;
 mod etag_password_oracle;
 mod host_header_count;
 mod host_header_locations;
+mod manager_cleared_with_empty_value;
 mod non_ascii_attribute_name;
 mod password_filter_oracle;
 mod password_presence_filter;
