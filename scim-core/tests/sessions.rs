@@ -57,4 +57,8 @@ macro_rules! sessions {
 sessions! {
     entra_id_provisioning_session => "entra.json",
     okta_provisioning_session => "okta.json",
+    okta_scim2_spec_test => "okta-spec-test.json",
+    okta_scim2_crud_test => "okta-crud-test.json",
+    onelogin_provisioning_session => "onelogin.json",
+    jumpcloud_provisioning_session => "jumpcloud.json",
 }
