@@ -1,6 +1,8 @@
 //! Replays every fixture in tests/fixtures/patch: the RFC 7644 §3.5.2 examples, the
 //! Entra ID shapes of DESIGN.md §5, and error cases. Each file holds the resource before,
-//! the PATCH request, and either the exact resource after or the expected error.
+//! the PATCH request, and either the exact resource after or the expected error; an
+//! optional `compat` names the [`Compat`] profile to apply it under (default: the
+//! default).
 
 use std::fs;
 use std::path::Path;
@@ -15,7 +17,12 @@ fn run(path: &Path, registry: &SchemaRegistry) -> Result<(), String> {
     let schema = registry
         .resource_schema(case["resourceType"].as_str().unwrap())
         .unwrap();
-    let compat = Compat::default();
+    // `"compat": "strict"` (or another profile name) replays the case under that
+    // profile; without it, under the default.
+    let compat = match case.get("compat").and_then(Value::as_str) {
+        None => Compat::default(),
+        Some(name) => Compat::profile(name).ok_or_else(|| format!("no profile `{name}`"))?,
+    };
     let before = &case["before"];
     let outcome = PatchRequest::from_value(&case["request"], &compat)
         .and_then(|req| apply(&schema, before, &req, &compat));

@@ -16,10 +16,20 @@
 //! - `replace` of a multi-valued attribute replaces the whole set; of a complex attribute
 //!   it sets the given sub-attributes and leaves the others; through a value path it
 //!   replaces the matching values (or their sub-attribute). A value path that matches
-//!   nothing is `noTarget`.
+//!   nothing is `noTarget` (unless [`Compat::replace_creates_filtered_element`]).
+//! - A sub-attribute of a multi-valued attribute without a filter (`emails.type`) names
+//!   that sub-attribute of every value (RFC 7644 §3.5.2.2, §3.5.2.3): `replace` sets it
+//!   on each value, and so does `add` (§3.5.2.1: the existing value of a single-valued
+//!   target is replaced); `remove` removes it from each value, dropping values left
+//!   empty. When the attribute has no values, `remove` succeeds without change, while
+//!   `add` and `replace` are `noTarget`: there is no value to set it on, and a value made
+//!   only of `type` would be no email at all. Immutable sub-attributes keep their
+//!   values (`mutability`), and required ones cannot be removed.
 //! - `remove` needs a path (`noTarget` without one); through a value path it removes the
 //!   matching values, and succeeds without change when none match (as §3.5.2.2's
-//!   member-removal example states). Removing a required attribute is `mutability`.
+//!   member-removal example states). Removing a required attribute or sub-attribute, or
+//!   an immutable sub-attribute that has a value (`members.value`,
+//!   `members[value eq "id"].display`), is `mutability`.
 //! - Setting a value's `primary` to true sets it false on the others.
 //! - The result must keep the request's [`ResourceLimits`](crate::limits::ResourceLimits)
 //!   (`tooMany` past them, unless the change does not grow the resource). Adding values
@@ -30,17 +40,33 @@
 //!
 //! # Identity-provider compatibility toggles
 //!
-//! Each is a field of [`Compat`], on by default, and off in [`Compat::strict`]:
+//! Each is a field of [`Compat`]. A profile turns on what one client needs;
+//! [`Compat::every_client`] (the union of the client profiles) is the [`Default`], so a
+//! library user serving every identity provider works out of the box, and
+//! [`Compat::strict`] (every toggle off) is RFC 7644 read literally.
 //!
-//! | toggle | traffic that needs it |
-//! | --- | --- |
-//! | [`case_insensitive_op`](Compat::case_insensitive_op) | Entra ID sends `"op": "Add"`, `"Replace"`, `"Remove"` |
-//! | [`string_booleans`](Compat::string_booleans) | Entra ID sends `{"op":"Replace","path":"active","value":"False"}` |
-//! | [`pathless_attribute_paths`](Compat::pathless_attribute_paths) | Entra ID sends `{"op":"replace","value":{"name.givenName":"Ann","urn:…:enterprise:2.0:User:department":"Sales"}}`: each key is a path, never a literal key |
-//! | [`add_creates_filtered_element`](Compat::add_creates_filtered_element) | Entra ID adds `emails[type eq "work"].value` to a user with no work email; the new element takes the filter's `eq` terms, so several adds to sub-attributes of one filtered element merge into one element |
-//! | [`remove_by_value`](Compat::remove_by_value) | Entra ID removes group members with `{"op":"Remove","path":"members","value":[{"value":"id"}]}`, which must remove only those members (a literal reading empties the group) |
-//! | [`complex_scalar_value`](Compat::complex_scalar_value) | Entra ID sets the manager with a bare id: `{"op":"Add","path":"urn:…:enterprise:2.0:User:manager","value":"id"}` |
-//! | [`replace_creates_filtered_element`](Compat::replace_creates_filtered_element) | off by default: some clients `replace` through a value path that matches nothing; the RFC says `noTarget` |
+//! | toggle | client and request that need it | profiles that turn it on |
+//! | --- | --- | --- |
+//! | [`case_insensitive_op`](Compat::case_insensitive_op) | Entra ID: `"op": "Add"`, `"Replace"`, `"Remove"` | entra, every_client |
+//! | [`string_booleans`](Compat::string_booleans) | Entra ID: `{"op":"Replace","path":"active","value":"False"}` | entra, every_client |
+//! | [`pathless_attribute_paths`](Compat::pathless_attribute_paths) | Entra ID: `{"op":"replace","value":{"name.givenName":"Ann","urn:…:enterprise:2.0:User:department":"Sales"}}`: each key is a path, never a literal key | entra, every_client |
+//! | [`add_creates_filtered_element`](Compat::add_creates_filtered_element) | Entra ID: `{"op":"Add","path":"emails[type eq \"work\"].value","value":"a@b.c"}` for a user with no work email | entra, every_client |
+//! | [`replace_creates_filtered_element`](Compat::replace_creates_filtered_element) | Entra ID: `{"op":"Replace","path":"addresses[type eq \"work\"].formatted","value":"…"}` (or `emails[type eq "work"].value`, `phoneNumbers[type eq "mobile"].value`) for a user with no such element; the RFC says `noTarget` | entra, every_client |
+//! | [`remove_by_value`](Compat::remove_by_value) | Entra ID, JumpCloud: `{"op":"Remove","path":"members","value":[{"value":"id"}]}`, which must remove only those members (a literal reading empties the group); OneLogin as a safeguard | entra, onelogin, jumpcloud, every_client |
+//! | [`complex_scalar_value`](Compat::complex_scalar_value) | Entra ID: `{"op":"Add","path":"urn:…:enterprise:2.0:User:manager","value":"id"}` | entra, every_client |
+//!
+//! Okta needs none: its requests (`{"op":"replace","value":{"active":false}}`, members
+//! removed by `members[value eq "id"]` and added as a list) are RFC 7644 as written.
+//!
+//! The two `creates_filtered_element` toggles apply only when the value path's filter is
+//! made of `attr eq literal` terms joined by `and` (`emails[type eq "work"]`,
+//! `emails[type eq "work" and primary eq true]`) with a non-null literal on a
+//! sub-attribute of the element, and those terms can all hold at once: the new element
+//! is those terms, then the operation's value is written to it. Any other filter
+//! (`ne`, `co`, `pr`, `or`, `not`, `type eq null`, `type eq "a" and type eq "b"`) says
+//! nothing certain about the element, and a value path that matches nothing stays
+//! `noTarget` (RFC 7644 §3.5.2.3). Because the element takes the filter's terms, several
+//! operations on sub-attributes of one filtered element build one element.
 //!
 //! Member values with `"$ref": null` need no toggle: a `null` is an unassigned value
 //! (RFC 7643 §2.5) and is dropped wherever it appears.
@@ -75,42 +101,64 @@ use crate::schema::ResourceSchema;
 use crate::validate::{validate_owned, Context, ValidationOptions};
 
 /// Identity-provider compatibility toggles; see the [module docs](self) for the traffic
-/// each one serves.
+/// each one serves and the profiles that turn it on.
+///
+/// Pick a profile for the clients you serve: [`Compat::entra`], [`Compat::okta`],
+/// [`Compat::onelogin`], [`Compat::jumpcloud`], or [`Compat::every_client`] (their union,
+/// and the [`Default`]) when one server faces several; [`Compat::strict`] reads RFC 7644
+/// literally. A profile is a plain struct, so single toggles can be changed after:
+/// `Compat { remove_by_value: false, ..Compat::entra() }`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Compat {
-    /// Accept `op` in any case (`Add`, `REPLACE`).
+    /// Accept `op` in any case. Entra ID sends `{"op":"Replace",…}`, `"Add"` and
+    /// `"Remove"`; RFC 7644 §3.5.2 spells them in lower case.
     pub case_insensitive_op: bool,
-    /// Coerce `"True"`/`"False"` strings to booleans for boolean attributes.
+    /// Coerce `"True"`/`"False"` strings to booleans for boolean attributes. Entra ID
+    /// sends `{"op":"Replace","path":"active","value":"False"}` (RFC 7643 §2.3.2 wants a
+    /// JSON boolean).
     pub string_booleans: bool,
-    /// In a path-less `add`/`replace`, read value keys that are paths as paths.
+    /// In a path-less `add`/`replace`, read value keys that are paths as paths. Entra ID
+    /// sends `{"op":"replace","value":{"name.givenName":"Ann"}}` and URN-qualified keys
+    /// (`"urn:…:enterprise:2.0:User:department"`); RFC 7644 §3.5.2.3 reads each key as an
+    /// attribute name.
     pub pathless_attribute_paths: bool,
-    /// An `add` through a value path that matches nothing creates the element.
+    /// An `add` through a value path that matches nothing creates the element from the
+    /// filter, when the filter is only `attr eq literal` terms joined by `and`. Entra ID
+    /// sends `{"op":"Add","path":"emails[type eq \"work\"].value","value":"a@b.c"}` to a
+    /// user with no work email (RFC 7644 §3.5.2.1 does not say what a filter that selects
+    /// nothing means for `add`).
     pub add_creates_filtered_element: bool,
-    /// A `replace` through a value path that matches nothing creates the element.
+    /// A `replace` through a value path that matches nothing creates the element, under
+    /// the same rule as [`add_creates_filtered_element`](Self::add_creates_filtered_element).
+    /// Entra ID sends `{"op":"Replace","path":"addresses[type eq \"work\"].formatted",
+    /// "value":"…"}` (and the same for `emails[type eq "work"].value`,
+    /// `phoneNumbers[type eq "mobile"].value`) to a user with no such element yet, and
+    /// expects `{"type":"work","formatted":"…"}` appended; RFC 7644 §3.5.2.3 answers
+    /// 400 `noTarget`, which [`Compat::strict`] keeps.
     pub replace_creates_filtered_element: bool,
     /// A `remove` of a multi-valued attribute with a `value` removes only those values.
+    /// Entra ID and JumpCloud remove group members with
+    /// `{"op":"Remove","path":"members","value":[{"value":"id"}]}`; RFC 7644 §3.5.2.2 has
+    /// no `value` for `remove`, and a literal reading empties the group.
     pub remove_by_value: bool,
     /// A scalar written to a complex attribute with a `value` sub-attribute becomes
-    /// `{"value": scalar}`.
+    /// `{"value": scalar}`. Entra ID sets the manager with a bare id:
+    /// `{"op":"Add","path":"urn:…:enterprise:2.0:User:manager","value":"id"}` (RFC 7643
+    /// §4.3 makes `manager` complex).
     pub complex_scalar_value: bool,
 }
 
 impl Default for Compat {
+    /// [`Compat::every_client`]: a server that does not know its clients accepts what
+    /// each of them sends.
     fn default() -> Self {
-        Compat {
-            case_insensitive_op: true,
-            string_booleans: true,
-            pathless_attribute_paths: true,
-            add_creates_filtered_element: true,
-            replace_creates_filtered_element: false,
-            remove_by_value: true,
-            complex_scalar_value: true,
-        }
+        Compat::every_client()
     }
 }
 
 impl Compat {
-    /// Every toggle off: the RFC read literally.
+    /// Every toggle off: RFC 7644 §3.5.2 read literally (a `replace` through a value path
+    /// that matches nothing is `noTarget`, a `remove` of `members` removes them all).
     pub fn strict() -> Self {
         Compat {
             case_insensitive_op: false,
@@ -120,6 +168,98 @@ impl Compat {
             replace_creates_filtered_element: false,
             remove_by_value: false,
             complex_scalar_value: false,
+        }
+    }
+
+    /// Microsoft Entra ID (Azure AD) provisioning: every toggle on, each documented by
+    /// the Entra request that needs it.
+    pub fn entra() -> Self {
+        Compat {
+            case_insensitive_op: true,
+            string_booleans: true,
+            pathless_attribute_paths: true,
+            add_creates_filtered_element: true,
+            replace_creates_filtered_element: true,
+            remove_by_value: true,
+            complex_scalar_value: true,
+        }
+    }
+
+    /// Okta: the RFC read literally. Okta's documented requests are RFC 7644 PATCH
+    /// (`{"op":"replace","value":{"active":false}}`; group push with
+    /// `{"op":"remove","path":"members[value eq \"id\"]"}` and
+    /// `{"op":"add","path":"members","value":[{"value":"id","display":"…"}]}`;
+    /// `{"op":"replace","value":{"id":"…","displayName":"…"}}`, whose readOnly `id` is
+    /// ignored without a toggle), so none is needed.
+    pub fn okta() -> Self {
+        Compat::strict()
+    }
+
+    /// OneLogin: no request beyond RFC 7644 is known, so only
+    /// [`remove_by_value`](Self::remove_by_value) is on, as a safeguard: a `remove` of
+    /// `members` that carries a `value` is otherwise read as "remove every member", a
+    /// loss no client intends when it names the members to remove.
+    pub fn onelogin() -> Self {
+        Compat {
+            remove_by_value: true,
+            ..Compat::strict()
+        }
+    }
+
+    /// JumpCloud: group members are removed as Entra ID does,
+    /// `{"op":"remove","path":"members","value":[{"value":"id"}]}`, so
+    /// [`remove_by_value`](Self::remove_by_value) is on; nothing else is known to be needed.
+    pub fn jumpcloud() -> Self {
+        Compat {
+            remove_by_value: true,
+            ..Compat::strict()
+        }
+    }
+
+    /// The union of [`entra`](Self::entra), [`okta`](Self::okta),
+    /// [`onelogin`](Self::onelogin) and [`jumpcloud`](Self::jumpcloud): what a server
+    /// facing any of them needs. The [`Default`].
+    pub fn every_client() -> Self {
+        [Compat::okta(), Compat::onelogin(), Compat::jumpcloud()]
+            .into_iter()
+            .fold(Compat::entra(), Compat::union)
+    }
+
+    /// Each toggle on when it is on in `self` or in `other`.
+    pub fn union(self, other: Compat) -> Compat {
+        Compat {
+            case_insensitive_op: self.case_insensitive_op || other.case_insensitive_op,
+            string_booleans: self.string_booleans || other.string_booleans,
+            pathless_attribute_paths: self.pathless_attribute_paths
+                || other.pathless_attribute_paths,
+            add_creates_filtered_element: self.add_creates_filtered_element
+                || other.add_creates_filtered_element,
+            replace_creates_filtered_element: self.replace_creates_filtered_element
+                || other.replace_creates_filtered_element,
+            remove_by_value: self.remove_by_value || other.remove_by_value,
+            complex_scalar_value: self.complex_scalar_value || other.complex_scalar_value,
+        }
+    }
+
+    /// The profile named `name` (`strict`, `entra`, `okta`, `onelogin`, `jumpcloud`,
+    /// `every_client`; any case), for configuration files and command lines.
+    pub fn profile(name: &str) -> Option<Compat> {
+        let name = name.trim();
+        let is = |n: &str| n.eq_ignore_ascii_case(name);
+        if is("strict") {
+            Some(Compat::strict())
+        } else if is("entra") {
+            Some(Compat::entra())
+        } else if is("okta") {
+            Some(Compat::okta())
+        } else if is("onelogin") {
+            Some(Compat::onelogin())
+        } else if is("jumpcloud") {
+            Some(Compat::jumpcloud())
+        } else if is("every_client") {
+            Some(Compat::every_client())
+        } else {
+            None
         }
     }
 }
@@ -159,4 +299,79 @@ pub fn apply(
         Value::Object(doc),
         &options,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every toggle, by name, so that the tests below cover each of them.
+    fn toggles(c: Compat) -> [(&'static str, bool); 7] {
+        [
+            ("case_insensitive_op", c.case_insensitive_op),
+            ("string_booleans", c.string_booleans),
+            ("pathless_attribute_paths", c.pathless_attribute_paths),
+            (
+                "add_creates_filtered_element",
+                c.add_creates_filtered_element,
+            ),
+            (
+                "replace_creates_filtered_element",
+                c.replace_creates_filtered_element,
+            ),
+            ("remove_by_value", c.remove_by_value),
+            ("complex_scalar_value", c.complex_scalar_value),
+        ]
+    }
+
+    fn on(c: Compat) -> Vec<&'static str> {
+        toggles(c)
+            .into_iter()
+            .filter_map(|(name, on)| on.then_some(name))
+            .collect()
+    }
+
+    #[test]
+    fn the_default_is_the_union_of_the_client_profiles() {
+        assert_eq!(Compat::default(), Compat::every_client());
+        let union = [
+            Compat::entra(),
+            Compat::okta(),
+            Compat::onelogin(),
+            Compat::jumpcloud(),
+        ]
+        .into_iter()
+        .fold(Compat::strict(), Compat::union);
+        assert_eq!(Compat::every_client(), union);
+        // Each client profile asks for no more than the union gives.
+        for p in [Compat::okta(), Compat::onelogin(), Compat::jumpcloud()] {
+            assert_eq!(p.union(Compat::every_client()), Compat::every_client());
+        }
+    }
+
+    #[test]
+    fn the_profiles_turn_on_what_their_clients_need() {
+        assert!(on(Compat::strict()).is_empty());
+        assert_eq!(on(Compat::entra()).len(), 7);
+        assert!(on(Compat::okta()).is_empty());
+        assert_eq!(on(Compat::onelogin()), ["remove_by_value"]);
+        assert_eq!(on(Compat::jumpcloud()), ["remove_by_value"]);
+        assert!(Compat::default().replace_creates_filtered_element);
+        assert!(!Compat::strict().replace_creates_filtered_element);
+    }
+
+    #[test]
+    fn profiles_are_found_by_name() {
+        assert_eq!(Compat::profile("strict"), Some(Compat::strict()));
+        assert_eq!(Compat::profile(" Entra "), Some(Compat::entra()));
+        assert_eq!(Compat::profile("OKTA"), Some(Compat::okta()));
+        assert_eq!(Compat::profile("onelogin"), Some(Compat::onelogin()));
+        assert_eq!(Compat::profile("jumpcloud"), Some(Compat::jumpcloud()));
+        assert_eq!(
+            Compat::profile("every_client"),
+            Some(Compat::every_client())
+        );
+        assert_eq!(Compat::profile("azure"), None);
+        assert_eq!(Compat::profile(""), None);
+    }
 }

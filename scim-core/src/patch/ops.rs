@@ -5,7 +5,7 @@ use std::collections::{BTreeSet, HashMap};
 use serde_json::{Map, Value};
 
 use super::request::{OpKind, PatchOperation};
-use super::target::{resolve, AttrTarget, SubTarget, Target};
+use super::target::{resolve, AttrTarget, Selector, SubTarget, Target};
 use super::Compat;
 use crate::error::ScimError;
 use crate::limits::ResourceLimits;
@@ -234,13 +234,32 @@ fn write(
             }
         }
         (None, None) => set_ci(container, &t.name, value.clone()),
-        (None, Some(sub)) => {
-            if multi {
-                return Err(ScimError::invalid_path(format!(
-                    "`{}`: `{}` is multi-valued; select values with a filter, e.g. {}[type eq \"work\"].{}",
-                    t.label, t.name, t.name, sub.name
+        (None, Some(sub)) if multi => {
+            // RFC 7644 §3.5.2.3: without a filter the path selects every value, and the
+            // sub-attribute of each is set; `add` does the same (§3.5.2.1: a
+            // single-valued target's value is replaced). With no value there is nothing
+            // to set the sub-attribute of, and an element holding only it would be no
+            // value of the attribute: `noTarget`, as for a value path matching nothing.
+            let mut list = match current {
+                Some(Value::Array(list)) => list,
+                Some(other) if !other.is_null() => vec![other],
+                _ => Vec::new(),
+            };
+            if !list.iter().any(Value::is_object) {
+                return Err(ScimError::no_target(format!(
+                    "`{}`: `{}` has no values to set `{}` on",
+                    t.label, t.name, sub.name
                 )));
             }
+            for element in &mut list {
+                if let Value::Object(obj) = element {
+                    check_immutable_sub(&t, sub, obj, value)?;
+                    set_ci(obj, &sub.name, value.clone());
+                }
+            }
+            set_ci(container, &t.name, Value::Array(list));
+        }
+        (None, Some(sub)) => {
             let mut obj = match current {
                 Some(Value::Object(o)) => o,
                 _ => Map::new(),
@@ -261,20 +280,26 @@ fn write(
                     matched.push(i);
                 }
             }
+            let mut created = false;
             if matched.is_empty() {
                 let may_create = match kind {
                     OpKind::Add => compat.add_creates_filtered_element,
                     _ => compat.replace_creates_filtered_element,
                 };
-                let seed = selector.equality_terms().filter(|_| may_create);
+                let seed = if may_create {
+                    filtered_element(&t, selector)?
+                } else {
+                    None
+                };
                 let Some(seed) = seed else {
                     return Err(ScimError::no_target(format!(
-                        "`{}` matches no value of `{}`",
+                        "`{}` matches no value of `{}` (RFC 7644 §3.5.2.3)",
                         t.label, t.name
                     )));
                 };
-                list.push(Value::Object(seed));
+                list.push(seed);
                 matched.push(list.len() - 1);
+                created = true;
             }
             for &i in &matched {
                 match sub {
@@ -291,7 +316,7 @@ fn write(
                                 t.label
                             )));
                         };
-                        if kind == OpKind::Replace && !list[i].is_null() {
+                        if kind == OpKind::Replace && !created && !list[i].is_null() {
                             list[i] = Value::Object(fields.clone());
                         } else {
                             merge_element(&mut list[i], value);
@@ -306,6 +331,52 @@ fn write(
             }
             set_ci(container, &t.name, Value::Array(list));
         }
+    }
+    Ok(())
+}
+
+/// The element a value path that matches nothing creates (see
+/// [`Compat::add_creates_filtered_element`]): the filter's `attr eq literal` terms, under
+/// their schema names. `None` when the filter is not made only of such terms, or when
+/// the element they make does not match it (`type eq "a" and type eq "b"`).
+fn filtered_element(t: &AttrTarget<'_>, selector: &Selector) -> Result<Option<Value>, ScimError> {
+    let Some(terms) = selector.equality_terms() else {
+        return Ok(None);
+    };
+    let mut element = Map::new();
+    for (name, literal) in terms {
+        let name = t
+            .def
+            .and_then(|d| d.sub_attribute(&name))
+            .map_or(name, |d| d.name.clone());
+        set_ci(&mut element, &name, literal);
+    }
+    let element = Value::Object(element);
+    Ok(selector.matches(&element)?.then_some(element))
+}
+
+/// RFC 7644 §3.5.2.2: removing a required sub-attribute, or an immutable one that has a
+/// value, is `mutability` (an immutable value may not change once set, RFC 7643 §2.2).
+fn check_sub_removable(
+    t: &AttrTarget<'_>,
+    sub: &SubTarget<'_>,
+    element: &Map<String, Value>,
+) -> Result<(), ScimError> {
+    let Some(def) = sub.def else {
+        return Ok(());
+    };
+    if def.required && def.mutability != Mutability::ReadOnly {
+        return Err(ScimError::mutability(format!(
+            "`{}` is required and cannot be removed",
+            t.label
+        )));
+    }
+    let set = get_ci(element, &sub.name).is_some_and(|v| !v.is_null());
+    if def.mutability == Mutability::Immutable && set {
+        return Err(ScimError::mutability(format!(
+            "`{}` is immutable and already has a value, so it cannot be removed",
+            t.label
+        )));
     }
     Ok(())
 }
@@ -417,13 +488,28 @@ fn remove(
                 _ => remove_ci(container, &t.name),
             }
         }
-        (None, Some(sub)) => {
-            if multi {
-                return Err(ScimError::invalid_path(format!(
-                    "`{}`: `{}` is multi-valued; select values with a filter",
-                    t.label, t.name
-                )));
+        (None, Some(sub)) if multi => {
+            // RFC 7644 §3.5.2.2: the path selects the sub-attribute of every value;
+            // values left empty are removed, and an attribute left with none is
+            // unassigned.
+            let list = match current {
+                Value::Array(list) => list,
+                other => vec![other],
+            };
+            let mut kept = Vec::with_capacity(list.len());
+            for mut element in list {
+                if let Value::Object(obj) = &mut element {
+                    check_sub_removable(&t, sub, obj)?;
+                    remove_ci(obj, &sub.name);
+                    if obj.is_empty() {
+                        continue;
+                    }
+                }
+                kept.push(element);
             }
+            put_list(container, &t.name, kept);
+        }
+        (None, Some(sub)) => {
             if required(sub.def) {
                 return Err(ScimError::mutability(format!(
                     "`{}` is required and cannot be removed",
@@ -451,6 +537,7 @@ fn remove(
                     continue;
                 }
                 if let (Some(sub), Value::Object(obj)) = (sub, &mut element) {
+                    check_sub_removable(&t, sub, obj)?;
                     remove_ci(obj, &sub.name);
                     if !obj.is_empty() {
                         kept.push(element);

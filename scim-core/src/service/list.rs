@@ -61,6 +61,10 @@ impl RawQuery {
     /// Refuses what no list query may ask of the resource types in `schemas` (one type,
     /// or every type for a search at root). The one place that decides:
     ///
+    /// - A `filter` that is present must be a filter: `filter=`, `"filter": ""` and
+    ///   white space alone are 400 `invalidFilter` (the `FILTER` rule of RFC 7644
+    ///   §3.4.2.2 matches no empty text); an absent `filter` (or `"filter": null`) is no
+    ///   filter.
     /// - A filter may not test an attribute that is never returned (`returned: never`,
     ///   RFC 7643 §7; the User's `password`), whether written in another case,
     ///   URN-qualified, inside a value path or under `not`/`and`/`or`: a search that
@@ -80,7 +84,14 @@ impl RawQuery {
         in_url: bool,
     ) -> Result<Option<Filter>, ScimError> {
         let filter = match self.filter.as_deref().map(str::trim) {
-            None | Some("") => None,
+            None => None,
+            Some("") => {
+                return Err(ScimError::invalid_filter(
+                    "the filter is empty; an empty filter is not a filter (RFC 7644 §3.4.2.2: \
+                     FILTER needs at least one attribute expression); omit `filter` to list \
+                     every resource",
+                ))
+            }
             Some(text) => Some(parse_filter(text)?),
         };
         if let Some(filter) = &filter {
@@ -272,4 +283,40 @@ fn parse_int(name: &str, s: &str) -> Result<i64, ScimError> {
     s.trim()
         .parse::<i64>()
         .map_err(|_| ScimError::invalid_value(format!("{name} must be an integer, not \"{s}\"")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schema::SchemaRegistry;
+
+    fn vet(filter: Option<&str>) -> Result<Option<Filter>, ScimError> {
+        let registry = SchemaRegistry::standard();
+        let users = registry
+            .resource_schema("User")
+            .unwrap_or_else(|| unreachable!());
+        let raw = RawQuery {
+            filter: filter.map(str::to_owned),
+            ..RawQuery::default()
+        };
+        raw.vet(&[users], true)
+    }
+
+    #[test]
+    fn an_empty_filter_is_refused_and_an_absent_one_is_none() {
+        assert!(matches!(vet(None), Ok(None)));
+        for text in ["", " ", "\t\r\n"] {
+            let e = vet(Some(text)).err().unwrap_or_else(|| panic!("{text:?}"));
+            assert_eq!(e.scim_type(), Some(crate::ScimType::InvalidFilter));
+            assert!(e.detail().contains("empty"), "{}", e.detail());
+        }
+        assert!(matches!(vet(Some(" userName pr ")), Ok(Some(_))));
+    }
+
+    #[test]
+    fn password_presence_passes_and_comparisons_do_not() {
+        assert!(vet(Some("password pr")).is_ok());
+        assert!(vet(Some("not (password pr)")).is_ok());
+        assert!(vet(Some(r#"password eq "x""#)).is_err());
+    }
 }

@@ -84,7 +84,14 @@ pub struct ServiceConfig {
     pub bulk_max_operations: usize,
     /// Largest `/Bulk` body, in bytes (413 beyond). Default 1 MiB.
     pub bulk_max_payload: usize,
-    /// Identity-provider compatibility toggles for PATCH and validation.
+    /// Identity-provider compatibility toggles for PATCH and validation (see
+    /// [`crate::patch`] for what each one accepts beyond RFC 7644 §3.5.2). Default
+    /// [`Compat::every_client`], the union of the client profiles, so a service facing any
+    /// identity provider accepts what it sends. Pick a profile for the client you serve,
+    /// e.g. `ServiceConfig { compat: Compat::entra(), ..ServiceConfig::default() }`, or
+    /// [`Compat::strict`] to answer exactly as the RFC reads (a `replace` through a value
+    /// path that matches nothing is then 400 `noTarget`); [`Compat::profile`] reads a
+    /// profile's name from configuration.
     pub compat: Compat,
     /// `documentationUri` in `/ServiceProviderConfig`.
     pub documentation_uri: Option<String>,

@@ -5,13 +5,17 @@ mod common;
 
 mod case_variant_schema_urn;
 mod conflict_retries_exhausted;
+mod empty_filter;
 mod etag_password_oracle;
 mod host_header_count;
 mod host_header_locations;
 mod non_ascii_attribute_name;
 mod password_filter_oracle;
+mod password_presence_filter;
 mod patch_add_quadratic;
 mod patch_add_same_value_types;
+mod patch_multi_valued_sub_attribute;
+mod patch_replace_creates_filtered_element;
 mod pathless_base_schema_urn;
 mod put_412_without_if_match;
 mod sort_by_unknown_attribute;
