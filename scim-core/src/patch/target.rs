@@ -58,10 +58,9 @@ impl Selector {
                 Filter::And(l, r) => collect(l, out) && collect(r, out),
                 Filter::Attribute(expr) => match &expr.predicate {
                     Predicate::Compare(CompareOp::Eq, value)
-                        if expr.path.sub_attr().is_none()
-                            && expr.path.urn().is_none()
-                            && !matches!(value, scim_filter::CompValue::Null) =>
+                        if expr.path.sub_attr().is_none() && expr.path.urn().is_none() =>
                     {
+                        // `eq null` tests absence: it names no value to create.
                         let literal = literal_json(value);
                         if literal.is_null() {
                             return false;

@@ -53,22 +53,29 @@ pub async fn call(
     } else {
         serde_json::from_slice(resp.body()).expect("response body is JSON")
     };
-    if resp.status().as_u16() >= 400 {
-        let answer = Answer {
-            status: resp.status().as_u16(),
-            headers: resp
-                .headers()
-                .iter()
-                .map(|(k, v)| (k.as_str().to_owned(), v.to_str().unwrap_or("").to_owned()))
-                .collect(),
-            json: json.clone(),
-        };
-        replay::check_error_shape(&answer, &format!("{method} {path}"));
-    }
-    Reply {
+    let reply = Reply {
         status: resp.status(),
         headers: resp.headers().clone(),
         json,
+    };
+    if reply.status.as_u16() >= 400 {
+        replay::check_error_shape(&reply.answer(), &format!("{method} {path}"));
+    }
+    reply
+}
+
+impl Reply {
+    /// The same response in the replayer's transport-neutral form.
+    pub fn answer(&self) -> Answer {
+        Answer {
+            status: self.status.as_u16(),
+            headers: self
+                .headers
+                .iter()
+                .map(|(k, v)| (k.as_str().to_owned(), v.to_str().unwrap_or("").to_owned()))
+                .collect(),
+            json: self.json.clone(),
+        }
     }
 }
 
@@ -99,23 +106,15 @@ impl Endpoint for Library<'_> {
             .iter()
             .map(|(k, v)| (k.as_str(), v.as_str()))
             .collect();
-        let reply = call(
+        call(
             self.0,
             &req.method,
             &req.path,
             &headers,
             req.body.as_deref(),
         )
-        .await;
-        Answer {
-            status: reply.status.as_u16(),
-            headers: reply
-                .headers
-                .iter()
-                .map(|(k, v)| (k.as_str().to_owned(), v.to_str().unwrap_or("").to_owned()))
-                .collect(),
-            json: reply.json,
-        }
+        .await
+        .answer()
     }
 }
 

@@ -3,7 +3,10 @@
 //! the provisioner stores it (before `returned: never` projects `password` away, RFC 7643
 //! §7), so it matches exactly the users whose store keeps a password (here as a hash);
 //! the results still carry no password. Comparisons on it stay refused
-//! (`password_filter_oracle`).
+//! (`password_filter_oracle`). On this branch `RawQuery::vet` already let `pr` through
+//! (the 400 `sensitive` the issue reports predates it); this test guards that presence
+//! is answered from what the store keeps, which `password_pr_is_allowed` (over a store
+//! that keeps no password) cannot show.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
