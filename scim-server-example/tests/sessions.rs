@@ -116,4 +116,8 @@ sessions! {
     entra_with_aadoptscim062020_flag => "entra-flag-aadoptscim062020.json",
     entra_without_aadoptscim062020_flag => "entra-legacy-without-flag.json",
     entra_operational_behaviour => "entra-operations.json",
+    okta_scim2_spec_test => "okta-spec-test.json",
+    okta_scim2_crud_test => "okta-crud-test.json",
+    onelogin_provisioning_session => "onelogin.json",
+    jumpcloud_provisioning_session => "jumpcloud.json",
 }
