@@ -368,8 +368,8 @@ impl<S: Store> Connection<S> {
 /// and which it refuses to grow past [`MAX_HEADER_BYTES`]; the request line is too long
 /// when that buffer holds no line end after the empty lines a client may send first
 /// (RFC 9112 §2.2). The wrapper cannot see hyper's buffer, so it counts the bytes read
-/// since the last end of a non-empty line ([`Lines`]) and stops each read short of that
-/// count reaching the limit: when hyper gives up, the count is at least the limit if no
+/// since the last end of a non-empty line ([`Lines`]) and bounds each read
+/// ([`Lines::allowed`]): when hyper gives up, the count is at least the limit if no
 /// line ended in its buffer (the count then spans the whole buffer), and below it if
 /// the request line ended there (the count then only spans what followed). Nothing more
 /// is held than before: a counter, and a few hundred bytes of answer.
@@ -493,6 +493,10 @@ enum Rewrite {
 }
 
 /// Line ends seen in what an HTTP/1 client sent.
+///
+/// It knows nothing of message boundaries: an empty line that a client sends between a
+/// body whose last line has no end and a too-long request line (RFC 9112 §2.2 lets it)
+/// reads as the end of that body line, so that head gets 431, not 414.
 #[derive(Debug, Default)]
 struct Lines {
     /// Bytes read since the last line feed that ended a non-empty line (one with more
@@ -503,9 +507,14 @@ struct Lines {
 }
 
 impl Lines {
-    /// How much of a read of up to `room` bytes to let through: never so much that
-    /// [`Lines::run`] passes `MAX_HEADER_BYTES - 1` in one read.
+    /// How much of a read of up to `room` bytes to let through: never more than
+    /// `MAX_HEADER_BYTES`, and never so much that [`Lines::run`] passes
+    /// `MAX_HEADER_BYTES - 1` in one read. So when hyper refuses a head whose request
+    /// line did end (in its buffer, which was under the limit before the last read),
+    /// the bytes since the last line end are fewer than the limit: they either span a
+    /// part of that buffer and a capped read, or fall within the last read.
     fn allowed(&self, room: usize) -> usize {
+        let room = room.min(MAX_HEADER_BYTES);
         match (MAX_HEADER_BYTES - 1).checked_sub(self.run) {
             Some(left) if left > 0 => room.min(left),
             _ => room,
@@ -737,5 +746,74 @@ mod tests {
         assert!(a
             .verdict(a.last_done() + l.header_timeout, &l, false)
             .is_ok());
+    }
+
+    /// Feeds `stream` through [`Lines`] in reads of the sizes `reads` (cycled), as hyper
+    /// would with a head starting at `head_start`, and returns the verdict when hyper's
+    /// buffer (the bytes from `head_start`) reaches the limit.
+    fn verdict_at_overflow(stream: &[u8], head_start: usize, reads: &[usize]) -> bool {
+        let mut lines = Lines::default();
+        let mut at = 0;
+        for room in reads.iter().cycle() {
+            let n = lines.allowed(*room).min(stream.len() - at);
+            assert!(n > 0, "the stream ended before the head overflowed");
+            lines.saw(&stream[at..at + n]);
+            at += n;
+            if at > head_start && at - head_start >= MAX_HEADER_BYTES {
+                return lines.request_line_too_long();
+            }
+        }
+        unreachable!()
+    }
+
+    const READS: [&[usize]; 4] = [&[1 << 20], &[8192], &[7, 100_000, 1, 3000], &[24, 1 << 20]];
+
+    #[test]
+    fn a_request_line_without_an_end_is_told_from_long_header_fields() {
+        let long_target = [b"GET /Users?filter=".as_slice(), &[b'a'; 200_000]].concat();
+        let long_field = [
+            b"GET /Users HTTP/1.1\r\nHost: x\r\nX-Big: ".as_slice(),
+            &[b'a'; 200_000],
+        ]
+        .concat();
+        let mut late_line_end = vec![b'a'; MAX_HEADER_BYTES - 40];
+        late_line_end.extend_from_slice(b" HTTP/1.1\r\nHost: x\r\nX-Big: ");
+        late_line_end.extend_from_slice(&[b'b'; 1000]);
+        for reads in READS {
+            assert!(verdict_at_overflow(&long_target, 0, reads), "{reads:?}");
+            assert!(!verdict_at_overflow(&long_field, 0, reads), "{reads:?}");
+            assert!(!verdict_at_overflow(&late_line_end, 0, reads), "{reads:?}");
+            let blank_first = [b"\r\n\r\n\n".as_slice(), &long_target].concat();
+            assert!(verdict_at_overflow(&blank_first, 0, reads), "{reads:?}");
+        }
+    }
+
+    #[test]
+    fn a_previous_body_without_line_ends_does_not_change_the_verdict() {
+        let mut before = b"POST /Users HTTP/1.1\r\nContent-Length: 70000\r\n\r\n".to_vec();
+        before.extend_from_slice(&[b'x'; 70_000]);
+        for (head, too_long) in [
+            (
+                [
+                    b"GET /Users HTTP/1.1\r\nX-Big: ".as_slice(),
+                    &[b'a'; 200_000],
+                ]
+                .concat(),
+                false,
+            ),
+            (
+                [b"GET /Users?f=".as_slice(), &[b'a'; 200_000]].concat(),
+                true,
+            ),
+        ] {
+            let stream = [before.as_slice(), &head].concat();
+            for reads in READS {
+                assert_eq!(
+                    verdict_at_overflow(&stream, before.len(), reads),
+                    too_long,
+                    "{reads:?}"
+                );
+            }
+        }
     }
 }
