@@ -459,9 +459,10 @@ impl<I> Watched<I> {
 fn head_refusal(status: StatusCode) -> Vec<u8> {
     let detail = if status == StatusCode::URI_TOO_LONG {
         format!(
-            "the request line (method, request target and version) exceeds the limit of \
-             {MAX_HEADER_BYTES} bytes for a request head; send a long filter in the body of \
-             a POST to the resource type's /.search endpoint instead (RFC 7644 §3.4.3)"
+            "the request target is too long: the request line (method, target and version) \
+             exceeds the limit of {MAX_HEADER_BYTES} bytes of a request head; send a long \
+             filter in the body of a POST to /Users/.search, /Groups/.search or /.search \
+             instead (RFC 7644 §3.4.3)"
         )
     } else {
         format!(
