@@ -472,15 +472,32 @@ fn head_refusal(status: StatusCode) -> Vec<u8> {
     };
     let body = ScimError::new(status, None, detail).to_body().to_string();
     let mut answer = format!(
-        "HTTP/1.1 {} {}\r\ncontent-type: {}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+        "HTTP/1.1 {} {}\r\ncontent-type: {}\r\ncontent-length: {}\r\ndate: {}\r\nconnection: close\r\n\r\n",
         status.as_str(),
         status.canonical_reason().unwrap_or(""),
         scim_core::service::SCIM_JSON,
-        body.len()
+        body.len(),
+        http_date(time::OffsetDateTime::now_utc()),
     )
     .into_bytes();
     answer.extend_from_slice(body.as_bytes());
     answer
+}
+
+/// `at` as an HTTP date (IMF-fixdate, RFC 9110 §5.6.7): a 4xx needs a `Date` (RFC 9110
+/// §6.6.1).
+fn http_date(at: time::OffsetDateTime) -> String {
+    let at = at.to_offset(time::UtcOffset::UTC);
+    format!(
+        "{:.3}, {:02} {:.3} {} {:02}:{:02}:{:02} GMT",
+        at.weekday().to_string(),
+        at.day(),
+        at.month().to_string(),
+        at.year(),
+        at.hour(),
+        at.minute(),
+        at.second()
+    )
 }
 
 /// Whether hyper's answer to a refused head is being replaced.
@@ -765,6 +782,12 @@ mod tests {
             }
         }
         unreachable!()
+    }
+
+    #[test]
+    fn dates_are_imf_fixdates() {
+        let at = time::OffsetDateTime::from_unix_timestamp(784_111_777).unwrap();
+        assert_eq!(http_date(at), "Sun, 06 Nov 1994 08:49:37 GMT");
     }
 
     const READS: [&[usize]; 4] = [&[1 << 20], &[8192], &[7, 100_000, 1, 3000], &[24, 1 << 20]];

@@ -89,6 +89,7 @@ fn assert_scim_error(a: &Answer, status: u16, says: &str) {
         "{}",
         a.head
     );
+    assert!(a.head.contains("\r\ndate: "), "{}", a.head);
     let v = a.json();
     assert_eq!(
         v["schemas"][0], "urn:ietf:params:scim:api:messages:2.0:Error",
