@@ -23,6 +23,10 @@
 //!   those with it by pinging on kept-alive connections.
 //!
 //! When the watchdog fires, the connection future is dropped, which closes the socket.
+//!
+//! The same wrapper turns hyper's bodiless refusal of an HTTP/1 head over the limit into
+//! a SCIM error: `414 URI Too Long` when the request line does not end within the limit,
+//! else `431` ([`Watched`]).
 
 use std::net::SocketAddr;
 use std::pin::Pin;
@@ -431,7 +435,9 @@ impl<I> Watched<I> {
     {
         loop {
             match &mut self.rewrite {
-                Rewrite::No => unreachable!("only called while rewriting"),
+                Rewrite::No => {
+                    return Poll::Ready(Err(std::io::Error::other("no answer being replaced")))
+                }
                 Rewrite::Done => return Poll::Ready(Ok(claimed)),
                 Rewrite::Writing { answer, at } => {
                     if *at == answer.len() {
