@@ -3,6 +3,8 @@
 //! file descriptors must not spin the accept loop, no body byte is read (and no
 //! `100 Continue` sent) before the token is checked, body memory is bounded, HTTP/2
 //! streams are capped, and the head is checked (one `Authorization`, a valid `Host`).
+//! Too-long request targets get 414 over TLS too, and HTTP/2 paths are bounded by the
+//! header list size (issue 11).
 
 mod common;
 
@@ -691,4 +693,90 @@ fn a_request_naming_no_host_gets_locations_on_the_listening_address() {
     let resp = exchange(&b.addr(), two_hosts.as_bytes(), Duration::from_secs(5));
     assert!(resp.starts_with("HTTP/1.1 400"), "{resp}");
     assert!(resp.contains("exactly one Host"), "{resp}");
+}
+
+/// What an HTTP/2 client gets for a `:path` of `len` bytes: the status, or the error
+/// that ended the stream.
+fn h2_path_outcome(addr: &str, len: usize) -> Result<u16, String> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let addr = addr.to_owned();
+    rt.block_on(async move {
+        let tcp = tokio::net::TcpStream::connect(&addr).await.unwrap();
+        let (mut client, conn) = h2::client::handshake(tcp).await.unwrap();
+        tokio::spawn(async move {
+            let _ = conn.await;
+        });
+        let uri = format!(
+            "http://x/scim/v2/Users?filter=userName%20eq%20%22{}%22",
+            "a".repeat(len)
+        );
+        let req = http::Request::get(uri).body(()).unwrap();
+        let (response, _) = client.send_request(req, true).map_err(|e| e.to_string())?;
+        match tokio::time::timeout(Duration::from_secs(10), response).await {
+            Ok(Ok(r)) => Ok(r.status().as_u16()),
+            Ok(Err(e)) => Err(e.to_string()),
+            Err(_) => Err("no answer".to_owned()),
+        }
+    })
+}
+
+/// HTTP/2 has no request line: the `:path` is one field of the header list, which is
+/// bounded at 64 KiB like an HTTP/1 head (RFC 9113 §6.5.2 `SETTINGS_MAX_HEADER_LIST_SIZE`).
+/// A path under it is served; one that makes the list too large gets the h2 crate's own
+/// `431` (no body: the bridge does not see the request). A `:path` longer than 65,534
+/// bytes cannot even be expressed as an `http::Uri` (the h2 client here refuses to build
+/// it; the server resets such a stream).
+#[test]
+fn http2_paths_under_the_header_list_limit_are_served_longer_ones_get_431() {
+    let dir = tempfile::tempdir().unwrap();
+    let b = Bridge::start(dir.path(), &[]);
+    assert_eq!(h2_path_outcome(&b.addr(), 100), Ok(401));
+    assert_eq!(h2_path_outcome(&b.addr(), 60_000), Ok(401));
+    assert_eq!(h2_path_outcome(&b.addr(), 65_400), Ok(431));
+}
+
+/// Under TLS the wrapper that tells a too-long request line from long header fields sees
+/// the decrypted bytes: the same 414 and 431, with SCIM errors.
+#[test]
+fn a_too_long_request_target_gets_414_under_tls() {
+    let dir = tempfile::tempdir().unwrap();
+    let (b, config) = tls_bridge(dir.path(), &[]);
+    let send = |request: &[u8]| {
+        let name = rustls::pki_types::ServerName::try_from("localhost").unwrap();
+        let conn = rustls::ClientConnection::new(config.clone(), name).unwrap();
+        let tcp = TcpStream::connect(b.addr()).unwrap();
+        tcp.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        let mut tls = rustls::StreamOwned::new(conn, tcp);
+        let _ = tls.write_all(request);
+        let mut out = Vec::new();
+        let _ = tls.read_to_end(&mut out);
+        String::from_utf8_lossy(&out).into_owned()
+    };
+    let long = format!(
+        "GET /scim/v2/Users?filter=userName%20eq%20%22{}%22 HTTP/1.1\r\nHost: x\r\n\r\n",
+        "a".repeat(200_000)
+    );
+    let resp = send(long.as_bytes());
+    assert!(
+        resp.starts_with("HTTP/1.1 414"),
+        "{}",
+        &resp[..resp.len().min(300)]
+    );
+    assert!(resp.contains("application/scim+json"), "{resp}");
+    assert!(resp.contains(r#""status":"414""#), "{resp}");
+    assert!(resp.contains("/.search"), "{resp}");
+    let big = format!(
+        "GET /ping HTTP/1.1\r\nHost: x\r\nX-Big: {}\r\n\r\n",
+        "a".repeat(200_000)
+    );
+    let resp = send(big.as_bytes());
+    assert!(
+        resp.starts_with("HTTP/1.1 431"),
+        "{}",
+        &resp[..resp.len().min(300)]
+    );
+    assert!(resp.contains(r#""status":"431""#), "{resp}");
 }

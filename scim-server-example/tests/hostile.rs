@@ -23,7 +23,7 @@ fn raw(addr: &str, bytes: &[u8], wait: Duration) -> String {
 }
 
 #[test]
-fn oversized_headers_get_431() {
+fn oversized_heads_get_431_and_too_long_targets_414() {
     let dir = tempfile::tempdir().unwrap();
     let b = Bridge::start(dir.path(), &[]);
     let req = format!(
@@ -36,6 +36,20 @@ fn oversized_headers_get_431() {
         "{}",
         &resp[..resp.len().min(200)]
     );
+    assert!(resp.contains("application/scim+json"), "{resp}");
+    assert!(resp.contains(r#""status":"431""#), "{resp}");
+    // A request line that does not end within the limit is a too-long target: 414.
+    let req = format!(
+        "GET /ping?{} HTTP/1.1\r\nHost: x\r\n\r\n",
+        "a".repeat(70 * 1024)
+    );
+    let resp = raw(&b.addr(), req.as_bytes(), Duration::from_secs(5));
+    assert!(
+        resp.starts_with("HTTP/1.1 414"),
+        "{}",
+        &resp[..resp.len().min(200)]
+    );
+    assert!(resp.contains(r#""status":"414""#), "{resp}");
     // Just under the limit is served.
     let req = format!(
         "GET /ping HTTP/1.1\r\nHost: x\r\nX-Big: {}\r\nConnection: close\r\n\r\n",

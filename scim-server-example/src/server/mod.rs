@@ -2,7 +2,8 @@
 //! connection limit, and graceful shutdown on SIGINT/SIGTERM.
 //!
 //! - [`connection`]: one connection's life and the timeouts that bound it, whatever the
-//!   client sends (nothing, a byte, an HTTP/2 preface, a TLS handshake).
+//!   client sends (nothing, a byte, an HTTP/2 preface, a TLS handshake), and the SCIM
+//!   errors for HTTP/1 heads over the limit (414 for a too-long request line, else 431).
 //! - [`request`]: one request: `/ping`, `/livez`, `/health`, and SCIM with the token
 //!   checked on the head before any body byte is read.
 //! - [`throttle`]: rate-limited warnings, so that a flood is not a log flood.
@@ -36,8 +37,15 @@ pub use tls::tls_acceptor;
 
 /// How long in-flight requests get to finish at shutdown.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(15);
-/// Largest request head (request line and headers); hyper answers 431 beyond.
+/// Largest HTTP/1 request head (request line and header fields), which is also the
+/// limit of the request line and so of the request target. Past it the bridge answers
+/// `414 URI Too Long` (RFC 9110 §15.5.15) when the request line has not ended, else
+/// `431 Request Header Fields Too Large` (RFC 6585 §5), both with a SCIM error body
+/// (see [`connection`]). For HTTP/2 it is the header list size (RFC 9113 §6.5.2).
 pub const MAX_HEADER_BYTES: usize = 64 * 1024;
+/// Most header fields in an HTTP/1 request head (hyper's default, set explicitly);
+/// past it, 431.
+pub const MAX_HEADER_FIELDS: usize = 100;
 /// Most concurrent HTTP/2 streams (requests) on one connection.
 pub const MAX_H2_STREAMS: u32 = 32;
 /// HTTP/2 receive window per stream: what a client may send on a stream before the
@@ -166,6 +174,7 @@ fn builder(limits: &Limits) -> auto::Builder<TokioExecutor> {
         .http1()
         .timer(TokioTimer::new())
         .header_read_timeout(None)
+        .max_headers(MAX_HEADER_FIELDS)
         .max_buf_size(MAX_HEADER_BYTES);
     builder
         .http2()

@@ -11,6 +11,7 @@ mod external_id_lookups_unbounded;
 mod full_scans_unbounded;
 mod group_membership_cycles;
 mod last_owner_removed_from_owners;
+mod long_request_target_gets_431;
 mod member_patch_parses_user_rows;
 mod passwords_stored_in_plaintext;
 mod passwords_under_split_urn_keys;
