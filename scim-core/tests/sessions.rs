@@ -6,6 +6,7 @@
 
 mod common;
 
+use scim_core::patch::Compat;
 use scim_core::service::{ScimService, ServiceConfig};
 use serde_json::Value;
 
@@ -14,32 +15,40 @@ fn dir() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/sessions")
 }
 
-/// A service over a fresh in-memory store, configured as the bridge is for the
-/// providers' sake: group PATCHes are answered 204 (Entra ID's documented exchange).
-fn service() -> ScimService {
+/// A service over a fresh in-memory store with the `compat` toggles, configured as the
+/// bridge is for the providers' sake: group PATCHes are answered 204 (Entra ID's
+/// documented exchange).
+fn service(compat: Compat) -> ScimService {
     let config = ServiceConfig {
         patch_no_content: vec!["Group".to_owned()],
+        compat,
         ..ServiceConfig::default()
     };
     common::service().with_config(config)
 }
 
-/// Replays one fixture file against a fresh in-memory service.
-async fn replay_file(name: &str) {
+/// Replays one fixture file against a fresh in-memory service under the default
+/// toggles, then under the named client profile alone (which must be enough for that
+/// client's traffic).
+async fn replay_file(name: &str, profile: &str) {
     let text = std::fs::read_to_string(dir().join(name)).unwrap();
     let session: Value = serde_json::from_str(&text).unwrap();
-    let sent = common::replay(&service(), &session).await;
-    assert!(sent > 0, "{name}: no step ran against the library");
-    println!("{name}: {sent} requests replayed");
+    let own = Compat::profile(profile).expect("a known profile");
+    for compat in [Compat::default(), own] {
+        let sent = common::replay(&service(compat), &session).await;
+        assert!(sent > 0, "{name}: no step ran against the library");
+        println!("{name} ({compat:?}): {sent} requests replayed");
+    }
 }
 
-/// One test per fixture, plus a check that no fixture in the directory is left out.
+/// One test per fixture (replayed under the default toggles and the client's own
+/// profile), plus a check that no fixture in the directory is left out.
 macro_rules! sessions {
-    ($($test:ident => $file:literal),* $(,)?) => {
+    ($($test:ident => $file:literal under $profile:literal),* $(,)?) => {
         $(
             #[tokio::test]
             async fn $test() {
-                replay_file($file).await;
+                replay_file($file, $profile).await;
             }
         )*
 
@@ -55,14 +64,14 @@ macro_rules! sessions {
 }
 
 sessions! {
-    entra_id_provisioning_session => "entra.json",
-    okta_provisioning_session => "okta.json",
-    microsoft_scim_validator_session => "microsoft-validator.json",
-    entra_with_aadoptscim062020_flag => "entra-flag-aadoptscim062020.json",
-    entra_without_aadoptscim062020_flag => "entra-legacy-without-flag.json",
-    entra_operational_behaviour => "entra-operations.json",
-    okta_scim2_spec_test => "okta-spec-test.json",
-    okta_scim2_crud_test => "okta-crud-test.json",
-    onelogin_provisioning_session => "onelogin.json",
-    jumpcloud_provisioning_session => "jumpcloud.json",
+    entra_id_provisioning_session => "entra.json" under "entra",
+    okta_provisioning_session => "okta.json" under "okta",
+    microsoft_scim_validator_session => "microsoft-validator.json" under "entra",
+    entra_with_aadoptscim062020_flag => "entra-flag-aadoptscim062020.json" under "entra",
+    entra_without_aadoptscim062020_flag => "entra-legacy-without-flag.json" under "entra",
+    entra_operational_behaviour => "entra-operations.json" under "entra",
+    okta_scim2_spec_test => "okta-spec-test.json" under "okta",
+    okta_scim2_crud_test => "okta-crud-test.json" under "okta",
+    onelogin_provisioning_session => "onelogin.json" under "onelogin",
+    jumpcloud_provisioning_session => "jumpcloud.json" under "jumpcloud",
 }

@@ -48,7 +48,7 @@
 //! | toggle | client and request that need it | profiles that turn it on |
 //! | --- | --- | --- |
 //! | [`case_insensitive_op`](Compat::case_insensitive_op) | Entra ID: `"op": "Add"`, `"Replace"`, `"Remove"` | entra, every_client |
-//! | [`string_booleans`](Compat::string_booleans) | Entra ID: `{"op":"Replace","path":"active","value":"False"}` | entra, every_client |
+//! | [`string_booleans`](Compat::string_booleans) | Entra ID: `{"op":"Replace","path":"active","value":"False"}`; OneLogin: `"active": "false"` from a template's quoted `"{$user.active}"` | entra, onelogin, every_client |
 //! | [`pathless_attribute_paths`](Compat::pathless_attribute_paths) | Entra ID: `{"op":"replace","value":{"name.givenName":"Ann","urn:…:enterprise:2.0:User:department":"Sales"}}`: each key is a path, never a literal key | entra, every_client |
 //! | [`add_creates_filtered_element`](Compat::add_creates_filtered_element) | Entra ID: `{"op":"Add","path":"emails[type eq \"work\"].value","value":"a@b.c"}` for a user with no work email | entra, every_client |
 //! | [`replace_creates_filtered_element`](Compat::replace_creates_filtered_element) | Entra ID: `{"op":"Replace","path":"addresses[type eq \"work\"].formatted","value":"…"}` (or `emails[type eq "work"].value`, `phoneNumbers[type eq "mobile"].value`) for a user with no such element; the RFC says `noTarget` | entra, every_client |
@@ -206,12 +206,15 @@ impl Compat {
         Compat::strict()
     }
 
-    /// OneLogin: no request beyond RFC 7644 is known, so only
-    /// [`remove_by_value`](Self::remove_by_value) is on, as a safeguard: a `remove` of
-    /// `members` that carries a `value` is otherwise read as "remove every member", a
-    /// loss no client intends when it names the members to remove.
+    /// OneLogin: its user templates map `"active": "{$user.active}"`, a quoted
+    /// placeholder that arrives as the string `"true"`/`"false"`, so
+    /// [`string_booleans`](Self::string_booleans) is on; and
+    /// [`remove_by_value`](Self::remove_by_value), as a safeguard: a `remove` of `members`
+    /// that carries a `value` is otherwise read as "remove every member", a loss no
+    /// client intends when it names the members to remove.
     pub fn onelogin() -> Self {
         Compat {
+            string_booleans: true,
             remove_by_value: true,
             ..Compat::strict()
         }
@@ -367,7 +370,10 @@ mod tests {
         assert!(on(Compat::strict()).is_empty());
         assert_eq!(on(Compat::entra()).len(), toggles(Compat::entra()).len());
         assert!(on(Compat::okta()).is_empty());
-        assert_eq!(on(Compat::onelogin()), ["remove_by_value"]);
+        assert_eq!(
+            on(Compat::onelogin()),
+            ["string_booleans", "remove_by_value"]
+        );
         assert_eq!(on(Compat::jumpcloud()), ["remove_by_value"]);
         assert!(Compat::default().replace_creates_filtered_element);
         assert!(!Compat::strict().replace_creates_filtered_element);

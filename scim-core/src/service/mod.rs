@@ -31,7 +31,7 @@ mod response;
 mod route;
 
 pub use auth::{AuthError, Authenticator, NoAuthentication};
-pub use response::SCIM_JSON;
+pub use response::{label_json, media_type_for, PLAIN_JSON, SCIM_JSON};
 
 /// The SCIM Error response for `e` (RFC 7644 §3.12), for servers that answer some
 /// requests themselves (a health check, a connection limit) in the same format.
@@ -280,11 +280,9 @@ impl ScimService {
     /// `application/json` when the request's `Accept` asks for that and not for the SCIM
     /// media type (RFC 7644 §3.8).
     pub async fn handle(&self, req: Request<Bytes>) -> Response<Bytes> {
-        let plain = response::wants_plain_json(req.headers());
+        let media = media_type_for(req.headers());
         let mut resp = self.respond(req).await;
-        if plain {
-            response::use_plain_json(&mut resp);
-        }
+        label_json(&mut resp, media);
         resp
     }
 

@@ -12,12 +12,22 @@ use crate::error::ScimError;
 pub const SCIM_JSON: &str = "application/scim+json";
 
 /// The plain JSON media type, which RFC 7644 §3.8 says servers SHOULD also serve.
-const PLAIN_JSON: &str = "application/json";
+pub const PLAIN_JSON: &str = "application/json";
 
-/// Whether the `Accept` header asks for `application/json` and accepts neither the
-/// SCIM media type nor a wildcard that covers it (RFC 7644 §3.8, RFC 9110 §12.5.1).
-/// Without `Accept` the answer is the SCIM media type.
-pub(super) fn wants_plain_json(headers: &http::HeaderMap) -> bool {
+/// The media type to answer a request with (RFC 7644 §3.8): [`PLAIN_JSON`] when its
+/// `Accept` asks for `application/json` and accepts neither the SCIM media type nor a
+/// wildcard that covers it (RFC 9110 §12.5.1), else [`SCIM_JSON`] (also without
+/// `Accept`).
+pub fn media_type_for(request_headers: &http::HeaderMap) -> &'static str {
+    if wants_plain_json(request_headers) {
+        PLAIN_JSON
+    } else {
+        SCIM_JSON
+    }
+}
+
+/// Whether the `Accept` header asks for plain JSON only ([`media_type_for`]).
+fn wants_plain_json(headers: &http::HeaderMap) -> bool {
     let mut plain = false;
     for value in headers.get_all(http::header::ACCEPT) {
         let Ok(value) = value.to_str() else {
@@ -48,11 +58,16 @@ pub(super) fn wants_plain_json(headers: &http::HeaderMap) -> bool {
     plain
 }
 
-/// Labels a SCIM JSON response as `application/json` (same body).
-pub(super) fn use_plain_json(resp: &mut Response<Bytes>) {
-    if resp.headers().get(CONTENT_TYPE).is_some_and(|v| v == SCIM_JSON) {
+/// Labels a SCIM JSON response with `media` (from [`media_type_for`]); the body is the
+/// same JSON either way. Responses of other types are left alone.
+pub fn label_json(resp: &mut Response<Bytes>, media: &'static str) {
+    if resp
+        .headers()
+        .get(CONTENT_TYPE)
+        .is_some_and(|v| v == SCIM_JSON)
+    {
         resp.headers_mut()
-            .insert(CONTENT_TYPE, HeaderValue::from_static(PLAIN_JSON));
+            .insert(CONTENT_TYPE, HeaderValue::from_static(media));
     }
 }
 

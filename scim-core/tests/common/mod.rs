@@ -59,7 +59,11 @@ pub async fn call(
         json,
     };
     if reply.status.as_u16() >= 400 {
-        replay::check_error_shape(&reply.answer(), &format!("{method} {path}"));
+        let accept = headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case("accept"))
+            .map(|(_, v)| *v);
+        replay::check_error_shape(&reply.answer(), accept, &format!("{method} {path}"));
     }
     reply
 }

@@ -125,12 +125,22 @@ pub fn subset(expected: &Value, actual: &Value, at: &str) -> Result<(), String> 
     }
 }
 
-/// The checks every SCIM error answer must pass (RFC 7644 §3.12): the SCIM media type,
-/// the error schema, `status` as a string equal to the HTTP status, and a `detail`.
-pub fn check_error_shape(answer: &Answer, step: &str) {
+/// The media type an answer must carry: `application/json` when the request's `Accept`
+/// names it and not the SCIM media type (RFC 7644 §3.8), else `application/scim+json`.
+pub fn media_type_for(accept: Option<&str>) -> &'static str {
+    match accept {
+        Some(a) if a.contains("application/json") && !a.contains("scim+json") => "application/json",
+        _ => "application/scim+json",
+    }
+}
+
+/// The checks every SCIM error answer must pass (RFC 7644 §3.12): the negotiated media
+/// type ([`media_type_for`] the request's `Accept`), the error schema, `status` as a
+/// string equal to the HTTP status, and a `detail`.
+pub fn check_error_shape(answer: &Answer, accept: Option<&str>, step: &str) {
     assert_eq!(
         answer.header("content-type"),
-        Some("application/scim+json"),
+        Some(media_type_for(accept)),
         "step `{step}`: errors are SCIM JSON"
     );
     assert_eq!(
@@ -189,10 +199,15 @@ pub async fn replay<E: Endpoint>(endpoint: &mut E, session: &Value) -> usize {
             headers,
             body,
         };
+        let accept = exchange
+            .headers
+            .iter()
+            .find(|(k, _)| k == "accept")
+            .map(|(_, v)| v.clone());
         let answer = endpoint.send(exchange).await;
         sent += 1;
         let expect = substitute(&step["expect"], &vars);
-        check(&answer, &expect, name);
+        check(&answer, accept.as_deref(), &expect, name);
         for (var, pointer) in expect["capture"].as_object().into_iter().flatten() {
             let v = answer
                 .json
@@ -209,7 +224,7 @@ pub async fn replay<E: Endpoint>(endpoint: &mut E, session: &Value) -> usize {
 }
 
 /// Checks one answer against a step's `expect`.
-fn check(answer: &Answer, expect: &Value, name: &str) {
+fn check(answer: &Answer, accept: Option<&str>, expect: &Value, name: &str) {
     assert_eq!(
         u64::from(answer.status),
         expect["status"]
@@ -219,7 +234,13 @@ fn check(answer: &Answer, expect: &Value, name: &str) {
         answer.json
     );
     if answer.status >= 400 {
-        check_error_shape(answer, name);
+        check_error_shape(answer, accept, name);
+    } else if !answer.json.is_null() {
+        assert_eq!(
+            answer.header("content-type"),
+            Some(media_type_for(accept)),
+            "step `{name}`: the negotiated media type"
+        );
     }
     match &expect["headers"] {
         Value::Array(names) => {

@@ -15,7 +15,7 @@ use bytes::{Bytes, BytesMut};
 use http::{HeaderValue, Request, Response, StatusCode, Uri};
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
-use scim_core::service::{error_response, AuthError, ScimService};
+use scim_core::service::{error_response, label_json, media_type_for, AuthError, ScimService};
 use scim_core::ScimError;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
@@ -159,6 +159,7 @@ impl<S: Store> App<S> {
         }
         let method = req.method().clone();
         let path = req.uri().path().to_owned();
+        let media = media_type_for(req.headers());
         let mut abandoned = Abandoned {
             method: Some(method.clone()),
             path: &path,
@@ -180,6 +181,8 @@ impl<S: Store> App<S> {
         if let Ok(v) = HeaderValue::from_str(&request_id) {
             resp.headers_mut().insert("x-request-id", v);
         }
+        // The bridge's own SCIM errors (401, 503, 413) follow `Accept` as the service's do.
+        label_json(&mut resp, media);
         abandoned.method = None;
         tracing::info!(
             %method,
