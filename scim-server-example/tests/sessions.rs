@@ -121,3 +121,22 @@ sessions! {
     onelogin_provisioning_session => "onelogin.json",
     jumpcloud_provisioning_session => "jumpcloud.json",
 }
+
+/// `--client-profile` picks the toggles: Entra ID's capitalised `Replace` is refused
+/// under `strict` and accepted under `entra` (and the default).
+#[test]
+fn the_client_profile_flag_selects_the_toggles() {
+    for (profile, status) in [("strict", 400), ("entra", 200), ("every-client", 200)] {
+        let data = tempfile::tempdir().unwrap();
+        let bridge = Bridge::start(data.path(), &["--client-profile", profile]);
+        let user = serde_json::json!({"userName": "ann@example.com"});
+        let (s, v) = bridge.call("POST", "/scim/v2/Users", Some(&user));
+        assert_eq!(s, 201, "{v}");
+        let at = format!("/scim/v2/Users/{}", v["id"].as_str().unwrap());
+        let op = common::patch(serde_json::json!([
+            {"op": "Replace", "path": "displayName", "value": "Ann"}
+        ]));
+        let (s, v) = bridge.call("PATCH", &at, Some(&op));
+        assert_eq!(s, status, "{profile}: {v}");
+    }
+}
