@@ -15,7 +15,7 @@ pub fn enterprise_user() -> Value {
         .expect("enterprise-user.json")
 }
 
-/// The Entra ID PATCH shapes of DESIGN.md §5, as request bodies.
+/// The Entra ID PATCH shapes of docs/clients.md, as request bodies.
 pub fn entra_patches() -> Vec<Value> {
     serde_json::from_str(include_str!("../fixtures/entra-patches.json"))
         .expect("entra-patches.json")

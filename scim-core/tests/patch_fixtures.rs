@@ -1,5 +1,5 @@
 //! Replays every fixture in tests/fixtures/patch: the RFC 7644 §3.5.2 examples, the
-//! Entra ID shapes of DESIGN.md §5, and error cases. Each file holds the resource before,
+//! Entra ID shapes of docs/clients.md, and error cases. Each file holds the resource before,
 //! the PATCH request, and either the exact resource after or the expected error; an
 //! optional `compat` names the [`Compat`] profile to apply it under (default: the
 //! default).

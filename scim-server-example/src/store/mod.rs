@@ -36,7 +36,7 @@ pub struct MemberRow {
     pub reference: Option<String>,
 }
 
-/// A person's account state in the 1Password model (DESIGN.md §6).
+/// A person's account state in the 1Password model (docs/operations.md, "Account states and invitations").
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum AccountState {
     /// Invited; the person has not accepted yet.
