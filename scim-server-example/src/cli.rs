@@ -180,11 +180,12 @@ pub struct Cli {
     #[arg(
         long,
         env = "SCIM_BRIDGE_CLIENT_PROFILE",
-        value_enum,
-        default_value_t = ClientProfile::EveryClient,
+        value_name = "every-client|entra|okta|onelogin|jumpcloud|strict",
+        value_parser = client_profile,
+        default_value = "every-client",
         global = true
     )]
-    pub client_profile: ClientProfile,
+    pub client_profile: scim_core::patch::Compat,
 
     /// Read the Secret Token from this file instead of generating one (for automation;
     /// the SCIM_BRIDGE_TOKEN environment variable does the same).
@@ -196,36 +197,11 @@ pub struct Cli {
     pub command: Option<Command>,
 }
 
-/// A named set of identity-provider compatibility toggles (`scim_core::patch::Compat`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum ClientProfile {
-    /// The union of the client profiles below.
-    EveryClient,
-    /// Microsoft Entra ID.
-    Entra,
-    /// Okta.
-    Okta,
-    /// OneLogin.
-    Onelogin,
-    /// JumpCloud.
-    Jumpcloud,
-    /// RFC 7644 read literally.
-    Strict,
-}
-
-impl ClientProfile {
-    /// The toggles this profile turns on.
-    pub fn compat(self) -> scim_core::patch::Compat {
-        use scim_core::patch::Compat;
-        match self {
-            ClientProfile::EveryClient => Compat::every_client(),
-            ClientProfile::Entra => Compat::entra(),
-            ClientProfile::Okta => Compat::okta(),
-            ClientProfile::Onelogin => Compat::onelogin(),
-            ClientProfile::Jumpcloud => Compat::jumpcloud(),
-            ClientProfile::Strict => Compat::strict(),
-        }
-    }
+/// A `--client-profile` value: a profile named by `scim_core::patch::Compat::profile`.
+fn client_profile(name: &str) -> Result<scim_core::patch::Compat, String> {
+    scim_core::patch::Compat::profile(name).ok_or_else(|| {
+        format!("no such profile `{name}`: use every-client, entra, okta, onelogin, jumpcloud or strict")
+    })
 }
 
 /// Log output format.

@@ -196,7 +196,7 @@ fn serve(cli: &Cli) -> Result<(), String> {
         // change on a 100,000-member group then costs the change, not the group.
         patch_no_content: vec!["Group".to_owned()],
         // What each identity provider sends beyond RFC 7644 (docs/clients.md).
-        compat: cli.client_profile.compat(),
+        compat: cli.client_profile,
         // Requests come off the wire: an HTTP/1.1 request without Host is refused
         // (RFC 9112 §3.2).
         require_host: true,

@@ -74,27 +74,31 @@ impl Endpoint for Http {
     }
 }
 
-/// Replays one fixture file against a fresh bridge.
-async fn replay_file(name: &str) {
+/// Replays one fixture file against a fresh bridge with the default client profile,
+/// then against one started with `--client-profile <profile>` (the client's own).
+async fn replay_file(name: &str, profile: &str) {
     let text = std::fs::read_to_string(dir().join(name)).unwrap();
     let session: Value = serde_json::from_str(&text).unwrap();
-    let data = tempfile::tempdir().unwrap();
-    let mut endpoint = Http {
-        bridge: Bridge::start(data.path(), &[]),
-        agent: ureq::AgentBuilder::new().build(),
-    };
-    let sent = replay::replay(&mut endpoint, &session).await;
-    assert!(sent > 0, "{name}: no step ran against the bridge");
-    println!("{name}: {sent} requests replayed");
+    for args in [&[][..], &["--client-profile", profile][..]] {
+        let data = tempfile::tempdir().unwrap();
+        let mut endpoint = Http {
+            bridge: Bridge::start(data.path(), args),
+            agent: ureq::AgentBuilder::new().build(),
+        };
+        let sent = replay::replay(&mut endpoint, &session).await;
+        assert!(sent > 0, "{name}: no step ran against the bridge");
+        println!("{name} {args:?}: {sent} requests replayed");
+    }
 }
 
-/// One test per fixture, plus a check that no fixture in the directory is left out.
+/// One test per fixture (replayed under the default profile and the client's own),
+/// plus a check that no fixture in the directory is left out.
 macro_rules! sessions {
-    ($($test:ident => $file:literal),* $(,)?) => {
+    ($($test:ident => $file:literal under $profile:literal),* $(,)?) => {
         $(
             #[tokio::test]
             async fn $test() {
-                replay_file($file).await;
+                replay_file($file, $profile).await;
             }
         )*
 
@@ -110,16 +114,16 @@ macro_rules! sessions {
 }
 
 sessions! {
-    entra_id_provisioning_session => "entra.json",
-    okta_provisioning_session => "okta.json",
-    microsoft_scim_validator_session => "microsoft-validator.json",
-    entra_with_aadoptscim062020_flag => "entra-flag-aadoptscim062020.json",
-    entra_without_aadoptscim062020_flag => "entra-legacy-without-flag.json",
-    entra_operational_behaviour => "entra-operations.json",
-    okta_scim2_spec_test => "okta-spec-test.json",
-    okta_scim2_crud_test => "okta-crud-test.json",
-    onelogin_provisioning_session => "onelogin.json",
-    jumpcloud_provisioning_session => "jumpcloud.json",
+    entra_id_provisioning_session => "entra.json" under "entra",
+    okta_provisioning_session => "okta.json" under "okta",
+    microsoft_scim_validator_session => "microsoft-validator.json" under "entra",
+    entra_with_aadoptscim062020_flag => "entra-flag-aadoptscim062020.json" under "entra",
+    entra_without_aadoptscim062020_flag => "entra-legacy-without-flag.json" under "entra",
+    entra_operational_behaviour => "entra-operations.json" under "entra",
+    okta_scim2_spec_test => "okta-spec-test.json" under "okta",
+    okta_scim2_crud_test => "okta-crud-test.json" under "okta",
+    onelogin_provisioning_session => "onelogin.json" under "onelogin",
+    jumpcloud_provisioning_session => "jumpcloud.json" under "jumpcloud",
 }
 
 /// `--client-profile` picks the toggles: Entra ID's capitalised `Replace` is refused

@@ -257,10 +257,10 @@ impl Compat {
     }
 
     /// The profile named `name` (`strict`, `entra`, `okta`, `onelogin`, `jumpcloud`,
-    /// `every_client`; any case), for configuration files and command lines.
+    /// `every_client`; any case, `-` for `_`), for configuration files and command lines.
     pub fn profile(name: &str) -> Option<Compat> {
-        let name = name.trim();
-        let is = |n: &str| n.eq_ignore_ascii_case(name);
+        let name = name.trim().replace('-', "_");
+        let is = |n: &str| n.eq_ignore_ascii_case(&name);
         if is("strict") {
             Some(Compat::strict())
         } else if is("entra") {
@@ -388,6 +388,10 @@ mod tests {
         assert_eq!(Compat::profile("jumpcloud"), Some(Compat::jumpcloud()));
         assert_eq!(
             Compat::profile("every_client"),
+            Some(Compat::every_client())
+        );
+        assert_eq!(
+            Compat::profile("Every-Client"),
             Some(Compat::every_client())
         );
         assert_eq!(Compat::profile("azure"), None);
