@@ -15,6 +15,7 @@ mod connection;
 mod request;
 mod throttle;
 mod tls;
+mod watched;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
