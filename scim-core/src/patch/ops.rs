@@ -362,20 +362,29 @@ fn check_sub_removable(
     sub: &SubTarget<'_>,
     element: &Map<String, Value>,
 ) -> Result<(), ScimError> {
+    refuse_required(sub.def, &t.label)?;
     let Some(def) = sub.def else {
         return Ok(());
     };
-    if def.required && def.mutability != Mutability::ReadOnly {
-        return Err(ScimError::mutability(format!(
-            "`{}` is required and cannot be removed",
-            t.label
-        )));
-    }
     let set = get_ci(element, &sub.name).is_some_and(|v| !v.is_null());
     if def.mutability == Mutability::Immutable && set {
         return Err(ScimError::mutability(format!(
             "`{}` is immutable and already has a value, so it cannot be removed",
             t.label
+        )));
+    }
+    Ok(())
+}
+
+/// RFC 7644 §3.5.2.2: a required (client-writable) attribute or sub-attribute cannot be
+/// removed; `label` names it in the error.
+fn refuse_required(
+    def: Option<&crate::schema::AttributeDef>,
+    label: &str,
+) -> Result<(), ScimError> {
+    if def.is_some_and(|d| d.required && d.mutability != Mutability::ReadOnly) {
+        return Err(ScimError::mutability(format!(
+            "`{label}` is required and cannot be removed"
         )));
     }
     Ok(())
@@ -477,17 +486,9 @@ fn remove(
         return Ok(());
     };
     let multi = t.multi_valued(Some(&current));
-    let required = |d: Option<&crate::schema::AttributeDef>| {
-        d.is_some_and(|d| d.required && d.mutability != Mutability::ReadOnly)
-    };
     match (&t.filter, &t.sub) {
         (None, None) => {
-            if required(t.def) {
-                return Err(ScimError::mutability(format!(
-                    "`{}` is required and cannot be removed",
-                    t.label
-                )));
-            }
+            refuse_required(t.def, &t.label)?;
             let by_value = value.filter(|v| !v.is_null() && multi && compat.remove_by_value);
             match (by_value, current) {
                 (Some(which), Value::Array(mut list)) => {
@@ -529,12 +530,7 @@ fn remove(
             put_list(container, &t.name, kept);
         }
         (None, Some(sub)) => {
-            if required(sub.def) {
-                return Err(ScimError::mutability(format!(
-                    "`{}` is required and cannot be removed",
-                    t.label
-                )));
-            }
+            refuse_required(sub.def, &t.label)?;
             if let Value::Object(mut obj) = current {
                 remove_ci(&mut obj, &sub.name);
                 if obj.is_empty() {
