@@ -6,7 +6,9 @@ use http::header::{HeaderValue, CONTENT_TYPE, ETAG, LOCATION, WWW_AUTHENTICATE};
 use http::{Response, StatusCode};
 use serde_json::Value;
 
+use super::{Call, ScimService};
 use crate::error::ScimError;
+use crate::provisioner::ProvisionerError;
 
 /// The SCIM media type (RFC 7644 §8.1).
 pub const SCIM_JSON: &str = "application/scim+json";
@@ -135,6 +137,57 @@ pub(super) fn unauthorized(detail: &str, challenge: &str) -> Response<Bytes> {
         resp.headers_mut().insert(WWW_AUTHENTICATE, v);
     }
     resp
+}
+
+impl ScimService {
+    /// The SCIM error a failed operation answers with, and how long the client should
+    /// wait before retrying (429 and 503, RFC 9110 §10.2.3); logs what an operator must
+    /// see (an unavailable store, an internal error with its request id).
+    pub(super) fn failure(
+        &self,
+        call: &Call<'_>,
+        e: ProvisionerError,
+    ) -> (ScimError, Option<std::time::Duration>) {
+        match e {
+            ProvisionerError::Scim(e) => (e, None),
+            ProvisionerError::Unavailable(detail) => {
+                tracing::warn!(request_id = %call.ctx.request_id, %detail, "store unavailable");
+                let e = ScimError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    None,
+                    format!("the service is unavailable: {detail}"),
+                );
+                (e, Some(std::time::Duration::from_secs(1)))
+            }
+            ProvisionerError::Busy {
+                detail,
+                retry_after,
+            } => {
+                tracing::info!(request_id = %call.ctx.request_id, %detail, "request refused: busy");
+                let e = ScimError::new(StatusCode::TOO_MANY_REQUESTS, None, detail);
+                (e, Some(retry_after))
+            }
+            ProvisionerError::Internal(source) => {
+                tracing::error!(request_id = %call.ctx.request_id, error = %source, "internal error");
+                let e = ScimError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    None,
+                    format!("internal error (request id {})", call.ctx.request_id),
+                );
+                (e, None)
+            }
+        }
+    }
+
+    /// The SCIM Error response for a failed request ([`failure`](Self::failure)).
+    pub(super) fn render_error(&self, call: &Call<'_>, e: ProvisionerError) -> Response<Bytes> {
+        let (e, retry_after) = self.failure(call, e);
+        let mut resp = error(&e);
+        if let Some(after) = retry_after {
+            add_retry_after(&mut resp, after);
+        }
+        resp
+    }
 }
 
 #[cfg(test)]
