@@ -121,6 +121,7 @@
 #![deny(missing_docs)]
 
 pub mod error;
+mod json;
 pub mod limits;
 pub mod meta;
 pub mod patch;

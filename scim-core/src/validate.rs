@@ -17,6 +17,7 @@
 //! and every extension present. Attributes no schema defines are kept as sent unless the
 //! registry is strict; unknown URIs in `schemas` are ignored.
 
+use crate::json::get_ci;
 use serde_json::{Map, Value};
 
 use crate::error::ScimError;
@@ -214,15 +215,6 @@ impl std::fmt::Display for Label<'_> {
         }
         f.write_str(self.name)
     }
-}
-
-/// Finds a key in `obj` ignoring ASCII case.
-pub(crate) fn get_ci<'v>(obj: &'v Map<String, Value>, name: &str) -> Option<&'v Value> {
-    obj.get(name).or_else(|| {
-        obj.iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v)
-    })
 }
 
 impl Validator<'_, '_> {

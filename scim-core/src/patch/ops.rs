@@ -8,6 +8,7 @@ use super::request::{OpKind, PatchOperation};
 use super::target::{resolve, AttrTarget, Selector, SubTarget, Target};
 use super::Compat;
 use crate::error::ScimError;
+use crate::json::{get_ci, key_ci, remove_ci, set_ci, take_ci};
 use crate::limits::ResourceLimits;
 use crate::schema::{Mutability, ResourceSchema};
 
@@ -600,38 +601,6 @@ fn container_mut<'d>(
         *slot = Value::Object(Map::new());
     }
     slot.as_object_mut()
-}
-
-fn key_ci(map: &Map<String, Value>, name: &str) -> Option<String> {
-    if map.contains_key(name) {
-        return Some(name.to_owned());
-    }
-    map.keys().find(|k| k.eq_ignore_ascii_case(name)).cloned()
-}
-
-fn get_ci<'m>(map: &'m Map<String, Value>, name: &str) -> Option<&'m Value> {
-    crate::validate::get_ci(map, name)
-}
-
-/// Removes every key equal to `name` ignoring case.
-/// Removes and returns the value of `name` (any spelling; other spellings are dropped).
-fn take_ci(map: &mut Map<String, Value>, name: &str) -> Option<Value> {
-    let key = key_ci(map, name)?;
-    let value = map.remove(&key);
-    remove_ci(map, name);
-    value
-}
-
-fn remove_ci(map: &mut Map<String, Value>, name: &str) {
-    map.retain(|k, _| !k.eq_ignore_ascii_case(name));
-}
-
-/// Sets `name` (replacing any spelling of it); `null` removes it.
-fn set_ci(map: &mut Map<String, Value>, name: &str, value: Value) {
-    remove_ci(map, name);
-    if !value.is_null() {
-        map.insert(name.to_owned(), value);
-    }
 }
 
 /// Whether two elements of a multi-valued attribute are the same value: complex values

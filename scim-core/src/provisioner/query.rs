@@ -3,6 +3,7 @@
 
 use std::cmp::Ordering;
 
+use crate::json::member_ci;
 use scim_filter::{AttrPath, CompValue, CompareOp, CompiledFilter, Filter, Predicate};
 use serde_json::Value;
 
@@ -135,10 +136,10 @@ fn sort_key(resource: &Value, path: &AttrPath) -> Option<Value> {
     let mut base = resource;
     if let Some(urn) = path.urn() {
         if !urn.starts_with(scim_filter::eval::schema::CORE_SCHEMA_PREFIX) {
-            base = get_ci(resource, urn)?;
+            base = member_ci(resource, urn)?;
         }
     }
-    let mut v = get_ci(base, path.name())?;
+    let mut v = member_ci(base, path.name())?;
     if let Value::Array(items) = v {
         v = items
             .iter()
@@ -146,16 +147,12 @@ fn sort_key(resource: &Value, path: &AttrPath) -> Option<Value> {
             .or_else(|| items.first())?;
     }
     match path.sub_attr() {
-        Some(sub) => get_ci(v, sub).cloned(),
+        Some(sub) => member_ci(v, sub).cloned(),
         None => match v {
-            Value::Object(_) => get_ci(v, "value").cloned(),
+            Value::Object(_) => member_ci(v, "value").cloned(),
             other => Some(other.clone()),
         },
     }
-}
-
-fn get_ci<'v>(v: &'v Value, name: &str) -> Option<&'v Value> {
-    crate::validate::get_ci(v.as_object()?, name)
 }
 
 /// Orders two sort keys; missing values sort last in either order.

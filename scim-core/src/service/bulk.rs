@@ -15,10 +15,10 @@ use super::request::too_large;
 use super::route::{self, Route};
 use super::{response, Call, Outcome, ScimService};
 use crate::error::ScimError;
+use crate::json::get_ci;
 use crate::provisioner::ProvisionerError;
 use crate::resource::open_message;
 use crate::schema::urn;
-use crate::validate::get_ci;
 
 /// One parsed operation.
 struct Op {
