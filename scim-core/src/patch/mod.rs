@@ -89,6 +89,7 @@
 //! # Ok::<(), scim_core::ScimError>(())
 //! ```
 
+mod multi;
 mod ops;
 mod request;
 mod target;
@@ -294,7 +295,7 @@ pub fn apply(
         ));
     };
     let mut doc = obj.clone();
-    let cap = ops::ValueCap {
+    let cap = multi::ValueCap {
         limits: request.limits,
         original: obj,
     };
