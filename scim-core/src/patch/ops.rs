@@ -170,7 +170,7 @@ fn whole_extension(
     Ok(())
 }
 
-/// `add` or `replace` at an attribute target.
+/// `add` or `replace` at an attribute target: the shape of the path picks the rule.
 fn write(
     doc: &mut Map<String, Value>,
     t: AttrTarget<'_>,
@@ -184,156 +184,217 @@ fn write(
     }
     let container = container_mut(doc, t.extension.as_deref(), true)
         .ok_or_else(|| ScimError::invalid_value(format!("`{}` is not an object", t.label)))?;
-    // Taken out rather than copied: every successful branch below puts the attribute
-    // back, and a failure discards the whole working copy anyway.
+    // Taken out rather than copied: every successful rule below puts the attribute back,
+    // and a failure discards the whole working copy anyway.
     let current = take_ci(container, &t.name);
     let multi = t.multi_valued(current.as_ref());
+    let w = Write {
+        container,
+        t: &t,
+        current,
+        kind,
+        value,
+    };
     match (&t.filter, &t.sub) {
-        (None, None) if multi => {
-            let items: Vec<Value> = match value {
-                Value::Array(items) => items.clone(),
-                Value::Null => Vec::new(),
-                single => vec![single.clone()],
-            };
-            if kind == OpKind::Replace {
-                set_ci(container, &t.name, Value::Array(items));
-                return Ok(());
-            }
-            let list = match current {
-                Some(Value::Array(list)) => list,
-                _ => Vec::new(),
-            };
-            let bound = cap.bound(&t, list.len());
-            let merged = add_values(list, items, bound).map_err(|values| {
-                let (limit, before) = bound.unwrap_or_default();
-                cap.limits
-                    .check_values(&t.label, values, before)
-                    .err()
-                    .unwrap_or_else(|| {
-                        ScimError::too_many(format!(
-                            "`{}` would hold more than {limit} values",
-                            t.label
-                        ))
-                    })
-            })?;
-            set_ci(container, &t.name, Value::Array(merged));
+        (None, None) if multi => w.values(cap),
+        (None, None) if t.complex(w.current.as_ref()) || value.is_object() => w.complex(compat),
+        (None, None) => {
+            set_ci(w.container, &t.name, value.clone());
+            Ok(())
         }
-        (None, None) if t.complex(current.as_ref()) || value.is_object() => {
-            let incoming = complex_value(&t, value, compat)?;
-            match incoming {
-                Incoming::Whole(v) => set_ci(container, &t.name, v),
-                Incoming::Merge(fields) => {
-                    let mut obj = match current {
-                        Some(Value::Object(o)) => o,
-                        _ => Map::new(),
-                    };
-                    for (k, v) in fields {
-                        set_ci(&mut obj, k, v.clone());
-                    }
-                    set_ci(container, &t.name, Value::Object(obj));
-                }
-            }
-        }
-        (None, None) => set_ci(container, &t.name, value.clone()),
-        (None, Some(sub)) if multi => {
-            // RFC 7644 §3.5.2.3: without a filter the path selects every value, and the
-            // sub-attribute of each is set; `add` does the same (§3.5.2.1: a
-            // single-valued target's value is replaced). With no value there is nothing
-            // to set the sub-attribute of, and an element holding only it would be no
-            // value of the attribute: `noTarget`, as for a value path matching nothing.
-            let mut list = match current {
-                Some(Value::Array(list)) => list,
-                Some(other) if !other.is_null() => vec![other],
-                _ => Vec::new(),
-            };
-            if !list.iter().any(Value::is_object) {
-                return Err(ScimError::no_target(format!(
-                    "`{}`: `{}` has no values to set `{}` on",
-                    t.label, t.name, sub.name
-                )));
-            }
-            for element in &mut list {
-                if let Value::Object(obj) = element {
-                    check_immutable_sub(&t, sub, obj, value)?;
-                    set_ci(obj, &sub.name, value.clone());
-                }
-            }
-            set_ci(container, &t.name, Value::Array(list));
-        }
-        (None, Some(sub)) => {
-            let mut obj = match current {
-                Some(Value::Object(o)) => o,
-                _ => Map::new(),
-            };
-            check_immutable_sub(&t, sub, &obj, value)?;
-            set_ci(&mut obj, &sub.name, value.clone());
-            set_ci(container, &t.name, Value::Object(obj));
-        }
-        (Some(selector), sub) => {
-            let mut list = match current {
-                Some(Value::Array(list)) => list,
-                Some(other) if !other.is_null() => vec![other],
-                _ => Vec::new(),
-            };
-            let mut matched = Vec::new();
-            for (i, element) in list.iter().enumerate() {
-                if selector.matches(element)? {
-                    matched.push(i);
-                }
-            }
-            let mut created = false;
-            if matched.is_empty() {
-                let may_create = match kind {
-                    OpKind::Add => compat.add_creates_filtered_element,
-                    _ => compat.replace_creates_filtered_element,
-                };
-                let seed = if may_create {
-                    filtered_element(&t, selector)?
-                } else {
-                    None
-                };
-                let Some(seed) = seed else {
-                    return Err(ScimError::no_target(format!(
-                        "`{}` matches no value of `{}` (RFC 7644 §3.5.2.3)",
-                        t.label, t.name
-                    )));
-                };
-                list.push(seed);
-                matched.push(list.len() - 1);
-                created = true;
-            }
-            for &i in &matched {
-                match sub {
-                    Some(sub) => {
-                        if let Value::Object(element) = &mut list[i] {
-                            check_immutable_sub(&t, sub, element, value)?;
-                            set_ci(element, &sub.name, value.clone());
-                        }
-                    }
-                    None => {
-                        let Some(fields) = value.as_object() else {
-                            return Err(ScimError::invalid_value(format!(
-                                "`{}` selects whole values, so `value` must be an object",
-                                t.label
-                            )));
-                        };
-                        if kind == OpKind::Replace && !created && !list[i].is_null() {
-                            list[i] = Value::Object(fields.clone());
-                        } else {
-                            merge_element(&mut list[i], value);
-                        }
-                    }
-                }
-            }
-            if let Some(&last) = matched.last() {
-                if is_true(list[last].get("primary")) {
-                    keep_one_primary(&mut list, last);
-                }
-            }
-            set_ci(container, &t.name, Value::Array(list));
-        }
+        (None, Some(sub)) if multi => w.sub_of_every_value(sub),
+        (None, Some(sub)) => w.sub(sub),
+        (Some(selector), sub) => w.filtered(selector, sub.as_ref(), compat),
     }
-    Ok(())
+}
+
+/// One `add` or `replace` being written: where, what was there, and what comes.
+struct Write<'a, 't> {
+    /// The object the attribute lives in.
+    container: &'a mut Map<String, Value>,
+    /// The attribute the path names.
+    t: &'a AttrTarget<'t>,
+    /// The attribute's value before the operation, taken out of `container`.
+    current: Option<Value>,
+    /// `add` or `replace`.
+    kind: OpKind,
+    /// The operation's value.
+    value: &'a Value,
+}
+
+impl Write<'_, '_> {
+    /// The whole of a multi-valued attribute: `replace` sets the list, `add` merges the
+    /// values into it (RFC 7644 §3.5.2.1), within the value cap.
+    fn values(self, cap: &ValueCap<'_>) -> Result<(), ScimError> {
+        let (t, container, current, kind, value) =
+            (self.t, self.container, self.current, self.kind, self.value);
+        let items: Vec<Value> = match value {
+            Value::Array(items) => items.clone(),
+            Value::Null => Vec::new(),
+            single => vec![single.clone()],
+        };
+        if kind == OpKind::Replace {
+            set_ci(container, &t.name, Value::Array(items));
+            return Ok(());
+        }
+        let list = match current {
+            Some(Value::Array(list)) => list,
+            _ => Vec::new(),
+        };
+        let bound = cap.bound(t, list.len());
+        let merged = add_values(list, items, bound).map_err(|values| {
+            let (limit, before) = bound.unwrap_or_default();
+            cap.limits
+                .check_values(&t.label, values, before)
+                .err()
+                .unwrap_or_else(|| {
+                    ScimError::too_many(format!(
+                        "`{}` would hold more than {limit} values",
+                        t.label
+                    ))
+                })
+        })?;
+        set_ci(container, &t.name, Value::Array(merged));
+        Ok(())
+    }
+
+    /// The whole of a single-valued complex attribute: an object merges into it, `null`
+    /// or an empty reference unassigns it, a scalar may become `{"value": …}`.
+    fn complex(self, compat: &Compat) -> Result<(), ScimError> {
+        let (t, container, current, value) = (self.t, self.container, self.current, self.value);
+        let incoming = complex_value(t, value, compat)?;
+        match incoming {
+            Incoming::Whole(v) => set_ci(container, &t.name, v),
+            Incoming::Merge(fields) => {
+                let mut obj = match current {
+                    Some(Value::Object(o)) => o,
+                    _ => Map::new(),
+                };
+                for (k, v) in fields {
+                    set_ci(&mut obj, k, v.clone());
+                }
+                set_ci(container, &t.name, Value::Object(obj));
+            }
+        }
+        Ok(())
+    }
+
+    /// A sub-attribute of a multi-valued attribute without a filter (`emails.type`).
+    fn sub_of_every_value(self, sub: &SubTarget<'_>) -> Result<(), ScimError> {
+        let (t, container, current, value) = (self.t, self.container, self.current, self.value);
+        // RFC 7644 §3.5.2.3: without a filter the path selects every value, and the
+        // sub-attribute of each is set; `add` does the same (§3.5.2.1: a
+        // single-valued target's value is replaced). With no value there is nothing
+        // to set the sub-attribute of, and an element holding only it would be no
+        // value of the attribute: `noTarget`, as for a value path matching nothing.
+        let mut list = match current {
+            Some(Value::Array(list)) => list,
+            Some(other) if !other.is_null() => vec![other],
+            _ => Vec::new(),
+        };
+        if !list.iter().any(Value::is_object) {
+            return Err(ScimError::no_target(format!(
+                "`{}`: `{}` has no values to set `{}` on",
+                t.label, t.name, sub.name
+            )));
+        }
+        for element in &mut list {
+            if let Value::Object(obj) = element {
+                check_immutable_sub(t, sub, obj, value)?;
+                set_ci(obj, &sub.name, value.clone());
+            }
+        }
+        set_ci(container, &t.name, Value::Array(list));
+        Ok(())
+    }
+
+    /// A sub-attribute of a single-valued complex attribute (`name.givenName`).
+    fn sub(self, sub: &SubTarget<'_>) -> Result<(), ScimError> {
+        let (t, container, current, value) = (self.t, self.container, self.current, self.value);
+        let mut obj = match current {
+            Some(Value::Object(o)) => o,
+            _ => Map::new(),
+        };
+        check_immutable_sub(t, sub, &obj, value)?;
+        set_ci(&mut obj, &sub.name, value.clone());
+        set_ci(container, &t.name, Value::Object(obj));
+        Ok(())
+    }
+
+    /// The values a value path selects (`emails[type eq "work"]`, or one of their
+    /// sub-attributes): each is written; when none matches, the element may be created
+    /// ([`Compat::add_creates_filtered_element`]), else `noTarget` (RFC 7644 §3.5.2.3).
+    fn filtered(
+        self,
+        selector: &Selector,
+        sub: Option<&SubTarget<'_>>,
+        compat: &Compat,
+    ) -> Result<(), ScimError> {
+        let (t, container, current, kind, value) =
+            (self.t, self.container, self.current, self.kind, self.value);
+        let mut list = match current {
+            Some(Value::Array(list)) => list,
+            Some(other) if !other.is_null() => vec![other],
+            _ => Vec::new(),
+        };
+        let mut matched = Vec::new();
+        for (i, element) in list.iter().enumerate() {
+            if selector.matches(element)? {
+                matched.push(i);
+            }
+        }
+        let mut created = false;
+        if matched.is_empty() {
+            let may_create = match kind {
+                OpKind::Add => compat.add_creates_filtered_element,
+                _ => compat.replace_creates_filtered_element,
+            };
+            let seed = if may_create {
+                filtered_element(t, selector)?
+            } else {
+                None
+            };
+            let Some(seed) = seed else {
+                return Err(ScimError::no_target(format!(
+                    "`{}` matches no value of `{}` (RFC 7644 §3.5.2.3)",
+                    t.label, t.name
+                )));
+            };
+            list.push(seed);
+            matched.push(list.len() - 1);
+            created = true;
+        }
+        for &i in &matched {
+            match sub {
+                Some(sub) => {
+                    if let Value::Object(element) = &mut list[i] {
+                        check_immutable_sub(t, sub, element, value)?;
+                        set_ci(element, &sub.name, value.clone());
+                    }
+                }
+                None => {
+                    let Some(fields) = value.as_object() else {
+                        return Err(ScimError::invalid_value(format!(
+                            "`{}` selects whole values, so `value` must be an object",
+                            t.label
+                        )));
+                    };
+                    if kind == OpKind::Replace && !created && !list[i].is_null() {
+                        list[i] = Value::Object(fields.clone());
+                    } else {
+                        merge_element(&mut list[i], value);
+                    }
+                }
+            }
+        }
+        if let Some(&last) = matched.last() {
+            if is_true(list[last].get("primary")) {
+                keep_one_primary(&mut list, last);
+            }
+        }
+        set_ci(container, &t.name, Value::Array(list));
+        Ok(())
+    }
 }
 
 /// The element a value path that matches nothing creates (see
