@@ -387,6 +387,15 @@ impl Write<'_, '_> {
                 }
             }
         }
+        // A created element must still be what the filter names once written
+        // (`emails[value eq "a"].value` set to "b" would make a value nobody asked for).
+        if created && !selector.matches(&list[list.len() - 1])? {
+            return Err(ScimError::no_target(format!(
+                "`{}` matches no value of `{}`, and the value written would not match it \
+                 either, so none is created (RFC 7644 §3.5.2.3)",
+                t.label, t.name
+            )));
+        }
         if let Some(&last) = matched.last() {
             if is_true(list[last].get("primary")) {
                 keep_one_primary(&mut list, last);
@@ -407,10 +416,19 @@ fn filtered_element(t: &AttrTarget<'_>, selector: &Selector) -> Result<Option<Va
     };
     let mut element = Map::new();
     for (name, literal) in terms {
-        let name = t
-            .def
-            .and_then(|d| d.sub_attribute(&name))
-            .map_or(name, |d| d.name.clone());
+        let name = match t.def {
+            Some(def) if !def.sub_attributes.is_empty() => match def.sub_attribute(&name) {
+                Some(sub) => sub.name.clone(),
+                None => {
+                    return Err(ScimError::invalid_path(format!(
+                        "`{}`: `{name}` is not a sub-attribute of `{}`, so no value can be \
+                         made from the filter",
+                        t.label, t.name
+                    )))
+                }
+            },
+            _ => name,
+        };
         set_ci(&mut element, &name, literal);
     }
     let element = Value::Object(element);
