@@ -504,14 +504,11 @@ fn complex_value<'v>(
     value: &'v Value,
     compat: &Compat,
 ) -> Result<Incoming<'v>, ScimError> {
-    let has_value_sub = t.def.is_none_or(|d| d.sub_attribute("value").is_some());
-    if compat.empty_value_unassigns && has_value_sub && is_empty_reference(value) {
-        return Ok(Incoming::Whole(Value::Null));
-    }
     match value {
         Value::Object(fields) => Ok(Incoming::Merge(fields)),
         Value::Null => Ok(Incoming::Whole(Value::Null)),
         scalar => {
+            let has_value_sub = t.def.is_none_or(|d| d.sub_attribute("value").is_some());
             if compat.complex_scalar_value && has_value_sub {
                 let mut obj = Map::new();
                 obj.insert("value".to_owned(), scalar.clone());
@@ -523,22 +520,6 @@ fn complex_value<'v>(
                 )))
             }
         }
-    }
-}
-
-/// Whether `value` names no referenced resource: `""`, or an object whose only member
-/// is `value` holding `""` or null ([`Compat::empty_value_unassigns`]).
-fn is_empty_reference(value: &Value) -> bool {
-    let empty = |v: &Value| v.is_null() || v.as_str() == Some("");
-    match value {
-        Value::String(s) => s.is_empty(),
-        Value::Object(fields) => {
-            fields.len() == 1
-                && fields
-                    .iter()
-                    .all(|(k, v)| k.eq_ignore_ascii_case("value") && empty(v))
-        }
-        _ => false,
     }
 }
 

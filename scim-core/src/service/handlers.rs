@@ -82,6 +82,7 @@ impl ScimService {
     pub(super) fn validation(&self) -> ValidationOptions {
         ValidationOptions {
             string_booleans: self.config.compat.string_booleans,
+            empty_value_unassigns: self.config.compat.empty_value_unassigns,
             limits: self.resource_limits(),
         }
     }
