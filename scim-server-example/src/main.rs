@@ -227,7 +227,7 @@ fn serve(cli: &Cli) -> Result<(), String> {
         println!("scim-bridge listening on {scheme}://{local}");
         tracing::info!(%local, data_dir = %cli.data_dir.display(), tls = tls.is_some(),
             max_connections = limits.max_connections, file_descriptor_limit = nofile,
-            "scim-bridge started");
+            client_profile = ?cli.client_profile, "scim-bridge started");
         let watcher = tokio::spawn(watcher::run(provisioner.clone(), health.clone(), interval));
         let app = Arc::new(server::App::new(
             scim,

@@ -182,12 +182,23 @@ impl ScimService {
     }
 
     /// Handles one request. The response is `application/scim+json`, or
-    /// `application/json` when the request's `Accept` asks for that and not for the SCIM
-    /// media type (RFC 7644 §3.8).
-    pub async fn handle(&self, req: Request<Bytes>) -> Response<Bytes> {
+    /// `application/json` when the request's `Accept` prefers that (RFC 7644 §3.8). HEAD
+    /// is answered as GET without the body; a 405 names the allowed methods in `Allow`.
+    pub async fn handle(&self, mut req: Request<Bytes>) -> Response<Bytes> {
         let media = media_type_for(req.headers());
+        // HEAD is GET without the body (RFC 9110 §9.3.2).
+        let head = req.method() == Method::HEAD;
+        if head {
+            *req.method_mut() = Method::GET;
+        }
         let mut resp = self.respond(req).await;
         label_json(&mut resp, media);
+        if head {
+            let len = resp.body().len();
+            resp.headers_mut()
+                .insert(http::header::CONTENT_LENGTH, http::HeaderValue::from(len));
+            *resp.body_mut() = Bytes::new();
+        }
         resp
     }
 
@@ -229,11 +240,17 @@ impl ScimService {
             headers: &parts.headers,
             base_url,
         };
+        let allowed = route.allowed();
         let outcome = self.dispatch(&call, &parts.method, route, &body).await;
-        match outcome {
+        let mut resp = match outcome {
             Ok(resp) => resp,
             Err(e) => self.render_error(&call, e),
+        };
+        if let (StatusCode::METHOD_NOT_ALLOWED, Some(allowed)) = (resp.status(), allowed) {
+            resp.headers_mut()
+                .insert(http::header::ALLOW, http::HeaderValue::from_static(allowed));
         }
+        resp
     }
 
     async fn dispatch(

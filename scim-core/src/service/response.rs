@@ -28,9 +28,15 @@ pub fn media_type_for(request_headers: &http::HeaderMap) -> &'static str {
     }
 }
 
-/// Whether the `Accept` header asks for plain JSON only ([`media_type_for`]).
+/// Whether the `Accept` header prefers plain JSON ([`media_type_for`]): the quality of
+/// each media type is that of the most specific range that matches it (RFC 9110
+/// §12.5.1), and plain JSON wins only with a higher quality than the SCIM media type.
 fn wants_plain_json(headers: &http::HeaderMap) -> bool {
-    let mut plain = false;
+    // For each of the two types: the specificity (3 exact, 2 `application/*`, 1 `*/*`)
+    // and quality of the best-matching range seen so far.
+    let mut plain = (0u8, 0.0f32);
+    let mut scim = (0u8, 0.0f32);
+    let mut any = false;
     for value in headers.get_all(http::header::ACCEPT) {
         let Ok(value) = value.to_str() else {
             return false;
@@ -38,26 +44,31 @@ fn wants_plain_json(headers: &http::HeaderMap) -> bool {
         for range in value.split(',') {
             let mut params = range.split(';');
             let media = params.next().unwrap_or_default().trim();
-            let refused = params.any(|p| {
-                p.split_once('=').is_some_and(|(k, v)| {
-                    k.trim().eq_ignore_ascii_case("q")
-                        && v.trim().parse::<f32>().is_ok_and(|q| q <= 0.0)
-                })
-            });
-            if refused {
+            if media.is_empty() {
                 continue;
             }
-            if media.eq_ignore_ascii_case(PLAIN_JSON) {
-                plain = true;
-            } else if media.eq_ignore_ascii_case(SCIM_JSON)
-                || media.eq_ignore_ascii_case("application/*")
-                || media == "*/*"
-            {
-                return false;
+            any = true;
+            let q = params
+                .filter_map(|p| p.split_once('='))
+                .find(|(k, _)| k.trim().eq_ignore_ascii_case("q"))
+                .map_or(1.0, |(_, v)| v.trim().parse::<f32>().unwrap_or(0.0));
+            for (target, best) in [(PLAIN_JSON, &mut plain), (SCIM_JSON, &mut scim)] {
+                let specificity = if media.eq_ignore_ascii_case(target) {
+                    3
+                } else if media.eq_ignore_ascii_case("application/*") {
+                    2
+                } else if media == "*/*" {
+                    1
+                } else {
+                    0
+                };
+                if specificity > best.0 {
+                    *best = (specificity, q);
+                }
             }
         }
     }
-    plain
+    any && plain.1 > 0.0 && plain.1 > scim.1
 }
 
 /// Labels a SCIM JSON response with `media` (from [`media_type_for`]); the body is the
@@ -212,6 +223,11 @@ mod tests {
         assert!(!accept(&["application/scim+json"]));
         assert!(!accept(&["application/json, application/scim+json"]));
         assert!(!accept(&["application/json", "*/*"]));
+        assert!(accept(&["application/json;q=1, */*;q=0.1"]));
+        assert!(!accept(&[
+            "application/json;q=0.5, application/scim+json;q=0.5"
+        ]));
+        assert!(accept(&["*/*;q=0.2, application/json"]));
         assert!(!accept(&["application/*"]));
         assert!(!accept(&["application/json;q=0"]));
         assert!(!accept(&["text/html"]));
