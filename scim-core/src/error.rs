@@ -228,6 +228,17 @@ mod tests {
         let e: ScimError = scim_filter::parse_path("a[").unwrap_err().into();
         assert_eq!(e.scim_type(), Some(ScimType::InvalidPath));
         assert_eq!(e.status(), StatusCode::BAD_REQUEST);
+        // An exceeded limit is still a filter the client got wrong.
+        let deep = format!("{}a pr{}", "(".repeat(100), ")".repeat(100));
+        let e: ScimError = scim_filter::parse_filter(&deep).unwrap_err().into();
+        assert_eq!(e.scim_type(), Some(ScimType::InvalidFilter));
+        // A filter that cannot be evaluated, too; the detail names attribute and operator.
+        let filter = scim_filter::parse_filter("active gt true").unwrap();
+        let e: ScimError = scim_filter::CompiledFilter::new(&filter, &scim_filter::NoSchema)
+            .unwrap_err()
+            .into();
+        assert_eq!(e.scim_type(), Some(ScimType::InvalidFilter));
+        assert!(e.detail().starts_with("`active gt`"), "{}", e.detail());
     }
 
     #[test]

@@ -47,7 +47,8 @@
 //!
 //! [`Limits`] bounds input length (16 KiB), nesting depth (64) and attribute expressions
 //! (512) by default, checked while parsing: 100,000 nested parentheses fail at the 65th
-//! without deep recursion. Use [`parse_filter_with`] and [`parse_path_with`] to change them.
+//! without deep recursion. Use [`parse_filter_with`] and [`parse_path_with`] to change
+//! them, e.g. with `Limits::DEFAULT.with_max_depth(16)`.
 //!
 //! # Evaluation
 //!
@@ -149,6 +150,11 @@ pub fn parse_path(input: &str) -> Result<PatchPath, ParseError> {
 pub fn parse_path_with(input: &str, limits: &Limits) -> Result<PatchPath, ParseError> {
     parser::parse_path(input, limits)
 }
+
+/// The README's examples, run as doc-tests so that they cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
 
 impl FromStr for Filter {
     type Err = ParseError;
