@@ -81,7 +81,7 @@ impl ListQuery {
         let path = &expr.path;
         let core_urn = path
             .urn()
-            .is_none_or(|u| u.starts_with(scim_filter::eval::schema::CORE_SCHEMA_PREFIX));
+            .is_none_or(|u| u.starts_with(scim_filter::CORE_SCHEMA_PREFIX));
         (path.sub_attr().is_none() && core_urn).then(|| (path.name(), value.as_str()))
     }
 
@@ -135,7 +135,7 @@ impl ListQuery {
 fn sort_key(resource: &Value, path: &AttrPath) -> Option<Value> {
     let mut base = resource;
     if let Some(urn) = path.urn() {
-        if !urn.starts_with(scim_filter::eval::schema::CORE_SCHEMA_PREFIX) {
+        if !urn.starts_with(scim_filter::CORE_SCHEMA_PREFIX) {
             base = member_ci(resource, urn)?;
         }
     }
