@@ -8,7 +8,6 @@ use std::time::Duration;
 use rusqlite::{params, Connection, ErrorCode, OptionalExtension, TransactionBehavior};
 
 use super::{Account, AccountState, MemberRow, Row, Store, StoreError, Tx};
-use crate::onepassword::RuleError;
 
 /// Schema migrations, applied in order; `PRAGMA user_version` records how many ran.
 const MIGRATIONS: &[&str] = &[
@@ -328,11 +327,11 @@ impl SqliteStore {
 
     /// Runs `f` in a transaction: a read on a pooled read connection (the writer until
     /// they are opened), anything else on the writer.
-    fn run<T>(
+    fn run<T, E: From<StoreError>>(
         &self,
         behavior: TransactionBehavior,
-        f: impl FnOnce(&mut dyn Tx) -> Result<T, RuleError>,
-    ) -> Result<T, RuleError> {
+        f: impl FnOnce(&mut dyn Tx) -> Result<T, E>,
+    ) -> Result<T, E> {
         if matches!(behavior, TransactionBehavior::Deferred) && self.readers.size > 0 {
             let mut reader = self.readers.take();
             return in_transaction(reader.conn()?, behavior, f);
@@ -343,11 +342,11 @@ impl SqliteStore {
 }
 
 /// Runs `f` in a transaction on `conn`, committed only if `f` succeeds.
-fn in_transaction<T>(
+fn in_transaction<T, E: From<StoreError>>(
     conn: &mut Connection,
     behavior: TransactionBehavior,
-    f: impl FnOnce(&mut dyn Tx) -> Result<T, RuleError>,
-) -> Result<T, RuleError> {
+    f: impl FnOnce(&mut dyn Tx) -> Result<T, E>,
+) -> Result<T, E> {
     let tx = conn.transaction_with_behavior(behavior).map_err(classify)?;
     let mut handle = SqliteTx { tx: &tx };
     let out = f(&mut handle)?;
@@ -356,14 +355,17 @@ fn in_transaction<T>(
 }
 
 impl Store for SqliteStore {
-    fn read<T>(&self, f: impl FnOnce(&mut dyn Tx) -> Result<T, RuleError>) -> Result<T, RuleError> {
+    fn read<T, E: From<StoreError>>(
+        &self,
+        f: impl FnOnce(&mut dyn Tx) -> Result<T, E>,
+    ) -> Result<T, E> {
         self.run(TransactionBehavior::Deferred, f)
     }
 
-    fn write<T>(
+    fn write<T, E: From<StoreError>>(
         &self,
-        f: impl FnOnce(&mut dyn Tx) -> Result<T, RuleError>,
-    ) -> Result<T, RuleError> {
+        f: impl FnOnce(&mut dyn Tx) -> Result<T, E>,
+    ) -> Result<T, E> {
         self.run(TransactionBehavior::Immediate, f)
     }
 
@@ -779,7 +781,7 @@ mod tests {
                 .read(|_| {
                     let _ = held_tx.send(());
                     let _ = release_rx.recv();
-                    Ok(())
+                    Ok::<_, StoreError>(())
                 })
                 .expect("a read");
         });
@@ -799,7 +801,7 @@ mod tests {
         let lookup = {
             let store = store.clone();
             std::thread::spawn(move || {
-                let _ = done_tx.send(store.read(|tx| Ok(tx.count("User")?)).ok());
+                let _ = done_tx.send(store.read(|tx| tx.count("User")).ok());
             })
         };
         // Let the query start waiting (not an assertion: the order below is).
