@@ -20,6 +20,9 @@ mod stored;
 mod users;
 mod view;
 
+#[cfg(test)]
+mod tests;
+
 use http::StatusCode;
 use scim_core::ScimError;
 use serde_json::Value;
