@@ -5,7 +5,7 @@
 //!   limited to allowed domains). `emails` derives from `userName` when absent.
 //! - Account states: new users are *invited* (`active: true`, and they can be put in
 //!   groups at once); a person accepting the invitation makes them *pending*; the
-//!   confirmation watcher ([`crate::watcher`]) makes them *active*. `active: false`
+//!   confirmation watcher (a background task of the bridge) makes them *active*. `active: false`
 //!   suspends; `active: true` restores the state from before the suspension. The state
 //!   is shown in the read-only schema [`EXTENSION`] (published in `/Schemas`), returned
 //!   on request (`attributes=urn:…:1password:2.0:User:state`), and counted in `/health`.
@@ -408,7 +408,7 @@ impl<S: Store> Provisioner for OnePassword<S> {
     /// PATCH without holding the write lock while the engine runs: a members-only group
     /// PATCH is applied row by row in one short transaction; anything else is read, applied
     /// outside any transaction, and written only if the resource is still at the version
-    /// read (else read again, up to [`PATCH_ATTEMPTS`] times; 412 under If-Match).
+    /// read (else read again, up to `PATCH_ATTEMPTS` times; 412 under If-Match).
     async fn patch(
         &self,
         _ctx: &RequestContext,

@@ -27,7 +27,7 @@ use http::StatusCode;
 use scim_core::ScimError;
 use serde_json::Value;
 
-pub use super::kind::Kind;
+use super::kind::Kind;
 use super::{Policy, RuleError};
 use crate::store::Tx;
 
