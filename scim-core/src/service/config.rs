@@ -3,7 +3,7 @@
 
 use crate::patch::Compat;
 
-/// How a [`ScimService`] behaves; every limit is enforced with a SCIM error naming it.
+/// How a [`ScimService`](super::ScimService) behaves; every limit is enforced with a SCIM error naming it.
 #[derive(Clone, Debug)]
 pub struct ServiceConfig {
     /// Path prefixes the service is mounted under, e.g. `["/scim/v2"]`; it also answers at
