@@ -192,21 +192,27 @@ impl ScimError {
     }
 }
 
+/// The one place where the filter crate's errors get their `scimType` (RFC 7644 §3.12):
+/// the grammar crate knows nothing of SCIM's error keywords.
 impl From<scim_filter::ParseError> for ScimError {
-    /// Filter syntax errors become `invalidFilter`, path syntax errors `invalidPath`; the
-    /// detail keeps the byte offset.
+    /// Filter errors become `invalidFilter`, path errors `invalidPath`, whatever their
+    /// kind (a syntax error or an exceeded limit); the detail keeps the byte offset.
     fn from(e: scim_filter::ParseError) -> Self {
-        let scim_type = match e.grammar {
+        let scim_type = match e.grammar() {
             scim_filter::Grammar::Filter => ScimType::InvalidFilter,
             scim_filter::Grammar::Path => ScimType::InvalidPath,
+            // A grammar added later is still a request the client got wrong.
+            _ => ScimType::InvalidValue,
         };
         ScimError::bad_request(scim_type, e.to_string())
     }
 }
 
 impl From<scim_filter::EvalError> for ScimError {
+    /// A filter that cannot be evaluated (`active gt true`) is `invalidFilter`, whatever
+    /// its kind; the detail names the attribute and operator.
     fn from(e: scim_filter::EvalError) -> Self {
-        ScimError::invalid_filter(e.message)
+        ScimError::invalid_filter(e.to_string())
     }
 }
 
@@ -222,6 +228,17 @@ mod tests {
         let e: ScimError = scim_filter::parse_path("a[").unwrap_err().into();
         assert_eq!(e.scim_type(), Some(ScimType::InvalidPath));
         assert_eq!(e.status(), StatusCode::BAD_REQUEST);
+        // An exceeded limit is still a filter the client got wrong.
+        let deep = format!("{}a pr{}", "(".repeat(100), ")".repeat(100));
+        let e: ScimError = scim_filter::parse_filter(&deep).unwrap_err().into();
+        assert_eq!(e.scim_type(), Some(ScimType::InvalidFilter));
+        // A filter that cannot be evaluated, too; the detail names attribute and operator.
+        let filter = scim_filter::parse_filter("active gt true").unwrap();
+        let e: ScimError = scim_filter::CompiledFilter::new(&filter, &scim_filter::NoSchema)
+            .unwrap_err()
+            .into();
+        assert_eq!(e.scim_type(), Some(ScimType::InvalidFilter));
+        assert!(e.detail().starts_with("`active gt`"), "{}", e.detail());
     }
 
     #[test]

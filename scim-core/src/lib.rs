@@ -122,6 +122,7 @@
 #![cfg_attr(doctest, doc = include_str!("../../README.md"), doc = include_str!("../README.md"), doc = include_str!("../../scim-filter/README.md"))]
 
 pub mod error;
+mod json;
 pub mod limits;
 pub mod meta;
 pub mod patch;

@@ -17,6 +17,7 @@
 //! and every extension present. Attributes no schema defines are kept as sent unless the
 //! registry is strict; unknown URIs in `schemas` are ignored.
 
+use crate::json::get_ci;
 use serde_json::{Map, Value};
 
 use crate::error::ScimError;
@@ -58,6 +59,11 @@ pub struct ValidationOptions {
     /// Coerce the strings `"true"`/`"false"` (any case) to booleans for boolean
     /// attributes, as Entra ID sends them. On by default.
     pub string_booleans: bool,
+    /// A single-valued complex attribute whose `value` is empty or blank (`"manager":
+    /// {"value": ""}`) is unassigned, in every request that writes it; see
+    /// [`Compat::empty_value_unassigns`](crate::patch::Compat::empty_value_unassigns).
+    /// On by default.
+    pub empty_value_unassigns: bool,
     /// The size bounds the result must keep (attributes, values per attribute,
     /// `userName` length).
     pub limits: ResourceLimits,
@@ -67,6 +73,7 @@ impl Default for ValidationOptions {
     fn default() -> Self {
         ValidationOptions {
             string_booleans: true,
+            empty_value_unassigns: true,
             limits: ResourceLimits::default(),
         }
     }
@@ -214,15 +221,6 @@ impl std::fmt::Display for Label<'_> {
         }
         f.write_str(self.name)
     }
-}
-
-/// Finds a key in `obj` ignoring ASCII case.
-pub(crate) fn get_ci<'v>(obj: &'v Map<String, Value>, name: &str) -> Option<&'v Value> {
-    obj.get(name).or_else(|| {
-        obj.iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v)
-    })
 }
 
 impl Validator<'_, '_> {
@@ -605,6 +603,12 @@ impl Validator<'_, '_> {
                 if let Some(v) = get_ci(old, &sub.name) {
                     out.insert(sub.name.clone(), v.clone());
                 }
+            }
+        }
+        if self.options.empty_value_unassigns && !def.multi_valued {
+            let empty = |v: &Value| v.as_str().is_some_and(|s| s.trim().is_empty());
+            if def.sub_attribute("value").is_some() && out.get("value").is_some_and(empty) {
+                return Ok(None);
             }
         }
         for sub in def.sub_attributes.iter().filter(|s| s.required) {

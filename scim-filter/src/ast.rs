@@ -3,7 +3,7 @@
 //! Every type here is plain data: `Clone + Debug + PartialEq`, serde-serialisable, and
 //! printed back to canonical filter text by its `Display` implementation (see
 //! the `display` module). Names keep the spelling the client used; matching against
-//! resources is case-insensitive and happens in [`crate::eval`].
+//! resources is case-insensitive and happens in [`CompiledFilter`](crate::CompiledFilter).
 
 use serde::{Deserialize, Serialize};
 
@@ -154,7 +154,7 @@ impl AttrPath {
 
     /// A path from its three parts. The parts are not checked against the grammar; use
     /// [`AttrPath::parse`] for untrusted text.
-    pub fn from_parts(urn: Option<&str>, name: &str, sub_attr: Option<&str>) -> Self {
+    pub(crate) fn from_parts(urn: Option<&str>, name: &str, sub_attr: Option<&str>) -> Self {
         let mut text = String::with_capacity(
             urn.map_or(0, |u| u.len() + 1) + name.len() + sub_attr.map_or(0, |s| s.len() + 1),
         );
@@ -193,12 +193,12 @@ impl AttrPath {
     pub fn parse(text: &str) -> Result<Self, crate::ParseError> {
         match crate::parse_path(text)? {
             PatchPath::Attribute(path) => Ok(path),
-            PatchPath::ValuePath(_) => Err(crate::ParseError {
-                grammar: crate::Grammar::Path,
-                kind: crate::ParseErrorKind::Syntax,
-                offset: text.find('[').unwrap_or(0),
-                message: "expected an attribute path without a `[` filter".to_owned(),
-            }),
+            PatchPath::ValuePath(_) => Err(crate::ParseError::new(
+                crate::Grammar::Path,
+                crate::ParseErrorKind::Syntax,
+                text.find('[').unwrap_or(0),
+                "expected an attribute path without a `[` filter",
+            )),
         }
     }
 

@@ -47,22 +47,60 @@
 //!
 //! [`Limits`] bounds input length (16 KiB), nesting depth (64) and attribute expressions
 //! (512) by default, checked while parsing: 100,000 nested parentheses fail at the 65th
-//! without deep recursion. Use [`parse_filter_with`] and [`parse_path_with`] to change them.
+//! without deep recursion. Use [`parse_filter_with`] and [`parse_path_with`] to change
+//! them, e.g. with `Limits::DEFAULT.with_max_depth(16)`.
 //!
 //! # Evaluation
 //!
-//! See [`eval`] for the rules. Compile once with [`CompiledFilter::new`] to evaluate one
-//! filter against many resources.
+//! [`Filter::matches`] evaluates a filter against one `serde_json::Value`; compile once
+//! with [`CompiledFilter::new`] to evaluate one filter against many resources. Schema
+//! facts (type, `caseExact`) come from a [`SchemaLookup`]; [`NoSchema`] infers them from
+//! the data. The rules:
+//!
+//! - Attribute names match case-insensitively. A URN-qualified path whose URN is an
+//!   extension ([`SchemaLookup::is_extension`]) reads from the object under that URN key;
+//!   a core-schema URN reads from the top level.
+//! - Strings compare case-insensitively unless the attribute is `caseExact`. `gt`, `ge`,
+//!   `lt` and `le` on strings are lexicographic by code point.
+//! - A multi-valued attribute matches when *any* of its values matches. Comparing a
+//!   complex attribute with no sub-attribute (`emails co "x"`) compares its `value`.
+//! - `pr` is false for a missing attribute, `null`, `""`, `[]` and `{}`.
+//! - dateTime values compare as instants, across offsets; without a schema, a string
+//!   constant that is a dateTime compares as one with attribute values that are too.
+//! - Numbers compare numerically (exactly for integers).
+//! - Booleans only take `eq` and `ne`; any other operator on a boolean, and ordering on a
+//!   binary attribute, is an [`EvalError`], never a silent `false`.
+//! - `eq null` matches a missing or null attribute; `ne null` matches a present one.
+//! - `ne` matches when the attribute is missing or any value differs; values of another
+//!   type than the constant are "not equal" and match nothing else.
+//! - Lenient: a boolean attribute also equals the strings `"true"`/`"false"` in any case,
+//!   since identity providers send booleans as strings.
+//!
+//! # Errors
+//!
+//! [`ParseError`] and [`EvalError`] carry structure behind accessors (grammar, kind, byte
+//! offset; kind, attribute path, operator) and a message a person can act on. This crate
+//! knows nothing of SCIM's `scimType` keywords: scim-core maps these errors to them
+//! (`invalidFilter`, `invalidPath`).
+//!
+//! # Stability
+//!
+//! The error kinds, [`Grammar`], [`Limit`], [`Limits`] and [`AttrFacts`] are
+//! `#[non_exhaustive]`: they may grow in a minor release. The syntax tree ([`Filter`],
+//! [`Predicate`], [`CompareOp`], [`CompValue`], [`PatchPath`] and their structs) and
+//! [`AttrType`] are exhaustive on purpose: they model fixed RFC grammars, and code that
+//! translates a filter (to SQL, say) should fail to compile, not silently skip, if a node
+//! were ever added.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
-pub mod ast;
+mod ast;
 mod display;
-pub mod error;
-pub mod eval;
-pub mod limits;
+mod error;
+mod eval;
+mod limits;
 mod parser;
-pub mod value;
+mod value;
 
 use std::str::FromStr;
 
@@ -70,9 +108,9 @@ pub use ast::{
     AttrExpr, AttrPath, CompareOp, Filter, PatchPath, PatchValuePath, Predicate, SubAttrExpr,
     ValuePathExpr,
 };
-pub use error::{Grammar, ParseError, ParseErrorKind};
-pub use eval::schema::{AttrFacts, AttrType, NoSchema, SchemaLookup};
-pub use eval::{CompiledFilter, EvalError};
+pub use error::{EvalError, EvalErrorKind, Grammar, ParseError, ParseErrorKind};
+pub use eval::schema::{AttrFacts, AttrType, NoSchema, SchemaLookup, CORE_SCHEMA_PREFIX};
+pub use eval::CompiledFilter;
 pub use limits::{Limit, Limits};
 pub use value::{CompValue, Number};
 
@@ -83,7 +121,7 @@ pub use value::{CompValue, Number};
 /// let f = parse_filter("title pr or userType eq \"Intern\"")?;
 /// assert!(matches!(f, Filter::Or(..)));
 /// let err = parse_filter("userName eq \"a\" extra").unwrap_err();
-/// assert_eq!(err.offset, 15);
+/// assert_eq!(err.offset(), 15);
 /// # Ok::<(), scim_filter::ParseError>(())
 /// ```
 pub fn parse_filter(input: &str) -> Result<Filter, ParseError> {
@@ -112,6 +150,11 @@ pub fn parse_path(input: &str) -> Result<PatchPath, ParseError> {
 pub fn parse_path_with(input: &str, limits: &Limits) -> Result<PatchPath, ParseError> {
     parser::parse_path(input, limits)
 }
+
+/// The README's examples, run as doc-tests so that they cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
 
 impl FromStr for Filter {
     type Err = ParseError;

@@ -13,10 +13,14 @@ use std::fmt;
 ///
 /// ```
 /// use scim_filter::{Limits, parse_filter_with};
-/// let strict = Limits { max_terms: 2, ..Limits::default() };
+/// let strict = Limits::default().with_max_terms(2);
 /// assert!(parse_filter_with("a eq 1 or b eq 2 or c eq 3", &strict).is_err());
 /// ```
+///
+/// `#[non_exhaustive]`: a limit may be added in a minor release, so build one from
+/// [`Limits::DEFAULT`] (or `default()`) and the `with_*` methods.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Limits {
     /// Longest accepted input, in bytes. Default 16 KiB.
     pub max_len: usize,
@@ -33,6 +37,27 @@ impl Limits {
         max_depth: 64,
         max_terms: 512,
     };
+
+    /// Returns these limits with the longest accepted input set to `bytes`.
+    #[must_use]
+    pub const fn with_max_len(mut self, bytes: usize) -> Self {
+        self.max_len = bytes;
+        self
+    }
+
+    /// Returns these limits with the deepest nesting set to `levels`.
+    #[must_use]
+    pub const fn with_max_depth(mut self, levels: usize) -> Self {
+        self.max_depth = levels;
+        self
+    }
+
+    /// Returns these limits with the most attribute expressions set to `terms`.
+    #[must_use]
+    pub const fn with_max_terms(mut self, terms: usize) -> Self {
+        self.max_terms = terms;
+        self
+    }
 }
 
 impl Default for Limits {

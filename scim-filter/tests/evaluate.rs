@@ -1,8 +1,8 @@
 //! Evaluation tables: every rule of RFC 7644 §3.4.2.2 against a User and a Group.
 
 use scim_filter::{
-    parse_filter, parse_path, AttrFacts, AttrType, CompiledFilter, NoSchema, PatchPath,
-    SchemaLookup,
+    parse_filter, parse_path, AttrFacts, AttrType, CompareOp, CompiledFilter, EvalErrorKind,
+    NoSchema, PatchPath, SchemaLookup,
 };
 use serde_json::{json, Value};
 
@@ -14,27 +14,21 @@ impl SchemaLookup for TestSchema {
     fn attribute(&self, _urn: Option<&str>, path: &[&str]) -> Option<AttrFacts> {
         let lower: Vec<String> = path.iter().map(|p| p.to_ascii_lowercase()).collect();
         let lower: Vec<&str> = lower.iter().map(String::as_str).collect();
-        let facts = |attr_type, case_exact, multi_valued| AttrFacts {
-            attr_type,
-            case_exact,
-            multi_valued,
-        };
+        let facts = |attr_type, case_exact| AttrFacts::new(attr_type).with_case_exact(case_exact);
         Some(match lower.as_slice() {
-            ["id"] | ["externalid"] => facts(AttrType::String, true, false),
+            ["id"] | ["externalid"] => facts(AttrType::String, true),
             ["username"] | ["displayname"] | ["title"] | ["usertype"] => {
-                facts(AttrType::String, false, false)
+                facts(AttrType::String, false)
             }
-            ["active"] => facts(AttrType::Boolean, false, false),
-            ["emails"] => facts(AttrType::Complex, false, true),
-            ["emails", "value"] | ["emails", "type"] => facts(AttrType::String, false, true),
-            ["emails", "primary"] => facts(AttrType::Boolean, false, true),
-            ["x509certificates"] => facts(AttrType::Complex, false, true),
-            ["x509certificates", "value"] => facts(AttrType::Binary, true, true),
-            ["meta", "lastmodified"] | ["meta", "created"] => {
-                facts(AttrType::DateTime, false, false)
-            }
-            ["meta", "version"] => facts(AttrType::String, true, false),
-            ["employeenumber"] => facts(AttrType::String, false, false),
+            ["active"] => facts(AttrType::Boolean, false),
+            ["emails"] => facts(AttrType::Complex, false),
+            ["emails", "value"] | ["emails", "type"] => facts(AttrType::String, false),
+            ["emails", "primary"] => facts(AttrType::Boolean, false),
+            ["x509certificates"] => facts(AttrType::Complex, false),
+            ["x509certificates", "value"] => facts(AttrType::Binary, true),
+            ["meta", "lastmodified"] | ["meta", "created"] => facts(AttrType::DateTime, false),
+            ["meta", "version"] => facts(AttrType::String, true),
+            ["employeenumber"] => facts(AttrType::String, false),
             _ => return None,
         })
     }
@@ -337,8 +331,7 @@ fn eval_error(schema: &dyn SchemaLookup, resource: &Value, text: &str) -> String
     let filter = parse_filter(text).unwrap();
     let outcome = CompiledFilter::new(&filter, schema).and_then(|c| c.matches(resource));
     let err = outcome.expect_err(text);
-    assert_eq!(err.scim_type(), "invalidFilter");
-    err.message
+    err.to_string()
 }
 
 #[test]
@@ -372,6 +365,71 @@ fn ordering_booleans_or_binary_is_an_error_not_false() {
         &u,
         r#"x509Certificates.value sw "MIID""#
     ));
+}
+
+#[test]
+fn eval_errors_carry_their_kind_attribute_and_operator() {
+    let u = user();
+    for (schema, text, kind, path, op) in [
+        (
+            &NoSchema as &dyn SchemaLookup,
+            "title ge null",
+            EvalErrorKind::NullComparison,
+            "title",
+            CompareOp::Ge,
+        ),
+        (
+            &NoSchema,
+            "active gt true",
+            EvalErrorKind::BooleanComparison,
+            "active",
+            CompareOp::Gt,
+        ),
+        (
+            &TestSchema,
+            r#"active lt "x""#,
+            EvalErrorKind::BooleanComparison,
+            "active",
+            CompareOp::Lt,
+        ),
+        // Discovered from the data, while evaluating.
+        (
+            &NoSchema,
+            r#"active le "x""#,
+            EvalErrorKind::BooleanComparison,
+            "active",
+            CompareOp::Le,
+        ),
+        (
+            &NoSchema,
+            "title co 5",
+            EvalErrorKind::SubstringOfNonString,
+            "title",
+            CompareOp::Co,
+        ),
+        (
+            &TestSchema,
+            r#"x509Certificates.value le "M""#,
+            EvalErrorKind::BinaryOrdering,
+            "x509Certificates.value",
+            CompareOp::Le,
+        ),
+        (
+            &NoSchema,
+            r#"emails[type eq "work"].primary gt true"#,
+            EvalErrorKind::BooleanComparison,
+            "emails.primary",
+            CompareOp::Gt,
+        ),
+    ] {
+        let filter = parse_filter(text).unwrap();
+        let outcome = CompiledFilter::new(&filter, schema).and_then(|c| c.matches(&u));
+        let err = outcome.expect_err(text);
+        assert_eq!(err.kind(), kind, "{text}");
+        assert_eq!(err.path().as_str(), path, "{text}");
+        assert_eq!(err.operator(), op, "{text}");
+        assert!(err.to_string().contains(path), "{text}: {err}");
+    }
 }
 
 #[test]

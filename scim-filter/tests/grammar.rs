@@ -240,13 +240,14 @@ fn invalid_filters_are_rejected_at_the_right_offset() {
         match parse_filter(text) {
             Ok(f) => wrong.push(format!("{text:?} parsed as {f:?}")),
             Err(e) => {
-                assert_eq!(e.grammar, Grammar::Filter);
-                assert_eq!(e.scim_type(), "invalidFilter");
-                assert!(!e.message.is_empty());
-                if e.offset != offset {
+                assert_eq!(e.grammar(), Grammar::Filter);
+                assert_eq!(e.kind(), ParseErrorKind::Syntax);
+                assert!(!e.message().is_empty());
+                if e.offset() != offset {
                     wrong.push(format!(
                         "{text:?}: offset {} (want {offset}): {}",
-                        e.offset, e.message
+                        e.offset(),
+                        e.message()
                     ));
                 }
             }
@@ -258,17 +259,17 @@ fn invalid_filters_are_rejected_at_the_right_offset() {
 #[test]
 fn error_messages_say_what_was_expected() {
     let e = parse_filter(r#"userName regex "x""#).unwrap_err();
-    assert!(e.message.contains("unknown operator"), "{}", e.message);
+    assert!(e.message().contains("unknown operator"), "{}", e.message());
     let e = parse_filter(r#"userName eq "a" extra"#).unwrap_err();
-    assert!(e.message.contains("`and`, `or`"), "{}", e.message);
+    assert!(e.message().contains("`and`, `or`"), "{}", e.message());
     assert_eq!(
         e.to_string(),
         "invalid filter at byte 15: expected `and`, `or` or the end of the filter"
     );
     let e = parse_filter(r#"emails[type[value eq 1] pr]"#).unwrap_err();
-    assert!(e.message.contains("value path"), "{}", e.message);
+    assert!(e.message().contains("value path"), "{}", e.message());
     let e = parse_filter(r#"x eq "abc"#).unwrap_err();
-    assert!(e.message.contains("unterminated"), "{}", e.message);
+    assert!(e.message().contains("unterminated"), "{}", e.message());
 }
 
 const INVALID_PATHS: &[(&str, usize)] = &[
@@ -293,11 +294,12 @@ fn invalid_paths_are_rejected_at_the_right_offset() {
         match parse_path(text) {
             Ok(p) => wrong.push(format!("{text:?} parsed as {p:?}")),
             Err(e) => {
-                assert_eq!(e.scim_type(), "invalidPath");
-                if e.offset != offset {
+                assert_eq!(e.grammar(), Grammar::Path);
+                if e.offset() != offset {
                     wrong.push(format!(
                         "{text:?}: offset {} (want {offset}): {}",
-                        e.offset, e.message
+                        e.offset(),
+                        e.message()
                     ));
                 }
             }
@@ -310,27 +312,13 @@ fn invalid_paths_are_rejected_at_the_right_offset() {
 fn limits_are_enforced_while_parsing() {
     // 100,000 nested parentheses: refused at the depth limit, no stack overflow.
     let deep = format!("{}a pr{}", "(".repeat(100_000), ")".repeat(100_000));
-    let e = parse_filter_with(
-        &deep,
-        &Limits {
-            max_len: usize::MAX,
-            ..Limits::DEFAULT
-        },
-    )
-    .unwrap_err();
-    assert_eq!(e.kind, ParseErrorKind::LimitExceeded(Limit::Depth(64)));
-    assert_eq!(e.offset, 64);
+    let e = parse_filter_with(&deep, &Limits::DEFAULT.with_max_len(usize::MAX)).unwrap_err();
+    assert_eq!(e.kind(), ParseErrorKind::LimitExceeded(Limit::Depth(64)));
+    assert_eq!(e.offset(), 64);
 
     let nots = "not (".repeat(100_000);
-    let e = parse_filter_with(
-        &nots,
-        &Limits {
-            max_len: usize::MAX,
-            ..Limits::DEFAULT
-        },
-    )
-    .unwrap_err();
-    assert_eq!(e.kind, ParseErrorKind::LimitExceeded(Limit::Depth(64)));
+    let e = parse_filter_with(&nots, &Limits::DEFAULT.with_max_len(usize::MAX)).unwrap_err();
+    assert_eq!(e.kind(), ParseErrorKind::LimitExceeded(Limit::Depth(64)));
 
     // Exactly at the depth limit is fine; one past it is not.
     let at = format!("{}a pr{}", "(".repeat(64), ")".repeat(64));
@@ -342,7 +330,7 @@ fn limits_are_enforced_while_parsing() {
     let long = format!("a eq \"{}\"", "x".repeat(20_000));
     let e = parse_filter(&long).unwrap_err();
     assert_eq!(
-        e.kind,
+        e.kind(),
         ParseErrorKind::LimitExceeded(Limit::Length(16 * 1024))
     );
 
@@ -350,16 +338,20 @@ fn limits_are_enforced_while_parsing() {
     let terms = |n: usize| vec!["a pr"; n].join(" or ");
     assert!(parse_filter(&terms(512)).is_ok());
     let e = parse_filter(&terms(513)).unwrap_err();
-    assert_eq!(e.kind, ParseErrorKind::LimitExceeded(Limit::Terms(512)));
-    assert!(e.message.contains("512"));
+    assert_eq!(e.kind(), ParseErrorKind::LimitExceeded(Limit::Terms(512)));
+    assert!(e.message().contains("512"));
 
-    let small = Limits {
-        max_len: 10,
-        max_depth: 1,
-        max_terms: 1,
-    };
+    let small = Limits::DEFAULT
+        .with_max_len(10)
+        .with_max_depth(1)
+        .with_max_terms(1);
     assert!(parse_filter_with("(a pr)", &small).is_ok());
     assert!(parse_filter_with("((a pr))", &small).is_err());
     assert!(parse_filter_with("a pr or b pr", &small).is_err());
     assert!(parse_filter_with("abcdefghijk pr", &small).is_err());
+    assert_eq!(
+        (small.max_len, small.max_depth, small.max_terms),
+        (10, 1, 1)
+    );
+    assert_eq!(Limits::default(), Limits::DEFAULT);
 }

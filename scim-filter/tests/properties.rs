@@ -21,7 +21,15 @@ fn attr_path() -> impl Strategy<Value = AttrPath> {
         "urn:[a-zA-Z]{1,5}(:[a-zA-Z0-9.-]{1,6}){0,4}:[A-Z][a-z0-9]{0,4}",
     );
     (urn, name(), prop::option::of(name())).prop_map(|(urn, name, sub_attr)| {
-        AttrPath::from_parts(urn.as_deref(), &name, sub_attr.as_deref())
+        let path = AttrPath::new(name);
+        let path = match sub_attr {
+            Some(sub) => path.with_sub_attr(sub),
+            None => path,
+        };
+        match urn {
+            Some(urn) => path.with_urn(urn),
+            None => path,
+        }
     })
 }
 

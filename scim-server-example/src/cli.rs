@@ -197,8 +197,12 @@ pub struct Cli {
     pub command: Option<Command>,
 }
 
-/// A `--client-profile` value: a profile named by `scim_core::patch::Compat::profile`.
+/// A `--client-profile` value: a profile named by `scim_core::patch::Compat::profile`;
+/// empty (an environment variable set to nothing) is the default, every-client.
 fn client_profile(name: &str) -> Result<scim_core::patch::Compat, String> {
+    if name.trim().is_empty() {
+        return Ok(scim_core::patch::Compat::every_client());
+    }
     scim_core::patch::Compat::profile(name).ok_or_else(|| {
         format!("no such profile `{name}`: use every-client, entra, okta, onelogin, jumpcloud or strict")
     })

@@ -89,6 +89,7 @@
 //! # Ok::<(), scim_core::ScimError>(())
 //! ```
 
+mod multi;
 mod ops;
 mod request;
 mod target;
@@ -147,9 +148,9 @@ pub struct Compat {
     /// `{"op":"Add","path":"urn:…:enterprise:2.0:User:manager","value":"id"}` (RFC 7643
     /// §4.3 makes `manager` complex).
     pub complex_scalar_value: bool,
-    /// An `add`/`replace` whose value for a single-valued complex attribute with a
-    /// `value` sub-attribute is an empty reference (`""`, `{"value":""}` or
-    /// `{"value":null}`) unassigns the attribute. Microsoft's SCIM Validator clears the
+    /// A single-valued complex attribute with a `value` sub-attribute whose `value` is
+    /// empty or blank is unassigned, however the request writes it (PATCH of the
+    /// attribute or of its `.value`, path-less PATCH, POST, PUT). Microsoft's SCIM Validator clears the
     /// manager with `{"op":"replace","path":"urn:…:enterprise:2.0:User:manager",
     /// "value":{"value":""}}`; RFC 7643 §4.3 makes `manager.value` the manager's `id`,
     /// which is never empty (§3.1), so the literal reading stores a manager that is
@@ -294,7 +295,7 @@ pub fn apply(
         ));
     };
     let mut doc = obj.clone();
-    let cap = ops::ValueCap {
+    let cap = multi::ValueCap {
         limits: request.limits,
         original: obj,
     };
@@ -306,6 +307,7 @@ pub fn apply(
     }
     let options = ValidationOptions {
         string_booleans: compat.string_booleans,
+        empty_value_unassigns: compat.empty_value_unassigns,
         limits: request.limits,
     };
     validate_owned(

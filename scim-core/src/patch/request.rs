@@ -5,10 +5,10 @@ use serde_json::Value;
 
 use super::Compat;
 use crate::error::ScimError;
+use crate::json::get_ci;
 use crate::limits::ResourceLimits;
 use crate::resource::open_message;
 use crate::schema::urn;
-use crate::validate::get_ci;
 
 /// The three PATCH operations.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]

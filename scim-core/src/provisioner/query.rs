@@ -3,6 +3,7 @@
 
 use std::cmp::Ordering;
 
+use crate::json::member_ci;
 use scim_filter::{AttrPath, CompValue, CompareOp, CompiledFilter, Filter, Predicate};
 use serde_json::Value;
 
@@ -80,7 +81,7 @@ impl ListQuery {
         let path = &expr.path;
         let core_urn = path
             .urn()
-            .is_none_or(|u| u.starts_with(scim_filter::eval::schema::CORE_SCHEMA_PREFIX));
+            .is_none_or(|u| u.starts_with(scim_filter::CORE_SCHEMA_PREFIX));
         (path.sub_attr().is_none() && core_urn).then(|| (path.name(), value.as_str()))
     }
 
@@ -134,11 +135,11 @@ impl ListQuery {
 fn sort_key(resource: &Value, path: &AttrPath) -> Option<Value> {
     let mut base = resource;
     if let Some(urn) = path.urn() {
-        if !urn.starts_with(scim_filter::eval::schema::CORE_SCHEMA_PREFIX) {
-            base = get_ci(resource, urn)?;
+        if !urn.starts_with(scim_filter::CORE_SCHEMA_PREFIX) {
+            base = member_ci(resource, urn)?;
         }
     }
-    let mut v = get_ci(base, path.name())?;
+    let mut v = member_ci(base, path.name())?;
     if let Value::Array(items) = v {
         v = items
             .iter()
@@ -146,16 +147,12 @@ fn sort_key(resource: &Value, path: &AttrPath) -> Option<Value> {
             .or_else(|| items.first())?;
     }
     match path.sub_attr() {
-        Some(sub) => get_ci(v, sub).cloned(),
+        Some(sub) => member_ci(v, sub).cloned(),
         None => match v {
-            Value::Object(_) => get_ci(v, "value").cloned(),
+            Value::Object(_) => member_ci(v, "value").cloned(),
             other => Some(other.clone()),
         },
     }
-}
-
-fn get_ci<'v>(v: &'v Value, name: &str) -> Option<&'v Value> {
-    crate::validate::get_ci(v.as_object()?, name)
 }
 
 /// Orders two sort keys; missing values sort last in either order.

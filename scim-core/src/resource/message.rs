@@ -18,7 +18,7 @@ pub(crate) fn open_message<'v>(
             "a {what} must be a JSON object"
         )));
     };
-    if let Some(schemas) = crate::validate::get_ci(obj, "schemas") {
+    if let Some(schemas) = crate::json::get_ci(obj, "schemas") {
         let listed = schemas.as_array().is_some_and(|a| {
             a.iter()
                 .any(|s| s.as_str().is_some_and(|s| s.eq_ignore_ascii_case(urn)))

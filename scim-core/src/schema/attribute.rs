@@ -221,10 +221,6 @@ impl AttributeDef {
 
     /// The facts the filter evaluator needs.
     pub fn facts(&self) -> scim_filter::AttrFacts {
-        scim_filter::AttrFacts {
-            attr_type: self.attr_type,
-            case_exact: self.case_exact,
-            multi_valued: self.multi_valued,
-        }
+        scim_filter::AttrFacts::new(self.attr_type).with_case_exact(self.case_exact)
     }
 }

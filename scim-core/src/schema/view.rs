@@ -125,11 +125,7 @@ impl SchemaLookup for ResourceSchema<'_> {
     fn attribute(&self, urn: Option<&str>, path: &[&str]) -> Option<AttrFacts> {
         let (first, rest) = path.split_first()?;
         if first.eq_ignore_ascii_case("schemas") && rest.is_empty() {
-            return Some(AttrFacts {
-                attr_type: scim_filter::AttrType::Reference,
-                case_exact: false,
-                multi_valued: true,
-            });
+            return Some(AttrFacts::new(scim_filter::AttrType::Reference));
         }
         let mut def = ResourceSchema::attribute(self, urn, first)?.def;
         for sub in rest {

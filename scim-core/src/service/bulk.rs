@@ -11,13 +11,14 @@ use bytes::Bytes;
 use http::StatusCode;
 use serde_json::{json, Map, Value};
 
+use super::request::too_large;
 use super::route::{self, Route};
-use super::{response, too_large, Call, Outcome, ScimService};
+use super::{response, Call, Outcome, ScimService};
 use crate::error::ScimError;
+use crate::json::get_ci;
 use crate::provisioner::ProvisionerError;
 use crate::resource::open_message;
 use crate::schema::urn;
-use crate::validate::get_ci;
 
 /// One parsed operation.
 struct Op {
@@ -252,11 +253,10 @@ impl ScimService {
                 }
             }
             Err(e) => {
-                let resp = self.render_error(call, e);
-                let body: Value = serde_json::from_slice(resp.body()).unwrap_or(Value::Null);
+                let (e, _) = self.failure(call, e);
                 r.insert(
                     "status".into(),
-                    Value::from(resp.status().as_u16().to_string()),
+                    Value::from(e.status().as_u16().to_string()),
                 );
                 if op.method != "POST" {
                     r.insert(
@@ -264,7 +264,7 @@ impl ScimService {
                         Value::from(format!("{}{}", call.base_url, op.path)),
                     );
                 }
-                r.insert("response".into(), body);
+                r.insert("response".into(), e.to_body());
             }
         }
         Value::Object(r)

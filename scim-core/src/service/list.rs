@@ -1,12 +1,17 @@
-//! Reading list queries from query parameters and `/.search` bodies (RFC 7644 §3.4.2,
-//! §3.4.3) into a [`ListQuery`].
+//! Listing and searching: reading list queries from query parameters and `/.search`
+//! bodies (RFC 7644 §3.4.2, §3.4.3) into a [`ListQuery`], and answering them with a
+//! ListResponse.
 
+use http::StatusCode;
 use scim_filter::{parse_filter, AttrPath, CompiledFilter, Filter, Predicate, SchemaLookup};
 use serde_json::Value;
 
+use super::{response, Call, Outcome, ScimService};
+
 use crate::error::ScimError;
 use crate::projection::Projection;
-use crate::provisioner::{ListQuery, SortOrder};
+use crate::provisioner::{ListQuery, ProvisionerError, SortOrder};
+use crate::resource::ListResponse;
 use crate::resource::SearchRequest;
 use crate::schema::{AttributeDef, ResourceSchema, Returned};
 
@@ -283,6 +288,77 @@ fn parse_int(name: &str, s: &str) -> Result<i64, ScimError> {
     s.trim()
         .parse::<i64>()
         .map_err(|_| ScimError::invalid_value(format!("{name} must be an integer, not \"{s}\"")))
+}
+
+impl ScimService {
+    /// A list or search over one resource type, or over all of them (`rt` = `None`);
+    /// `in_url` when the query came in the URL rather than a `/.search` body.
+    pub(super) async fn list(
+        &self,
+        call: &Call<'_>,
+        rt: Option<&str>,
+        raw: RawQuery,
+        in_url: bool,
+    ) -> Outcome {
+        let max = self.config.max_page_size;
+        let types: Vec<String> = match rt {
+            Some(rt) => vec![rt.to_owned()],
+            None => self
+                .registry
+                .resource_types()
+                .iter()
+                .map(|t| t.name.clone())
+                .collect(),
+        };
+        let schemas = types
+            .iter()
+            .map(|t| self.schema(t))
+            .collect::<Result<Vec<_>, _>>()?;
+        let filter = raw.vet(&schemas, in_url)?;
+        let (resources, total, start_index) = if types.len() == 1 {
+            let schema = self.schema(&types[0])?;
+            let query = raw.to_query(&schema, filter.as_ref(), max)?;
+            let page = self.provisioner.list(&call.ctx, &types[0], &query).await?;
+            let mut resources = Vec::with_capacity(page.resources.len());
+            for r in page.resources.into_iter().take(query.count as usize) {
+                resources.push(self.present(call, &types[0], r, &query.projection)?);
+            }
+            (resources, page.total_results, query.start_index)
+        } else {
+            // Across types: collect every match, then page the concatenation.
+            let mut all = Vec::new();
+            let mut window = None;
+            for t in &types {
+                let schema = self.schema(t)?;
+                let mut query = raw.to_query(&schema, filter.as_ref(), max)?;
+                window.get_or_insert((query.start_index, query.count));
+                query.start_index = 1;
+                query.count = u64::MAX;
+                let page = self.provisioner.list(&call.ctx, t, &query).await?;
+                if all.len() + page.resources.len() > self.config.max_search_results {
+                    return Err(ScimError::too_many(format!(
+                        "the search matches more than {} resources; narrow the filter or search one resource type",
+                        self.config.max_search_results
+                    ))
+                    .into());
+                }
+                for r in page.resources {
+                    all.push(self.present(call, t, r, &query.projection)?);
+                }
+            }
+            let (start, count) = window.unwrap_or((1, max));
+            let total = all.len() as u64;
+            let page = all
+                .into_iter()
+                .skip(start.saturating_sub(1) as usize)
+                .take(count as usize)
+                .collect();
+            (page, total, start)
+        };
+        let list = ListResponse::new(resources, total, start_index);
+        let body = serde_json::to_value(&list).map_err(ProvisionerError::internal)?;
+        Ok(response::json(StatusCode::OK, &body))
+    }
 }
 
 #[cfg(test)]

@@ -25,12 +25,16 @@
 
 mod auth;
 mod bulk;
+mod config;
 mod discovery;
+mod handlers;
 mod list;
+mod request;
 mod response;
 mod route;
 
 pub use auth::{AuthError, Authenticator, NoAuthentication};
+pub use config::ServiceConfig;
 pub use response::{label_json, media_type_for, PLAIN_JSON, SCIM_JSON};
 
 /// The SCIM Error response for `e` (RFC 7644 §3.12), for servers that answer some
@@ -42,114 +46,15 @@ pub fn error_response(e: &ScimError) -> Response<Bytes> {
 use std::sync::Arc;
 
 use bytes::Bytes;
-use http::header::{HeaderMap, CONTENT_TYPE, HOST, IF_MATCH, IF_NONE_MATCH};
+use http::header::HeaderMap;
 use http::{Method, Request, Response, StatusCode};
-use serde_json::Value;
 
 use crate::error::ScimError;
-use crate::meta::{set_location, stamp_new_for, stamp_update_for, version_of};
-use crate::patch::{Compat, PatchRequest};
-use crate::projection::Projection;
-use crate::provisioner::{
-    retry_on_conflict, PatchInput, Provisioner, ProvisionerError, RequestContext,
-};
-use crate::resource::{Bulk, FilterConfig, ListResponse, ServiceProviderConfig, Supported};
-use crate::schema::{ResourceSchema, SchemaRegistry};
-use crate::validate::{validate_owned, Context, ValidationOptions};
+use crate::provisioner::{Provisioner, ProvisionerError, RequestContext};
+use crate::resource::{Bulk, FilterConfig, ServiceProviderConfig, Supported};
+use crate::schema::SchemaRegistry;
 use list::RawQuery;
 use route::Route;
-
-/// How a [`ScimService`] behaves; every limit is enforced with a SCIM error naming it.
-#[derive(Clone, Debug)]
-pub struct ServiceConfig {
-    /// Path prefixes the service is mounted under, e.g. `["/scim/v2"]`; it also answers at
-    /// root. The longest matching prefix wins.
-    pub base_paths: Vec<String>,
-    /// The public URL of the root, e.g. `https://scim.example.com`, for `meta.location`
-    /// and `Location`. When set it is used as it is, whatever the request says.
-    ///
-    /// Without it, locations come from the request (`ScimService::base_url`): the
-    /// scheme and authority of a request URI in absolute form (`https://host/path`, as an
-    /// embedder that terminates TLS should rewrite it, and as HTTP/2's `:authority`
-    /// arrives), else `http://` plus the `Host` header. An authority or `Host` that is not
-    /// a valid `host[:port]` (RFC 3986 §3.2.2; userinfo refused) is answered 400
-    /// `invalidValue`, for every request.
-    pub public_url: Option<String>,
-    /// Largest request body, in bytes (413 beyond). Default 1 MiB.
-    pub max_body_bytes: usize,
-    /// Largest page a list returns (`count` is capped to it; advertised as
-    /// `filter.maxResults`). Default 200.
-    pub max_page_size: u64,
-    /// Most operations in one `/Bulk` request (413 beyond). Default 1,000.
-    pub bulk_max_operations: usize,
-    /// Largest `/Bulk` body, in bytes (413 beyond). Default 1 MiB.
-    pub bulk_max_payload: usize,
-    /// Identity-provider compatibility toggles for PATCH and validation (see
-    /// [`crate::patch`] for what each one accepts beyond RFC 7644 §3.5.2). Default
-    /// [`Compat::every_client`], the union of the client profiles, so a service facing any
-    /// identity provider accepts what it sends. Pick a profile for the client you serve,
-    /// e.g. `ServiceConfig { compat: Compat::entra(), ..ServiceConfig::default() }`, or
-    /// [`Compat::strict`] to answer exactly as the RFC reads (a `replace` through a value
-    /// path that matches nothing is then 400 `noTarget`); [`Compat::profile`] reads a
-    /// profile's name from configuration.
-    pub compat: Compat,
-    /// `documentationUri` in `/ServiceProviderConfig`.
-    pub documentation_uri: Option<String>,
-    /// Most resources a search across all resource types (`GET /?filter=…`,
-    /// `POST /.search`) will gather before answering 400 `tooMany`. Default 10,000.
-    pub max_search_results: usize,
-    /// Most operations in one PATCH request (400 `tooMany` beyond). Default 1,000.
-    pub max_patch_operations: usize,
-    /// Most values in one PATCH operation's `value` list, e.g. members added at once
-    /// (400 `tooMany` beyond). Default 10,000.
-    pub max_values_per_operation: usize,
-    /// Most attributes in a resource, counted at every depth: top-level, sub-attributes,
-    /// extension attributes (400 `tooMany` beyond; a PATCH or PUT of a resource already
-    /// past it is refused only if it grows it). Default 1,000.
-    pub max_attributes: usize,
-    /// Most values one multi-valued attribute (e.g. `emails`) may hold after a POST, PUT
-    /// or PATCH (400 `tooMany` beyond, unless the attribute does not grow). `members` is
-    /// exempt: a group may have 100,000+ members. Default 1,000.
-    pub max_values_per_attribute: usize,
-    /// Longest `userName`, in characters (400 `invalidValue` beyond). Default 256.
-    pub max_user_name_chars: usize,
-    /// Resource types whose PATCH is answered `204 No Content` (RFC 7644 §3.5.2 allows
-    /// either 200 with the resource or 204) when the request asks for no `attributes`:
-    /// answering a member change on a 100,000-member group then costs nothing extra.
-    /// Default: none (always 200 with the resource).
-    pub patch_no_content: Vec<String>,
-    /// Answer 400 to an HTTP/1.1 request that has no `Host` header (and no authority in
-    /// its request URI), as RFC 9112 §3.2 requires of a server. Off by default: a request
-    /// built in-process (`Request::builder().uri("/Users")`, as unit tests and embedders'
-    /// tests do) is HTTP/1.1 without `Host`, and is then served with `http://localhost`
-    /// locations. Turn it on when the requests come off the wire (the bridge does).
-    /// HTTP/1.0 requests keep the fallback; HTTP/2 ones use the URI's authority. More
-    /// than one `Host` header is refused whatever this says.
-    pub require_host: bool,
-}
-
-impl Default for ServiceConfig {
-    fn default() -> Self {
-        ServiceConfig {
-            base_paths: vec!["/scim/v2".to_owned()],
-            public_url: None,
-            max_body_bytes: 1024 * 1024,
-            max_page_size: 200,
-            bulk_max_operations: 1000,
-            bulk_max_payload: 1024 * 1024,
-            compat: Compat::default(),
-            documentation_uri: None,
-            max_search_results: 10_000,
-            max_patch_operations: 1000,
-            max_values_per_operation: 10_000,
-            max_attributes: 1000,
-            max_values_per_attribute: 1000,
-            max_user_name_chars: 256,
-            patch_no_content: Vec::new(),
-            require_host: false,
-        }
-    }
-}
 
 /// A SCIM 2.0 service provider over a [`Provisioner`].
 ///
@@ -277,12 +182,23 @@ impl ScimService {
     }
 
     /// Handles one request. The response is `application/scim+json`, or
-    /// `application/json` when the request's `Accept` asks for that and not for the SCIM
-    /// media type (RFC 7644 §3.8).
-    pub async fn handle(&self, req: Request<Bytes>) -> Response<Bytes> {
+    /// `application/json` when the request's `Accept` prefers that (RFC 7644 §3.8). HEAD
+    /// is answered as GET without the body; a 405 names the allowed methods in `Allow`.
+    pub async fn handle(&self, mut req: Request<Bytes>) -> Response<Bytes> {
         let media = media_type_for(req.headers());
+        // HEAD is GET without the body (RFC 9110 §9.3.2).
+        let head = req.method() == Method::HEAD;
+        if head {
+            *req.method_mut() = Method::GET;
+        }
         let mut resp = self.respond(req).await;
         label_json(&mut resp, media);
+        if head {
+            let len = resp.body().len();
+            resp.headers_mut()
+                .insert(http::header::CONTENT_LENGTH, http::HeaderValue::from(len));
+            *resp.body_mut() = Bytes::new();
+        }
         resp
     }
 
@@ -324,107 +240,17 @@ impl ScimService {
             headers: &parts.headers,
             base_url,
         };
+        let allowed = route.allowed();
         let outcome = self.dispatch(&call, &parts.method, route, &body).await;
-        match outcome {
+        let mut resp = match outcome {
             Ok(resp) => resp,
             Err(e) => self.render_error(&call, e),
-        }
-    }
-
-    fn render_error(&self, call: &Call<'_>, e: ProvisionerError) -> Response<Bytes> {
-        match e {
-            ProvisionerError::Scim(e) => response::error(&e),
-            ProvisionerError::Unavailable(detail) => {
-                tracing::warn!(request_id = %call.ctx.request_id, %detail, "store unavailable");
-                let mut resp = response::error(&ScimError::new(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    None,
-                    format!("the service is unavailable: {detail}"),
-                ));
-                response::add_retry_after(&mut resp, std::time::Duration::from_secs(1));
-                resp
-            }
-            ProvisionerError::Busy {
-                detail,
-                retry_after,
-            } => {
-                tracing::info!(request_id = %call.ctx.request_id, %detail, "request refused: busy");
-                let mut resp =
-                    response::error(&ScimError::new(StatusCode::TOO_MANY_REQUESTS, None, detail));
-                response::add_retry_after(&mut resp, retry_after);
-                resp
-            }
-            ProvisionerError::Internal(source) => {
-                tracing::error!(request_id = %call.ctx.request_id, error = %source, "internal error");
-                response::error(&ScimError::new(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    None,
-                    format!("internal error (request id {})", call.ctx.request_id),
-                ))
-            }
-        }
-    }
-
-    /// The URL of the base the request came in under, for `meta.location` and
-    /// `Location` (RFC 7644 §3.1):
-    ///
-    /// 1. [`ServiceConfig::public_url`] when set;
-    /// 2. else the scheme and authority of the request URI when it is in absolute form
-    ///    (RFC 7230 §5.3.2; how an embedder that terminates TLS says `https`, and where
-    ///    hyper puts HTTP/2's `:authority`, RFC 7540 §8.1.2.3), `http` or `https` only;
-    /// 3. else `http://` plus the `Host` header (RFC 7230 §5.4), `http://localhost`
-    ///    without one.
-    ///
-    /// The authority must be a valid `host[:port]`: a reg-name of letters, digits, `-`,
-    /// `.`, `_`, `~`, an IPv4 address or a bracketed IPv6 literal (RFC 3986 §3.2.2), an
-    /// optional numeric port, no userinfo. Anything else (`a@evil.com`, `evil.com/path`,
-    /// `javascript:…`) is 400 `invalidValue`, so a hostile `Host` is never reflected.
-    ///
-    /// Whatever the configuration, a request with more than one `Host` header is 400
-    /// `invalidValue` (RFC 9112 §3.2: which one names the target is ambiguous, and
-    /// proxies may disagree); with [`ServiceConfig::require_host`], so is an HTTP/1.1
-    /// request with neither a `Host` header nor an authority in its URI.
-    fn base_url(&self, parts: &http::request::Parts, base: &str) -> Result<String, ScimError> {
-        let uri = &parts.uri;
-        let mut hosts = parts.headers.get_all(HOST).iter();
-        let host = hosts.next();
-        if hosts.next().is_some() {
-            return Err(ScimError::invalid_value(
-                "the request has more than one Host header; send exactly one Host header (RFC 9112 §3.2)",
-            ));
-        }
-        if self.config.require_host
-            && parts.version == http::Version::HTTP_11
-            && host.is_none()
-            && uri.authority().is_none()
-        {
-            return Err(ScimError::invalid_value(
-                "an HTTP/1.1 request needs a Host header; send exactly one Host header (RFC 9112 §3.2)",
-            ));
-        }
-        if let Some(url) = &self.config.public_url {
-            return Ok(format!("{}{base}", url.trim_end_matches('/')));
-        }
-        let root = match (uri.scheme_str(), uri.authority()) {
-            (Some(scheme), Some(authority)) => {
-                let scheme = scheme.to_ascii_lowercase();
-                if scheme != "http" && scheme != "https" {
-                    return Err(ScimError::invalid_value(format!(
-                        "the request URI's scheme must be http or https, not \"{scheme}\""
-                    )));
-                }
-                format!("{scheme}://{}", host_port(authority.as_str())?)
-            }
-            _ => match host {
-                None => "http://localhost".to_owned(),
-                Some(h) if h.is_empty() => "http://localhost".to_owned(),
-                Some(h) => {
-                    let text = h.to_str().map_err(|_| bad_host())?;
-                    format!("http://{}", host_port(text)?)
-                }
-            },
         };
-        Ok(format!("{root}{base}"))
+        if let (StatusCode::METHOD_NOT_ALLOWED, Some(allowed)) = (resp.status(), allowed) {
+            resp.headers_mut()
+                .insert(http::header::ALLOW, http::HeaderValue::from_static(allowed));
+        }
+        resp
     }
 
     async fn dispatch(
@@ -498,419 +324,4 @@ impl ScimService {
             }
         }
     }
-
-    /// GET, PUT, PATCH or DELETE of one resource.
-    async fn resource(
-        &self,
-        call: &Call<'_>,
-        method: &Method,
-        rt: &str,
-        id: &str,
-        body: &Bytes,
-    ) -> Outcome {
-        match *method {
-            Method::GET => self.get(call, rt, id).await,
-            Method::PUT => {
-                let body = self.read_json(call.headers, body, self.config.max_body_bytes)?;
-                self.replace(call, rt, id, body).await
-            }
-            Method::PATCH => {
-                let body = self.read_json(call.headers, body, self.config.max_body_bytes)?;
-                self.patch(call, rt, id, body).await
-            }
-            Method::DELETE => self.delete(call, rt, id).await,
-            _ => Err(ScimError::new(
-                StatusCode::METHOD_NOT_ALLOWED,
-                None,
-                format!("{method} is not allowed on a resource"),
-            )
-            .into()),
-        }
-    }
-
-    /// The PATCH limits: operations per request, values per operation.
-    fn check_patch_limits(&self, request: &PatchRequest) -> Result<(), ScimError> {
-        let ops = request.operations.len();
-        if ops > self.config.max_patch_operations {
-            return Err(ScimError::too_many(format!(
-                "the PATCH has {ops} operations, more than the limit of {}",
-                self.config.max_patch_operations
-            )));
-        }
-        for (i, op) in request.operations.iter().enumerate() {
-            let n = op
-                .value
-                .as_ref()
-                .and_then(Value::as_array)
-                .map_or(0, Vec::len);
-            if n > self.config.max_values_per_operation {
-                return Err(ScimError::too_many(format!(
-                    "operation {} has {n} values, more than the limit of {} per operation",
-                    i + 1,
-                    self.config.max_values_per_operation
-                )));
-            }
-        }
-        Ok(())
-    }
-
-    fn schema(&self, rt: &str) -> Result<ResourceSchema<'_>, ProvisionerError> {
-        self.registry
-            .resource_schema(rt)
-            .ok_or_else(|| ProvisionerError::internal(format!("resource type {rt} has no schema")))
-    }
-
-    fn validation(&self) -> ValidationOptions {
-        ValidationOptions {
-            string_booleans: self.config.compat.string_booleans,
-            limits: self.resource_limits(),
-        }
-    }
-
-    /// Checks the media type and size (at most `limit` bytes) of a body and parses it
-    /// (RFC 7644 §3.1, §3.8).
-    fn read_json(
-        &self,
-        headers: &HeaderMap,
-        body: &Bytes,
-        limit: usize,
-    ) -> Result<Value, ScimError> {
-        if let Some(ct) = headers.get(CONTENT_TYPE) {
-            let ct = ct.to_str().unwrap_or("");
-            let media = ct.split(';').next().unwrap_or("").trim();
-            if !media.eq_ignore_ascii_case(SCIM_JSON)
-                && !media.eq_ignore_ascii_case("application/json")
-            {
-                return Err(ScimError::new(
-                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                    None,
-                    format!("Content-Type must be {SCIM_JSON} or application/json, not \"{ct}\""),
-                ));
-            }
-        }
-        if body.len() > limit {
-            return Err(too_large(format!(
-                "the request body ({} bytes) exceeds the limit of {limit} bytes",
-                body.len()
-            )));
-        }
-        if body.iter().all(u8::is_ascii_whitespace) {
-            return Err(ScimError::invalid_syntax("the request needs a JSON body"));
-        }
-        serde_json::from_slice(body)
-            .map_err(|e| ScimError::invalid_syntax(format!("the body is not valid JSON: {e}")))
-    }
-
-    /// Adds `meta.location` and applies `projection` for output.
-    fn present(
-        &self,
-        call: &Call<'_>,
-        rt: &str,
-        mut resource: Value,
-        projection: &Projection,
-    ) -> Result<Value, ProvisionerError> {
-        let schema = self.schema(rt)?;
-        if let Some(id) = resource.get("id").and_then(Value::as_str) {
-            let endpoint = schema.resource_type().endpoint.trim_matches('/');
-            let url = format!(
-                "{}/{endpoint}/{}",
-                call.base_url,
-                percent_encoding::utf8_percent_encode(id, PATH_SEGMENT)
-            );
-            set_location(&mut resource, &url);
-        }
-        Ok(projection.apply(&schema, &resource))
-    }
-
-    fn projection(call: &Call<'_>) -> Result<Projection, ScimError> {
-        RawQuery::from_query(call.query).projection()
-    }
-
-    async fn get(&self, call: &Call<'_>, rt: &str, id: &str) -> Outcome {
-        let projection = Self::projection(call)?;
-        let stored = self.provisioner.get(&call.ctx, rt, id).await?;
-        if let (Some(tags), Some(version)) =
-            (header_str(call.headers, IF_NONE_MATCH), version_of(&stored))
-        {
-            if etag_matches(tags, version) {
-                let mut resp = response::empty(StatusCode::NOT_MODIFIED);
-                response::add_etag(&mut resp, &stored);
-                return Ok(resp);
-            }
-        }
-        let body = self.present(call, rt, stored.clone(), &projection)?;
-        Ok(response::resource(StatusCode::OK, &body, &stored))
-    }
-
-    async fn create(&self, call: &Call<'_>, rt: &str, body: Value) -> Outcome {
-        let (status, stored) = self.create_value(call, rt, body).await?;
-        let projection = Self::projection(call)?;
-        let full = self.present(call, rt, stored, &Projection::default())?;
-        let body = projection.apply(&self.schema(rt)?, &full);
-        Ok(response::resource(status, &body, &full))
-    }
-
-    /// Validates, stamps and stores a new resource; returns 201 and it as stored.
-    async fn create_value(
-        &self,
-        call: &Call<'_>,
-        rt: &str,
-        body: Value,
-    ) -> Result<(StatusCode, Value), ProvisionerError> {
-        let schema = self.schema(rt)?;
-        let mut resource = validate_owned(&schema, Context::Create, body, &self.validation())?;
-        let id = self.provisioner.new_id(rt);
-        stamp_new_for(&schema, &mut resource, &id);
-        let stored = self.provisioner.create(&call.ctx, rt, resource).await?;
-        Ok((StatusCode::CREATED, stored))
-    }
-
-    async fn replace(&self, call: &Call<'_>, rt: &str, id: &str, body: Value) -> Outcome {
-        let projection = Self::projection(call)?;
-        let stored = self
-            .replace_value(call, rt, id, body, if_match(call.headers))
-            .await?;
-        let body = self.present(call, rt, stored.clone(), &projection)?;
-        Ok(response::resource(StatusCode::OK, &body, &stored))
-    }
-
-    /// PUT semantics (RFC 7644 §3.5.1): validates against the stored resource and
-    /// replaces it, checking the expected version.
-    ///
-    /// Without `If-Match` (`expected` is `None`) the last writer wins (RFC 7644 §3.14):
-    /// when another writer changed the resource between the read and the write, the
-    /// read-validate-replace starts over, as the default [`Provisioner::patch`] does.
-    /// With `If-Match`, a mismatch is 412.
-    async fn replace_value(
-        &self,
-        call: &Call<'_>,
-        rt: &str,
-        id: &str,
-        body: Value,
-        expected: Option<String>,
-    ) -> Result<Value, ProvisionerError> {
-        let schema = self.schema(rt)?;
-        let mut attempt = 0;
-        loop {
-            let existing = self.provisioner.get(&call.ctx, rt, id).await?;
-            crate::meta::check_version(&existing, expected.as_deref())?;
-            let version = version_of(&existing).map(str::to_owned);
-            let mut resource = validate_owned(
-                &schema,
-                Context::Replace {
-                    existing: &existing,
-                },
-                body.clone(),
-                &self.validation(),
-            )?;
-            stamp_update_for(&schema, &mut resource, &existing);
-            let result = self
-                .provisioner
-                .replace(&call.ctx, rt, id, resource, version.as_deref())
-                .await;
-            if let Some(done) = retry_on_conflict(result, expected.as_deref(), &mut attempt).await {
-                return done;
-            }
-        }
-    }
-
-    async fn patch(&self, call: &Call<'_>, rt: &str, id: &str, body: Value) -> Outcome {
-        let projection = Self::projection(call)?;
-        let no_content = projection.is_empty()
-            && self
-                .config
-                .patch_no_content
-                .iter()
-                .any(|t| t.eq_ignore_ascii_case(rt));
-        let stored = self
-            .patch_value(call, rt, id, &body, if_match(call.headers), !no_content)
-            .await?;
-        if no_content {
-            let mut resp = response::empty(StatusCode::NO_CONTENT);
-            response::add_etag(&mut resp, &stored);
-            return Ok(resp);
-        }
-        let body = self.present(call, rt, stored.clone(), &projection)?;
-        Ok(response::resource(StatusCode::OK, &body, &stored))
-    }
-
-    async fn patch_value(
-        &self,
-        call: &Call<'_>,
-        rt: &str,
-        id: &str,
-        body: &Value,
-        expected: Option<String>,
-        full_result: bool,
-    ) -> Result<Value, ProvisionerError> {
-        let schema = self.schema(rt)?;
-        let request = PatchRequest::from_value(body, &self.config.compat)?
-            .with_limits(self.resource_limits());
-        self.check_patch_limits(&request)?;
-        let input = PatchInput {
-            request: &request,
-            schema: &schema,
-            compat: &self.config.compat,
-            full_result,
-        };
-        self.provisioner
-            .patch(&call.ctx, rt, id, &input, expected.as_deref())
-            .await
-    }
-
-    async fn delete(&self, call: &Call<'_>, rt: &str, id: &str) -> Outcome {
-        self.provisioner
-            .delete(&call.ctx, rt, id, if_match(call.headers).as_deref())
-            .await?;
-        Ok(response::empty(StatusCode::NO_CONTENT))
-    }
-
-    /// A list or search over one resource type, or over all of them (`rt` = `None`);
-    /// `in_url` when the query came in the URL rather than a `/.search` body.
-    async fn list(
-        &self,
-        call: &Call<'_>,
-        rt: Option<&str>,
-        raw: RawQuery,
-        in_url: bool,
-    ) -> Outcome {
-        let max = self.config.max_page_size;
-        let types: Vec<String> = match rt {
-            Some(rt) => vec![rt.to_owned()],
-            None => self
-                .registry
-                .resource_types()
-                .iter()
-                .map(|t| t.name.clone())
-                .collect(),
-        };
-        let schemas = types
-            .iter()
-            .map(|t| self.schema(t))
-            .collect::<Result<Vec<_>, _>>()?;
-        let filter = raw.vet(&schemas, in_url)?;
-        let (resources, total, start_index) = if types.len() == 1 {
-            let schema = self.schema(&types[0])?;
-            let query = raw.to_query(&schema, filter.as_ref(), max)?;
-            let page = self.provisioner.list(&call.ctx, &types[0], &query).await?;
-            let mut resources = Vec::with_capacity(page.resources.len());
-            for r in page.resources.into_iter().take(query.count as usize) {
-                resources.push(self.present(call, &types[0], r, &query.projection)?);
-            }
-            (resources, page.total_results, query.start_index)
-        } else {
-            // Across types: collect every match, then page the concatenation.
-            let mut all = Vec::new();
-            let mut window = None;
-            for t in &types {
-                let schema = self.schema(t)?;
-                let mut query = raw.to_query(&schema, filter.as_ref(), max)?;
-                window.get_or_insert((query.start_index, query.count));
-                query.start_index = 1;
-                query.count = u64::MAX;
-                let page = self.provisioner.list(&call.ctx, t, &query).await?;
-                if all.len() + page.resources.len() > self.config.max_search_results {
-                    return Err(ScimError::too_many(format!(
-                        "the search matches more than {} resources; narrow the filter or search one resource type",
-                        self.config.max_search_results
-                    ))
-                    .into());
-                }
-                for r in page.resources {
-                    all.push(self.present(call, t, r, &query.projection)?);
-                }
-            }
-            let (start, count) = window.unwrap_or((1, max));
-            let total = all.len() as u64;
-            let page = all
-                .into_iter()
-                .skip(start.saturating_sub(1) as usize)
-                .take(count as usize)
-                .collect();
-            (page, total, start)
-        };
-        let list = ListResponse::new(resources, total, start_index);
-        let body = serde_json::to_value(&list).map_err(ProvisionerError::internal)?;
-        Ok(response::json(StatusCode::OK, &body))
-    }
-}
-
-/// What an id must escape to be one path segment (RFC 3986 §3.3).
-const PATH_SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::CONTROLS
-    .add(b' ')
-    .add(b'"')
-    .add(b'#')
-    .add(b'%')
-    .add(b'/')
-    .add(b'<')
-    .add(b'>')
-    .add(b'?')
-    .add(b'`')
-    .add(b'{')
-    .add(b'}');
-
-fn bad_host() -> ScimError {
-    ScimError::invalid_value("the Host header is not a valid host[:port]")
-}
-
-/// `text` if it is a valid `host[:port]` (RFC 3986 §3.2.2, §3.2.3): a reg-name of
-/// letters, digits, `-`, `.`, `_` and `~` (which covers IPv4 addresses), or a bracketed
-/// IPv6 literal; an optional port of digits that fits in 16 bits; no userinfo.
-fn host_port(text: &str) -> Result<&str, ScimError> {
-    if text.contains('@') || text.parse::<http::uri::Authority>().is_err() {
-        return Err(bad_host());
-    }
-    let (host_ok, port) = if let Some(rest) = text.strip_prefix('[') {
-        let Some((literal, after)) = rest.split_once(']') else {
-            return Err(bad_host());
-        };
-        (literal.parse::<std::net::Ipv6Addr>().is_ok(), after)
-    } else {
-        let (host, port) = match text.find(':') {
-            Some(i) => (&text[..i], &text[i..]),
-            None => (text, ""),
-        };
-        let reg_name = !host.is_empty()
-            && host
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'));
-        (reg_name, port)
-    };
-    let port_ok = match port.strip_prefix(':') {
-        None => port.is_empty(),
-        Some(digits) => {
-            !digits.is_empty()
-                && digits.bytes().all(|b| b.is_ascii_digit())
-                && digits.parse::<u16>().is_ok()
-        }
-    };
-    if host_ok && port_ok {
-        Ok(text)
-    } else {
-        Err(bad_host())
-    }
-}
-
-fn too_large(detail: String) -> ScimError {
-    ScimError::new(StatusCode::PAYLOAD_TOO_LARGE, None, detail)
-}
-
-fn header_str(headers: &HeaderMap, name: http::header::HeaderName) -> Option<&str> {
-    headers.get(name).and_then(|v| v.to_str().ok())
-}
-
-/// The version an `If-Match` header asks for; `*` (any) is no condition.
-fn if_match(headers: &HeaderMap) -> Option<String> {
-    let v = header_str(headers, IF_MATCH)?.trim();
-    if v == "*" || v.is_empty() {
-        return None;
-    }
-    Some(v.split(',').next().unwrap_or(v).trim().to_owned())
-}
-
-/// Whether an `If-None-Match` list names `version` (or is `*`).
-fn etag_matches(tags: &str, version: &str) -> bool {
-    tags.split(',')
-        .map(str::trim)
-        .any(|t| t == "*" || t == version)
 }

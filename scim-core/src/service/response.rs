@@ -6,7 +6,9 @@ use http::header::{HeaderValue, CONTENT_TYPE, ETAG, LOCATION, WWW_AUTHENTICATE};
 use http::{Response, StatusCode};
 use serde_json::Value;
 
+use super::{Call, ScimService};
 use crate::error::ScimError;
+use crate::provisioner::ProvisionerError;
 
 /// The SCIM media type (RFC 7644 §8.1).
 pub const SCIM_JSON: &str = "application/scim+json";
@@ -26,9 +28,15 @@ pub fn media_type_for(request_headers: &http::HeaderMap) -> &'static str {
     }
 }
 
-/// Whether the `Accept` header asks for plain JSON only ([`media_type_for`]).
+/// Whether the `Accept` header prefers plain JSON ([`media_type_for`]): the quality of
+/// each media type is that of the most specific range that matches it (RFC 9110
+/// §12.5.1), and plain JSON wins only with a higher quality than the SCIM media type.
 fn wants_plain_json(headers: &http::HeaderMap) -> bool {
-    let mut plain = false;
+    // For each of the two types: the specificity (3 exact, 2 `application/*`, 1 `*/*`)
+    // and quality of the best-matching range seen so far.
+    let mut plain = (0u8, 0.0f32);
+    let mut scim = (0u8, 0.0f32);
+    let mut any = false;
     for value in headers.get_all(http::header::ACCEPT) {
         let Ok(value) = value.to_str() else {
             return false;
@@ -36,26 +44,31 @@ fn wants_plain_json(headers: &http::HeaderMap) -> bool {
         for range in value.split(',') {
             let mut params = range.split(';');
             let media = params.next().unwrap_or_default().trim();
-            let refused = params.any(|p| {
-                p.split_once('=').is_some_and(|(k, v)| {
-                    k.trim().eq_ignore_ascii_case("q")
-                        && v.trim().parse::<f32>().is_ok_and(|q| q <= 0.0)
-                })
-            });
-            if refused {
+            if media.is_empty() {
                 continue;
             }
-            if media.eq_ignore_ascii_case(PLAIN_JSON) {
-                plain = true;
-            } else if media.eq_ignore_ascii_case(SCIM_JSON)
-                || media.eq_ignore_ascii_case("application/*")
-                || media == "*/*"
-            {
-                return false;
+            any = true;
+            let q = params
+                .filter_map(|p| p.split_once('='))
+                .find(|(k, _)| k.trim().eq_ignore_ascii_case("q"))
+                .map_or(1.0, |(_, v)| v.trim().parse::<f32>().unwrap_or(0.0));
+            for (target, best) in [(PLAIN_JSON, &mut plain), (SCIM_JSON, &mut scim)] {
+                let specificity = if media.eq_ignore_ascii_case(target) {
+                    3
+                } else if media.eq_ignore_ascii_case("application/*") {
+                    2
+                } else if media == "*/*" {
+                    1
+                } else {
+                    0
+                };
+                if specificity > best.0 {
+                    *best = (specificity, q);
+                }
             }
         }
     }
-    plain
+    any && plain.1 > 0.0 && plain.1 > scim.1
 }
 
 /// Labels a SCIM JSON response with `media` (from [`media_type_for`]); the body is the
@@ -137,6 +150,57 @@ pub(super) fn unauthorized(detail: &str, challenge: &str) -> Response<Bytes> {
     resp
 }
 
+impl ScimService {
+    /// The SCIM error a failed operation answers with, and how long the client should
+    /// wait before retrying (429 and 503, RFC 9110 §10.2.3); logs what an operator must
+    /// see (an unavailable store, an internal error with its request id).
+    pub(super) fn failure(
+        &self,
+        call: &Call<'_>,
+        e: ProvisionerError,
+    ) -> (ScimError, Option<std::time::Duration>) {
+        match e {
+            ProvisionerError::Scim(e) => (e, None),
+            ProvisionerError::Unavailable(detail) => {
+                tracing::warn!(request_id = %call.ctx.request_id, %detail, "store unavailable");
+                let e = ScimError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    None,
+                    format!("the service is unavailable: {detail}"),
+                );
+                (e, Some(std::time::Duration::from_secs(1)))
+            }
+            ProvisionerError::Busy {
+                detail,
+                retry_after,
+            } => {
+                tracing::info!(request_id = %call.ctx.request_id, %detail, "request refused: busy");
+                let e = ScimError::new(StatusCode::TOO_MANY_REQUESTS, None, detail);
+                (e, Some(retry_after))
+            }
+            ProvisionerError::Internal(source) => {
+                tracing::error!(request_id = %call.ctx.request_id, error = %source, "internal error");
+                let e = ScimError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    None,
+                    format!("internal error (request id {})", call.ctx.request_id),
+                );
+                (e, None)
+            }
+        }
+    }
+
+    /// The SCIM Error response for a failed request ([`failure`](Self::failure)).
+    pub(super) fn render_error(&self, call: &Call<'_>, e: ProvisionerError) -> Response<Bytes> {
+        let (e, retry_after) = self.failure(call, e);
+        let mut resp = error(&e);
+        if let Some(after) = retry_after {
+            add_retry_after(&mut resp, after);
+        }
+        resp
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -159,6 +223,11 @@ mod tests {
         assert!(!accept(&["application/scim+json"]));
         assert!(!accept(&["application/json, application/scim+json"]));
         assert!(!accept(&["application/json", "*/*"]));
+        assert!(accept(&["application/json;q=1, */*;q=0.1"]));
+        assert!(!accept(&[
+            "application/json;q=0.5, application/scim+json;q=0.5"
+        ]));
+        assert!(accept(&["*/*;q=0.2, application/json"]));
         assert!(!accept(&["application/*"]));
         assert!(!accept(&["application/json;q=0"]));
         assert!(!accept(&["text/html"]));

@@ -31,6 +31,23 @@ pub(super) enum Route {
     NotFound,
 }
 
+impl Route {
+    /// The methods the endpoint serves, for the `Allow` header of a 405 (RFC 9110
+    /// §15.5.6); HEAD wherever GET is (RFC 9110 §9.3.2).
+    pub(super) fn allowed(&self) -> Option<&'static str> {
+        match self {
+            Route::Root => Some("GET, HEAD"),
+            Route::RootSearch | Route::Search(_) | Route::Bulk => Some("POST"),
+            Route::Collection(_) => Some("GET, HEAD, POST"),
+            Route::Resource(..) | Route::Me => Some("GET, HEAD, PUT, PATCH, DELETE"),
+            Route::ServiceProviderConfig | Route::ResourceTypes(_) | Route::Schemas(_) => {
+                Some("GET, HEAD")
+            }
+            Route::UnsupportedVersion(_) | Route::NotFound => None,
+        }
+    }
+}
+
 /// The longest of `bases` that `path` starts with (at a segment boundary), and the rest.
 fn strip_base<'p, 'b>(path: &'p str, bases: &'b [String]) -> (&'b str, &'p str) {
     let mut best: (&str, &str) = ("", path);

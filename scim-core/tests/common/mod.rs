@@ -58,7 +58,8 @@ pub async fn call(
         headers: resp.headers().clone(),
         json,
     };
-    if reply.status.as_u16() >= 400 {
+    // A HEAD answer carries no body (RFC 9110 §9.3.2), so no error body to check.
+    if reply.status.as_u16() >= 400 && method != "HEAD" {
         let accept = headers
             .iter()
             .find(|(k, _)| k.eq_ignore_ascii_case("accept"))

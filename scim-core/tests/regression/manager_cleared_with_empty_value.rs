@@ -76,3 +76,43 @@ async fn a_real_manager_is_still_replaced() {
     assert_eq!(r.status, 200, "{}", r.json);
     assert_eq!(r.json[ENTERPRISE]["manager"]["value"], "other-boss");
 }
+
+/// Found by the attack review: only the whole-object PATCH forms unassigned the manager;
+/// `.value` set to "", an empty `value` beside a `displayName`, a blank value, and
+/// POST/PUT bodies stored a manager that is no one.
+#[tokio::test]
+async fn every_form_of_an_empty_manager_unassigns_it() {
+    let svc = service(Compat::default());
+    let patches = [
+        json!({"op": "replace", "path": format!("{ENTERPRISE}:manager.value"), "value": ""}),
+        json!({"op": "replace", "path": format!("{ENTERPRISE}:manager"),
+               "value": {"value": "", "displayName": "Boss"}}),
+        json!({"op": "replace", "path": format!("{ENTERPRISE}:manager"), "value": {"value": " "}}),
+        json!({"op": "replace", "value": {format!("{ENTERPRISE}:manager"): {"value": ""}}}),
+    ];
+    for op in patches {
+        let at = managed_user(&svc).await;
+        let body = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+                          "Operations": [op]});
+        let r = send(&svc, "PATCH", &at, &body).await;
+        assert_eq!(r.status, 200, "{body}: {}", r.json);
+        assert!(
+            r.json[ENTERPRISE].get("manager").is_none(),
+            "{body}: {}",
+            r.json
+        );
+        let _ = send(&svc, "DELETE", &at, &Value::Null).await;
+    }
+    let body = json!({
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User", ENTERPRISE],
+        "userName": "bob",
+        ENTERPRISE: {"department": "Sales", "manager": {"value": ""}}
+    });
+    let r = send(&svc, "POST", "/Users", &body).await;
+    assert_eq!(r.status, 201, "{}", r.json);
+    assert!(r.json[ENTERPRISE].get("manager").is_none(), "{}", r.json);
+    let at = format!("/Users/{}", r.json["id"].as_str().unwrap());
+    let r = send(&svc, "PUT", &at, &body).await;
+    assert_eq!(r.status, 200, "{}", r.json);
+    assert!(r.json[ENTERPRISE].get("manager").is_none(), "{}", r.json);
+}

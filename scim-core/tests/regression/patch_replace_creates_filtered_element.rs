@@ -118,3 +118,33 @@ async fn a_conjunction_with_a_boolean_literal_names_the_element() {
         json!({"type": "work", "primary": true, "value": "ann@work.example"})
     );
 }
+
+/// Found by the attack review of issue 11: a value path on a sub-attribute the schema
+/// does not define created an element holding it, and a value that contradicts the
+/// filter created an element the filter does not name.
+#[tokio::test]
+async fn created_elements_are_what_the_filter_names_and_nothing_else() {
+    let svc = service(Compat::default());
+    let at = user(&svc).await;
+    for op in ["add", "replace"] {
+        let ops = json!([{"op": op, "path": "emails[foo eq \"x\"].value", "value": "p@x.com"}]);
+        let r = send(&svc, "PATCH", &at, &patch(ops)).await;
+        assert_eq!(r.status, 400, "{op}: {}", r.json);
+        assert_eq!(r.json["scimType"], "invalidPath", "{op}");
+        let ops = json!([{"op": op, "path": "emails[value eq \"c@x.com\"].value",
+                          "value": "d@x.com"}]);
+        let r = send(&svc, "PATCH", &at, &patch(ops)).await;
+        assert_eq!(r.status, 400, "{op}: {}", r.json);
+        assert_eq!(r.json["scimType"], "noTarget", "{op}");
+        let ops = json!([{"op": op, "path": "emails[type eq \"work\"]",
+                          "value": {"type": "home", "value": "h@x.com"}}]);
+        let r = send(&svc, "PATCH", &at, &patch(ops)).await;
+        assert_eq!(r.status, 400, "{op}: {}", r.json);
+        assert_eq!(r.json["scimType"], "noTarget", "{op}");
+    }
+    let r = send(&svc, "GET", &at, &Value::Null).await;
+    assert_eq!(
+        r.json["emails"],
+        json!([{"value": "ann@home.example", "type": "home"}])
+    );
+}

@@ -2,31 +2,11 @@
 //!
 //! A [`Filter`] is first compiled into a [`CompiledFilter`]: schema facts are looked up,
 //! string constants lower-cased and dateTime constants parsed, once. The compiled filter
-//! is then evaluated against as many resources as needed.
-//!
-//! # Semantics
-//!
-//! - Attribute names match case-insensitively. A URN-qualified path whose URN is an
-//!   extension ([`SchemaLookup::is_extension`]) reads from the object under that URN key;
-//!   a core-schema URN reads from the top level.
-//! - Strings compare case-insensitively unless the attribute is `caseExact`. `gt`, `ge`,
-//!   `lt` and `le` on strings are lexicographic by code point.
-//! - A multi-valued attribute matches when *any* of its values matches. Comparing a
-//!   complex attribute with no sub-attribute (`emails co "x"`) compares its `value`.
-//! - `pr` is false for a missing attribute, `null`, `""`, `[]` and `{}`.
-//! - dateTime values compare as instants, across offsets; without a schema, a string
-//!   constant that is a dateTime compares as one with attribute values that are too.
-//! - Numbers compare numerically (exactly for integers).
-//! - Booleans only take `eq` and `ne`; any other operator on a boolean, and ordering on a
-//!   binary attribute, is an [`EvalError`] (`invalidFilter`), never a silent `false`.
-//! - `eq null` matches a missing or null attribute; `ne null` matches a present one.
-//! - `ne` matches when the attribute is missing or any value differs; values of another
-//!   type than the constant are "not equal" and match nothing else.
-//! - Lenient: a boolean attribute also equals the strings `"true"`/`"false"` in any case,
-//!   since identity providers send booleans as strings.
+//! is then evaluated against as many resources as needed. The rules are in the crate
+//! documentation.
 
 mod datetime;
-pub mod schema;
+pub(crate) mod schema;
 #[cfg(test)]
 mod tests;
 mod text;
@@ -34,30 +14,10 @@ mod text;
 use serde_json::Value;
 
 use crate::ast::{AttrPath, CompareOp, Filter, Predicate};
+use crate::error::{EvalError, EvalErrorKind};
 use crate::value::CompValue;
 use schema::{AttrFacts, AttrType, SchemaLookup};
 use text::{ordering_holds, Needle};
-
-/// A filter that cannot be evaluated: a type the operator does not apply to.
-///
-/// Maps to HTTP 400 with `scimType` `invalidFilter` (RFC 7644 §3.4.2.2, §3.12).
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("{message}")]
-pub struct EvalError {
-    /// What is wrong, naming the attribute and operator.
-    pub message: String,
-}
-
-impl EvalError {
-    fn new(message: String) -> Self {
-        EvalError { message }
-    }
-
-    /// The RFC 7644 §3.12 `scimType` of this error: always `invalidFilter`.
-    pub fn scim_type(&self) -> &'static str {
-        "invalidFilter"
-    }
-}
 
 /// A filter prepared for evaluation against many resources.
 ///
@@ -116,6 +76,9 @@ enum Check {
         op: CompareOp,
         constant: Constant,
         facts: Option<AttrFacts>,
+        /// The attribute as written, for errors.
+        written: AttrPath,
+        /// `path op`, for error messages.
         label: String,
     },
 }
@@ -273,6 +236,7 @@ fn compile_test(
         Predicate::Compare(op, value) => (*op, value),
     };
     let label = format!("{written} {}", op.as_str());
+    let error = |kind, message: String| Err(EvalError::new(kind, written, op, message));
     let eq_or_ne = matches!(op, CompareOp::Eq | CompareOp::Ne);
     let constant = match value {
         CompValue::Null if eq_or_ne => {
@@ -282,20 +246,23 @@ fn compile_test(
             })
         }
         CompValue::Null => {
-            return Err(EvalError::new(format!(
-                "`{label} null`: null can only be compared with eq or ne"
-            )))
+            return error(
+                EvalErrorKind::NullComparison,
+                format!("`{label} null`: null can only be compared with eq or ne"),
+            )
         }
         CompValue::Bool(_) if !eq_or_ne => {
-            return Err(EvalError::new(format!(
-                "`{label}`: booleans can only be compared with eq or ne"
-            )))
+            return error(
+                EvalErrorKind::BooleanComparison,
+                format!("`{label}`: booleans can only be compared with eq or ne"),
+            )
         }
         CompValue::Bool(b) => Constant::Bool(*b),
         CompValue::Number(_) if op.is_substring() => {
-            return Err(EvalError::new(format!(
-                "`{label}`: co, sw and ew need a string value"
-            )))
+            return error(
+                EvalErrorKind::SubstringOfNonString,
+                format!("`{label}`: co, sw and ew need a string value"),
+            )
         }
         CompValue::Number(n) => Constant::Number {
             int: n.as_i64(),
@@ -311,14 +278,18 @@ fn compile_test(
     };
     match facts.map(|f| f.attr_type) {
         Some(AttrType::Boolean) if !eq_or_ne => {
-            return Err(EvalError::new(format!(
-                "`{label}`: `{written}` is a boolean, which can only be compared with eq or ne"
-            )))
+            return error(
+                EvalErrorKind::BooleanComparison,
+                format!(
+                    "`{label}`: `{written}` is a boolean, which can only be compared with eq or ne"
+                ),
+            )
         }
         Some(AttrType::Binary) if op.is_ordering() => {
-            return Err(EvalError::new(format!(
-                "`{label}`: `{written}` is binary, which cannot be ordered"
-            )))
+            return error(
+                EvalErrorKind::BinaryOrdering,
+                format!("`{label}`: `{written}` is binary, which cannot be ordered"),
+            )
         }
         _ => {}
     }
@@ -328,6 +299,7 @@ fn compile_test(
             op,
             constant,
             facts,
+            written: written.clone(),
             label,
         },
     })
@@ -452,12 +424,13 @@ fn eval_test(test: &Test, ctx: &Value) -> Result<bool, EvalError> {
             op,
             constant,
             facts,
+            written,
             label,
         } => {
             let mut seen = false;
             let matched = any_value(ctx, &test.path, |v| {
                 seen = true;
-                compare(v, *op, constant, *facts, label)
+                compare(v, *op, constant, *facts, written, label)
             })?;
             Ok(matched || (*op == CompareOp::Ne && !seen))
         }
@@ -470,6 +443,7 @@ fn compare(
     op: CompareOp,
     constant: &Constant,
     facts: Option<AttrFacts>,
+    written: &AttrPath,
     label: &str,
 ) -> Result<bool, EvalError> {
     let value = match value {
@@ -483,9 +457,14 @@ fn compare(
     let case_exact = facts.is_some_and(|f| f.case_exact);
     Ok(match (value, constant) {
         (Value::Bool(_), _) if !matches!(op, CompareOp::Eq | CompareOp::Ne) => {
-            return Err(EvalError::new(format!(
-                "`{label}`: the attribute holds a boolean, which can only be compared with eq or ne"
-            )))
+            return Err(EvalError::new(
+                EvalErrorKind::BooleanComparison,
+                written,
+                op,
+                format!(
+                    "`{label}`: the attribute holds a boolean, which can only be compared with eq or ne"
+                ),
+            ))
         }
         (Value::Bool(b), Constant::Bool(c)) => ordering_holds(op, Some(b.cmp(c))),
         (Value::Bool(b), Constant::Str { text, .. }) => {

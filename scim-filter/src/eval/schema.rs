@@ -29,14 +29,39 @@ pub enum AttrType {
 }
 
 /// What the evaluator needs to know about one attribute.
+///
+/// `#[non_exhaustive]`: the evaluator may need more facts in a minor release, each with a
+/// default, so build one with [`AttrFacts::new`] and the `with_*` methods.
+///
+/// ```
+/// use scim_filter::{AttrFacts, AttrType};
+/// let id = AttrFacts::new(AttrType::String).with_case_exact(true);
+/// assert!(id.case_exact);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub struct AttrFacts {
     /// The attribute's type.
     pub attr_type: AttrType,
     /// Whether string comparison is case-sensitive (RFC 7643 §2.2 `caseExact`).
     pub case_exact: bool,
-    /// Whether the attribute holds a list of values.
-    pub multi_valued: bool,
+}
+
+impl AttrFacts {
+    /// The facts of an attribute of type `attr_type` that is not `caseExact`.
+    pub const fn new(attr_type: AttrType) -> Self {
+        AttrFacts {
+            attr_type,
+            case_exact: false,
+        }
+    }
+
+    /// Returns these facts with `caseExact` set to `case_exact`.
+    #[must_use]
+    pub const fn with_case_exact(mut self, case_exact: bool) -> Self {
+        self.case_exact = case_exact;
+        self
+    }
 }
 
 /// The URN prefix of the core schemas, whose attributes sit at the top level of a

@@ -311,21 +311,21 @@ fn keyword_between_spaces<'a>(i: &'a str, kw: &str) -> Option<&'a str> {
 
 fn into_error(text: &str, grammar: Grammar, e: nom::Err<PErr<'_>>) -> ParseError {
     match e {
-        nom::Err::Error(e) | nom::Err::Failure(e) => ParseError {
+        nom::Err::Error(e) | nom::Err::Failure(e) => ParseError::new(
             grammar,
-            kind: match e.limit {
+            match e.limit {
                 Some(limit) => ParseErrorKind::LimitExceeded(limit),
                 None => ParseErrorKind::Syntax,
             },
-            offset: text.len() - e.rest.len(),
-            message: e.message.into_owned(),
-        },
-        nom::Err::Incomplete(_) => ParseError {
+            text.len() - e.rest.len(),
+            e.message,
+        ),
+        nom::Err::Incomplete(_) => ParseError::new(
             grammar,
-            kind: ParseErrorKind::Syntax,
-            offset: text.len(),
-            message: "unexpected end of input".to_owned(),
-        },
+            ParseErrorKind::Syntax,
+            text.len(),
+            "unexpected end of input",
+        ),
     }
 }
 
@@ -333,26 +333,27 @@ fn into_error(text: &str, grammar: Grammar, e: nom::Err<PErr<'_>>) -> ParseError
 fn prepare<'a>(src: &'a str, limits: &Limits, grammar: Grammar) -> Result<&'a str, ParseError> {
     if src.len() > limits.max_len {
         let limit = Limit::Length(limits.max_len);
-        return Err(ParseError {
+        return Err(ParseError::new(
             grammar,
-            kind: ParseErrorKind::LimitExceeded(limit),
-            offset: limits.max_len,
-            message: limit.to_string(),
-        });
+            ParseErrorKind::LimitExceeded(limit),
+            limits.max_len,
+            limit.to_string(),
+        ));
     }
     let trimmed = src.trim_end_matches([' ', '\t', '\r', '\n']);
     let start = trimmed.len() - trimmed.trim_start_matches([' ', '\t', '\r', '\n']).len();
     let body = &trimmed[start..];
     if body.is_empty() {
-        return Err(ParseError {
+        let message = match grammar {
+            Grammar::Filter => "empty filter: expected an attribute expression",
+            Grammar::Path => "empty path: expected an attribute name",
+        };
+        return Err(ParseError::new(
             grammar,
-            kind: ParseErrorKind::Syntax,
-            offset: start,
-            message: match grammar {
-                Grammar::Filter => "empty filter: expected an attribute expression".to_owned(),
-                Grammar::Path => "empty path: expected an attribute name".to_owned(),
-            },
-        });
+            ParseErrorKind::Syntax,
+            start,
+            message,
+        ));
     }
     Ok(&src[..trimmed.len()])
 }

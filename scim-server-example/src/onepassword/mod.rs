@@ -5,7 +5,7 @@
 //!   limited to allowed domains). `emails` derives from `userName` when absent.
 //! - Account states: new users are *invited* (`active: true`, and they can be put in
 //!   groups at once); a person accepting the invitation makes them *pending*; the
-//!   confirmation watcher ([`crate::watcher`]) makes them *active*. `active: false`
+//!   confirmation watcher (a background task of the bridge) makes them *active*. `active: false`
 //!   suspends; `active: true` restores the state from before the suspension. The state
 //!   is shown in the read-only schema [`EXTENSION`] (published in `/Schemas`), returned
 //!   on request (`attributes=urn:…:1password:2.0:User:state`), and counted in `/health`.
@@ -22,6 +22,7 @@
 //!   ([`OnePassword::with_max_held_bytes`]); a sorted scan holds only each match's sort
 //!   key and id, and reads the page's resources once sorted; the PATCH engine never runs inside a write transaction.
 
+mod kind;
 mod rules;
 
 use std::sync::Arc;
@@ -38,6 +39,7 @@ use serde_json::Value;
 
 use crate::store::{AccountState, Store, StoreError};
 
+pub use kind::Kind;
 pub use rules::{accept_invitation, confirm_pending, state_counts, CONFIRM_BATCH};
 
 /// The extension schema holding a user's account state.
@@ -315,9 +317,9 @@ impl<S: Store> Provisioner for OnePassword<S> {
         rt: &str,
         resource: Value,
     ) -> Result<Value, ProvisionerError> {
-        let rt = rt.to_owned();
+        let kind = Kind::parse(rt)?;
         self.writing(move |store, policy, _| {
-            store.write(|tx| rules::create(tx, policy, &rt, resource))
+            store.write(|tx| rules::create(tx, policy, kind, resource))
         })
         .await
     }
@@ -328,8 +330,8 @@ impl<S: Store> Provisioner for OnePassword<S> {
         rt: &str,
         id: &str,
     ) -> Result<Value, ProvisionerError> {
-        let (rt, id) = (rt.to_owned(), id.to_owned());
-        self.blocking(move |store, _, _| store.read(|tx| rules::get(tx, &rt, &id)))
+        let (kind, id) = (Kind::parse(rt)?, id.to_owned());
+        self.blocking(move |store, _, _| store.read(|tx| rules::get(tx, kind, &id)))
             .await
     }
 
@@ -341,12 +343,13 @@ impl<S: Store> Provisioner for OnePassword<S> {
         resource: Value,
         expected: Option<&str>,
     ) -> Result<Value, ProvisionerError> {
-        let (rt, id, expected) = (rt.to_owned(), id.to_owned(), expected.map(str::to_owned));
+        let kind = Kind::parse(rt)?;
+        let (id, expected) = (id.to_owned(), expected.map(str::to_owned));
         self.writing(move |store, policy, _| {
             store.write(|tx| {
-                let old = rules::get(tx, &rt, &id)?;
+                let old = rules::get(tx, kind, &id)?;
                 scim_core::meta::check_version(&old, expected.as_deref())?;
-                rules::update(tx, policy, &rt, &id, &old, resource)
+                rules::update(tx, policy, kind, &id, &old, resource)
             })
         })
         .await
@@ -359,9 +362,10 @@ impl<S: Store> Provisioner for OnePassword<S> {
         id: &str,
         expected: Option<&str>,
     ) -> Result<(), ProvisionerError> {
-        let (rt, id, expected) = (rt.to_owned(), id.to_owned(), expected.map(str::to_owned));
+        let kind = Kind::parse(rt)?;
+        let (id, expected) = (id.to_owned(), expected.map(str::to_owned));
         self.writing(move |store, _, _| {
-            store.write(|tx| rules::delete(tx, &rt, &id, expected.as_deref()))
+            store.write(|tx| rules::delete(tx, kind, &id, expected.as_deref()))
         })
         .await
     }
@@ -379,7 +383,8 @@ impl<S: Store> Provisioner for OnePassword<S> {
         };
         // Every query, even an indexed lookup, runs on the blocking pool: a read can wait
         // for a connection, and an async worker must never wait.
-        let permit = match rules::plan(rt, query, max_held) {
+        let kind = Kind::parse(rt)?;
+        let permit = match rules::plan(kind, query, max_held) {
             rules::Plan::Scan => Some(self.scans.clone().try_acquire_owned().map_err(|_| {
                 ProvisionerError::Busy {
                     detail: format!(
@@ -391,11 +396,11 @@ impl<S: Store> Provisioner for OnePassword<S> {
             })?),
             _ => None,
         };
-        let (rt, query) = (rt.to_owned(), query.clone());
+        let query = query.clone();
         self.blocking(move |store, _, _| {
             // Held until the scan ends, even if the client has gone.
             let _permit = permit;
-            store.read(|tx| rules::list(tx, &rt, &query, limits))
+            store.read(|tx| rules::list(tx, kind, &query, limits))
         })
         .await
     }
@@ -403,7 +408,7 @@ impl<S: Store> Provisioner for OnePassword<S> {
     /// PATCH without holding the write lock while the engine runs: a members-only group
     /// PATCH is applied row by row in one short transaction; anything else is read, applied
     /// outside any transaction, and written only if the resource is still at the version
-    /// read (else read again, up to [`PATCH_ATTEMPTS`] times; 412 under If-Match).
+    /// read (else read again, up to `PATCH_ATTEMPTS` times; 412 under If-Match).
     async fn patch(
         &self,
         _ctx: &RequestContext,
@@ -412,6 +417,7 @@ impl<S: Store> Provisioner for OnePassword<S> {
         input: &PatchInput<'_>,
         expected: Option<&str>,
     ) -> Result<Value, ProvisionerError> {
+        let kind = Kind::parse(rt)?;
         let (rt, id, expected) = (rt.to_owned(), id.to_owned(), expected.map(str::to_owned));
         let (request, compat): (PatchRequest, _) = (input.request.clone(), *input.compat);
         let full_result = input.full_result;
@@ -420,7 +426,7 @@ impl<S: Store> Provisioner for OnePassword<S> {
                 .resource_schema(&rt)
                 .ok_or_else(|| ScimError::not_found(format!("no resource type {rt}")))?;
             let expected = expected.as_deref();
-            if let Some(changes) = rules::member_changes(&rt, &request) {
+            if let Some(changes) = rules::member_changes(kind, &request) {
                 return store
                     .write(|tx| {
                         rules::patch_members(tx, &id, &changes, &request, expected, full_result)
@@ -434,10 +440,10 @@ impl<S: Store> Provisioner for OnePassword<S> {
                 full_result,
             };
             for _ in 0..PATCH_ATTEMPTS {
-                let old = store.read(|tx| rules::get(tx, &rt, &id))?;
+                let old = store.read(|tx| rules::get(tx, kind, &id))?;
                 let next = scim_core::provisioner::patched(&old, &input, expected)?;
                 let written = store.write(|tx| {
-                    rules::update_if_current(tx, policy, &rt, &id, &old, next, expected)
+                    rules::update_if_current(tx, policy, kind, &id, &old, next, expected)
                 })?;
                 if written.is_some() {
                     return Ok(written);

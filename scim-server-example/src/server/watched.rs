@@ -60,6 +60,9 @@ impl<I> Watched<I> {
         if !matches!(self.rewrite, Rewrite::No) || !self.http1() || self.activity.busy() {
             return;
         }
+        if !is_status_line(first) {
+            return;
+        }
         let status = match first.get(..13) {
             Some(b"HTTP/1.1 414 " | b"HTTP/1.0 414 ") => StatusCode::URI_TOO_LONG,
             Some(b"HTTP/1.1 431 " | b"HTTP/1.0 431 ") if self.lines.request_line_too_long() => {
@@ -77,7 +80,9 @@ impl<I> Watched<I> {
     }
 
     /// Writes the replacement answer; `claimed` is what hyper handed over, reported as
-    /// written once the answer is out. Anything hyper writes later is dropped.
+    /// written once the answer is out. Hyper writes nothing after its refusal but closes
+    /// the connection, so a later write fails (the connection is closed rather than
+    /// left open with its answers dropped).
     fn poll_rewrite(&mut self, cx: &mut Context<'_>, claimed: usize) -> Poll<std::io::Result<usize>>
     where
         I: AsyncWrite + Unpin,
@@ -87,11 +92,16 @@ impl<I> Watched<I> {
                 Rewrite::No => {
                     return Poll::Ready(Err(std::io::Error::other("no answer being replaced")))
                 }
-                Rewrite::Done => return Poll::Ready(Ok(claimed)),
+                Rewrite::Done => {
+                    return Poll::Ready(Err(std::io::Error::new(
+                        std::io::ErrorKind::BrokenPipe,
+                        "the connection was answered with a refusal and is closing",
+                    )))
+                }
                 Rewrite::Writing { answer, at } => {
                     if *at == answer.len() {
                         self.rewrite = Rewrite::Done;
-                        continue;
+                        return Poll::Ready(Ok(claimed));
                     }
                     let polled = Pin::new(&mut self.inner).poll_write(cx, &answer[*at..]);
                     self.activity.wrote(polled.is_pending());
@@ -107,6 +117,20 @@ impl<I> Watched<I> {
             }
         }
     }
+}
+
+/// Whether `bytes` begin with a whole status line (`HTTP/1.x NNN reason` and CRLF, in
+/// printable ASCII), as a response does. Hyper writes its refusal of a head as a response
+/// of its own, head only; a write that continues a response body never begins so, since
+/// every body the bridge sends is JSON or plain text without raw line ends (JSON escapes
+/// them), so part of a body is never mistaken for hyper's refusal.
+fn is_status_line(bytes: &[u8]) -> bool {
+    let Some(end) = bytes.iter().take(128).position(|&b| b == b'\r') else {
+        return false;
+    };
+    bytes.get(end + 1) == Some(&b'\n')
+        && bytes.starts_with(b"HTTP/1.")
+        && bytes[..end].iter().all(|b| (b' '..=b'~').contains(b))
 }
 
 /// The answer that replaces hyper's to a refused head: a SCIM error the client can act
@@ -298,6 +322,105 @@ impl<I: AsyncWrite + Unpin> AsyncWrite for Watched<I> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A socket that takes at most `room` bytes per write, as a slow reader's does.
+    struct Trickle {
+        out: Vec<u8>,
+        room: usize,
+    }
+
+    impl AsyncWrite for Trickle {
+        fn poll_write(
+            mut self: Pin<&mut Self>,
+            _: &mut Context<'_>,
+            buf: &[u8],
+        ) -> Poll<std::io::Result<usize>> {
+            let n = buf.len().min(self.room);
+            self.out.extend_from_slice(&buf[..n]);
+            Poll::Ready(Ok(n))
+        }
+        fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+            Poll::Ready(Ok(()))
+        }
+        fn poll_shutdown(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+            Poll::Ready(Ok(()))
+        }
+    }
+
+    /// Writes `data` through a [`Watched`] over a [`Trickle`] as hyper would (again and
+    /// again from where the last write stopped); returns what reached the socket, or the
+    /// error that ended the writing.
+    fn send(data: &[u8], room: usize) -> Result<Vec<u8>, std::io::Error> {
+        let mut w = Watched::new(
+            Trickle {
+                out: Vec::new(),
+                room,
+            },
+            Activity::new(),
+        );
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        let mut at = 0;
+        while at < data.len() {
+            match Pin::new(&mut w).poll_write(&mut cx, &data[at..]) {
+                Poll::Ready(Ok(n)) => at += n,
+                Poll::Ready(Err(e)) => return Err(e),
+                Poll::Pending => unreachable!("a trickle never blocks"),
+            }
+        }
+        Ok(w.inner.out)
+    }
+
+    #[test]
+    fn a_response_body_that_reads_like_a_refusal_is_sent_as_it_is() {
+        // Regression (issue 11 attack review): a slow reader made a write begin inside a
+        // 200's body at text a client had stored, `HTTP/1.1 431 `, and the rest of the
+        // response was replaced by a 431 and every later answer dropped.
+        let mut response =
+            b"HTTP/1.1 200 OK\r\ncontent-length: 99\r\n\r\n{\"displayName\":\"".to_vec();
+        let prefix = response.len();
+        response.extend_from_slice(b"HTTP/1.1 431 HTTP/1.1 431 \\r\\n\"}");
+        for room in [1, 7, prefix, prefix + 3, 4096] {
+            assert_eq!(send(&response, room).unwrap(), response, "room {room}");
+        }
+    }
+
+    #[test]
+    fn hyper_s_bodiless_refusal_becomes_a_scim_error_and_nothing_follows_it() {
+        let refusal = b"HTTP/1.1 431 Request Header Fields Too Large\r\ncontent-length: 0\r\n\r\n";
+        let sent = send(refusal, 4096).unwrap();
+        let text = String::from_utf8(sent).unwrap();
+        assert!(text.starts_with("HTTP/1.1 431 "), "{text}");
+        assert!(text.contains("application/scim+json"), "{text}");
+        assert!(text.contains("\"status\":\"431\""), "{text}");
+        // A write after the refusal is an error, so the connection closes instead of
+        // taking requests whose answers would be dropped.
+        let mut w = Watched::new(
+            Trickle {
+                out: Vec::new(),
+                room: 4096,
+            },
+            Activity::new(),
+        );
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        assert!(matches!(
+            Pin::new(&mut w).poll_write(&mut cx, refusal),
+            Poll::Ready(Ok(n)) if n == refusal.len()
+        ));
+        assert!(matches!(
+            Pin::new(&mut w).poll_write(&mut cx, b"HTTP/1.1 200 OK\r\n\r\n"),
+            Poll::Ready(Err(_))
+        ));
+    }
+
+    #[test]
+    fn status_lines_are_told_from_other_bytes() {
+        assert!(is_status_line(
+            b"HTTP/1.1 431 Request Header Fields Too Large\r\n"
+        ));
+        assert!(!is_status_line(b"HTTP/1.1 431 HTTP/1.1 431 \\r\\n"));
+        assert!(!is_status_line(b"HTTP/1.1 431 no line end"));
+        assert!(!is_status_line(b"HTTP/1.1 431 \x01\r\n"));
+    }
 
     /// Feeds `stream` through [`Lines`] in reads of the sizes `reads` (cycled), as hyper
     /// would with a head starting at `head_start`, and returns the verdict when hyper's

@@ -121,20 +121,22 @@ pub enum StoreError {
     Other(String),
 }
 
-/// A storage engine: runs closures in transactions.
+/// A storage engine: runs closures in transactions. The closures fail with the caller's
+/// own error type (any `E: From<StoreError>`), so the store knows nothing of the rules
+/// written over it.
 pub trait Store: Send + Sync + 'static {
     /// Runs `f` in a read-only transaction.
-    fn read<T>(
+    fn read<T, E: From<StoreError>>(
         &self,
-        f: impl FnOnce(&mut dyn Tx) -> Result<T, crate::onepassword::RuleError>,
-    ) -> Result<T, crate::onepassword::RuleError>;
+        f: impl FnOnce(&mut dyn Tx) -> Result<T, E>,
+    ) -> Result<T, E>;
 
     /// Runs `f` in a write transaction, committed only if `f` succeeds: nothing is ever
     /// half-written.
-    fn write<T>(
+    fn write<T, E: From<StoreError>>(
         &self,
-        f: impl FnOnce(&mut dyn Tx) -> Result<T, crate::onepassword::RuleError>,
-    ) -> Result<T, crate::onepassword::RuleError>;
+        f: impl FnOnce(&mut dyn Tx) -> Result<T, E>,
+    ) -> Result<T, E>;
 
     /// Whether the store answers (for `/health`).
     fn check(&self) -> Result<(), StoreError>;

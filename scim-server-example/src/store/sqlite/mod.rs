@@ -5,10 +5,12 @@ use std::path::Path;
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
-use rusqlite::{params, Connection, ErrorCode, OptionalExtension, TransactionBehavior};
+use rusqlite::{Connection, ErrorCode, TransactionBehavior};
 
-use super::{Account, AccountState, MemberRow, Row, Store, StoreError, Tx};
-use crate::onepassword::RuleError;
+mod tx;
+
+use super::{Store, StoreError, Tx};
+use tx::SqliteTx;
 
 /// Schema migrations, applied in order; `PRAGMA user_version` records how many ran.
 const MIGRATIONS: &[&str] = &[
@@ -328,11 +330,11 @@ impl SqliteStore {
 
     /// Runs `f` in a transaction: a read on a pooled read connection (the writer until
     /// they are opened), anything else on the writer.
-    fn run<T>(
+    fn run<T, E: From<StoreError>>(
         &self,
         behavior: TransactionBehavior,
-        f: impl FnOnce(&mut dyn Tx) -> Result<T, RuleError>,
-    ) -> Result<T, RuleError> {
+        f: impl FnOnce(&mut dyn Tx) -> Result<T, E>,
+    ) -> Result<T, E> {
         if matches!(behavior, TransactionBehavior::Deferred) && self.readers.size > 0 {
             let mut reader = self.readers.take();
             return in_transaction(reader.conn()?, behavior, f);
@@ -343,11 +345,11 @@ impl SqliteStore {
 }
 
 /// Runs `f` in a transaction on `conn`, committed only if `f` succeeds.
-fn in_transaction<T>(
+fn in_transaction<T, E: From<StoreError>>(
     conn: &mut Connection,
     behavior: TransactionBehavior,
-    f: impl FnOnce(&mut dyn Tx) -> Result<T, RuleError>,
-) -> Result<T, RuleError> {
+    f: impl FnOnce(&mut dyn Tx) -> Result<T, E>,
+) -> Result<T, E> {
     let tx = conn.transaction_with_behavior(behavior).map_err(classify)?;
     let mut handle = SqliteTx { tx: &tx };
     let out = f(&mut handle)?;
@@ -356,14 +358,17 @@ fn in_transaction<T>(
 }
 
 impl Store for SqliteStore {
-    fn read<T>(&self, f: impl FnOnce(&mut dyn Tx) -> Result<T, RuleError>) -> Result<T, RuleError> {
+    fn read<T, E: From<StoreError>>(
+        &self,
+        f: impl FnOnce(&mut dyn Tx) -> Result<T, E>,
+    ) -> Result<T, E> {
         self.run(TransactionBehavior::Deferred, f)
     }
 
-    fn write<T>(
+    fn write<T, E: From<StoreError>>(
         &self,
-        f: impl FnOnce(&mut dyn Tx) -> Result<T, RuleError>,
-    ) -> Result<T, RuleError> {
+        f: impl FnOnce(&mut dyn Tx) -> Result<T, E>,
+    ) -> Result<T, E> {
         self.run(TransactionBehavior::Immediate, f)
     }
 
@@ -374,390 +379,6 @@ impl Store for SqliteStore {
             .conn()?
             .query_row("SELECT count(*) FROM resources", [], |r| r.get::<_, i64>(0))
             .map(|_| ())
-            .map_err(classify)
-    }
-}
-
-struct SqliteTx<'c> {
-    tx: &'c rusqlite::Transaction<'c>,
-}
-
-/// A stored row as SQLite returns it: its `data` not parsed yet.
-struct RawRow {
-    seq: i64,
-    id: String,
-    data: String,
-    unique_key: Option<String>,
-    external_id: Option<String>,
-}
-
-fn raw_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawRow> {
-    Ok(RawRow {
-        seq: r.get(0)?,
-        id: r.get(1)?,
-        data: r.get(2)?,
-        unique_key: r.get(3)?,
-        external_id: r.get(4)?,
-    })
-}
-
-impl RawRow {
-    /// Parses `data`: a row whose data is not a JSON object is [`StoreError::Corrupt`]
-    /// (logged with its id), never served.
-    fn parse(self, rt: &str) -> Result<(i64, Row), StoreError> {
-        let detail = match serde_json::from_str::<serde_json::Value>(&self.data) {
-            Ok(data) if data.is_object() => {
-                return Ok((
-                    self.seq,
-                    Row {
-                        id: self.id,
-                        data,
-                        unique_key: self.unique_key,
-                        external_id: self.external_id,
-                    },
-                ))
-            }
-            Ok(_) => "data is not a JSON object".to_owned(),
-            Err(e) => format!("data is not JSON: {e}"),
-        };
-        tracing::error!(resource_type = rt, id = %self.id, %detail, "stored resource is corrupted");
-        Err(StoreError::Corrupt {
-            resource_type: rt.to_owned(),
-            id: self.id,
-            detail,
-        })
-    }
-}
-
-fn account_from(r: &rusqlite::Row<'_>) -> rusqlite::Result<Account> {
-    let state: String = r.get(1)?;
-    let from: Option<String> = r.get(2)?;
-    Ok(Account {
-        user_id: r.get(0)?,
-        state: AccountState::parse(&state).unwrap_or(AccountState::Invited),
-        suspended_from: from.as_deref().and_then(AccountState::parse),
-        changed_at: r.get(3)?,
-    })
-}
-
-const ROW_COLUMNS: &str = "seq, id, data, unique_key, external_id";
-
-impl SqliteTx<'_> {
-    /// The rows `sql` selects ([`ROW_COLUMNS`]) of resource type `rt`, with positions.
-    fn rows(
-        &self,
-        rt: &str,
-        sql: &str,
-        args: impl rusqlite::Params,
-    ) -> Result<Vec<(i64, Row)>, StoreError> {
-        let mut stmt = self.tx.prepare_cached(sql).map_err(classify)?;
-        let rows = stmt.query_map(args, raw_row).map_err(classify)?;
-        rows.map(|r| r.map_err(classify).and_then(|r| r.parse(rt)))
-            .collect()
-    }
-
-    /// [`Self::rows`] without the positions.
-    fn plain_rows(
-        &self,
-        rt: &str,
-        sql: &str,
-        args: impl rusqlite::Params,
-    ) -> Result<Vec<Row>, StoreError> {
-        Ok(self
-            .rows(rt, sql, args)?
-            .into_iter()
-            .map(|(_, r)| r)
-            .collect())
-    }
-
-    fn next_seq(&self, table: &str) -> Result<i64, StoreError> {
-        self.tx
-            .query_row(
-                &format!("SELECT coalesce(max(seq), 0) + 1 FROM {table}"),
-                [],
-                |r| r.get(0),
-            )
-            .map_err(classify)
-    }
-}
-
-impl Tx for SqliteTx<'_> {
-    fn get(&mut self, rt: &str, id: &str) -> Result<Option<Row>, StoreError> {
-        let sql =
-            format!("SELECT {ROW_COLUMNS} FROM resources WHERE resource_type = ?1 AND id = ?2");
-        Ok(self.plain_rows(rt, &sql, params![rt, id])?.pop())
-    }
-
-    fn version(&mut self, rt: &str, id: &str) -> Result<Option<Option<String>>, StoreError> {
-        self.tx
-            .prepare_cached(
-                "SELECT json_extract(data, '$.meta.version') FROM resources
-                 WHERE resource_type = ?1 AND id = ?2",
-            )
-            .and_then(|mut stmt| {
-                stmt.query_row(params![rt, id], |r| r.get::<_, Option<String>>(0))
-                    .optional()
-            })
-            .map_err(classify)
-    }
-
-    fn find_unique(&mut self, rt: &str, key: &str) -> Result<Option<Row>, StoreError> {
-        let sql = format!(
-            "SELECT {ROW_COLUMNS} FROM resources WHERE resource_type = ?1 AND unique_key = ?2"
-        );
-        Ok(self.plain_rows(rt, &sql, params![rt, key])?.pop())
-    }
-
-    fn exists(&mut self, rt: &str, id: &str) -> Result<bool, StoreError> {
-        self.tx
-            .prepare_cached("SELECT 1 FROM resources WHERE resource_type = ?1 AND id = ?2")
-            .and_then(|mut stmt| stmt.exists(params![rt, id]))
-            .map_err(classify)
-    }
-
-    fn find_external(
-        &mut self,
-        rt: &str,
-        external_id: &str,
-        offset: u64,
-        limit: u64,
-    ) -> Result<Vec<Row>, StoreError> {
-        // The page is chosen by rowid and `seq` alone; only its rows' `data` is read.
-        let sql = format!(
-            "SELECT {ROW_COLUMNS} FROM resources WHERE rowid IN (
-                SELECT rowid FROM resources WHERE resource_type = ?1 AND external_id = ?2
-                ORDER BY seq LIMIT ?3 OFFSET ?4)
-             ORDER BY seq"
-        );
-        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let offset = i64::try_from(offset).unwrap_or(i64::MAX);
-        self.plain_rows(rt, &sql, params![rt, external_id, limit, offset])
-    }
-
-    fn count_external(&mut self, rt: &str, external_id: &str) -> Result<u64, StoreError> {
-        self.tx
-            .prepare_cached(
-                "SELECT count(*) FROM resources WHERE resource_type = ?1 AND external_id = ?2",
-            )
-            .and_then(|mut stmt| stmt.query_row(params![rt, external_id], |r| r.get::<_, i64>(0)))
-            .map(|n| u64::try_from(n).unwrap_or_default())
-            .map_err(classify)
-    }
-
-    fn scan_after(
-        &mut self,
-        rt: &str,
-        after: i64,
-        limit: u64,
-    ) -> Result<Vec<(i64, Row)>, StoreError> {
-        let sql = format!(
-            "SELECT {ROW_COLUMNS} FROM resources WHERE resource_type = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3"
-        );
-        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        self.rows(rt, &sql, params![rt, after, limit])
-    }
-
-    fn page(&mut self, rt: &str, offset: u64, limit: u64) -> Result<Vec<Row>, StoreError> {
-        let sql = format!(
-            "SELECT {ROW_COLUMNS} FROM resources WHERE resource_type = ?1 ORDER BY seq LIMIT ?2 OFFSET ?3"
-        );
-        let clamp = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
-        self.plain_rows(rt, &sql, params![rt, clamp(limit), clamp(offset)])
-    }
-
-    fn count(&mut self, rt: &str) -> Result<u64, StoreError> {
-        self.tx
-            .prepare_cached("SELECT count(*) FROM resources WHERE resource_type = ?1")
-            .and_then(|mut stmt| stmt.query_row(params![rt], |r| r.get::<_, i64>(0)))
-            .map(|n| n as u64)
-            .map_err(classify)
-    }
-
-    fn insert(&mut self, rt: &str, row: &Row) -> Result<(), StoreError> {
-        let seq = self.next_seq("resources")?;
-        self.tx
-            .execute(
-                "INSERT INTO resources (resource_type, id, seq, data, unique_key, external_id)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                params![
-                    rt,
-                    row.id,
-                    seq,
-                    row.data.to_string(),
-                    row.unique_key,
-                    row.external_id
-                ],
-            )
-            .map(|_| ())
-            .map_err(classify)
-    }
-
-    fn update(&mut self, rt: &str, row: &Row) -> Result<(), StoreError> {
-        self.tx
-            .execute(
-                "UPDATE resources SET data = ?3, unique_key = ?4, external_id = ?5
-                 WHERE resource_type = ?1 AND id = ?2",
-                params![
-                    rt,
-                    row.id,
-                    row.data.to_string(),
-                    row.unique_key,
-                    row.external_id
-                ],
-            )
-            .map(|_| ())
-            .map_err(classify)
-    }
-
-    fn remove(&mut self, rt: &str, id: &str) -> Result<bool, StoreError> {
-        self.tx
-            .execute(
-                "DELETE FROM resources WHERE resource_type = ?1 AND id = ?2",
-                params![rt, id],
-            )
-            .map(|n| n > 0)
-            .map_err(classify)
-    }
-
-    fn members(&mut self, group_id: &str) -> Result<Vec<MemberRow>, StoreError> {
-        let mut stmt = self
-            .tx
-            .prepare_cached(
-                "SELECT member_id, kind, display, reference FROM members WHERE group_id = ?1 ORDER BY seq",
-            )
-            .map_err(classify)?;
-        let rows = stmt
-            .query_map(params![group_id], |r| {
-                Ok(MemberRow {
-                    id: r.get(0)?,
-                    kind: r.get(1)?,
-                    display: r.get(2)?,
-                    reference: r.get(3)?,
-                })
-            })
-            .map_err(classify)?;
-        rows.collect::<Result<_, _>>().map_err(classify)
-    }
-
-    fn has_member(&mut self, group_id: &str, member_id: &str) -> Result<bool, StoreError> {
-        self.tx
-            .prepare_cached("SELECT 1 FROM members WHERE group_id = ?1 AND member_id = ?2")
-            .and_then(|mut stmt| stmt.exists(params![group_id, member_id]))
-            .map_err(classify)
-    }
-
-    fn add_member(&mut self, group_id: &str, m: &MemberRow) -> Result<(), StoreError> {
-        let seq = self.next_seq("members")?;
-        self.tx
-            .execute(
-                "INSERT INTO members (group_id, member_id, kind, display, reference, seq)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-                 ON CONFLICT (group_id, member_id) DO UPDATE SET kind = excluded.kind,
-                    display = excluded.display, reference = excluded.reference",
-                params![group_id, m.id, m.kind, m.display, m.reference, seq],
-            )
-            .map(|_| ())
-            .map_err(classify)
-    }
-
-    fn remove_member(&mut self, group_id: &str, member_id: &str) -> Result<(), StoreError> {
-        self.tx
-            .execute(
-                "DELETE FROM members WHERE group_id = ?1 AND member_id = ?2",
-                params![group_id, member_id],
-            )
-            .map(|_| ())
-            .map_err(classify)
-    }
-
-    fn group_members(&mut self, group_id: &str) -> Result<Vec<String>, StoreError> {
-        let mut stmt = self
-            .tx
-            .prepare_cached("SELECT member_id FROM members WHERE group_id = ?1 AND kind = 'Group'")
-            .map_err(classify)?;
-        let rows = stmt
-            .query_map(params![group_id], |r| r.get(0))
-            .map_err(classify)?;
-        rows.collect::<Result<_, _>>().map_err(classify)
-    }
-
-    fn groups_of(&mut self, member_id: &str) -> Result<Vec<(String, String)>, StoreError> {
-        let mut stmt = self
-            .tx
-            .prepare_cached(
-                "SELECT m.group_id, coalesce(json_extract(r.data, '$.displayName'), '')
-                 FROM members m JOIN resources r ON r.resource_type = 'Group' AND r.id = m.group_id
-                 WHERE m.member_id = ?1 ORDER BY m.seq",
-            )
-            .map_err(classify)?;
-        let rows = stmt
-            .query_map(params![member_id], |r| Ok((r.get(0)?, r.get(1)?)))
-            .map_err(classify)?;
-        rows.collect::<Result<_, _>>().map_err(classify)
-    }
-
-    fn remove_member_everywhere(&mut self, member_id: &str) -> Result<(), StoreError> {
-        self.tx
-            .execute(
-                "DELETE FROM members WHERE member_id = ?1",
-                params![member_id],
-            )
-            .map(|_| ())
-            .map_err(classify)
-    }
-
-    fn account(&mut self, user_id: &str) -> Result<Option<Account>, StoreError> {
-        self.tx
-            .prepare_cached(
-                "SELECT user_id, state, suspended_from, changed_at FROM accounts WHERE user_id = ?1",
-            )
-            .and_then(|mut stmt| stmt.query_row(params![user_id], account_from).optional())
-            .map_err(classify)
-    }
-
-    fn set_account(&mut self, a: &Account) -> Result<(), StoreError> {
-        self.tx
-            .execute(
-                "INSERT INTO accounts (user_id, state, suspended_from, changed_at) VALUES (?1, ?2, ?3, ?4)
-                 ON CONFLICT (user_id) DO UPDATE SET state = excluded.state,
-                    suspended_from = excluded.suspended_from, changed_at = excluded.changed_at",
-                params![
-                    a.user_id,
-                    a.state.as_str(),
-                    a.suspended_from.map(AccountState::as_str),
-                    a.changed_at
-                ],
-            )
-            .map(|_| ())
-            .map_err(classify)
-    }
-
-    fn remove_account(&mut self, user_id: &str) -> Result<(), StoreError> {
-        self.tx
-            .execute("DELETE FROM accounts WHERE user_id = ?1", params![user_id])
-            .map(|_| ())
-            .map_err(classify)
-    }
-
-    fn accounts_in(&mut self, state: AccountState, limit: u64) -> Result<Vec<Account>, StoreError> {
-        let mut stmt = self
-            .tx
-            .prepare_cached(
-                "SELECT user_id, state, suspended_from, changed_at FROM accounts WHERE state = ?1 ORDER BY user_id LIMIT ?2",
-            )
-            .map_err(classify)?;
-        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let rows = stmt
-            .query_map(params![state.as_str(), limit], account_from)
-            .map_err(classify)?;
-        rows.collect::<Result<_, _>>().map_err(classify)
-    }
-
-    fn count_accounts(&mut self, state: AccountState) -> Result<u64, StoreError> {
-        self.tx
-            .prepare_cached("SELECT count(*) FROM accounts WHERE state = ?1")
-            .and_then(|mut stmt| stmt.query_row(params![state.as_str()], |r| r.get::<_, i64>(0)))
-            .map(|n| u64::try_from(n).unwrap_or_default())
             .map_err(classify)
     }
 }
@@ -779,7 +400,7 @@ mod tests {
                 .read(|_| {
                     let _ = held_tx.send(());
                     let _ = release_rx.recv();
-                    Ok(())
+                    Ok::<_, StoreError>(())
                 })
                 .expect("a read");
         });
@@ -799,7 +420,7 @@ mod tests {
         let lookup = {
             let store = store.clone();
             std::thread::spawn(move || {
-                let _ = done_tx.send(store.read(|tx| Ok(tx.count("User")?)).ok());
+                let _ = done_tx.send(store.read(|tx| tx.count("User")).ok());
             })
         };
         // Let the query start waiting (not an assertion: the order below is).

@@ -1,0 +1,96 @@
+//! [`ServiceConfig`]: how a [`ScimService`](super::ScimService) behaves (base paths,
+//! public URL, limits, compatibility toggles, PATCH answers).
+
+use crate::patch::Compat;
+
+/// How a [`ScimService`] behaves; every limit is enforced with a SCIM error naming it.
+#[derive(Clone, Debug)]
+pub struct ServiceConfig {
+    /// Path prefixes the service is mounted under, e.g. `["/scim/v2"]`; it also answers at
+    /// root. The longest matching prefix wins.
+    pub base_paths: Vec<String>,
+    /// The public URL of the root, e.g. `https://scim.example.com`, for `meta.location`
+    /// and `Location`. When set it is used as it is, whatever the request says.
+    ///
+    /// Without it, locations come from the request (`ScimService::base_url`): the
+    /// scheme and authority of a request URI in absolute form (`https://host/path`, as an
+    /// embedder that terminates TLS should rewrite it, and as HTTP/2's `:authority`
+    /// arrives), else `http://` plus the `Host` header. An authority or `Host` that is not
+    /// a valid `host[:port]` (RFC 3986 §3.2.2; userinfo refused) is answered 400
+    /// `invalidValue`, for every request.
+    pub public_url: Option<String>,
+    /// Largest request body, in bytes (413 beyond). Default 1 MiB.
+    pub max_body_bytes: usize,
+    /// Largest page a list returns (`count` is capped to it; advertised as
+    /// `filter.maxResults`). Default 200.
+    pub max_page_size: u64,
+    /// Most operations in one `/Bulk` request (413 beyond). Default 1,000.
+    pub bulk_max_operations: usize,
+    /// Largest `/Bulk` body, in bytes (413 beyond). Default 1 MiB.
+    pub bulk_max_payload: usize,
+    /// Identity-provider compatibility toggles for PATCH and validation (see
+    /// [`crate::patch`] for what each one accepts beyond RFC 7644 §3.5.2). Default
+    /// [`Compat::every_client`], the union of the client profiles, so a service facing any
+    /// identity provider accepts what it sends. Pick a profile for the client you serve,
+    /// e.g. `ServiceConfig { compat: Compat::entra(), ..ServiceConfig::default() }`, or
+    /// [`Compat::strict`] to answer exactly as the RFC reads (a `replace` through a value
+    /// path that matches nothing is then 400 `noTarget`); [`Compat::profile`] reads a
+    /// profile's name from configuration.
+    pub compat: Compat,
+    /// `documentationUri` in `/ServiceProviderConfig`.
+    pub documentation_uri: Option<String>,
+    /// Most resources a search across all resource types (`GET /?filter=…`,
+    /// `POST /.search`) will gather before answering 400 `tooMany`. Default 10,000.
+    pub max_search_results: usize,
+    /// Most operations in one PATCH request (400 `tooMany` beyond). Default 1,000.
+    pub max_patch_operations: usize,
+    /// Most values in one PATCH operation's `value` list, e.g. members added at once
+    /// (400 `tooMany` beyond). Default 10,000.
+    pub max_values_per_operation: usize,
+    /// Most attributes in a resource, counted at every depth: top-level, sub-attributes,
+    /// extension attributes (400 `tooMany` beyond; a PATCH or PUT of a resource already
+    /// past it is refused only if it grows it). Default 1,000.
+    pub max_attributes: usize,
+    /// Most values one multi-valued attribute (e.g. `emails`) may hold after a POST, PUT
+    /// or PATCH (400 `tooMany` beyond, unless the attribute does not grow). `members` is
+    /// exempt: a group may have 100,000+ members. Default 1,000.
+    pub max_values_per_attribute: usize,
+    /// Longest `userName`, in characters (400 `invalidValue` beyond). Default 256.
+    pub max_user_name_chars: usize,
+    /// Resource types whose PATCH is answered `204 No Content` (RFC 7644 §3.5.2 allows
+    /// either 200 with the resource or 204) when the request asks for no `attributes`:
+    /// answering a member change on a 100,000-member group then costs nothing extra.
+    /// Default: none (always 200 with the resource).
+    pub patch_no_content: Vec<String>,
+    /// Answer 400 to an HTTP/1.1 request that has no `Host` header (and no authority in
+    /// its request URI), as RFC 9112 §3.2 requires of a server. Off by default: a request
+    /// built in-process (`Request::builder().uri("/Users")`, as unit tests and embedders'
+    /// tests do) is HTTP/1.1 without `Host`, and is then served with `http://localhost`
+    /// locations. Turn it on when the requests come off the wire (the bridge does).
+    /// HTTP/1.0 requests keep the fallback; HTTP/2 ones use the URI's authority. More
+    /// than one `Host` header is refused whatever this says.
+    pub require_host: bool,
+}
+
+impl Default for ServiceConfig {
+    fn default() -> Self {
+        ServiceConfig {
+            base_paths: vec!["/scim/v2".to_owned()],
+            public_url: None,
+            max_body_bytes: 1024 * 1024,
+            max_page_size: 200,
+            bulk_max_operations: 1000,
+            bulk_max_payload: 1024 * 1024,
+            compat: Compat::default(),
+            documentation_uri: None,
+            max_search_results: 10_000,
+            max_patch_operations: 1000,
+            max_values_per_operation: 10_000,
+            max_attributes: 1000,
+            max_values_per_attribute: 1000,
+            max_user_name_chars: 256,
+            patch_no_content: Vec::new(),
+            require_host: false,
+        }
+    }
+}

@@ -1,0 +1,122 @@
+//! The account rules, each run inside one store transaction, on a resource whose
+//! [`Kind`] was parsed once at the provisioner's boundary.
+//!
+//! - [`stored`]: the row a resource is stored as (passwords and client copies of the
+//!   server's extension never stored);
+//! - [`view`]: the resource as clients see it (account state, groups, members);
+//! - [`users`]: allowed domains, the derived email, suspension and restoration;
+//! - [`groups`]: the built-in groups and whole-group replacement;
+//! - [`members`]: member checks, acyclic membership, members-only PATCHes;
+//! - [`owners`]: the last-Owner rule;
+//! - [`accounts`]: invitations accepted, confirmations, state counts;
+//! - [`list`]: query plans and bounded scans.
+
+mod accounts;
+mod groups;
+mod list;
+mod members;
+mod owners;
+mod stored;
+mod users;
+mod view;
+
+#[cfg(test)]
+mod tests;
+
+use http::StatusCode;
+use scim_core::ScimError;
+use serde_json::Value;
+
+use super::kind::Kind;
+use super::{Policy, RuleError};
+use crate::store::Tx;
+
+pub use accounts::{accept_invitation, confirm_pending, state_counts, CONFIRM_BATCH};
+pub(crate) use groups::ensure_builtin_groups;
+pub(crate) use list::{list, plan, HeldLimits, Plan};
+pub(crate) use members::{member_changes, patch_members};
+pub(crate) use view::get;
+
+type Result<T> = std::result::Result<T, RuleError>;
+
+/// The string member `name` of `v`.
+fn str_at<'v>(v: &'v Value, name: &str) -> Option<&'v str> {
+    v.get(name).and_then(Value::as_str)
+}
+
+/// 403 with `detail`.
+fn forbidden(detail: String) -> RuleError {
+    ScimError::new(StatusCode::FORBIDDEN, None, detail).into()
+}
+
+/// Creates a resource (validated, with `id` and `meta`).
+pub(crate) fn create(
+    tx: &mut dyn Tx,
+    policy: &Policy,
+    kind: Kind,
+    resource: Value,
+) -> Result<Value> {
+    let id = str_at(&resource, "id").unwrap_or_default().to_owned();
+    match kind {
+        Kind::User => users::create(tx, policy, &id, resource)?,
+        Kind::Group => groups::create(tx, &id, &resource)?,
+    }
+    get(tx, kind, &id)
+}
+
+/// Replaces a resource (after a PUT's validation or a PATCH) given its assembled old form.
+pub(crate) fn update(
+    tx: &mut dyn Tx,
+    policy: &Policy,
+    kind: Kind,
+    id: &str,
+    old: &Value,
+    new: Value,
+) -> Result<Value> {
+    match kind {
+        Kind::User => users::update(tx, policy, id, old, new),
+        Kind::Group => {
+            groups::update(tx, id, &new)?;
+            get(tx, kind, id)
+        }
+    }
+}
+
+/// The write half of a PATCH whose engine ran outside any transaction on `old` (read
+/// earlier): writes `next` only if the resource is still at `old`'s version. `None` when
+/// another writer got in between and the client sent no If-Match (the caller reads again
+/// and retries); 412 when it did.
+pub(crate) fn update_if_current(
+    tx: &mut dyn Tx,
+    policy: &Policy,
+    kind: Kind,
+    id: &str,
+    old: &Value,
+    next: Value,
+    expected: Option<&str>,
+) -> Result<Option<Value>> {
+    let rt = kind.as_str();
+    // The stored version alone, not the (possibly large) row parsed.
+    let current = tx
+        .version(rt, id)?
+        .ok_or_else(|| ScimError::not_found(format!("{rt} {id} not found")))?;
+    if current.as_deref() != scim_core::meta::version_of(old) {
+        if let (Some(expected), Some(current)) = (expected, current.as_deref()) {
+            return Err(ScimError::precondition_failed(expected, current).into());
+        }
+        return Ok(None);
+    }
+    update(tx, policy, kind, id, old, next).map(Some)
+}
+
+/// Deletes a resource.
+pub(crate) fn delete(tx: &mut dyn Tx, kind: Kind, id: &str, expected: Option<&str>) -> Result<()> {
+    let current = get(tx, kind, id)?;
+    scim_core::meta::check_version(&current, expected)?;
+    match kind {
+        Kind::User => users::delete(tx, id, &current)?,
+        Kind::Group => groups::delete(tx, id)?,
+    }
+    tx.remove(kind.as_str(), id)?;
+    Ok(())
+}
