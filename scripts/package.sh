@@ -9,4 +9,13 @@
 # Publishing follows the same order: scim2-filter first, then scim2-core.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+# Cargo unpacks the crates of that temporary registry under $CARGO_HOME/registry/src/
+# in a directory named after the registry's path (starting with "-": it has no host),
+# and reuses an unpacked scim2-* of the same version on the next run even when its
+# sources have changed since. Remove those stale copies (only ours, only from local
+# registries) so each run verifies the sources as they are now.
+cargo_home="${CARGO_HOME:-$HOME/.cargo}"
+rm -rf "$cargo_home"/registry/src/-*/scim2-filter-* "$cargo_home"/registry/src/-*/scim2-core-*
+
 cargo package --locked -p scim2-filter -p scim2-core "$@"
