@@ -1,7 +1,7 @@
 //! Mounts `ScimService` with the in-memory provisioner in a plain hyper 1 server.
 //!
 //! ```sh
-//! cargo run -p scim-core --example hyper_server            # listens on 127.0.0.1:8080
+//! cargo run -p scim2-core --example hyper_server            # listens on 127.0.0.1:8080
 //! curl -s localhost:8080/scim/v2/ServiceProviderConfig
 //! curl -s -X POST localhost:8080/scim/v2/Users -H 'content-type: application/scim+json' \
 //!      -d '{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"ann"}'

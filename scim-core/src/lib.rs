@@ -119,6 +119,7 @@
 //! - [`meta`]: `id`/`meta` stamping helpers.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
+#![cfg_attr(doctest, doc = include_str!("../../README.md"), doc = include_str!("../README.md"), doc = include_str!("../../scim-filter/README.md"))]
 
 pub mod error;
 mod json;
