@@ -4,13 +4,14 @@ use std::collections::{BTreeSet, HashMap};
 use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use async_trait::async_trait;
-use serde_json::{json, Value};
+use serde_json::Value;
 
+use super::membership::{group_ref, member_ids, remove_member, set_groups};
 use super::{
     not_found, ListPage, ListQuery, PatchInput, Provisioner, ProvisionerError, RequestContext,
 };
 use crate::error::ScimError;
-use crate::meta::{check_version, stamp_update};
+use crate::meta::check_version;
 
 /// Resources kept in memory, with indexes so that `eq` lookups on `id`, `userName`,
 /// `externalId` and group `displayName` do not scan.
@@ -87,15 +88,6 @@ fn str_at<'v>(v: &'v Value, name: &str) -> Option<&'v str> {
     v.get(name).and_then(Value::as_str)
 }
 
-fn member_ids(group: &Value) -> impl Iterator<Item = &str> {
-    group
-        .get("members")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .filter_map(|m| str_at(m, "value"))
-}
-
 impl InMemoryProvisioner {
     /// An empty store: `userName` unique among Users, `displayName` among Groups.
     pub fn new() -> Self {
@@ -152,17 +144,9 @@ impl InMemoryProvisioner {
         let refs: Vec<Value> = gids
             .iter()
             .filter_map(|gid| groups.by_id.get(gid))
-            .map(|g| {
-                let mut r = json!({"value": str_at(&g.value, "id"), "type": "direct"});
-                if let Some(name) = str_at(&g.value, "displayName") {
-                    r["display"] = Value::from(name);
-                }
-                r
-            })
+            .map(|g| group_ref(&g.value))
             .collect();
-        if let Some(obj) = v.as_object_mut() {
-            obj.insert("groups".to_owned(), Value::Array(refs));
-        }
+        set_groups(&mut v, refs);
         v
     }
 
@@ -279,16 +263,9 @@ impl InMemoryProvisioner {
                 continue;
             };
             let mut group = entry.value.clone();
-            if let Some(members) = group.get_mut("members").and_then(Value::as_array_mut) {
-                members.retain(|m| str_at(m, "value") != Some(member));
-                if members.is_empty() {
-                    if let Some(obj) = group.as_object_mut() {
-                        obj.remove("members");
-                    }
-                }
+            if !remove_member(&mut group, member) {
+                continue;
             }
-            let old = entry.value.clone();
-            stamp_update(&mut group, &old);
             self.put(state, "Group", &gid, group);
         }
     }
