@@ -353,20 +353,16 @@ impl Provisioner for InMemoryProvisioner {
         };
         let unique_attr = self.unique_attr(resource_type);
         let candidates: Vec<&Entry> = match query.equality_lookup() {
-            Some((attr, value)) if attr.eq_ignore_ascii_case("id") => {
-                store.by_id.get(value).into_iter().collect()
-            }
-            Some((attr, value)) if unique_attr.is_some_and(|u| u.eq_ignore_ascii_case(attr)) => {
-                store
-                    .unique
-                    .get(&value.to_lowercase())
-                    .and_then(|id| store.by_id.get(id))
-                    .into_iter()
-                    .collect()
-            }
-            Some((attr, value)) if attr.eq_ignore_ascii_case("externalId") => store
+            Some(l) if l.is_core("id") => store.by_id.get(l.value).into_iter().collect(),
+            Some(l) if unique_attr.is_some_and(|u| l.is_core(u)) => store
+                .unique
+                .get(&l.value.to_lowercase())
+                .and_then(|id| store.by_id.get(id))
+                .into_iter()
+                .collect(),
+            Some(l) if l.is_core("externalId") => store
                 .external
-                .get(value)
+                .get(l.value)
                 .into_iter()
                 .flatten()
                 .filter_map(|id| store.by_id.get(id))

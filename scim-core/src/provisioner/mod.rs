@@ -17,7 +17,7 @@ mod query;
 
 pub use membership::{group_ref, groups_of, member_ids, remove_member, set_groups};
 pub use memory::InMemoryProvisioner;
-pub use query::{ListPage, ListQuery, SortOrder};
+pub use query::{EqualityLookup, ListPage, ListQuery, SortOrder};
 
 use async_trait::async_trait;
 use http::StatusCode;
