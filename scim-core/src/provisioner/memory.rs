@@ -396,3 +396,90 @@ impl Provisioner for InMemoryProvisioner {
         Ok(self.decorate(&state, resource_type, stored))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use scim_filter::{parse_filter, CompiledFilter, NoSchema};
+    use serde_json::json;
+
+    fn block_on<T>(f: impl std::future::Future<Output = T>) -> T {
+        tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap()
+            .block_on(f)
+    }
+
+    fn stamped(resource_type: &str, id: &str, mut v: Value) -> Value {
+        crate::meta::stamp_new(&mut v, resource_type, id);
+        v
+    }
+
+    fn filtered(filter: &str) -> ListQuery {
+        let filter = parse_filter(filter).unwrap();
+        let matcher = CompiledFilter::new(&filter, &NoSchema).unwrap();
+        ListQuery {
+            filter: Some(filter),
+            matcher: Some(matcher),
+            ..ListQuery::default()
+        }
+    }
+
+    #[test]
+    fn groups_follow_membership_and_deleted_members_leave() {
+        block_on(async {
+            let store = InMemoryProvisioner::new();
+            let ctx = RequestContext::default();
+            for id in ["u1", "u2"] {
+                let user = stamped("User", id, json!({"userName": id}));
+                store.create(&ctx, "User", user).await.unwrap();
+            }
+            let group =
+                json!({"displayName": "Sales", "members": [{"value": "u1"}, {"value": "u2"}]});
+            let group = store
+                .create(&ctx, "Group", stamped("Group", "g1", group))
+                .await
+                .unwrap();
+            let u1 = store.get(&ctx, "User", "u1").await.unwrap();
+            assert_eq!(u1["groups"], json!([group_ref(&group)]));
+
+            store.delete(&ctx, "User", "u1", None).await.unwrap();
+            let after = store.get(&ctx, "Group", "g1").await.unwrap();
+            assert_eq!(member_ids(&after).collect::<Vec<_>>(), ["u2"]);
+            assert_ne!(
+                crate::meta::version_of(&after),
+                crate::meta::version_of(&group)
+            );
+        });
+    }
+
+    #[test]
+    fn extension_equality_filters_are_answered() {
+        const ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+        block_on(async {
+            let store = InMemoryProvisioner::new();
+            let ctx = RequestContext::default();
+            for (id, number) in [("u1", "41"), ("u2", "42")] {
+                let user = json!({"userName": id, ENTERPRISE: {"employeeNumber": number}});
+                store
+                    .create(&ctx, "User", stamped("User", id, user))
+                    .await
+                    .unwrap();
+            }
+            let query = filtered(&format!(r#"{ENTERPRISE}:employeeNumber eq "42""#));
+            assert!(query
+                .equality_lookup()
+                .unwrap()
+                .is_extension(ENTERPRISE, "employeeNumber"));
+            let page = store.list(&ctx, "User", &query).await.unwrap();
+            assert_eq!(page.total_results, 1);
+            assert_eq!(page.resources[0]["id"], "u2");
+
+            let page = store
+                .list(&ctx, "User", &filtered(r#"userName eq "U1""#))
+                .await
+                .unwrap();
+            assert_eq!(page.resources[0]["id"], "u1");
+        });
+    }
+}
