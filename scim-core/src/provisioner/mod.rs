@@ -167,7 +167,7 @@ pub(crate) async fn retry_on_conflict<T>(
 /// # What the service does
 ///
 /// Routing, parsing, validation against the schema (a store receives resources already
-/// checked, readOnly input dropped, Entra's string booleans coerced), `id` (from
+/// checked, readOnly input ignored, Entra's string booleans coerced), `id` (from
 /// [`new_id`](Provisioner::new_id)) and `meta` (`resourceType`, `created`,
 /// `lastModified`, `version`) stamping, PATCH (the default [`patch`](Provisioner::patch)),
 /// projection, `meta.location`, ETags and `If-Match`/`If-None-Match` on reads, Bulk,
@@ -203,8 +203,8 @@ pub(crate) async fn retry_on_conflict<T>(
 ///    membership: every User a store returns (from `create`, `get`, `replace`, `patch`
 ///    and `list`) carries in `groups` one entry ([`group_ref`]) per group whose
 ///    `members` hold it, and no `groups` attribute when there is none ([`groups_of`] and
-///    [`set_groups`] compute and set it). Never store it from input: a replace carries
-///    the old value over.
+///    [`set_groups`] compute and set it). Compute it; never answer with the value a
+///    resource arrived with (a replace carries the old one over).
 /// 6. **Deleted members leave their groups.** `delete` removes the id from the
 ///    `members` of every group that holds it, in the same transaction, updating each
 ///    such group's `meta` ([`remove_member`] does both for a group).
