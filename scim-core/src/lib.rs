@@ -44,51 +44,88 @@
 //!
 //! A service provider is one trait over your storage. [`ScimService`](service::ScimService)
 //! does the protocol: routing, validation, `id`/`meta`, PATCH, projection, paging, ETags,
-//! bulk, discovery and errors. A minimal store over a map:
+//! bulk, discovery and errors. The store does what only it can: uniqueness (409),
+//! versions (412), a User's `groups` and the other duties listed on
+//! [`Provisioner`](provisioner::Provisioner). A complete store over a map:
 //!
 //! ```
 //! use std::collections::HashMap;
 //! use std::sync::{Arc, Mutex};
 //! use async_trait::async_trait;
 //! use serde_json::Value;
+//! use scim_core::meta::check_version;
 //! use scim_core::provisioner::*;
 //! use scim_core::service::ScimService;
 //! use scim_core::ScimError;
 //!
+//! type Map = HashMap<(String, String), Value>; // (resource type, id) → resource
+//!
+//! /// One lock, so that each check and the write it guards are atomic.
 //! #[derive(Default)]
-//! struct MapStore(Mutex<HashMap<(String, String), Value>>);
+//! struct MapStore(Mutex<Map>);
+//!
+//! /// 409 if another resource of the type holds `r`'s userName (displayName for groups).
+//! fn check_unique(map: &Map, rt: &str, id: &str, r: &Value) -> Result<(), ScimError> {
+//!     let attr = if rt == "Group" { "displayName" } else { "userName" };
+//!     let key = |v: &Value| v[attr].as_str().map(str::to_lowercase);
+//!     match map.iter().any(|((t, i), v)| t == rt && i != id && key(v) == key(r)) {
+//!         true if key(r).is_some() => Err(ScimError::uniqueness(format!("{attr} is taken"))),
+//!         _ => Ok(()),
+//!     }
+//! }
+//!
+//! /// A resource as returned: a User's read-only `groups` follows group membership.
+//! fn returned(map: &Map, rt: &str, mut r: Value) -> Value {
+//!     if rt == "User" {
+//!         let groups = map.iter().filter(|((t, _), _)| t == "Group").map(|(_, g)| g);
+//!         let refs = groups_of(r["id"].as_str().unwrap_or_default(), groups);
+//!         set_groups(&mut r, refs);
+//!     }
+//!     r
+//! }
 //!
 //! #[async_trait]
 //! impl Provisioner for MapStore {
 //!     async fn create(&self, _: &RequestContext, rt: &str, r: Value) -> Result<Value, ProvisionerError> {
 //!         let mut map = self.0.lock().unwrap();
-//!         let name = r["userName"].as_str().unwrap_or_default().to_lowercase();
-//!         if !name.is_empty() && map.values().any(|v| v["userName"].as_str().map(str::to_lowercase) == Some(name.clone())) {
-//!             return Err(ScimError::uniqueness("userName is taken").into());
+//!         let key = (rt.to_owned(), r["id"].as_str().unwrap_or_default().to_owned());
+//!         if map.contains_key(&key) {
+//!             return Err(ScimError::uniqueness("id is taken").into());
 //!         }
-//!         map.insert((rt.into(), r["id"].as_str().unwrap().into()), r.clone());
-//!         Ok(r)
+//!         check_unique(&map, rt, &key.1, &r)?;
+//!         map.insert(key, r.clone());
+//!         Ok(returned(&map, rt, r))
 //!     }
 //!     async fn get(&self, _: &RequestContext, rt: &str, id: &str) -> Result<Value, ProvisionerError> {
-//!         self.0.lock().unwrap().get(&(rt.into(), id.into())).cloned().ok_or_else(|| not_found(rt, id))
+//!         let map = self.0.lock().unwrap();
+//!         let r = map.get(&(rt.into(), id.into())).cloned().ok_or_else(|| not_found(rt, id))?;
+//!         Ok(returned(&map, rt, r))
 //!     }
 //!     async fn replace(&self, _: &RequestContext, rt: &str, id: &str, r: Value, expected: Option<&str>)
 //!         -> Result<Value, ProvisionerError> {
 //!         let mut map = self.0.lock().unwrap();
 //!         let current = map.get(&(rt.into(), id.into())).ok_or_else(|| not_found(rt, id))?;
-//!         let actual = scim_core::meta::version_of(current).unwrap_or_default();
-//!         if expected.is_some_and(|e| e != actual) {
-//!             return Err(precondition_failed(expected.unwrap(), actual));
-//!         }
+//!         check_version(current, expected)?; // 412 for a stale version
+//!         check_unique(&map, rt, id, &r)?; // 409: PATCH and PUT come here too
 //!         map.insert((rt.into(), id.into()), r.clone());
-//!         Ok(r)
+//!         Ok(returned(&map, rt, r))
 //!     }
-//!     async fn delete(&self, _: &RequestContext, rt: &str, id: &str, _: Option<&str>) -> Result<(), ProvisionerError> {
-//!         self.0.lock().unwrap().remove(&(rt.into(), id.into())).map(|_| ()).ok_or_else(|| not_found(rt, id))
+//!     async fn delete(&self, _: &RequestContext, rt: &str, id: &str, expected: Option<&str>)
+//!         -> Result<(), ProvisionerError> {
+//!         let mut map = self.0.lock().unwrap();
+//!         let current = map.get(&(rt.into(), id.into())).ok_or_else(|| not_found(rt, id))?;
+//!         check_version(current, expected)?; // 412 for a stale If-Match
+//!         map.remove(&(rt.into(), id.into()));
+//!         for ((t, _), group) in map.iter_mut() {
+//!             if t == "Group" {
+//!                 remove_member(group, id); // deleted members leave their groups
+//!             }
+//!         }
+//!         Ok(())
 //!     }
 //!     async fn list(&self, _: &RequestContext, rt: &str, q: &ListQuery) -> Result<ListPage, ProvisionerError> {
 //!         let map = self.0.lock().unwrap();
-//!         let all = map.iter().filter(|((t, _), _)| t == rt).map(|(_, v)| v.clone());
+//!         let all = map.iter().filter(|((t, _), _)| t == rt).map(|(_, v)| returned(&map, rt, v.clone()));
 //!         Ok(q.page(all)?) // filter, sort and page in memory
 //!     }
 //!     // `patch` has a default: get, apply the PATCH engine, replace with the version read.
@@ -96,11 +133,50 @@
 //!
 //! let scim = ScimService::new(Arc::new(MapStore::default()));
 //! # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
-//! let req = http::Request::post("/scim/v2/Users")
-//!     .header("content-type", "application/scim+json")
-//!     .body(bytes::Bytes::from(r#"{"userName":"ann","active":"True"}"#)).unwrap();
-//! let resp = scim.handle(req).await; // mount `handle` in hyper, axum, actix, tower …
-//! assert_eq!(resp.status(), 201);
+//! let call = |method: &str, uri: &str, if_match: Option<&str>, body: &str| {
+//!     let mut req = http::Request::builder().method(method).uri(uri)
+//!         .header("content-type", "application/scim+json");
+//!     if let Some(etag) = if_match {
+//!         req = req.header("if-match", etag);
+//!     }
+//!     let req = req.body(bytes::Bytes::from(body.to_owned())).unwrap();
+//!     async { scim.handle(req).await } // mount `handle` in hyper, axum, actix, tower …
+//! };
+//! let json = |resp: &http::Response<bytes::Bytes>| -> Value {
+//!     serde_json::from_slice(resp.body()).unwrap()
+//! };
+//! let ann = call("POST", "/Users", None, r#"{"userName":"ann","active":"True"}"#).await;
+//! assert_eq!(ann.status(), 201);
+//! let bob = call("POST", "/Users", None, r#"{"userName":"bob"}"#).await;
+//! let bob_id = json(&bob)["id"].as_str().unwrap().to_owned();
+//! let bob_etag = bob.headers()["etag"].to_str().unwrap().to_owned();
+//!
+//! // A PATCH of userName to a taken name (any case) is 409 uniqueness.
+//! let rename = r#"{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+//!     "Operations":[{"op":"replace","path":"userName","value":"ANN"}]}"#;
+//! let resp = call("PATCH", &format!("/Users/{bob_id}"), None, rename).await;
+//! assert_eq!(resp.status(), 409);
+//! assert_eq!(json(&resp)["scimType"], "uniqueness");
+//!
+//! // A group lists bob; bob's `groups` says so.
+//! let group = format!(r#"{{"displayName":"Sales","members":[{{"value":"{bob_id}"}}]}}"#);
+//! let sales = call("POST", "/Groups", None, &group).await;
+//! assert_eq!(sales.status(), 201);
+//! let sales_id = json(&sales)["id"].as_str().unwrap().to_owned();
+//! let resp = call("GET", &format!("/Users/{bob_id}"), None, "").await;
+//! assert_eq!(json(&resp)["groups"][0]["value"], sales_id.as_str());
+//!
+//! // bob changes after the ETag was read: a DELETE with the stale If-Match is 412.
+//! let active = r#"{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+//!     "Operations":[{"op":"replace","path":"active","value":false}]}"#;
+//! assert_eq!(call("PATCH", &format!("/Users/{bob_id}"), None, active).await.status(), 200);
+//! let resp = call("DELETE", &format!("/Users/{bob_id}"), Some(&bob_etag), "").await;
+//! assert_eq!(resp.status(), 412);
+//!
+//! // Deleted, bob leaves the group.
+//! assert_eq!(call("DELETE", &format!("/Users/{bob_id}"), None, "").await.status(), 204);
+//! let resp = call("GET", &format!("/Groups/{sales_id}"), None, "").await;
+//! assert!(json(&resp).get("members").is_none());
 //! # });
 //! ```
 //!
@@ -135,3 +211,7 @@ pub mod validate;
 pub mod version;
 
 pub use error::{ScimError, ScimType};
+/// The filter and attribute-path grammar (RFC 7644 §3.4.2.2, §3.5.2), re-exported so that a
+/// store translating [`ListQuery::filter`](provisioner::ListQuery::filter) needs no
+/// dependency of its own.
+pub use scim_filter as filter;

@@ -4,13 +4,14 @@ use std::collections::{BTreeSet, HashMap};
 use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use async_trait::async_trait;
-use serde_json::{json, Value};
+use serde_json::Value;
 
+use super::membership::{group_ref, member_ids, remove_member, set_groups};
 use super::{
     not_found, ListPage, ListQuery, PatchInput, Provisioner, ProvisionerError, RequestContext,
 };
 use crate::error::ScimError;
-use crate::meta::{check_version, stamp_update};
+use crate::meta::check_version;
 
 /// Resources kept in memory, with indexes so that `eq` lookups on `id`, `userName`,
 /// `externalId` and group `displayName` do not scan.
@@ -87,15 +88,6 @@ fn str_at<'v>(v: &'v Value, name: &str) -> Option<&'v str> {
     v.get(name).and_then(Value::as_str)
 }
 
-fn member_ids(group: &Value) -> impl Iterator<Item = &str> {
-    group
-        .get("members")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .filter_map(|m| str_at(m, "value"))
-}
-
 impl InMemoryProvisioner {
     /// An empty store: `userName` unique among Users, `displayName` among Groups.
     pub fn new() -> Self {
@@ -152,17 +144,9 @@ impl InMemoryProvisioner {
         let refs: Vec<Value> = gids
             .iter()
             .filter_map(|gid| groups.by_id.get(gid))
-            .map(|g| {
-                let mut r = json!({"value": str_at(&g.value, "id"), "type": "direct"});
-                if let Some(name) = str_at(&g.value, "displayName") {
-                    r["display"] = Value::from(name);
-                }
-                r
-            })
+            .map(|g| group_ref(&g.value))
             .collect();
-        if let Some(obj) = v.as_object_mut() {
-            obj.insert("groups".to_owned(), Value::Array(refs));
-        }
+        set_groups(&mut v, refs);
         v
     }
 
@@ -279,16 +263,9 @@ impl InMemoryProvisioner {
                 continue;
             };
             let mut group = entry.value.clone();
-            if let Some(members) = group.get_mut("members").and_then(Value::as_array_mut) {
-                members.retain(|m| str_at(m, "value") != Some(member));
-                if members.is_empty() {
-                    if let Some(obj) = group.as_object_mut() {
-                        obj.remove("members");
-                    }
-                }
+            if !remove_member(&mut group, member) {
+                continue;
             }
-            let old = entry.value.clone();
-            stamp_update(&mut group, &old);
             self.put(state, "Group", &gid, group);
         }
     }
@@ -376,20 +353,16 @@ impl Provisioner for InMemoryProvisioner {
         };
         let unique_attr = self.unique_attr(resource_type);
         let candidates: Vec<&Entry> = match query.equality_lookup() {
-            Some((attr, value)) if attr.eq_ignore_ascii_case("id") => {
-                store.by_id.get(value).into_iter().collect()
-            }
-            Some((attr, value)) if unique_attr.is_some_and(|u| u.eq_ignore_ascii_case(attr)) => {
-                store
-                    .unique
-                    .get(&value.to_lowercase())
-                    .and_then(|id| store.by_id.get(id))
-                    .into_iter()
-                    .collect()
-            }
-            Some((attr, value)) if attr.eq_ignore_ascii_case("externalId") => store
+            Some(l) if l.is_core("id") => store.by_id.get(l.value).into_iter().collect(),
+            Some(l) if unique_attr.is_some_and(|u| l.is_core(u)) => store
+                .unique
+                .get(&l.value.to_lowercase())
+                .and_then(|id| store.by_id.get(id))
+                .into_iter()
+                .collect(),
+            Some(l) if l.is_core("externalId") => store
                 .external
-                .get(value)
+                .get(l.value)
                 .into_iter()
                 .flatten()
                 .filter_map(|id| store.by_id.get(id))
@@ -421,5 +394,92 @@ impl Provisioner for InMemoryProvisioner {
         self.check_unique(store, resource_type, id, &patched)?;
         let stored = self.put(&mut state, resource_type, id, patched);
         Ok(self.decorate(&state, resource_type, stored))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use scim_filter::{parse_filter, CompiledFilter, NoSchema};
+    use serde_json::json;
+
+    fn block_on<T>(f: impl std::future::Future<Output = T>) -> T {
+        tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap()
+            .block_on(f)
+    }
+
+    fn stamped(resource_type: &str, id: &str, mut v: Value) -> Value {
+        crate::meta::stamp_new(&mut v, resource_type, id);
+        v
+    }
+
+    fn filtered(filter: &str) -> ListQuery {
+        let filter = parse_filter(filter).unwrap();
+        let matcher = CompiledFilter::new(&filter, &NoSchema).unwrap();
+        ListQuery {
+            filter: Some(filter),
+            matcher: Some(matcher),
+            ..ListQuery::default()
+        }
+    }
+
+    #[test]
+    fn groups_follow_membership_and_deleted_members_leave() {
+        block_on(async {
+            let store = InMemoryProvisioner::new();
+            let ctx = RequestContext::default();
+            for id in ["u1", "u2"] {
+                let user = stamped("User", id, json!({"userName": id}));
+                store.create(&ctx, "User", user).await.unwrap();
+            }
+            let group =
+                json!({"displayName": "Sales", "members": [{"value": "u1"}, {"value": "u2"}]});
+            let group = store
+                .create(&ctx, "Group", stamped("Group", "g1", group))
+                .await
+                .unwrap();
+            let u1 = store.get(&ctx, "User", "u1").await.unwrap();
+            assert_eq!(u1["groups"], json!([group_ref(&group)]));
+
+            store.delete(&ctx, "User", "u1", None).await.unwrap();
+            let after = store.get(&ctx, "Group", "g1").await.unwrap();
+            assert_eq!(member_ids(&after).collect::<Vec<_>>(), ["u2"]);
+            assert_ne!(
+                crate::meta::version_of(&after),
+                crate::meta::version_of(&group)
+            );
+        });
+    }
+
+    #[test]
+    fn extension_equality_filters_are_answered() {
+        const ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+        block_on(async {
+            let store = InMemoryProvisioner::new();
+            let ctx = RequestContext::default();
+            for (id, number) in [("u1", "41"), ("u2", "42")] {
+                let user = json!({"userName": id, ENTERPRISE: {"employeeNumber": number}});
+                store
+                    .create(&ctx, "User", stamped("User", id, user))
+                    .await
+                    .unwrap();
+            }
+            let query = filtered(&format!(r#"{ENTERPRISE}:employeeNumber eq "42""#));
+            assert!(query
+                .equality_lookup()
+                .unwrap()
+                .is_extension(ENTERPRISE, "employeeNumber"));
+            let page = store.list(&ctx, "User", &query).await.unwrap();
+            assert_eq!(page.total_results, 1);
+            assert_eq!(page.resources[0]["id"], "u2");
+
+            let page = store
+                .list(&ctx, "User", &filtered(r#"userName eq "U1""#))
+                .await
+                .unwrap();
+            assert_eq!(page.resources[0]["id"], "u1");
+        });
     }
 }

@@ -5,26 +5,19 @@
 //! `Provisioner` only to store and find resources. One implementation serves every
 //! resource type (`"User"`, `"Group"`, your own), named by `resource_type`.
 //!
-//! # Who owns what
-//!
-//! - **Validation** is the service's: a provisioner receives resources already checked
-//!   against the schema, with `id` and `meta` (`resourceType`, `created`,
-//!   `lastModified`, `version`) set.
-//! - **Uniqueness** (`userName` case-insensitively, group `displayName`) is the
-//!   provisioner's, since only the store can check it atomically: return
-//!   [`ScimError::uniqueness`] (409).
-//! - **Versions**: `replace` and `delete` receive the version the caller expects; a store
-//!   that holds another must refuse with [`precondition_failed`] (412). This is what makes
-//!   the default `patch` (get, apply, replace) lose no concurrent update.
-//! - **Errors** are either protocol errors ([`ProvisionerError::Scim`], returned to the
-//!   client as they are) or internal ones ([`ProvisionerError::Internal`]: logged, and
-//!   answered with a bare 500 that leaks nothing).
+//! The service validates and stamps; the store keeps, finds and enforces what only it can
+//! check atomically. Everything a store must do is listed on [`Provisioner`]; the
+//! membership helpers ([`member_ids`], [`groups_of`], [`group_ref`], [`set_groups`],
+//! [`remove_member`]) do the `groups` bookkeeping over JSON, and [`InMemoryProvisioner`]
+//! does all of it.
 
+mod membership;
 mod memory;
 mod query;
 
+pub use membership::{group_ref, groups_of, member_ids, remove_member, set_groups};
 pub use memory::InMemoryProvisioner;
-pub use query::{ListPage, ListQuery, SortOrder};
+pub use query::{EqualityLookup, ListPage, ListQuery, SortOrder};
 
 use async_trait::async_trait;
 use http::StatusCode;
@@ -165,10 +158,76 @@ pub(crate) async fn retry_on_conflict<T>(
     None
 }
 
-/// Storage for SCIM resources. See the [module docs](self) for the division of labour.
+/// Storage for SCIM resources: what an embedding service implements.
 ///
-/// `resource_type` is a registered resource type's name (`"User"`, `"Group"`); resources
-/// are `serde_json::Value` objects in their canonical form.
+/// `resource_type` is a registered resource type's name (`"User"`, `"Group"`, yours);
+/// resources are `serde_json::Value` objects in their canonical form. One implementation
+/// serves every type.
+///
+/// # What the service does
+///
+/// Routing, parsing, validation against the schema (a store receives resources already
+/// checked, readOnly input ignored, Entra's string booleans coerced), `id` (from
+/// [`new_id`](Provisioner::new_id)) and `meta` (`resourceType`, `created`,
+/// `lastModified`, `version`) stamping, PATCH (the default [`patch`](Provisioner::patch)),
+/// projection, `meta.location`, ETags and `If-Match`/`If-None-Match` on reads, Bulk,
+/// discovery and error bodies.
+///
+/// # What a store must do
+///
+/// A store that skips one answers clients wrongly: a 200 where a 409 or 412 is due, a
+/// group still listing a deleted user. [`InMemoryProvisioner`] does all of them.
+///
+/// 1. **Keep what it is given.** `create` and `replace` store the resource as received
+///    (its `id` and `meta` already set) and return it as stored. A store that changes a
+///    resource on its own (see 6) updates its `meta` with
+///    [`meta::stamp_update`](crate::meta::stamp_update), so its version changes.
+/// 2. **Ids.** `create` refuses an id it already holds with [`ScimError::uniqueness`]
+///    (409); `new_id`, if overridden, returns ids unique within the type and never
+///    reused. `get`, `replace`, `delete` and `patch` of an id it does not hold answer
+///    [`not_found`] (404).
+/// 3. **Uniqueness** (409). `userName` is unique among Users, compared
+///    case-insensitively (RFC 7643 §4.1.1), and so is any attribute the store declares
+///    unique (group `displayName`, commonly). `create`, `replace` and `patch` refuse a
+///    value another resource of the type holds (not the resource itself) with
+///    [`ScimError::uniqueness`]. The default `patch` writes through `replace`, so a
+///    `replace` that does not check lets a PATCH take a taken name.
+/// 4. **Versions** (412). `replace` and `delete` receive the version the caller expects
+///    (the client's `If-Match`, or the version the service read for a PUT or the default
+///    `patch`): when given and not the stored `meta.version`, refuse with
+///    [`precondition_failed`] ([`meta::check_version`](crate::meta::check_version) does
+///    the comparison). `delete` must check it too: a DELETE with a stale `If-Match` is
+///    412, not 204. This is also what makes PUT and the default `patch` lose no
+///    concurrent update: they retry on 412.
+/// 5. **A User's `groups`** (RFC 7643 §4.1.2) is read-only and follows Group
+///    membership: every User a store returns (from `create`, `get`, `replace`, `patch`
+///    and `list`) carries in `groups` one entry ([`group_ref`]) per group whose
+///    `members` hold it, and no `groups` attribute when there is none ([`groups_of`] and
+///    [`set_groups`] compute and set it). Compute it; never answer with the value a
+///    resource arrived with (a replace carries the old one over).
+/// 6. **Deleted members leave their groups.** `delete` removes the id from the
+///    `members` of every group that holds it, in the same transaction, updating each
+///    such group's `meta` ([`remove_member`] does both for a group).
+/// 7. **Listing** (RFC 7644 §3.4.2). `list` returns resources of `resource_type` only,
+///    those matching `query.filter` (evaluate it with [`ListQuery::matches`] on the
+///    resources as returned, `groups` included, or translate [`ListQuery::filter`];
+///    [`ListQuery::equality_lookup`] finds the `attr eq "value"` filters an index
+///    answers), sorted by `sort_by`/`sort_order` when given, `total_results` counting
+///    every match, the page starting at `start_index` (1-based) and holding at most
+///    `count` resources (none when `count` is 0). [`ListQuery::page`] does all of this
+///    in memory and [`ListQuery::slice`] pages an already sorted list.
+/// 8. **Atomicity.** Methods are called concurrently: each check and the write it
+///    guards (uniqueness, version, membership) happen under one lock or transaction.
+/// 9. **Passwords.** The service never returns `password`; a store keeps a salted hash
+///    of it or nothing, never the cleartext.
+/// 10. **Errors.** Protocol errors are [`ProvisionerError::Scim`] (sent as they are);
+///     store failures [`ProvisionerError::Internal`] (logged, a bare 500),
+///     [`ProvisionerError::Unavailable`] (503) or [`ProvisionerError::Busy`] (429).
+/// 11. **An overridden `patch`** builds the next state with [`patched`] (which checks
+///     the expected version, applies the engine and updates `meta`) and then does what
+///     `replace` does (3, 5, 8).
+///
+/// The crate's front page shows a store over a `HashMap` that does all of this.
 #[async_trait]
 pub trait Provisioner: Send + Sync {
     /// A new resource id. The default is a random UUID.

@@ -57,6 +57,45 @@ impl Default for ListQuery {
     }
 }
 
+/// An `attribute eq "value"` filter on a top-level attribute, as
+/// [`ListQuery::equality_lookup`] finds it. Names are as the client wrote them: compare
+/// them case-insensitively ([`is_core`](Self::is_core),
+/// [`is_extension`](Self::is_extension) do), and the value as the attribute's `caseExact`
+/// says (`userName` and `displayName` case-insensitively, `id` and `externalId` exactly).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct EqualityLookup<'q> {
+    /// The URN of the extension schema the attribute belongs to, as written (e.g.
+    /// `urn:ietf:params:scim:schemas:extension:enterprise:2.0:User`); `None` for an
+    /// attribute of the core schema, written with its URN or without.
+    pub schema: Option<&'q str>,
+    /// The attribute's name, e.g. `userName` or `costCenter`.
+    pub attribute: &'q str,
+    /// The value compared with.
+    pub value: &'q str,
+}
+
+impl EqualityLookup<'_> {
+    /// Whether this is the core schema's attribute `name` (case-insensitively).
+    pub fn is_core(&self, name: &str) -> bool {
+        self.schema.is_none() && self.attribute.eq_ignore_ascii_case(name)
+    }
+
+    /// Whether this is the attribute `name` of the extension schema `urn`
+    /// (both case-insensitively).
+    pub fn is_extension(&self, urn: &str, name: &str) -> bool {
+        self.schema.is_some_and(|s| s.eq_ignore_ascii_case(urn))
+            && self.attribute.eq_ignore_ascii_case(name)
+    }
+}
+
+/// Whether `urn` is a core schema's (`urn:ietf:params:scim:schemas:core:…`), in any case.
+fn is_core_urn(urn: &str) -> bool {
+    let prefix = scim_filter::CORE_SCHEMA_PREFIX;
+    urn.get(..prefix.len())
+        .is_some_and(|p| p.eq_ignore_ascii_case(prefix))
+}
+
 /// One page of results.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ListPage {
@@ -67,11 +106,28 @@ pub struct ListPage {
 }
 
 impl ListQuery {
-    /// If the filter is a single `attr eq "string"` on a top-level attribute (what Entra
-    /// ID sends: `userName eq "…"`, `externalId eq "…"`, `displayName eq "…"`), returns
-    /// the attribute name as written and the value, so a store can use an index.
-    /// Compare the name case-insensitively.
-    pub fn equality_lookup(&self) -> Option<(&str, &str)> {
+    /// If the filter is a single `attr eq "string"` on a top-level attribute, of the core
+    /// schema or of an extension (what identity providers send to find one resource:
+    /// `userName eq "…"`, `externalId eq "…"`, `displayName eq "…"`,
+    /// `urn:…:enterprise:2.0:User:employeeNumber eq "…"`), returns it, so that a store
+    /// can answer from an index. Anything else (`and`, `or`, `not`, a sub-attribute, a
+    /// value path, another operator, a non-string value) is `None`.
+    ///
+    /// ```
+    /// use scim_core::filter::{parse_filter, CompiledFilter, NoSchema};
+    /// use scim_core::provisioner::ListQuery;
+    ///
+    /// let mut query = ListQuery::default();
+    /// query.filter = Some(parse_filter(
+    ///     r#"urn:example:params:scim:schemas:extension:acme:2.0:User:costCenter eq "42""#,
+    /// )?);
+    /// let lookup = query.equality_lookup().unwrap();
+    /// assert!(lookup.is_extension("urn:example:params:scim:schemas:extension:acme:2.0:User", "costCenter"));
+    /// assert!(!lookup.is_core("costCenter"));
+    /// assert_eq!(lookup.value, "42");
+    /// # Ok::<(), scim_core::filter::ParseError>(())
+    /// ```
+    pub fn equality_lookup(&self) -> Option<EqualityLookup<'_>> {
         let Some(Filter::Attribute(expr)) = &self.filter else {
             return None;
         };
@@ -79,10 +135,15 @@ impl ListQuery {
             return None;
         };
         let path = &expr.path;
-        let core_urn = path
-            .urn()
-            .is_none_or(|u| u.starts_with(scim_filter::CORE_SCHEMA_PREFIX));
-        (path.sub_attr().is_none() && core_urn).then(|| (path.name(), value.as_str()))
+        if path.sub_attr().is_some() {
+            return None;
+        }
+        let schema = path.urn().filter(|urn| !is_core_urn(urn));
+        Some(EqualityLookup {
+            schema,
+            attribute: path.name(),
+            value: value.as_str(),
+        })
     }
 
     /// Whether `resource` matches the filter (all do without one).
@@ -205,29 +266,69 @@ mod tests {
         }
     }
 
+    fn lookup(filter: &str) -> Option<(Option<String>, String, String)> {
+        let q = query(Some(filter));
+        let l = q.equality_lookup()?;
+        Some((
+            l.schema.map(str::to_owned),
+            l.attribute.to_owned(),
+            l.value.to_owned(),
+        ))
+    }
+
     #[test]
     fn equality_lookups_are_recognised() {
+        let core = |attr: &str, value: &str| Some((None, attr.to_owned(), value.to_owned()));
+        assert_eq!(lookup(r#"userName eq "Ann""#), core("userName", "Ann"));
         assert_eq!(
-            query(Some(r#"userName eq "Ann""#)).equality_lookup(),
-            Some(("userName", "Ann"))
+            lookup(r#"urn:ietf:params:scim:schemas:core:2.0:User:userName eq "a""#),
+            core("userName", "a")
         );
         assert_eq!(
-            query(Some(
-                r#"urn:ietf:params:scim:schemas:core:2.0:User:userName eq "a""#
-            ))
-            .equality_lookup(),
-            Some(("userName", "a"))
+            lookup(r#"URN:IETF:PARAMS:SCIM:SCHEMAS:CORE:2.0:User:externalId eq "x""#),
+            core("externalId", "x")
         );
-        assert_eq!(
-            query(Some(r#"userName eq "a" or userName eq "b""#)).equality_lookup(),
-            None
-        );
-        assert_eq!(
-            query(Some(r#"name.givenName eq "a""#)).equality_lookup(),
-            None
-        );
-        assert_eq!(query(Some("userName eq 5")).equality_lookup(), None);
+        assert_eq!(lookup(r#"userName eq "a" or userName eq "b""#), None);
+        assert_eq!(lookup(r#"userName eq "a" and active eq true"#), None);
+        assert_eq!(lookup(r#"not (userName eq "a")"#), None);
+        assert_eq!(lookup(r#"userName ne "a""#), None);
+        assert_eq!(lookup(r#"name.givenName eq "a""#), None);
+        assert_eq!(lookup(r#"emails[value eq "a"]"#), None);
+        assert_eq!(lookup("userName eq 5"), None);
         assert_eq!(query(None).equality_lookup(), None);
+    }
+
+    #[test]
+    fn extension_equality_lookups_carry_the_schema() {
+        const ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+        assert_eq!(
+            lookup(&format!(r#"{ENTERPRISE}:employeeNumber eq "42""#)),
+            Some((
+                Some(ENTERPRISE.to_owned()),
+                "employeeNumber".to_owned(),
+                "42".to_owned()
+            ))
+        );
+        let q = query(Some(&format!(
+            r#"{}:CostCenter eq "42""#,
+            ENTERPRISE.to_uppercase()
+        )));
+        let l = q.equality_lookup().unwrap();
+        assert!(l.is_extension(ENTERPRISE, "costCenter"));
+        assert!(!l.is_core("costCenter"));
+        assert!(!l.is_extension("urn:example:other", "costCenter"));
+        assert_eq!(l.value, "42");
+
+        let q = query(Some(r#"USERNAME eq "ann""#));
+        let l = q.equality_lookup().unwrap();
+        assert!(l.is_core("userName"));
+        assert!(!l.is_extension(ENTERPRISE, "userName"));
+
+        // A sub-attribute of an extension's complex attribute is not a lookup.
+        assert_eq!(
+            lookup(&format!(r#"{ENTERPRISE}:manager.value eq "m""#)),
+            None
+        );
     }
 
     #[test]

@@ -27,17 +27,14 @@ pub(crate) enum Plan<'q> {
 pub(crate) fn plan<'q>(kind: Kind, query: &'q ListQuery, max_held: usize) -> Plan<'q> {
     let unique_attr = kind.unique_attr();
     let bounded = usize::try_from(query.count).is_ok_and(|c| c <= max_held);
-    if let Some((attr, value)) = query.equality_lookup() {
-        if ["id", unique_attr]
-            .iter()
-            .any(|a| attr.eq_ignore_ascii_case(a))
-        {
-            return Plan::Lookup(attr, value);
+    if let Some(lookup) = query.equality_lookup() {
+        if lookup.is_core("id") || lookup.is_core(unique_attr) {
+            return Plan::Lookup(lookup.attribute, lookup.value);
         }
         // Any number of resources may share an externalId: sorted, or at root (every
         // match asked for), it is a scan, admitted and bounded like any other.
-        if attr.eq_ignore_ascii_case("externalId") && query.sort_by.is_none() && bounded {
-            return Plan::External(value);
+        if lookup.is_core("externalId") && query.sort_by.is_none() && bounded {
+            return Plan::External(lookup.value);
         }
     }
     if query.filter.is_none() && query.sort_by.is_none() && bounded {
@@ -110,7 +107,7 @@ const SORT_KEY_ID: &str = " id";
 /// What sorting by `path` reads of `resource`, and its id: the top-level members named
 /// as the path's attribute or schema URN (any casing), the rest of the resource left out.
 /// `ListQuery::page` sorts these as it would the whole resources.
-fn sort_key_of(resource: &Value, path: &scim_filter::AttrPath, id: &str) -> Value {
+fn sort_key_of(resource: &Value, path: &scim_core::filter::AttrPath, id: &str) -> Value {
     let wanted = |k: &str| {
         k.eq_ignore_ascii_case(path.name()) || path.urn().is_some_and(|u| k.eq_ignore_ascii_case(u))
     };

@@ -163,7 +163,8 @@ pub(crate) fn member_changes(kind: Kind, request: &PatchRequest) -> Option<Vec<M
                 ));
             }
             OpKind::Remove => {
-                let scim_filter::PatchPath::ValuePath(vp) = scim_filter::parse_path(path).ok()?
+                let scim_core::filter::PatchPath::ValuePath(vp) =
+                    scim_core::filter::parse_path(path).ok()?
                 else {
                     return None;
                 };
@@ -173,12 +174,12 @@ pub(crate) fn member_changes(kind: Kind, request: &PatchRequest) -> Option<Vec<M
                 {
                     return None;
                 }
-                let scim_filter::Filter::Attribute(expr) = &vp.filter else {
+                let scim_core::filter::Filter::Attribute(expr) = &vp.filter else {
                     return None;
                 };
-                let scim_filter::Predicate::Compare(
-                    scim_filter::CompareOp::Eq,
-                    scim_filter::CompValue::String(id),
+                let scim_core::filter::Predicate::Compare(
+                    scim_core::filter::CompareOp::Eq,
+                    scim_core::filter::CompValue::String(id),
                 ) = &expr.predicate
                 else {
                     return None;
