@@ -3,7 +3,8 @@
 
 use crate::patch::Compat;
 
-/// How a [`ScimService`] behaves; every limit is enforced with a SCIM error naming it.
+/// How a [`ScimService`](super::ScimService) behaves; every limit is enforced with a SCIM
+/// error naming it.
 ///
 /// ```
 /// use scim_core::patch::Compat;
