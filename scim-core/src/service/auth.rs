@@ -105,3 +105,22 @@ impl Authenticator for NoAuthentication {
         Ok(None)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn constructors_and_accessors_agree() {
+        let e = AuthError::bearer("no token");
+        assert_eq!(e.status(), http::StatusCode::UNAUTHORIZED);
+        assert_eq!(e.detail(), "no token");
+        assert_eq!(e.challenge(), Some("Bearer realm=\"scim\""));
+        let e = AuthError::unauthorized("bad", "Basic realm=\"x\"");
+        assert_eq!(e.challenge(), Some("Basic realm=\"x\""));
+        let e = AuthError::forbidden("read-only");
+        assert_eq!(e.status(), http::StatusCode::FORBIDDEN);
+        assert_eq!(e.detail(), "read-only");
+        assert_eq!(e.challenge(), None);
+    }
+}
