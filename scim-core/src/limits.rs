@@ -8,7 +8,11 @@ use crate::error::ScimError;
 
 /// Bounds on the size of one resource; [`ServiceConfig`](crate::service::ServiceConfig)
 /// builds them from its fields of the same names.
+///
+/// `#[non_exhaustive]`: a bound may be added in a minor release, so build one from
+/// [`ResourceLimits::default`] and the `with_*` methods.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ResourceLimits {
     /// Most attributes in a resource, counted as by [`count_attributes`]: top-level,
     /// sub-attributes and extension attributes at any depth. Default 1,000.
@@ -57,6 +61,27 @@ pub fn count_attributes(resource: &Value) -> usize {
 }
 
 impl ResourceLimits {
+    /// Returns these limits with the most attributes in a resource set to `n`.
+    #[must_use]
+    pub const fn with_max_attributes(mut self, n: usize) -> Self {
+        self.max_attributes = n;
+        self
+    }
+
+    /// Returns these limits with the most values one multi-valued attribute may hold set to `n`.
+    #[must_use]
+    pub const fn with_max_values_per_attribute(mut self, n: usize) -> Self {
+        self.max_values_per_attribute = n;
+        self
+    }
+
+    /// Returns these limits with the longest `userName`, in characters, set to `n`.
+    #[must_use]
+    pub const fn with_max_user_name_chars(mut self, n: usize) -> Self {
+        self.max_user_name_chars = n;
+        self
+    }
+
     /// 400 `tooMany` when `resource` has more attributes than the limit and, when it
     /// replaces `previous`, more than `previous` had: a resource stored before the limit
     /// was lowered can still be changed in ways that do not grow it.

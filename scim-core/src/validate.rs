@@ -54,7 +54,11 @@ impl<'a> Context<'a> {
 }
 
 /// Options for validation.
+///
+/// `#[non_exhaustive]`: an option may be added in a minor release, so build one from
+/// [`ValidationOptions::default`] and the `with_*` methods.
 #[derive(Clone, Copy, Debug)]
+#[non_exhaustive]
 pub struct ValidationOptions {
     /// Coerce the strings `"true"`/`"false"` (any case) to booleans for boolean
     /// attributes, as Entra ID sends them. On by default.
@@ -76,6 +80,29 @@ impl Default for ValidationOptions {
             empty_value_unassigns: true,
             limits: ResourceLimits::default(),
         }
+    }
+}
+
+impl ValidationOptions {
+    /// Returns these options with `"true"`/`"false"` strings coerced to booleans when `on`.
+    #[must_use]
+    pub const fn with_string_booleans(mut self, on: bool) -> Self {
+        self.string_booleans = on;
+        self
+    }
+
+    /// Returns these options with an empty `value` unassigning a complex attribute when `on`.
+    #[must_use]
+    pub const fn with_empty_value_unassigns(mut self, on: bool) -> Self {
+        self.empty_value_unassigns = on;
+        self
+    }
+
+    /// Returns these options with `limits` as the size bounds the result must keep.
+    #[must_use]
+    pub const fn with_limits(mut self, limits: ResourceLimits) -> Self {
+        self.limits = limits;
+        self
     }
 }
 

@@ -115,11 +115,11 @@ async fn unresolvable_and_circular_references_are_conflicts() {
 #[tokio::test]
 async fn limits_answer_413_naming_the_limit() {
     let svc = ScimService::new(Arc::new(scim_core::provisioner::InMemoryProvisioner::new()))
-        .with_config(ServiceConfig {
-            bulk_max_operations: 2,
-            bulk_max_payload: 2048,
-            ..ServiceConfig::default()
-        });
+        .with_config(
+            ServiceConfig::default()
+                .with_bulk_max_operations(2)
+                .with_bulk_max_payload(2048),
+        );
     let three = bulk(json!([
         {"method": "DELETE", "path": "/Users/1"},
         {"method": "DELETE", "path": "/Users/2"},

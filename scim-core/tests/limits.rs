@@ -12,16 +12,16 @@ use serde_json::{json, Map, Value};
 const P: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
 
 fn small() -> ScimService {
-    ScimService::new(Arc::new(InMemoryProvisioner::new())).with_config(ServiceConfig {
-        max_body_bytes: 4096,
-        max_patch_operations: 3,
-        max_values_per_operation: 4,
-        max_attributes: 6,
-        max_page_size: 5,
-        bulk_max_operations: 2,
-        bulk_max_payload: 4096,
-        ..ServiceConfig::default()
-    })
+    ScimService::new(Arc::new(InMemoryProvisioner::new())).with_config(
+        ServiceConfig::default()
+            .with_max_body_bytes(4096)
+            .with_max_patch_operations(3)
+            .with_max_values_per_operation(4)
+            .with_max_attributes(6)
+            .with_max_page_size(5)
+            .with_bulk_max_operations(2)
+            .with_bulk_max_payload(4096),
+    )
 }
 
 fn detail(v: &Value) -> &str {

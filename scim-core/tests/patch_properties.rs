@@ -122,7 +122,7 @@ fn operation() -> impl Strategy<Value = PatchOperation> {
         path(),
         prop::option::of(value()),
     )
-        .prop_map(|(op, path, value)| PatchOperation { op, path, value })
+        .prop_map(|(op, path, value)| PatchOperation::new(op, path.as_deref(), value))
 }
 
 proptest! {

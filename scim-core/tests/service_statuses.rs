@@ -248,10 +248,8 @@ async fn bad_requests_carry_each_scim_type() {
         r.json
     );
 
-    let small = ScimService::new(Arc::new(InMemoryProvisioner::new())).with_config(ServiceConfig {
-        max_search_results: 1,
-        ..ServiceConfig::default()
-    });
+    let small = ScimService::new(Arc::new(InMemoryProvisioner::new()))
+        .with_config(ServiceConfig::default().with_max_search_results(1));
     create_user(&small, "a").await;
     create_user(&small, "b").await;
     let r = call(&small, "GET", "/scim/v2/?filter=id+pr", &[], None).await;
@@ -329,14 +327,10 @@ impl Authenticator for TestAuth {
             .get("authorization")
             .and_then(|v| v.to_str().ok())
         {
-            Some("Bearer good") => Ok(Some(Principal {
-                subject: "client".into(),
-                tenant: None,
-                me: Some(("User".into(), self.me.clone())),
-            })),
-            Some("Bearer readonly") => {
-                Err(AuthError::Forbidden("this token may not provision".into()))
-            }
+            Some("Bearer good") => Ok(Some(
+                Principal::new("client").with_me("User", self.me.clone()),
+            )),
+            Some("Bearer readonly") => Err(AuthError::forbidden("this token may not provision")),
             _ => Err(AuthError::bearer("a valid bearer token is required")),
         }
     }
@@ -525,10 +519,8 @@ async fn lists_sort_page_project_and_search() {
 
 #[tokio::test]
 async fn patch_can_answer_204_for_chosen_types() {
-    let svc = ScimService::new(Arc::new(InMemoryProvisioner::new())).with_config(ServiceConfig {
-        patch_no_content: vec!["Group".into()],
-        ..ServiceConfig::default()
-    });
+    let svc = ScimService::new(Arc::new(InMemoryProvisioner::new()))
+        .with_config(ServiceConfig::default().with_patch_no_content(["Group"]));
     let gid = send(
         &svc,
         "POST",

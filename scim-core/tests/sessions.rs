@@ -19,11 +19,9 @@ fn dir() -> std::path::PathBuf {
 /// bridge is for the providers' sake: group PATCHes are answered 204 (Entra ID's
 /// documented exchange).
 fn service(compat: Compat) -> ScimService {
-    let config = ServiceConfig {
-        patch_no_content: vec!["Group".to_owned()],
-        compat,
-        ..ServiceConfig::default()
-    };
+    let config = ServiceConfig::default()
+        .with_patch_no_content(["Group".to_owned()])
+        .with_compat(compat);
     common::service().with_config(config)
 }
 

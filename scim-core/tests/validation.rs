@@ -56,10 +56,7 @@ fn create_ignores_read_only_and_client_meta() {
 fn string_booleans_can_be_refused() {
     let registry = SchemaRegistry::standard();
     let schema = registry.resource_schema("User").unwrap();
-    let strict = ValidationOptions {
-        string_booleans: false,
-        ..ValidationOptions::default()
-    };
+    let strict = ValidationOptions::default().with_string_booleans(false);
     let r = validate(
         &schema,
         Context::Create,

@@ -171,22 +171,22 @@ fn serve(cli: &Cli) -> Result<(), Error> {
             })
             .with_max_held_bytes(cli.max_held_bytes),
     );
-    let config = ServiceConfig {
-        base_paths: vec!["/scim/v2".to_owned(), "/scim".to_owned()],
-        public_url: cli.public_url.clone(),
-        max_body_bytes: cli.max_body_bytes,
-        max_page_size: cli.max_page_size,
-        max_values_per_attribute: cli.max_values_per_attribute.max(1),
+    let mut config = ServiceConfig::default()
+        .with_base_paths(["/scim/v2", "/scim"])
+        .with_max_body_bytes(cli.max_body_bytes)
+        .with_max_page_size(cli.max_page_size)
+        .with_max_values_per_attribute(cli.max_values_per_attribute.max(1))
         // Group PATCHes answer 204, as Entra ID's own documentation shows: a member
         // change on a 100,000-member group then costs the change, not the group.
-        patch_no_content: vec!["Group".to_owned()],
+        .with_patch_no_content(["Group"])
         // What each identity provider sends beyond RFC 7644 (docs/clients.md).
-        compat: cli.client_profile,
+        .with_compat(cli.client_profile)
         // Requests come off the wire: an HTTP/1.1 request without Host is refused
         // (RFC 9112 §3.2).
-        require_host: true,
-        ..ServiceConfig::default()
-    };
+        .with_require_host(true);
+    if let Some(url) = &cli.public_url {
+        config = config.with_public_url(url.clone());
+    }
     let scim = ScimService::new(provisioner.clone())
         .with_registry(onepassword::registry())
         .with_authenticator(auth.clone())

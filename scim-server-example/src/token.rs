@@ -353,11 +353,7 @@ impl Authenticator for BearerAuth {
         if req.extensions.get::<Authenticated>().is_none() {
             self.check_headers(&req.headers)?;
         }
-        Ok(Some(Principal {
-            subject: "secret-token".to_owned(),
-            tenant: None,
-            me: None,
-        }))
+        Ok(Some(Principal::new("secret-token")))
     }
 }
 

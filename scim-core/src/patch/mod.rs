@@ -108,9 +108,14 @@ use crate::validate::{validate_owned, Context, ValidationOptions};
 /// Pick a profile for the clients you serve: [`Compat::entra`], [`Compat::okta`],
 /// [`Compat::onelogin`], [`Compat::jumpcloud`], or [`Compat::every_client`] (their union,
 /// and the [`Default`]) when one server faces several; [`Compat::strict`] reads RFC 7644
-/// literally. A profile is a plain struct, so single toggles can be changed after:
-/// `Compat { remove_by_value: false, ..Compat::entra() }`.
+/// literally. Single toggles can be changed after with the `with_*` methods:
+/// `Compat::entra().with_remove_by_value(false)`.
+///
+/// `#[non_exhaustive]`: a toggle may be added in a minor release (off in
+/// [`Compat::strict`], on in the profiles of the clients that need it); the fields stay
+/// readable.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Compat {
     /// Accept `op` in any case. Entra ID sends `{"op":"Replace",…}`, `"Add"` and
     /// `"Remove"`; RFC 7644 §3.5.2 spells them in lower case.
@@ -238,6 +243,62 @@ impl Compat {
         [Compat::okta(), Compat::onelogin(), Compat::jumpcloud()]
             .into_iter()
             .fold(Compat::entra(), Compat::union)
+    }
+
+    /// Returns these toggles with `op` accepted in any case when `on`.
+    #[must_use]
+    pub const fn with_case_insensitive_op(mut self, on: bool) -> Self {
+        self.case_insensitive_op = on;
+        self
+    }
+
+    /// Returns these toggles with `"True"`/`"False"` strings coerced to booleans when `on`.
+    #[must_use]
+    pub const fn with_string_booleans(mut self, on: bool) -> Self {
+        self.string_booleans = on;
+        self
+    }
+
+    /// Returns these toggles with path-like value keys of a path-less `add`/`replace` read as paths when `on`.
+    #[must_use]
+    pub const fn with_pathless_attribute_paths(mut self, on: bool) -> Self {
+        self.pathless_attribute_paths = on;
+        self
+    }
+
+    /// Returns these toggles with an `add` through a value path that matches nothing creating the element when `on`.
+    #[must_use]
+    pub const fn with_add_creates_filtered_element(mut self, on: bool) -> Self {
+        self.add_creates_filtered_element = on;
+        self
+    }
+
+    /// Returns these toggles with a `replace` through a value path that matches nothing creating the element when `on`.
+    #[must_use]
+    pub const fn with_replace_creates_filtered_element(mut self, on: bool) -> Self {
+        self.replace_creates_filtered_element = on;
+        self
+    }
+
+    /// Returns these toggles with a `remove` with a `value` removing only those values when `on`.
+    #[must_use]
+    pub const fn with_remove_by_value(mut self, on: bool) -> Self {
+        self.remove_by_value = on;
+        self
+    }
+
+    /// Returns these toggles with a scalar written to a complex attribute becoming `{"value": scalar}` when `on`.
+    #[must_use]
+    pub const fn with_complex_scalar_value(mut self, on: bool) -> Self {
+        self.complex_scalar_value = on;
+        self
+    }
+
+    /// Returns these toggles with an empty `value` unassigning a single-valued complex attribute when `on`.
+    #[must_use]
+    pub const fn with_empty_value_unassigns(mut self, on: bool) -> Self {
+        self.empty_value_unassigns = on;
+        self
     }
 
     /// Each toggle on when it is on in `self` or in `other`.

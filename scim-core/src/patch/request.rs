@@ -34,7 +34,10 @@ impl OpKind {
 }
 
 /// One PATCH operation.
+///
+/// `#[non_exhaustive]`: build one with [`PatchOperation::new`].
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct PatchOperation {
     /// What to do.
     pub op: OpKind,
@@ -61,7 +64,11 @@ impl PatchOperation {
 ///
 /// Serialises with the RFC's member names; parse untrusted bodies with
 /// [`PatchRequest::from_value`], which applies the [`Compat`] toggles.
+///
+/// `#[non_exhaustive]`: build one with [`PatchRequest::new`] and
+/// [`with_limits`](PatchRequest::with_limits).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct PatchRequest {
     /// The message schema; always the PatchOp URN.
     pub schemas: Vec<String>,
@@ -85,6 +92,7 @@ impl PatchRequest {
     }
 
     /// The request with `limits` as the bounds its result must keep.
+    #[must_use]
     pub fn with_limits(mut self, limits: ResourceLimits) -> Self {
         self.limits = limits;
         self

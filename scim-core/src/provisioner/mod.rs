@@ -29,7 +29,10 @@ use crate::schema::ResourceSchema;
 
 /// Who is calling, as the service's [`Authenticator`](crate::service::Authenticator)
 /// established it.
+///
+/// `#[non_exhaustive]`: build one with [`Principal::new`] and the `with_*` methods.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Principal {
     /// The authenticated subject (a client or token name).
     pub subject: String,
@@ -39,13 +42,66 @@ pub struct Principal {
     pub me: Option<(String, String)>,
 }
 
+impl Principal {
+    /// The caller `subject`, with no tenant and no `/Me`.
+    pub fn new(subject: impl Into<String>) -> Self {
+        Principal {
+            subject: subject.into(),
+            tenant: None,
+            me: None,
+        }
+    }
+
+    /// Returns this principal with its tenant set to `tenant`.
+    #[must_use]
+    pub fn with_tenant(mut self, tenant: impl Into<String>) -> Self {
+        self.tenant = Some(tenant.into());
+        self
+    }
+
+    /// Returns this principal with `/Me` standing for the resource `id` of `resource_type`.
+    #[must_use]
+    pub fn with_me(mut self, resource_type: impl Into<String>, id: impl Into<String>) -> Self {
+        self.me = Some((resource_type.into(), id.into()));
+        self
+    }
+}
+
 /// What a provisioner knows about the request it serves.
+///
+/// `#[non_exhaustive]`: build one with [`RequestContext::new`] (or `default()`) and the
+/// `with_*` methods.
 #[derive(Clone, Debug, Default)]
+#[non_exhaustive]
 pub struct RequestContext {
     /// The authenticated caller, if authentication is on.
     pub principal: Option<Principal>,
     /// An id for this request, for logs.
     pub request_id: String,
+}
+
+impl RequestContext {
+    /// The context of the request `request_id`, with no principal.
+    pub fn new(request_id: impl Into<String>) -> Self {
+        RequestContext {
+            principal: None,
+            request_id: request_id.into(),
+        }
+    }
+
+    /// Returns this context with `principal` as the authenticated caller.
+    #[must_use]
+    pub fn with_principal(mut self, principal: Principal) -> Self {
+        self.principal = Some(principal);
+        self
+    }
+
+    /// Returns this context with its request id set to `request_id`.
+    #[must_use]
+    pub fn with_request_id(mut self, request_id: impl Into<String>) -> Self {
+        self.request_id = request_id.into();
+        self
+    }
 }
 
 /// A provisioner's failure: a protocol error for the client, or an internal one.
@@ -93,7 +149,10 @@ pub fn precondition_failed(expected: &str, actual: &str) -> ProvisionerError {
 
 /// What the default [`Provisioner::patch`] needs besides the id: the request, the
 /// schema to apply it under, and the compatibility toggles.
+///
+/// `#[non_exhaustive]`: build one with [`PatchInput::new`] and the `with_*` methods.
 #[derive(Clone, Copy, Debug)]
+#[non_exhaustive]
 pub struct PatchInput<'a> {
     /// The PATCH request.
     pub request: &'a PatchRequest,
@@ -105,6 +164,29 @@ pub struct PatchInput<'a> {
     /// 204, RFC 7644 §3.5.2), a provisioner may return it without its large multi-valued
     /// attributes, e.g. a group without `members`; `meta.version` must be current.
     pub full_result: bool,
+}
+
+impl<'a> PatchInput<'a> {
+    /// `request` applied under `schema` and `compat`, the whole resource wanted back.
+    pub const fn new(
+        request: &'a PatchRequest,
+        schema: &'a ResourceSchema<'a>,
+        compat: &'a Compat,
+    ) -> Self {
+        PatchInput {
+            request,
+            schema,
+            compat,
+            full_result: true,
+        }
+    }
+
+    /// Returns this input with whether the caller needs the whole resource back set to `full`.
+    #[must_use]
+    pub const fn with_full_result(mut self, full: bool) -> Self {
+        self.full_result = full;
+        self
+    }
 }
 
 /// The next state of `current` under a PATCH: checks `expected` (412), applies the

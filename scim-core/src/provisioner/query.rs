@@ -21,7 +21,10 @@ pub enum SortOrder {
 }
 
 /// A parsed list query for one resource type.
+///
+/// `#[non_exhaustive]`: build one from [`ListQuery::default`] and the `with_*` methods.
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub struct ListQuery {
     /// The filter as parsed, for stores that translate it (e.g. to SQL).
     pub filter: Option<Filter>,
@@ -97,7 +100,10 @@ fn is_core_urn(urn: &str) -> bool {
 }
 
 /// One page of results.
+///
+/// `#[non_exhaustive]`: build one with [`ListPage::new`].
 #[derive(Clone, Debug, Default, PartialEq)]
+#[non_exhaustive]
 pub struct ListPage {
     /// How many resources matched in all.
     pub total_results: u64,
@@ -105,7 +111,73 @@ pub struct ListPage {
     pub resources: Vec<Value>,
 }
 
+impl ListPage {
+    /// A page holding `resources`, of `total_results` matched in all.
+    pub fn new(total_results: u64, resources: Vec<Value>) -> Self {
+        ListPage {
+            total_results,
+            resources,
+        }
+    }
+}
+
 impl ListQuery {
+    /// Returns this query with its parsed filter set to `filter`.
+    #[must_use]
+    pub fn with_filter(mut self, filter: Option<Filter>) -> Self {
+        self.filter = filter;
+        self
+    }
+
+    /// Returns this query with its compiled filter set to `matcher`.
+    #[must_use]
+    pub fn with_matcher(mut self, matcher: Option<CompiledFilter>) -> Self {
+        self.matcher = matcher;
+        self
+    }
+
+    /// Returns this query with `sortBy` set to `sort_by`.
+    #[must_use]
+    pub fn with_sort_by(mut self, sort_by: Option<AttrPath>) -> Self {
+        self.sort_by = sort_by;
+        self
+    }
+
+    /// Returns this query with whether `sortBy` compares case-sensitively set to `exact`.
+    #[must_use]
+    pub fn with_sort_case_exact(mut self, exact: bool) -> Self {
+        self.sort_case_exact = exact;
+        self
+    }
+
+    /// Returns this query with `sortOrder` set to `order`.
+    #[must_use]
+    pub fn with_sort_order(mut self, order: SortOrder) -> Self {
+        self.sort_order = order;
+        self
+    }
+
+    /// Returns this query with the 1-based `startIndex` set to `index`.
+    #[must_use]
+    pub fn with_start_index(mut self, index: u64) -> Self {
+        self.start_index = index;
+        self
+    }
+
+    /// Returns this query with `count` set to `count`.
+    #[must_use]
+    pub fn with_count(mut self, count: u64) -> Self {
+        self.count = count;
+        self
+    }
+
+    /// Returns this query with `attributes` / `excludedAttributes` set to `projection`.
+    #[must_use]
+    pub fn with_projection(mut self, projection: Projection) -> Self {
+        self.projection = projection;
+        self
+    }
+
     /// If the filter is a single `attr eq "string"` on a top-level attribute, of the core
     /// schema or of an extension (what identity providers send to find one resource:
     /// `userName eq "…"`, `externalId eq "…"`, `displayName eq "…"`,

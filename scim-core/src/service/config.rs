@@ -3,8 +3,23 @@
 
 use crate::patch::Compat;
 
-/// How a [`ScimService`](super::ScimService) behaves; every limit is enforced with a SCIM error naming it.
+/// How a [`ScimService`](super::ScimService) behaves; every limit is enforced with a SCIM
+/// error naming it.
+///
+/// ```
+/// use scim_core::patch::Compat;
+/// use scim_core::service::ServiceConfig;
+///
+/// let config = ServiceConfig::default()
+///     .with_max_page_size(500)
+///     .with_compat(Compat::entra());
+/// assert_eq!(config.max_page_size, 500);
+/// ```
+///
+/// `#[non_exhaustive]`: a setting may be added in a minor release, so build one from
+/// [`ServiceConfig::default`] and the `with_*` methods; the fields stay readable.
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub struct ServiceConfig {
     /// Path prefixes the service is mounted under, e.g. `["/scim/v2"]`; it also answers at
     /// root. The longest matching prefix wins.
@@ -32,7 +47,7 @@ pub struct ServiceConfig {
     /// [`crate::patch`] for what each one accepts beyond RFC 7644 §3.5.2). Default
     /// [`Compat::every_client`], the union of the client profiles, so a service facing any
     /// identity provider accepts what it sends. Pick a profile for the client you serve,
-    /// e.g. `ServiceConfig { compat: Compat::entra(), ..ServiceConfig::default() }`, or
+    /// e.g. `ServiceConfig::default().with_compat(Compat::entra())`, or
     /// [`Compat::strict`] to answer exactly as the RFC reads (a `replace` through a value
     /// path that matches nothing is then 400 `noTarget`); [`Compat::profile`] reads a
     /// profile's name from configuration.
@@ -92,5 +107,122 @@ impl Default for ServiceConfig {
             patch_no_content: Vec::new(),
             require_host: false,
         }
+    }
+}
+
+impl ServiceConfig {
+    /// Returns this configuration with the path prefixes it is mounted under set to `paths`.
+    #[must_use]
+    pub fn with_base_paths(mut self, paths: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.base_paths = paths.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Returns this configuration with the public URL of the root set to `url`.
+    #[must_use]
+    pub fn with_public_url(mut self, url: impl Into<String>) -> Self {
+        self.public_url = Some(url.into());
+        self
+    }
+
+    /// Returns this configuration with the largest request body set to `bytes`.
+    #[must_use]
+    pub const fn with_max_body_bytes(mut self, bytes: usize) -> Self {
+        self.max_body_bytes = bytes;
+        self
+    }
+
+    /// Returns this configuration with the largest page a list returns set to `n`.
+    #[must_use]
+    pub const fn with_max_page_size(mut self, n: u64) -> Self {
+        self.max_page_size = n;
+        self
+    }
+
+    /// Returns this configuration with the most operations in one `/Bulk` request set to `n`.
+    #[must_use]
+    pub const fn with_bulk_max_operations(mut self, n: usize) -> Self {
+        self.bulk_max_operations = n;
+        self
+    }
+
+    /// Returns this configuration with the largest `/Bulk` body set to `bytes`.
+    #[must_use]
+    pub const fn with_bulk_max_payload(mut self, bytes: usize) -> Self {
+        self.bulk_max_payload = bytes;
+        self
+    }
+
+    /// Returns this configuration with the identity-provider compatibility toggles set to `compat`.
+    #[must_use]
+    pub const fn with_compat(mut self, compat: Compat) -> Self {
+        self.compat = compat;
+        self
+    }
+
+    /// Returns this configuration with `documentationUri` set to `uri`.
+    #[must_use]
+    pub fn with_documentation_uri(mut self, uri: impl Into<String>) -> Self {
+        self.documentation_uri = Some(uri.into());
+        self
+    }
+
+    /// Returns this configuration with the most resources a search across all resource types gathers set to `n`.
+    #[must_use]
+    pub const fn with_max_search_results(mut self, n: usize) -> Self {
+        self.max_search_results = n;
+        self
+    }
+
+    /// Returns this configuration with the most operations in one PATCH request set to `n`.
+    #[must_use]
+    pub const fn with_max_patch_operations(mut self, n: usize) -> Self {
+        self.max_patch_operations = n;
+        self
+    }
+
+    /// Returns this configuration with the most values in one PATCH operation's `value` list set to `n`.
+    #[must_use]
+    pub const fn with_max_values_per_operation(mut self, n: usize) -> Self {
+        self.max_values_per_operation = n;
+        self
+    }
+
+    /// Returns this configuration with the most attributes in a resource set to `n`.
+    #[must_use]
+    pub const fn with_max_attributes(mut self, n: usize) -> Self {
+        self.max_attributes = n;
+        self
+    }
+
+    /// Returns this configuration with the most values one multi-valued attribute may hold set to `n`.
+    #[must_use]
+    pub const fn with_max_values_per_attribute(mut self, n: usize) -> Self {
+        self.max_values_per_attribute = n;
+        self
+    }
+
+    /// Returns this configuration with the longest `userName`, in characters, set to `n`.
+    #[must_use]
+    pub const fn with_max_user_name_chars(mut self, n: usize) -> Self {
+        self.max_user_name_chars = n;
+        self
+    }
+
+    /// Returns this configuration with the resource types whose PATCH may be answered 204 set to `types`.
+    #[must_use]
+    pub fn with_patch_no_content(
+        mut self,
+        types: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.patch_no_content = types.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Returns this configuration with a missing `Host` header answered 400 when `on`.
+    #[must_use]
+    pub const fn with_require_host(mut self, on: bool) -> Self {
+        self.require_host = on;
+        self
     }
 }

@@ -50,14 +50,8 @@ fn service(config: ServiceConfig) -> ScimService {
 async fn more_than_one_host_header_is_refused_always() {
     let configs = [
         ServiceConfig::default(),
-        ServiceConfig {
-            require_host: true,
-            ..ServiceConfig::default()
-        },
-        ServiceConfig {
-            public_url: Some("https://scim.example.com".into()),
-            ..ServiceConfig::default()
-        },
+        ServiceConfig::default().with_require_host(true),
+        ServiceConfig::default().with_public_url("https://scim.example.com"),
     ];
     for config in configs {
         let svc = service(config);
@@ -79,12 +73,7 @@ async fn more_than_one_host_header_is_refused_always() {
 
 #[tokio::test]
 async fn a_missing_host_is_refused_on_http_1_1_when_required() {
-    let strict = || {
-        service(ServiceConfig {
-            require_host: true,
-            ..ServiceConfig::default()
-        })
-    };
+    let strict = || service(ServiceConfig::default().with_require_host(true));
     let (status, json, _) = create(&strict(), Version::HTTP_11, "/Users", &[]).await;
     assert_eq!(
         (status, json["scimType"].as_str()),

@@ -136,10 +136,8 @@ async fn public_url_wins() {
         ("/scim/v2/Users", Some("a@evil.com")),
         ("/scim/v2/Users", Some("internal")),
     ] {
-        let svc = fresh().with_config(ServiceConfig {
-            public_url: Some("https://public.example.com/".to_owned()),
-            ..ServiceConfig::default()
-        });
+        let svc = fresh()
+            .with_config(ServiceConfig::default().with_public_url("https://public.example.com/"));
         let (status, json, _) = create(&svc, uri, host).await;
         assert_eq!(status, 201, "{uri} {host:?}: {json}");
         let loc = json["meta"]["location"].as_str().unwrap();

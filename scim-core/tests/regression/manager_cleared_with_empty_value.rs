@@ -16,10 +16,8 @@ use serde_json::{json, Value};
 const ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
 
 fn service(compat: Compat) -> ScimService {
-    ScimService::new(Arc::new(InMemoryProvisioner::new())).with_config(ServiceConfig {
-        compat,
-        ..ServiceConfig::default()
-    })
+    ScimService::new(Arc::new(InMemoryProvisioner::new()))
+        .with_config(ServiceConfig::default().with_compat(compat))
 }
 
 /// A user whose manager is set, and the path to it.

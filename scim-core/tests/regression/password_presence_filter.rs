@@ -89,10 +89,7 @@ impl Provisioner for KeepsHashes {
         t: &str,
         q: &ListQuery,
     ) -> Result<ListPage, ProvisionerError> {
-        let everything = ListQuery {
-            count: u64::MAX,
-            ..ListQuery::default()
-        };
+        let everything = ListQuery::default().with_count(u64::MAX);
         let all = self.store.list(c, t, &everything).await?.resources;
         Ok(q.page(all.into_iter().map(|r| self.stored(r)))?)
     }

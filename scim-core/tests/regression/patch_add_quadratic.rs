@@ -33,11 +33,11 @@ fn add(path: &str, values: Vec<Value>) -> Value {
 }
 
 fn service(store: Arc<InMemoryProvisioner>, cap: usize) -> ScimService {
-    ScimService::new(store).with_config(ServiceConfig {
-        max_values_per_attribute: cap,
-        max_body_bytes: 4 << 20,
-        ..ServiceConfig::default()
-    })
+    ScimService::new(store).with_config(
+        ServiceConfig::default()
+            .with_max_values_per_attribute(cap)
+            .with_max_body_bytes(4 << 20),
+    )
 }
 
 #[tokio::test]
@@ -138,10 +138,9 @@ fn the_engine_adds_twenty_thousand_values_with_merge_semantics_intact() {
         Some("emails"),
         Some(Value::Array(values)),
     )])
-    .with_limits(scim_core::limits::ResourceLimits {
-        max_values_per_attribute: 50_000,
-        ..Default::default()
-    });
+    .with_limits(
+        scim_core::limits::ResourceLimits::default().with_max_values_per_attribute(50_000),
+    );
     let out = apply(&users, &user, &request, &Compat::default()).unwrap();
     let list = out["emails"].as_array().unwrap();
     // 20,000 work addresses (user0 merged into the stored one) plus user7's home one.
@@ -157,10 +156,8 @@ fn the_engine_adds_twenty_thousand_values_with_merge_semantics_intact() {
 
 #[tokio::test]
 async fn nested_keys_count_against_the_attribute_limit() {
-    let svc = ScimService::new(Arc::new(InMemoryProvisioner::new())).with_config(ServiceConfig {
-        max_attributes: 50,
-        ..ServiceConfig::default()
-    });
+    let svc = ScimService::new(Arc::new(InMemoryProvisioner::new()))
+        .with_config(ServiceConfig::default().with_max_attributes(50));
     let wide = |n: usize| {
         let mut m = Map::new();
         for i in 0..n {

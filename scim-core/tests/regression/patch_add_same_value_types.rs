@@ -28,11 +28,11 @@ fn same_value(n: usize) -> Vec<Value> {
 
 #[tokio::test]
 async fn ten_thousand_values_sharing_one_value_stop_at_the_cap() {
-    let svc = ScimService::new(Arc::new(InMemoryProvisioner::new())).with_config(ServiceConfig {
-        max_values_per_attribute: 1000,
-        max_body_bytes: 4 << 20,
-        ..ServiceConfig::default()
-    });
+    let svc = ScimService::new(Arc::new(InMemoryProvisioner::new())).with_config(
+        ServiceConfig::default()
+            .with_max_values_per_attribute(1000)
+            .with_max_body_bytes(4 << 20),
+    );
     let r = send(&svc, "POST", "/Users", &json!({"userName": "shared"})).await;
     let path = format!("/Users/{}", r.json["id"].as_str().unwrap());
 

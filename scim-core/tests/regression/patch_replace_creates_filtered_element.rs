@@ -16,10 +16,8 @@ use scim_core::service::{ScimService, ServiceConfig};
 use serde_json::{json, Value};
 
 fn service(compat: Compat) -> ScimService {
-    ScimService::new(Arc::new(InMemoryProvisioner::new())).with_config(ServiceConfig {
-        compat,
-        ..ServiceConfig::default()
-    })
+    ScimService::new(Arc::new(InMemoryProvisioner::new()))
+        .with_config(ServiceConfig::default().with_compat(compat))
 }
 
 fn patch(ops: Value) -> Value {

@@ -433,12 +433,7 @@ impl<S: Store> Provisioner for OnePassword<S> {
                     })
                     .map(Some);
             }
-            let input = PatchInput {
-                request: &request,
-                schema: &schema,
-                compat: &compat,
-                full_result,
-            };
+            let input = PatchInput::new(&request, &schema, &compat).with_full_result(full_result);
             for _ in 0..PATCH_ATTEMPTS {
                 let old = store.read(|tx| rules::get(tx, kind, &id))?;
                 let next = scim_core::provisioner::patched(&old, &input, expected)?;

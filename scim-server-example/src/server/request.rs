@@ -73,18 +73,11 @@ fn busy(detail: String) -> Response<Bytes> {
 
 /// The 401 (with its challenge) or 403 for a refused head.
 fn refused(e: AuthError) -> Response<Bytes> {
-    match e {
-        AuthError::Unauthorized { detail, challenge } => {
-            let mut r = error_response(&ScimError::new(StatusCode::UNAUTHORIZED, None, detail));
-            if let Ok(v) = HeaderValue::from_str(&challenge) {
-                r.headers_mut().insert(http::header::WWW_AUTHENTICATE, v);
-            }
-            r
-        }
-        AuthError::Forbidden(detail) => {
-            error_response(&ScimError::new(StatusCode::FORBIDDEN, None, detail))
-        }
+    let mut r = error_response(&ScimError::new(e.status(), None, e.detail()));
+    if let Some(v) = e.challenge().and_then(|c| HeaderValue::from_str(c).ok()) {
+        r.headers_mut().insert(http::header::WWW_AUTHENTICATE, v);
     }
+    r
 }
 
 impl<S: Store> App<S> {

@@ -69,10 +69,7 @@ pub(crate) fn list(
             let total = tx.count(rt)?;
             let rows = tx.page(rt, query.start_index.saturating_sub(1), query.count)?;
             let resources = assemble_all(tx, kind, rows)?;
-            return Ok(ListPage {
-                total_results: total,
-                resources,
-            });
+            return Ok(ListPage::new(total, resources));
         }
         Plan::Lookup(attr, value) if attr.eq_ignore_ascii_case("id") => {
             tx.get(rt, value)?.into_iter().collect()
@@ -82,10 +79,7 @@ pub(crate) fn list(
             let rows =
                 tx.find_external(rt, value, query.start_index.saturating_sub(1), query.count)?;
             let resources = assemble_all(tx, kind, rows)?;
-            return Ok(ListPage {
-                total_results: total,
-                resources,
-            });
+            return Ok(ListPage::new(total, resources));
         }
         Plan::Lookup(_, value) => tx
             .find_unique(rt, &value.to_lowercase())?
@@ -224,17 +218,10 @@ fn scan(tx: &mut dyn Tx, kind: Kind, query: &ListQuery, limits: HeldLimits) -> R
         }
     }
     if query.sort_by.is_none() {
-        return Ok(ListPage {
-            total_results: total,
-            resources: held,
-        });
+        return Ok(ListPage::new(total, held));
     }
     // Sorted and paged as whole resources would be; then the page's resources read.
-    let keys_only = ListQuery {
-        filter: None,
-        matcher: None,
-        ..query.clone()
-    };
+    let keys_only = query.clone().with_filter(None).with_matcher(None);
     let page = keys_only.page(held)?;
     let mut budget = Held::new(rt, limits);
     let mut resources = Vec::with_capacity(page.resources.len());
@@ -250,8 +237,5 @@ fn scan(tx: &mut dyn Tx, kind: Kind, query: &ListQuery, limits: HeldLimits) -> R
         budget.hold(&resource, NARROW_OR_SMALLER_PAGES)?;
         resources.push(resource);
     }
-    Ok(ListPage {
-        total_results: page.total_results,
-        resources,
-    })
+    Ok(ListPage::new(page.total_results, resources))
 }
