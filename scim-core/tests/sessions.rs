@@ -4,6 +4,7 @@
 //! in-memory provisioner. The bridge's `tests/sessions.rs` replays the same files over
 //! HTTP against the bridge binary.
 
+#[macro_use]
 mod common;
 
 use scim_core::patch::Compat;
@@ -39,37 +40,4 @@ async fn replay_file(name: &str, profile: &str) {
     }
 }
 
-/// One test per fixture (replayed under the default toggles and the client's own
-/// profile), plus a check that no fixture in the directory is left out.
-macro_rules! sessions {
-    ($($test:ident => $file:literal under $profile:literal),* $(,)?) => {
-        $(
-            #[tokio::test]
-            async fn $test() {
-                replay_file($file, $profile).await;
-            }
-        )*
-
-        #[test]
-        fn every_fixture_is_replayed() {
-            let listed = [$($file),*];
-            for entry in std::fs::read_dir(dir()).unwrap() {
-                let name = entry.unwrap().file_name().into_string().unwrap();
-                assert!(listed.contains(&name.as_str()), "{name} is not replayed");
-            }
-        }
-    };
-}
-
-sessions! {
-    entra_id_provisioning_session => "entra.json" under "entra",
-    okta_provisioning_session => "okta.json" under "okta",
-    microsoft_scim_validator_session => "microsoft-validator.json" under "entra",
-    entra_with_aadoptscim062020_flag => "entra-flag-aadoptscim062020.json" under "entra",
-    entra_without_aadoptscim062020_flag => "entra-legacy-without-flag.json" under "entra",
-    entra_operational_behaviour => "entra-operations.json" under "entra",
-    okta_scim2_spec_test => "okta-spec-test.json" under "okta",
-    okta_scim2_crud_test => "okta-crud-test.json" under "okta",
-    onelogin_provisioning_session => "onelogin.json" under "onelogin",
-    jumpcloud_provisioning_session => "jumpcloud.json" under "jumpcloud",
-}
+session_tests!();

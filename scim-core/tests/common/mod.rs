@@ -2,6 +2,7 @@
 //! sessions.
 #![allow(dead_code)]
 
+#[macro_use]
 pub mod replay;
 
 use std::sync::Arc;

@@ -283,3 +283,42 @@ fn check(answer: &Answer, accept: Option<&str>, expect: &Value, name: &str) {
         );
     }
 }
+
+/// One test per session fixture, each calling the including file's
+/// `replay_file(file, profile)` (the fixture and its client's own profile), plus a check
+/// that every file in the including file's `dir()` is listed here. The one list of
+/// sessions, for the library's and the bridge's replays alike.
+#[allow(unused_macros)]
+macro_rules! session_tests {
+    () => {
+        session_tests! {
+            entra_id_provisioning_session => "entra.json" under "entra",
+            okta_provisioning_session => "okta.json" under "okta",
+            microsoft_scim_validator_session => "microsoft-validator.json" under "entra",
+            entra_with_aadoptscim062020_flag => "entra-flag-aadoptscim062020.json" under "entra",
+            entra_without_aadoptscim062020_flag => "entra-legacy-without-flag.json" under "entra",
+            entra_operational_behaviour => "entra-operations.json" under "entra",
+            okta_scim2_spec_test => "okta-spec-test.json" under "okta",
+            okta_scim2_crud_test => "okta-crud-test.json" under "okta",
+            onelogin_provisioning_session => "onelogin.json" under "onelogin",
+            jumpcloud_provisioning_session => "jumpcloud.json" under "jumpcloud",
+        }
+    };
+    ($($test:ident => $file:literal under $profile:literal),* $(,)?) => {
+        $(
+            #[tokio::test]
+            async fn $test() {
+                replay_file($file, $profile).await;
+            }
+        )*
+
+        #[test]
+        fn every_fixture_is_replayed() {
+            let listed = [$($file),*];
+            for entry in std::fs::read_dir(dir()).unwrap() {
+                let name = entry.unwrap().file_name().into_string().unwrap();
+                assert!(listed.contains(&name.as_str()), "{name} is not replayed");
+            }
+        }
+    };
+}
