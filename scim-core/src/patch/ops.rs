@@ -287,11 +287,7 @@ impl Write<'_, '_> {
         // single-valued target's value is replaced). With no value there is nothing
         // to set the sub-attribute of, and an element holding only it would be no
         // value of the attribute: `noTarget`, as for a value path matching nothing.
-        let mut list = match current {
-            Some(Value::Array(list)) => list,
-            Some(other) if !other.is_null() => vec![other],
-            _ => Vec::new(),
-        };
+        let mut list = values_of(current);
         if !list.iter().any(Value::is_object) {
             return Err(ScimError::no_target(format!(
                 "`{}`: `{}` has no values to set `{}` on",
@@ -332,11 +328,7 @@ impl Write<'_, '_> {
     ) -> Result<(), ScimError> {
         let (t, container, current, kind, value) =
             (self.t, self.container, self.current, self.kind, self.value);
-        let mut list = match current {
-            Some(Value::Array(list)) => list,
-            Some(other) if !other.is_null() => vec![other],
-            _ => Vec::new(),
-        };
+        let mut list = values_of(current);
         let mut matched = Vec::new();
         for (i, element) in list.iter().enumerate() {
             if selector.matches(element)? {
@@ -403,6 +395,16 @@ impl Write<'_, '_> {
         }
         set_ci(container, &t.name, Value::Array(list));
         Ok(())
+    }
+}
+
+/// The values an attribute holds, as a list: its array, a single value taken as one
+/// (lenient storage), none when unassigned.
+fn values_of(current: Option<Value>) -> Vec<Value> {
+    match current {
+        Some(Value::Array(list)) => list,
+        Some(other) if !other.is_null() => vec![other],
+        _ => Vec::new(),
     }
 }
 
