@@ -4,7 +4,7 @@
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use scim_benches::{enterprise_user, filters};
-use scim_filter::{parse_filter, CompiledFilter, NoSchema};
+use scim2_filter::{parse_filter, CompiledFilter, NoSchema};
 use std::hint::black_box;
 
 fn parse(c: &mut Criterion) {

@@ -4,8 +4,8 @@
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use scim_benches::{enterprise_user, entra_patches};
-use scim_core::patch::{apply, Compat, PatchRequest};
-use scim_core::schema::SchemaRegistry;
+use scim2_core::patch::{apply, Compat, PatchRequest};
+use scim2_core::schema::SchemaRegistry;
 use std::hint::black_box;
 
 fn patch(c: &mut Criterion) {

@@ -5,10 +5,10 @@
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use scim_benches::enterprise_user;
-use scim_core::projection::Projection;
-use scim_core::resource::ListResponse;
-use scim_core::schema::SchemaRegistry;
-use scim_core::validate::{validate_owned, Context, ValidationOptions};
+use scim2_core::projection::Projection;
+use scim2_core::resource::ListResponse;
+use scim2_core::schema::SchemaRegistry;
+use scim2_core::validate::{validate_owned, Context, ValidationOptions};
 use serde_json::{json, Value};
 use std::hint::black_box;
 

@@ -3,8 +3,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use scim_core::schema::SchemaRegistry;
-use scim_core::validate::{validate, Context, ValidationOptions};
+use scim2_core::schema::SchemaRegistry;
+use scim2_core::validate::{validate, Context, ValidationOptions};
 use serde_json::Value;
 
 const USER: &str = include_str!("../../scim-core/tests/fixtures/rfc7643/enterprise-user.json");

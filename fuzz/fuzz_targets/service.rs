@@ -7,8 +7,8 @@ use std::sync::{Arc, OnceLock};
 
 use bytes::Bytes;
 use libfuzzer_sys::fuzz_target;
-use scim_core::provisioner::InMemoryProvisioner;
-use scim_core::service::ScimService;
+use scim2_core::provisioner::InMemoryProvisioner;
+use scim2_core::service::ScimService;
 use serde_json::Value;
 
 fn runtime() -> &'static tokio::runtime::Runtime {

@@ -16,8 +16,8 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
-use scim_core::provisioner::InMemoryProvisioner;
-use scim_core::service::ScimService;
+use scim2_core::provisioner::InMemoryProvisioner;
+use scim2_core::service::ScimService;
 use tokio::net::TcpListener;
 
 /// Reads the body (refusing more than the service's limit, plus slack so the service

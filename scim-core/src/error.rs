@@ -64,7 +64,7 @@ impl fmt::Display for ScimType {
 /// A protocol error: what a SCIM client did wrong, or what the resource state forbids.
 ///
 /// ```
-/// use scim_core::{ScimError, ScimType};
+/// use scim2_core::{ScimError, ScimType};
 /// let e = ScimError::uniqueness("userName `bjensen` is already taken");
 /// assert_eq!(e.status().as_u16(), 409);
 /// assert_eq!(e.to_body()["status"], "409"); // a string, as RFC 7644 §3.12 shows
@@ -194,13 +194,13 @@ impl ScimError {
 
 /// The one place where the filter crate's errors get their `scimType` (RFC 7644 §3.12):
 /// the grammar crate knows nothing of SCIM's error keywords.
-impl From<scim_filter::ParseError> for ScimError {
+impl From<scim2_filter::ParseError> for ScimError {
     /// Filter errors become `invalidFilter`, path errors `invalidPath`, whatever their
     /// kind (a syntax error or an exceeded limit); the detail keeps the byte offset.
-    fn from(e: scim_filter::ParseError) -> Self {
+    fn from(e: scim2_filter::ParseError) -> Self {
         let scim_type = match e.grammar() {
-            scim_filter::Grammar::Filter => ScimType::InvalidFilter,
-            scim_filter::Grammar::Path => ScimType::InvalidPath,
+            scim2_filter::Grammar::Filter => ScimType::InvalidFilter,
+            scim2_filter::Grammar::Path => ScimType::InvalidPath,
             // A grammar added later is still a request the client got wrong.
             _ => ScimType::InvalidValue,
         };
@@ -208,10 +208,10 @@ impl From<scim_filter::ParseError> for ScimError {
     }
 }
 
-impl From<scim_filter::EvalError> for ScimError {
+impl From<scim2_filter::EvalError> for ScimError {
     /// A filter that cannot be evaluated (`active gt true`) is `invalidFilter`, whatever
     /// its kind; the detail names the attribute and operator.
-    fn from(e: scim_filter::EvalError) -> Self {
+    fn from(e: scim2_filter::EvalError) -> Self {
         ScimError::invalid_filter(e.to_string())
     }
 }
@@ -222,19 +222,19 @@ mod tests {
 
     #[test]
     fn filter_errors_map_to_their_scim_types() {
-        let e: ScimError = scim_filter::parse_filter("a eq").unwrap_err().into();
+        let e: ScimError = scim2_filter::parse_filter("a eq").unwrap_err().into();
         assert_eq!(e.scim_type(), Some(ScimType::InvalidFilter));
         assert!(e.detail().contains("byte 4"), "{}", e.detail());
-        let e: ScimError = scim_filter::parse_path("a[").unwrap_err().into();
+        let e: ScimError = scim2_filter::parse_path("a[").unwrap_err().into();
         assert_eq!(e.scim_type(), Some(ScimType::InvalidPath));
         assert_eq!(e.status(), StatusCode::BAD_REQUEST);
         // An exceeded limit is still a filter the client got wrong.
         let deep = format!("{}a pr{}", "(".repeat(100), ")".repeat(100));
-        let e: ScimError = scim_filter::parse_filter(&deep).unwrap_err().into();
+        let e: ScimError = scim2_filter::parse_filter(&deep).unwrap_err().into();
         assert_eq!(e.scim_type(), Some(ScimType::InvalidFilter));
         // A filter that cannot be evaluated, too; the detail names attribute and operator.
-        let filter = scim_filter::parse_filter("active gt true").unwrap();
-        let e: ScimError = scim_filter::CompiledFilter::new(&filter, &scim_filter::NoSchema)
+        let filter = scim2_filter::parse_filter("active gt true").unwrap();
+        let e: ScimError = scim2_filter::CompiledFilter::new(&filter, &scim2_filter::NoSchema)
             .unwrap_err()
             .into();
         assert_eq!(e.scim_type(), Some(ScimType::InvalidFilter));

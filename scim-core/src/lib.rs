@@ -4,8 +4,8 @@
 //! Apply the PATCH Entra ID sends when a user's profile changes in the directory:
 //!
 //! ```
-//! use scim_core::patch::{apply, Compat, PatchRequest};
-//! use scim_core::schema::SchemaRegistry;
+//! use scim2_core::patch::{apply, Compat, PatchRequest};
+//! use scim2_core::schema::SchemaRegistry;
 //! use serde_json::json;
 //!
 //! let registry = SchemaRegistry::standard();
@@ -37,7 +37,7 @@
 //!     "emails": [{"type": "work", "value": "ann@example.com"}],
 //!     "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User": {"department": "Sales"}
 //! }));
-//! # Ok::<(), scim_core::ScimError>(())
+//! # Ok::<(), scim2_core::ScimError>(())
 //! ```
 //!
 //! # Implement `Provisioner`, mount `ScimService`
@@ -53,10 +53,10 @@
 //! use std::sync::{Arc, Mutex};
 //! use async_trait::async_trait;
 //! use serde_json::Value;
-//! use scim_core::meta::check_version;
-//! use scim_core::provisioner::*;
-//! use scim_core::service::ScimService;
-//! use scim_core::ScimError;
+//! use scim2_core::meta::check_version;
+//! use scim2_core::provisioner::*;
+//! use scim2_core::service::ScimService;
+//! use scim2_core::ScimError;
 //!
 //! type Map = HashMap<(String, String), Value>; // (resource type, id) → resource
 //!
@@ -214,4 +214,4 @@ pub use error::{ScimError, ScimType};
 /// The filter and attribute-path grammar (RFC 7644 §3.4.2.2, §3.5.2), re-exported so that a
 /// store translating [`ListQuery::filter`](provisioner::ListQuery::filter) needs no
 /// dependency of its own.
-pub use scim_filter as filter;
+pub use scim2_filter as filter;

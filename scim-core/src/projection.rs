@@ -9,7 +9,7 @@
 //! Names may be sub-attributes (`name.givenName`), URN-qualified
 //! (`urn:…:enterprise:2.0:User:department`), or a whole extension's URN.
 
-use scim_filter::AttrPath;
+use scim2_filter::AttrPath;
 use serde_json::{Map, Value};
 
 use crate::error::ScimError;
@@ -18,8 +18,8 @@ use crate::schema::{AttributeDef, ResourceSchema, Returned};
 /// A parsed `attributes`/`excludedAttributes` pair.
 ///
 /// ```
-/// use scim_core::projection::Projection;
-/// use scim_core::schema::SchemaRegistry;
+/// use scim2_core::projection::Projection;
+/// use scim2_core::schema::SchemaRegistry;
 /// use serde_json::json;
 /// let registry = SchemaRegistry::standard();
 /// let users = registry.resource_schema("User").unwrap();
@@ -30,7 +30,7 @@ use crate::schema::{AttributeDef, ResourceSchema, Returned};
 ///     "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "id": "1", "name": {"givenName": "Ann"}}));
 /// let all = Projection::default().apply(&users, &user);
 /// assert!(all.get("password").is_none()); // returned: never
-/// # Ok::<(), scim_core::ScimError>(())
+/// # Ok::<(), scim2_core::ScimError>(())
 /// ```
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Projection {
@@ -104,8 +104,8 @@ impl Projection {
 /// never-returned value would reveal it to anyone who can guess it.
 ///
 /// ```
-/// use scim_core::projection::without_never_returned;
-/// use scim_core::schema::SchemaRegistry;
+/// use scim2_core::projection::without_never_returned;
+/// use scim2_core::schema::SchemaRegistry;
 /// use serde_json::json;
 /// let registry = SchemaRegistry::standard();
 /// let users = registry.resource_schema("User").unwrap();

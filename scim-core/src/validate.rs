@@ -110,8 +110,8 @@ impl ValidationOptions {
 /// normalised resource.
 ///
 /// ```
-/// use scim_core::schema::SchemaRegistry;
-/// use scim_core::validate::{validate, Context, ValidationOptions};
+/// use scim2_core::schema::SchemaRegistry;
+/// use scim2_core::validate::{validate, Context, ValidationOptions};
 /// use serde_json::json;
 ///
 /// let registry = SchemaRegistry::standard();
@@ -123,7 +123,7 @@ impl ValidationOptions {
 ///     "userName": "bjensen",
 ///     "active": true
 /// }));
-/// # Ok::<(), scim_core::ScimError>(())
+/// # Ok::<(), scim2_core::ScimError>(())
 /// ```
 pub fn validate(
     schema: &ResourceSchema<'_>,

@@ -12,7 +12,7 @@ use crate::schema::ResourceSchema;
 /// depend on the order members arrived in.
 ///
 /// ```
-/// use scim_core::version::weak_etag;
+/// use scim2_core::version::weak_etag;
 /// use serde_json::json;
 /// let a = weak_etag(&json!({"userName": "ann", "meta": {"version": "x"}}));
 /// let b = weak_etag(&json!({"meta": {"version": "y"}, "userName": "ann"}));
@@ -48,8 +48,8 @@ pub fn weak_etag(resource: &Value) -> String {
 /// RFC 7644 §3.14).
 ///
 /// ```
-/// use scim_core::schema::SchemaRegistry;
-/// use scim_core::version::{weak_etag, weak_etag_for};
+/// use scim2_core::schema::SchemaRegistry;
+/// use scim2_core::version::{weak_etag, weak_etag_for};
 /// use serde_json::json;
 /// let registry = SchemaRegistry::standard();
 /// let users = registry.resource_schema("User").unwrap();

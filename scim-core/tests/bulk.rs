@@ -4,7 +4,7 @@
 mod common;
 
 use common::{call, send, service};
-use scim_core::service::{ScimService, ServiceConfig};
+use scim2_core::service::{ScimService, ServiceConfig};
 use serde_json::{json, Value};
 use std::sync::Arc;
 
@@ -114,7 +114,7 @@ async fn unresolvable_and_circular_references_are_conflicts() {
 
 #[tokio::test]
 async fn limits_answer_413_naming_the_limit() {
-    let svc = ScimService::new(Arc::new(scim_core::provisioner::InMemoryProvisioner::new()))
+    let svc = ScimService::new(Arc::new(scim2_core::provisioner::InMemoryProvisioner::new()))
         .with_config(
             ServiceConfig::default()
                 .with_bulk_max_operations(2)

@@ -6,8 +6,8 @@ mod common;
 use std::sync::Arc;
 
 use common::{call, send, Delegating};
-use scim_core::provisioner::InMemoryProvisioner;
-use scim_core::service::ScimService;
+use scim2_core::provisioner::InMemoryProvisioner;
+use scim2_core::service::ScimService;
 use serde_json::json;
 
 const P: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";

@@ -5,8 +5,8 @@ mod common;
 use std::sync::Arc;
 
 use common::{call, send};
-use scim_core::provisioner::InMemoryProvisioner;
-use scim_core::service::{ScimService, ServiceConfig};
+use scim2_core::provisioner::InMemoryProvisioner;
+use scim2_core::service::{ScimService, ServiceConfig};
 use serde_json::{json, Map, Value};
 
 const P: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";

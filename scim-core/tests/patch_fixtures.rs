@@ -7,8 +7,8 @@
 use std::fs;
 use std::path::Path;
 
-use scim_core::patch::{apply, Compat, PatchRequest};
-use scim_core::schema::SchemaRegistry;
+use scim2_core::patch::{apply, Compat, PatchRequest};
+use scim2_core::schema::SchemaRegistry;
 use serde_json::Value;
 
 fn run(path: &Path, registry: &SchemaRegistry) -> Result<(), String> {

@@ -2,9 +2,9 @@
 //! enterprise user never panic and every successful result validates.
 
 use proptest::prelude::*;
-use scim_core::patch::{apply, Compat, OpKind, PatchOperation, PatchRequest};
-use scim_core::schema::SchemaRegistry;
-use scim_core::validate::{validate, Context, ValidationOptions};
+use scim2_core::patch::{apply, Compat, OpKind, PatchOperation, PatchRequest};
+use scim2_core::schema::SchemaRegistry;
+use scim2_core::validate::{validate, Context, ValidationOptions};
 use serde_json::{json, Value};
 
 fn full_user() -> Value {
@@ -47,7 +47,7 @@ fn strict_compat_reads_the_rfc_literally() {
     )]);
     let user = json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "a"});
     let e = apply(&users, &user, &request, &Compat::strict()).unwrap_err();
-    assert_eq!(e.scim_type(), Some(scim_core::ScimType::NoTarget));
+    assert_eq!(e.scim_type(), Some(scim2_core::ScimType::NoTarget));
 }
 
 fn path() -> impl Strategy<Value = Option<String>> {

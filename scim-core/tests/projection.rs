@@ -1,8 +1,8 @@
 //! Projection: `attributes`, `excludedAttributes` and the `returned` characteristic.
 
-use scim_core::projection::Projection;
-use scim_core::schema::SchemaRegistry;
-use scim_core::ScimType;
+use scim2_core::projection::Projection;
+use scim2_core::schema::SchemaRegistry;
+use scim2_core::ScimType;
 use serde_json::{json, Value};
 
 const USER: &str = "urn:ietf:params:scim:schemas:core:2.0:User";

@@ -4,9 +4,9 @@
 use std::fs;
 use std::path::Path;
 
-use scim_core::resource::{Group, ServiceProviderConfig, User};
-use scim_core::schema::{ResourceType, SchemaRegistry};
-use scim_core::validate::{validate, Context, ValidationOptions};
+use scim2_core::resource::{Group, ServiceProviderConfig, User};
+use scim2_core::schema::{ResourceType, SchemaRegistry};
+use scim2_core::validate::{validate, Context, ValidationOptions};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;

@@ -7,8 +7,8 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use common::{call, send, service, Reply};
-use scim_core::provisioner::{InMemoryProvisioner, Principal};
-use scim_core::service::{AuthError, Authenticator, ScimService, ServiceConfig};
+use scim2_core::provisioner::{InMemoryProvisioner, Principal};
+use scim2_core::service::{AuthError, Authenticator, ScimService, ServiceConfig};
 use serde_json::{json, Value};
 
 const U: &str = "urn:ietf:params:scim:schemas:core:2.0:User";

@@ -7,8 +7,8 @@
 #[macro_use]
 mod common;
 
-use scim_core::patch::Compat;
-use scim_core::service::{ScimService, ServiceConfig};
+use scim2_core::patch::Compat;
+use scim2_core::service::{ScimService, ServiceConfig};
 use serde_json::Value;
 
 /// The directory that holds the session fixtures.

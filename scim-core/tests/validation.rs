@@ -1,8 +1,8 @@
 //! Validation per context: create, replace and patch results.
 
-use scim_core::schema::{AttributeDef, Schema, SchemaRegistry};
-use scim_core::validate::{validate, Context, ValidationOptions};
-use scim_core::{ScimError, ScimType};
+use scim2_core::schema::{AttributeDef, Schema, SchemaRegistry};
+use scim2_core::validate::{validate, Context, ValidationOptions};
+use scim2_core::{ScimError, ScimType};
 use serde_json::{json, Value};
 
 const USER: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
@@ -220,7 +220,7 @@ fn replace_keeps_read_only_and_protects_immutable() {
                 "Hr",
                 "",
                 vec![AttributeDef::string("badge")
-                    .mutability(scim_core::schema::Mutability::Immutable)],
+                    .mutability(scim2_core::schema::Mutability::Immutable)],
             ),
             false,
         )

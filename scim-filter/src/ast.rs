@@ -126,14 +126,14 @@ pub struct SubAttrExpr {
 /// [`urn`](AttrPath::urn), [`name`](AttrPath::name) and [`sub_attr`](AttrPath::sub_attr).
 ///
 /// ```
-/// use scim_filter::AttrPath;
+/// use scim2_filter::AttrPath;
 /// let p = AttrPath::parse("urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value")?;
 /// assert_eq!(p.urn(), Some("urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"));
 /// assert_eq!(p.name(), "manager");
 /// assert_eq!(p.sub_attr(), Some("value"));
 /// assert_eq!(p, AttrPath::new("manager").with_sub_attr("value")
 ///     .with_urn("urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"));
-/// # Ok::<(), scim_filter::ParseError>(())
+/// # Ok::<(), scim2_filter::ParseError>(())
 /// ```
 #[derive(Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]

@@ -48,7 +48,7 @@ pub enum ParseErrorKind {
 /// a person can act on.
 ///
 /// ```
-/// use scim_filter::{parse_filter, Grammar, ParseErrorKind};
+/// use scim2_filter::{parse_filter, Grammar, ParseErrorKind};
 /// let err = parse_filter(r#"userName eq "a" extra"#).unwrap_err();
 /// assert_eq!(err.grammar(), Grammar::Filter);
 /// assert_eq!(err.kind(), ParseErrorKind::Syntax);
@@ -139,7 +139,7 @@ pub enum EvalErrorKind {
 /// the comparison at fault, and a message naming both.
 ///
 /// ```
-/// use scim_filter::{parse_filter, CompareOp, EvalErrorKind, NoSchema};
+/// use scim2_filter::{parse_filter, CompareOp, EvalErrorKind, NoSchema};
 /// use serde_json::json;
 /// let filter = parse_filter("active gt true")?;
 /// let err = filter.matches(&json!({"active": true}), &NoSchema).unwrap_err();
@@ -147,7 +147,7 @@ pub enum EvalErrorKind {
 /// assert_eq!(err.path().as_str(), "active");
 /// assert_eq!(err.operator(), CompareOp::Gt);
 /// assert_eq!(err.to_string(), "`active gt`: booleans can only be compared with eq or ne");
-/// # Ok::<(), scim_filter::ParseError>(())
+/// # Ok::<(), scim2_filter::ParseError>(())
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct EvalError {

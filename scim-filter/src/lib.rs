@@ -6,7 +6,7 @@
 //! schema facts (`caseExact`, types) reach the evaluator through [`SchemaLookup`].
 //!
 //! ```
-//! use scim_filter::{parse_filter, NoSchema};
+//! use scim2_filter::{parse_filter, NoSchema};
 //! use serde_json::json;
 //!
 //! // What Entra ID sends to find a user, with operators in any case:
@@ -117,12 +117,12 @@ pub use value::{CompValue, Number};
 /// Parses a filter (RFC 7644 §3.4.2.2) under the default [`Limits`].
 ///
 /// ```
-/// use scim_filter::{parse_filter, Filter};
+/// use scim2_filter::{parse_filter, Filter};
 /// let f = parse_filter("title pr or userType eq \"Intern\"")?;
 /// assert!(matches!(f, Filter::Or(..)));
 /// let err = parse_filter("userName eq \"a\" extra").unwrap_err();
 /// assert_eq!(err.offset(), 15);
-/// # Ok::<(), scim_filter::ParseError>(())
+/// # Ok::<(), scim2_filter::ParseError>(())
 /// ```
 pub fn parse_filter(input: &str) -> Result<Filter, ParseError> {
     parser::parse_filter(input, &Limits::DEFAULT)
@@ -136,11 +136,11 @@ pub fn parse_filter_with(input: &str, limits: &Limits) -> Result<Filter, ParseEr
 /// Parses a PATCH operation's `path` (RFC 7644 §3.5.2) under the default [`Limits`].
 ///
 /// ```
-/// use scim_filter::{parse_path, PatchPath};
+/// use scim2_filter::{parse_path, PatchPath};
 /// let p = parse_path(r#"emails[type eq "work"].value"#)?;
 /// let PatchPath::ValuePath(vp) = p else { unreachable!() };
 /// assert_eq!(vp.sub_attr.as_deref(), Some("value"));
-/// # Ok::<(), scim_filter::ParseError>(())
+/// # Ok::<(), scim2_filter::ParseError>(())
 /// ```
 pub fn parse_path(input: &str) -> Result<PatchPath, ParseError> {
     parser::parse_path(input, &Limits::DEFAULT)

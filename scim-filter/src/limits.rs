@@ -12,7 +12,7 @@ use std::fmt;
 /// keeping a single parse well under a millisecond and a few kilobytes of memory.
 ///
 /// ```
-/// use scim_filter::{Limits, parse_filter_with};
+/// use scim2_filter::{Limits, parse_filter_with};
 /// let strict = Limits::default().with_max_terms(2);
 /// assert!(parse_filter_with("a eq 1 or b eq 2 or c eq 3", &strict).is_err());
 /// ```

@@ -1,6 +1,6 @@
 //! Evaluation tables: every rule of RFC 7644 §3.4.2.2 against a User and a Group.
 
-use scim_filter::{
+use scim2_filter::{
     parse_filter, parse_path, AttrFacts, AttrType, CompareOp, CompiledFilter, EvalErrorKind,
     NoSchema, PatchPath, SchemaLookup,
 };

@@ -1,7 +1,7 @@
 //! The grammar's corners: precedence, case, literals, URNs, Entra's extension, and a table
 //! of invalid filters and paths each rejected at a sensible byte offset.
 
-use scim_filter::{
+use scim2_filter::{
     parse_filter, parse_filter_with, parse_path, AttrPath, CompValue, CompareOp, Filter, Grammar,
     Limit, Limits, Number, ParseErrorKind, Predicate, SubAttrExpr, ValuePathExpr,
 };

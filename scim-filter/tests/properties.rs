@@ -2,7 +2,7 @@
 //! the same tree; no input makes the parsers or the evaluator panic.
 
 use proptest::prelude::*;
-use scim_filter::{
+use scim2_filter::{
     parse_filter, parse_path, AttrExpr, AttrPath, CompValue, CompareOp, CompiledFilter, Filter,
     NoSchema, Number, PatchPath, PatchValuePath, Predicate, SubAttrExpr, ValuePathExpr,
 };

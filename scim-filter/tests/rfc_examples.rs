@@ -2,7 +2,7 @@
 //! (Figure 8) parses to the tree written out here, and prints back to text that parses
 //! to the same tree.
 
-use scim_filter::{
+use scim2_filter::{
     parse_filter, parse_path, AttrPath, CompValue, CompareOp, Filter, PatchPath, PatchValuePath,
 };
 use CompareOp::*;

@@ -185,7 +185,7 @@ pub struct Cli {
         default_value = "every-client",
         global = true
     )]
-    pub client_profile: scim_core::patch::Compat,
+    pub client_profile: scim2_core::patch::Compat,
 
     /// Read the Secret Token from this file instead of generating one (for automation;
     /// the SCIM_BRIDGE_TOKEN environment variable does the same).
@@ -197,13 +197,13 @@ pub struct Cli {
     pub command: Option<Command>,
 }
 
-/// A `--client-profile` value: a profile named by `scim_core::patch::Compat::profile`;
+/// A `--client-profile` value: a profile named by `scim2_core::patch::Compat::profile`;
 /// empty (an environment variable set to nothing) is the default, every-client.
-fn client_profile(name: &str) -> Result<scim_core::patch::Compat, String> {
+fn client_profile(name: &str) -> Result<scim2_core::patch::Compat, String> {
     if name.trim().is_empty() {
-        return Ok(scim_core::patch::Compat::every_client());
+        return Ok(scim2_core::patch::Compat::every_client());
     }
-    scim_core::patch::Compat::profile(name).ok_or_else(|| {
+    scim2_core::patch::Compat::profile(name).ok_or_else(|| {
         format!("no such profile `{name}`: use every-client, entra, okta, onelogin, jumpcloud or strict")
     })
 }

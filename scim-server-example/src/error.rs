@@ -4,7 +4,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use scim_core::provisioner::ProvisionerError;
+use scim2_core::provisioner::ProvisionerError;
 
 use crate::onepassword::RuleError;
 use crate::store::StoreError;

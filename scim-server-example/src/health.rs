@@ -35,7 +35,7 @@ impl Health {
     /// Health for a bridge starting now.
     pub fn new(interval_seconds: u64, tls: bool) -> Self {
         Health {
-            started_at: scim_core::meta::now(),
+            started_at: scim2_core::meta::now(),
             interval_seconds,
             tls,
             requests: AtomicU64::new(0),
@@ -51,7 +51,7 @@ impl Health {
     /// Records a watcher run.
     pub fn watcher_ran(&self, result: Result<usize, String>, next_run_at: String) {
         if let Ok(mut w) = self.watcher.lock() {
-            w.last_run_at = Some(scim_core::meta::now());
+            w.last_run_at = Some(scim2_core::meta::now());
             w.next_run_at = Some(next_run_at);
             match result {
                 Ok(n) => {
@@ -74,7 +74,7 @@ impl Health {
             (Some(_), None) => "running",
         };
         let healthy = store_ok && watcher_state != "failing";
-        let mut store_entry = json!({"state": if store_ok { "up" } else { "down" }, "checkedAt": scim_core::meta::now()});
+        let mut store_entry = json!({"state": if store_ok { "up" } else { "down" }, "checkedAt": scim2_core::meta::now()});
         match store {
             Ok(accounts) => store_entry["accounts"] = accounts,
             Err(e) => store_entry["detail"] = Value::from(e),

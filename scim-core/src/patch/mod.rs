@@ -73,8 +73,8 @@
 //! (RFC 7643 §2.5) and is dropped wherever it appears.
 //!
 //! ```
-//! use scim_core::patch::{apply, Compat, PatchRequest};
-//! use scim_core::schema::SchemaRegistry;
+//! use scim2_core::patch::{apply, Compat, PatchRequest};
+//! use scim2_core::schema::SchemaRegistry;
 //! use serde_json::json;
 //!
 //! let registry = SchemaRegistry::standard();
@@ -86,7 +86,7 @@
 //! let request = PatchRequest::from_value(&body, &Compat::default())?;
 //! let patched = apply(&users, &user, &request, &Compat::default())?;
 //! assert_eq!(patched["active"], false);
-//! # Ok::<(), scim_core::ScimError>(())
+//! # Ok::<(), scim2_core::ScimError>(())
 //! ```
 
 mod multi;

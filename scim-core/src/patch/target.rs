@@ -1,7 +1,7 @@
 //! Resolving a PATCH `path` (RFC 7644 §3.5.2, Figure 7) against the resource's schema:
 //! which container, which attribute, which elements, which sub-attribute.
 
-use scim_filter::{parse_path, CompareOp, CompiledFilter, Filter, PatchPath, Predicate};
+use scim2_filter::{parse_path, CompareOp, CompiledFilter, Filter, PatchPath, Predicate};
 use serde_json::{Map, Value};
 
 use crate::error::ScimError;
@@ -85,8 +85,8 @@ impl Selector {
     }
 }
 
-fn literal_json(value: &scim_filter::CompValue) -> Value {
-    use scim_filter::CompValue;
+fn literal_json(value: &scim2_filter::CompValue) -> Value {
+    use scim2_filter::CompValue;
     match value {
         CompValue::Null => Value::Null,
         CompValue::Bool(b) => Value::Bool(*b),

@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 /// The ids in a Group's `members` (each member's `value`), in order.
 ///
 /// ```
-/// use scim_core::provisioner::member_ids;
+/// use scim2_core::provisioner::member_ids;
 /// let group = serde_json::json!({"id": "g1", "members": [{"value": "u1"}, {"value": "u2"}]});
 /// assert_eq!(member_ids(&group).collect::<Vec<_>>(), ["u1", "u2"]);
 /// ```
@@ -37,7 +37,7 @@ pub fn group_ref(group: &Value) -> Value {
 /// an index says hold the member).
 ///
 /// ```
-/// use scim_core::provisioner::groups_of;
+/// use scim2_core::provisioner::groups_of;
 /// use serde_json::json;
 /// let groups = [
 ///     json!({"id": "g1", "displayName": "Sales", "members": [{"value": "u1"}]}),
@@ -75,7 +75,7 @@ pub fn set_groups(user: &mut Value, refs: Vec<Value>) {
 /// group when a resource is deleted, in the same transaction as the delete.
 ///
 /// ```
-/// use scim_core::provisioner::remove_member;
+/// use scim2_core::provisioner::remove_member;
 /// let mut group = serde_json::json!({"id": "g1", "members": [{"value": "u1"}]});
 /// assert!(remove_member(&mut group, "u1"));
 /// assert!(group.get("members").is_none());

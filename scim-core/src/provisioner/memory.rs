@@ -28,12 +28,12 @@ use crate::meta::check_version;
 ///   matches no resource. A store that checks passwords keeps a salted hash instead.
 ///
 /// ```
-/// use scim_core::provisioner::{InMemoryProvisioner, Provisioner, RequestContext, ListQuery};
+/// use scim2_core::provisioner::{InMemoryProvisioner, Provisioner, RequestContext, ListQuery};
 /// # tokio_test_block(async {
 /// let store = InMemoryProvisioner::new();
 /// let ctx = RequestContext::default();
 /// let mut user = serde_json::json!({"userName": "ann"});
-/// scim_core::meta::stamp_new(&mut user, "User", "1");
+/// scim2_core::meta::stamp_new(&mut user, "User", "1");
 /// store.create(&ctx, "User", user).await.unwrap();
 /// let page = store.list(&ctx, "User", &ListQuery::default()).await.unwrap();
 /// assert_eq!(page.total_results, 1);
@@ -400,7 +400,7 @@ impl Provisioner for InMemoryProvisioner {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use scim_filter::{parse_filter, CompiledFilter, NoSchema};
+    use scim2_filter::{parse_filter, CompiledFilter, NoSchema};
     use serde_json::json;
 
     fn block_on<T>(f: impl std::future::Future<Output = T>) -> T {

@@ -4,7 +4,7 @@
 use std::cmp::Ordering;
 
 use crate::json::member_ci;
-use scim_filter::{AttrPath, CompValue, CompareOp, CompiledFilter, Filter, Predicate};
+use scim2_filter::{AttrPath, CompValue, CompareOp, CompiledFilter, Filter, Predicate};
 use serde_json::Value;
 
 use crate::error::ScimError;
@@ -94,7 +94,7 @@ impl EqualityLookup<'_> {
 
 /// Whether `urn` is a core schema's (`urn:ietf:params:scim:schemas:core:…`), in any case.
 fn is_core_urn(urn: &str) -> bool {
-    let prefix = scim_filter::CORE_SCHEMA_PREFIX;
+    let prefix = scim2_filter::CORE_SCHEMA_PREFIX;
     urn.get(..prefix.len())
         .is_some_and(|p| p.eq_ignore_ascii_case(prefix))
 }
@@ -186,8 +186,8 @@ impl ListQuery {
     /// value path, another operator, a non-string value) is `None`.
     ///
     /// ```
-    /// use scim_core::filter::{parse_filter, CompiledFilter, NoSchema};
-    /// use scim_core::provisioner::ListQuery;
+    /// use scim2_core::filter::{parse_filter, CompiledFilter, NoSchema};
+    /// use scim2_core::provisioner::ListQuery;
     ///
     /// let mut query = ListQuery::default();
     /// query.filter = Some(parse_filter(
@@ -197,7 +197,7 @@ impl ListQuery {
     /// assert!(lookup.is_extension("urn:example:params:scim:schemas:extension:acme:2.0:User", "costCenter"));
     /// assert!(!lookup.is_core("costCenter"));
     /// assert_eq!(lookup.value, "42");
-    /// # Ok::<(), scim_core::filter::ParseError>(())
+    /// # Ok::<(), scim2_core::filter::ParseError>(())
     /// ```
     pub fn equality_lookup(&self) -> Option<EqualityLookup<'_>> {
         let Some(Filter::Attribute(expr)) = &self.filter else {
@@ -268,7 +268,7 @@ impl ListQuery {
 fn sort_key(resource: &Value, path: &AttrPath) -> Option<Value> {
     let mut base = resource;
     if let Some(urn) = path.urn() {
-        if !urn.starts_with(scim_filter::CORE_SCHEMA_PREFIX) {
+        if !urn.starts_with(scim2_filter::CORE_SCHEMA_PREFIX) {
             base = member_ci(resource, urn)?;
         }
     }
@@ -323,7 +323,7 @@ fn compare_keys(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use scim_filter::{parse_filter, NoSchema};
+    use scim2_filter::{parse_filter, NoSchema};
     use serde_json::json;
 
     fn query(filter: Option<&str>) -> ListQuery {

@@ -9,7 +9,7 @@ use crate::schema::urn;
 /// A Group (RFC 7643 §4.2).
 ///
 /// ```
-/// use scim_core::resource::Group;
+/// use scim2_core::resource::Group;
 /// let g = Group::new("Tour Guides").with_member("2819c223-7f76-453a-919d-413861904646");
 /// assert_eq!(serde_json::to_value(&g).unwrap()["members"][0]["value"],
 ///            "2819c223-7f76-453a-919d-413861904646");

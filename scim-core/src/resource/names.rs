@@ -9,8 +9,8 @@ use crate::schema::{AttributeDef, ResourceSchema};
 /// objects) to the spelling the schema defines; unknown names are left as they are.
 ///
 /// ```
-/// use scim_core::resource::{canonicalize, User};
-/// use scim_core::schema::SchemaRegistry;
+/// use scim2_core::resource::{canonicalize, User};
+/// use scim2_core::schema::SchemaRegistry;
 /// use serde_json::json;
 /// let registry = SchemaRegistry::standard();
 /// let users = registry.resource_schema("User").unwrap();

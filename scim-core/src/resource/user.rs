@@ -9,7 +9,7 @@ use crate::schema::urn;
 /// A User (RFC 7643 §4.1).
 ///
 /// ```
-/// use scim_core::resource::{MultiValue, User};
+/// use scim2_core::resource::{MultiValue, User};
 /// let user = User::new("bjensen@example.com")
 ///     .with_email(MultiValue::typed("work", "bjensen@example.com").primary());
 /// let json = serde_json::to_value(&user).unwrap();

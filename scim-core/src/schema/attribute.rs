@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 
 /// An attribute's data type (RFC 7643 §2.3): the filter crate's type, so schema facts
 /// pass to the evaluator unchanged.
-pub use scim_filter::AttrType as AttributeType;
+pub use scim2_filter::AttrType as AttributeType;
 
 /// When and whether an attribute may be changed (RFC 7643 §2.2 `mutability`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
@@ -54,7 +54,7 @@ pub enum Uniqueness {
 /// Build definitions with the short constructors and chainable setters:
 ///
 /// ```
-/// use scim_core::schema::{AttributeDef, Uniqueness};
+/// use scim2_core::schema::{AttributeDef, Uniqueness};
 /// let user_name = AttributeDef::string("userName")
 ///     .required()
 ///     .uniqueness(Uniqueness::Server)
@@ -220,7 +220,7 @@ impl AttributeDef {
     }
 
     /// The facts the filter evaluator needs.
-    pub fn facts(&self) -> scim_filter::AttrFacts {
-        scim_filter::AttrFacts::new(self.attr_type).with_case_exact(self.case_exact)
+    pub fn facts(&self) -> scim2_filter::AttrFacts {
+        scim2_filter::AttrFacts::new(self.attr_type).with_case_exact(self.case_exact)
     }
 }

@@ -6,7 +6,7 @@ use super::{core, discovery, urn, AttributeDef, ResourceType, Schema, SchemaExte
 /// The schemas and resource types of one service provider.
 ///
 /// ```
-/// use scim_core::schema::{AttributeDef, Schema, SchemaRegistry};
+/// use scim2_core::schema::{AttributeDef, Schema, SchemaRegistry};
 /// let mut registry = SchemaRegistry::standard();
 /// let ext = Schema::new(
 ///     "urn:example:params:scim:schemas:extension:acme:2.0:User",

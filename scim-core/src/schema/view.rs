@@ -1,7 +1,7 @@
 //! One resource type's combined schema: base schema, extensions and common attributes,
 //! with case-insensitive, URN-aware attribute resolution (RFC 7643 §3.3, §3.10).
 
-use scim_filter::{AttrFacts, SchemaLookup};
+use scim2_filter::{AttrFacts, SchemaLookup};
 
 use super::{AttributeDef, ResourceType, Schema, SchemaRegistry};
 
@@ -125,7 +125,7 @@ impl SchemaLookup for ResourceSchema<'_> {
     fn attribute(&self, urn: Option<&str>, path: &[&str]) -> Option<AttrFacts> {
         let (first, rest) = path.split_first()?;
         if first.eq_ignore_ascii_case("schemas") && rest.is_empty() {
-            return Some(AttrFacts::new(scim_filter::AttrType::Reference));
+            return Some(AttrFacts::new(scim2_filter::AttrType::Reference));
         }
         let mut def = ResourceSchema::attribute(self, urn, first)?.def;
         for sub in rest {

@@ -7,8 +7,8 @@ use crate::patch::Compat;
 /// error naming it.
 ///
 /// ```
-/// use scim_core::patch::Compat;
-/// use scim_core::service::ServiceConfig;
+/// use scim2_core::patch::Compat;
+/// use scim2_core::service::ServiceConfig;
 ///
 /// let config = ServiceConfig::default()
 ///     .with_max_page_size(500)

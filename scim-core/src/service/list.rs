@@ -3,7 +3,7 @@
 //! ListResponse.
 
 use http::StatusCode;
-use scim_filter::{parse_filter, AttrPath, CompiledFilter, Filter, Predicate, SchemaLookup};
+use scim2_filter::{parse_filter, AttrPath, CompiledFilter, Filter, Predicate, SchemaLookup};
 use serde_json::Value;
 
 use super::{response, Call, Outcome, ScimService};

@@ -61,8 +61,8 @@ use route::Route;
 /// ```
 /// use std::sync::Arc;
 /// use bytes::Bytes;
-/// use scim_core::provisioner::InMemoryProvisioner;
-/// use scim_core::service::ScimService;
+/// use scim2_core::provisioner::InMemoryProvisioner;
+/// use scim2_core::service::ScimService;
 ///
 /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
 /// let scim = ScimService::new(Arc::new(InMemoryProvisioner::new()));

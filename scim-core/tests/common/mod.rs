@@ -12,11 +12,11 @@ use http::{HeaderMap, Request, StatusCode};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use async_trait::async_trait;
-use scim_core::provisioner::{
+use scim2_core::provisioner::{
     precondition_failed, InMemoryProvisioner, ListPage, ListQuery, Provisioner, ProvisionerError,
     RequestContext,
 };
-use scim_core::service::ScimService;
+use scim2_core::service::ScimService;
 use serde_json::Value;
 
 use replay::{Answer, Endpoint, Exchange};

@@ -11,9 +11,9 @@
 use std::sync::Arc;
 
 use crate::common::send;
-use scim_core::provisioner::{InMemoryProvisioner, Provisioner, RequestContext};
-use scim_core::schema::{AttributeDef, Mutability, Returned, Schema, SchemaRegistry};
-use scim_core::service::ScimService;
+use scim2_core::provisioner::{InMemoryProvisioner, Provisioner, RequestContext};
+use scim2_core::schema::{AttributeDef, Mutability, Returned, Schema, SchemaRegistry};
+use scim2_core::service::ScimService;
 use serde_json::{json, Value};
 
 const EXT: &str = "urn:ietf:params:scim:schemas:extension:1password:2.0:User";

@@ -10,8 +10,8 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use crate::common::{call, send, Delegating};
-use scim_core::provisioner::CONFLICT_RETRIES;
-use scim_core::service::ScimService;
+use scim2_core::provisioner::CONFLICT_RETRIES;
+use scim2_core::service::ScimService;
 use serde_json::json;
 
 const P: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";

@@ -12,10 +12,10 @@
 use std::sync::Arc;
 
 use crate::common::send;
-use scim_core::provisioner::InMemoryProvisioner;
-use scim_core::schema::SchemaRegistry;
-use scim_core::service::ScimService;
-use scim_core::version::{weak_etag, weak_etag_for};
+use scim2_core::provisioner::InMemoryProvisioner;
+use scim2_core::schema::SchemaRegistry;
+use scim2_core::service::ScimService;
+use scim2_core::version::{weak_etag, weak_etag_for};
 use serde_json::{json, Value};
 
 const P: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";

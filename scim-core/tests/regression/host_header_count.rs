@@ -13,8 +13,8 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use http::Version;
-use scim_core::provisioner::InMemoryProvisioner;
-use scim_core::service::{ScimService, ServiceConfig};
+use scim2_core::provisioner::InMemoryProvisioner;
+use scim2_core::service::{ScimService, ServiceConfig};
 use serde_json::Value;
 
 const USER: &str = r#"{"userName": "host"}"#;

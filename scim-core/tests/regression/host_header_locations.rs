@@ -12,8 +12,8 @@ use std::sync::Arc;
 
 use crate::common::call;
 use bytes::Bytes;
-use scim_core::provisioner::InMemoryProvisioner;
-use scim_core::service::{ScimService, ServiceConfig};
+use scim2_core::provisioner::InMemoryProvisioner;
+use scim2_core::service::{ScimService, ServiceConfig};
 use serde_json::Value;
 
 const USER: &str = r#"{"userName": "loc"}"#;

@@ -8,9 +8,9 @@
 use std::sync::Arc;
 
 use crate::common::{call, send};
-use scim_core::patch::Compat;
-use scim_core::provisioner::InMemoryProvisioner;
-use scim_core::service::{ScimService, ServiceConfig};
+use scim2_core::patch::Compat;
+use scim2_core::provisioner::InMemoryProvisioner;
+use scim2_core::service::{ScimService, ServiceConfig};
 use serde_json::{json, Value};
 
 const ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";

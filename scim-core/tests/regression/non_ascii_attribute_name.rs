@@ -2,8 +2,8 @@
 //! byte falls inside a multi-byte character (`"uem😀…"`) panicked validation, which sliced
 //! the name at byte 4 to look for a `urn:` prefix.
 
-use scim_core::schema::SchemaRegistry;
-use scim_core::validate::{validate, Context, ValidationOptions};
+use scim2_core::schema::SchemaRegistry;
+use scim2_core::validate::{validate, Context, ValidationOptions};
 use serde_json::json;
 
 #[test]

@@ -12,8 +12,8 @@
 use std::sync::Arc;
 
 use crate::common::{call, send};
-use scim_core::provisioner::{InMemoryProvisioner, Provisioner, RequestContext};
-use scim_core::service::ScimService;
+use scim2_core::provisioner::{InMemoryProvisioner, Provisioner, RequestContext};
+use scim2_core::service::ScimService;
 use serde_json::{json, Value};
 
 const SECRET: &str = "s3cret-Pa55word";

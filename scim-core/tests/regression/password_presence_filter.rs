@@ -13,10 +13,10 @@ use std::sync::{Arc, Mutex};
 
 use crate::common::{call, send};
 use async_trait::async_trait;
-use scim_core::provisioner::{
+use scim2_core::provisioner::{
     InMemoryProvisioner, ListPage, ListQuery, Provisioner, ProvisionerError, RequestContext,
 };
-use scim_core::service::ScimService;
+use scim2_core::service::ScimService;
 use serde_json::{json, Value};
 
 /// The in-memory store, plus a hash of each user's password kept beside it (the

@@ -14,10 +14,10 @@
 use std::sync::Arc;
 
 use crate::common::{call, send};
-use scim_core::patch::{apply, Compat, PatchOperation, PatchRequest};
-use scim_core::provisioner::InMemoryProvisioner;
-use scim_core::schema::SchemaRegistry;
-use scim_core::service::{ScimService, ServiceConfig};
+use scim2_core::patch::{apply, Compat, PatchOperation, PatchRequest};
+use scim2_core::provisioner::InMemoryProvisioner;
+use scim2_core::schema::SchemaRegistry;
+use scim2_core::service::{ScimService, ServiceConfig};
 use serde_json::{json, Map, Value};
 
 const P: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
@@ -134,12 +134,12 @@ fn the_engine_adds_twenty_thousand_values_with_merge_semantics_intact() {
     values.push(json!({"value": "user7@example.com", "type": "home"}));
     values.push(json!({"value": "USER9@example.com", "primary": true}));
     let request = PatchRequest::new(vec![PatchOperation::new(
-        scim_core::patch::OpKind::Add,
+        scim2_core::patch::OpKind::Add,
         Some("emails"),
         Some(Value::Array(values)),
     )])
     .with_limits(
-        scim_core::limits::ResourceLimits::default().with_max_values_per_attribute(50_000),
+        scim2_core::limits::ResourceLimits::default().with_max_values_per_attribute(50_000),
     );
     let out = apply(&users, &user, &request, &Compat::default()).unwrap();
     let list = out["emails"].as_array().unwrap();

@@ -14,8 +14,8 @@
 use std::sync::Arc;
 
 use crate::common::send;
-use scim_core::provisioner::InMemoryProvisioner;
-use scim_core::service::{ScimService, ServiceConfig};
+use scim2_core::provisioner::InMemoryProvisioner;
+use scim2_core::service::{ScimService, ServiceConfig};
 use serde_json::{json, Value};
 
 const P: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";

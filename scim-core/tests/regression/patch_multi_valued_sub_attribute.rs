@@ -7,7 +7,7 @@
 //! `noTarget` (there is nothing to set it on).
 
 use crate::common::{send, service};
-use scim_core::service::ScimService;
+use scim2_core::service::ScimService;
 use serde_json::{json, Value};
 
 fn patch(ops: Value) -> Value {

@@ -10,9 +10,9 @@
 use std::sync::Arc;
 
 use crate::common::send;
-use scim_core::patch::Compat;
-use scim_core::provisioner::InMemoryProvisioner;
-use scim_core::service::{ScimService, ServiceConfig};
+use scim2_core::patch::Compat;
+use scim2_core::provisioner::InMemoryProvisioner;
+use scim2_core::service::{ScimService, ServiceConfig};
 use serde_json::{json, Value};
 
 fn service(compat: Compat) -> ScimService {

@@ -17,8 +17,8 @@
 use std::sync::Arc;
 
 use crate::common::send;
-use scim_core::provisioner::{InMemoryProvisioner, Provisioner, RequestContext};
-use scim_core::service::ScimService;
+use scim2_core::provisioner::{InMemoryProvisioner, Provisioner, RequestContext};
+use scim2_core::service::ScimService;
 use serde_json::{json, Value};
 
 const P: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";

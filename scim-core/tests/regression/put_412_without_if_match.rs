@@ -10,8 +10,8 @@
 use std::sync::Arc;
 
 use crate::common::{call, send, Delegating};
-use scim_core::provisioner::InMemoryProvisioner;
-use scim_core::service::ScimService;
+use scim2_core::provisioner::InMemoryProvisioner;
+use scim2_core::service::ScimService;
 use serde_json::{json, Value};
 
 async fn contended_puts(svc: Arc<ScimService>, endpoint: &str, body: fn(usize) -> Value) {

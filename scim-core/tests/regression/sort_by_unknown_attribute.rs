@@ -8,7 +8,7 @@ use crate::common::{call, send, service};
 use serde_json::json;
 
 async fn get(
-    svc: &scim_core::service::ScimService,
+    svc: &scim2_core::service::ScimService,
     base: &str,
     sort: &str,
 ) -> (u16, serde_json::Value) {

@@ -22,7 +22,7 @@ use text::{ordering_holds, Needle};
 /// A filter prepared for evaluation against many resources.
 ///
 /// ```
-/// use scim_filter::{parse_filter, CompiledFilter, NoSchema};
+/// use scim2_filter::{parse_filter, CompiledFilter, NoSchema};
 /// use serde_json::json;
 ///
 /// let filter = parse_filter(r#"emails[type eq "work" and value ew "@example.com"]"#)?;

@@ -34,7 +34,7 @@ pub enum AttrType {
 /// default, so build one with [`AttrFacts::new`] and the `with_*` methods.
 ///
 /// ```
-/// use scim_filter::{AttrFacts, AttrType};
+/// use scim2_filter::{AttrFacts, AttrType};
 /// let id = AttrFacts::new(AttrType::String).with_case_exact(true);
 /// assert!(id.case_exact);
 /// ```

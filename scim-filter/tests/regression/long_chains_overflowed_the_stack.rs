@@ -3,7 +3,7 @@
 //! and printing recursed once per term along the left-deep chain. Chains are now walked
 //! with loops; only nesting, which the parser bounds at 64, recurses.
 
-use scim_filter::{parse_filter, CompiledFilter, NoSchema};
+use scim2_filter::{parse_filter, CompiledFilter, NoSchema};
 use serde_json::json;
 
 fn on_small_stack(f: impl FnOnce() + Send + 'static) {

@@ -1,7 +1,7 @@
 //! The two kinds of resource the bridge keeps, parsed once from the resource type's name
 //! where a request reaches the provisioner.
 
-use scim_core::ScimError;
+use scim2_core::ScimError;
 
 /// A kind of resource.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

@@ -29,12 +29,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use scim_core::patch::PatchRequest;
-use scim_core::provisioner::{
+use scim2_core::patch::PatchRequest;
+use scim2_core::provisioner::{
     ListPage, ListQuery, PatchInput, Provisioner, ProvisionerError, RequestContext,
 };
-use scim_core::schema::{AttributeDef, Mutability, Returned, Schema, SchemaRegistry};
-use scim_core::ScimError;
+use scim2_core::schema::{AttributeDef, Mutability, Returned, Schema, SchemaRegistry};
+use scim2_core::ScimError;
 use serde_json::Value;
 
 use crate::store::{AccountState, Store, StoreError};
@@ -348,7 +348,7 @@ impl<S: Store> Provisioner for OnePassword<S> {
         self.writing(move |store, policy, _| {
             store.write(|tx| {
                 let old = rules::get(tx, kind, &id)?;
-                scim_core::meta::check_version(&old, expected.as_deref())?;
+                scim2_core::meta::check_version(&old, expected.as_deref())?;
                 rules::update(tx, policy, kind, &id, &old, resource)
             })
         })
@@ -436,7 +436,7 @@ impl<S: Store> Provisioner for OnePassword<S> {
             let input = PatchInput::new(&request, &schema, &compat).with_full_result(full_result);
             for _ in 0..PATCH_ATTEMPTS {
                 let old = store.read(|tx| rules::get(tx, kind, &id))?;
-                let next = scim_core::provisioner::patched(&old, &input, expected)?;
+                let next = scim2_core::provisioner::patched(&old, &input, expected)?;
                 let written = store.write(|tx| {
                     rules::update_if_current(tx, policy, kind, &id, &old, next, expected)
                 })?;

@@ -25,7 +25,7 @@ use http::StatusCode;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::GracefulShutdown;
-use scim_core::ScimError;
+use scim2_core::ScimError;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use tokio_rustls::TlsAcceptor;
@@ -206,7 +206,7 @@ async fn refuse(mut stream: tokio::net::TcpStream, tls: bool, limit: usize) {
             .to_string();
             let head = format!(
                 "HTTP/1.1 503 Service Unavailable\r\ncontent-type: {}\r\ncontent-length: {}\r\nretry-after: 1\r\nconnection: close\r\n\r\n",
-                scim_core::service::SCIM_JSON,
+                scim2_core::service::SCIM_JSON,
                 body.len()
             );
             let _ = stream.write_all(head.as_bytes()).await;

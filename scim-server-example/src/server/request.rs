@@ -15,8 +15,8 @@ use bytes::{Bytes, BytesMut};
 use http::{HeaderValue, Request, Response, StatusCode, Uri};
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
-use scim_core::service::{error_response, label_json, media_type_for, AuthError, ScimService};
-use scim_core::ScimError;
+use scim2_core::service::{error_response, label_json, media_type_for, AuthError, ScimService};
+use scim2_core::ScimError;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use super::connection::Activity;

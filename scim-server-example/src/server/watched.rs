@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use http::StatusCode;
-use scim_core::ScimError;
+use scim2_core::ScimError;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 use super::connection::Activity;
@@ -154,7 +154,7 @@ fn head_refusal(status: StatusCode) -> Vec<u8> {
         "HTTP/1.1 {} {}\r\ncontent-type: {}\r\ncontent-length: {}\r\ndate: {}\r\nconnection: close\r\n\r\n",
         status.as_str(),
         status.canonical_reason().unwrap_or(""),
-        scim_core::service::SCIM_JSON,
+        scim2_core::service::SCIM_JSON,
         body.len(),
         httpdate::fmt_http_date(std::time::SystemTime::now()),
     )

@@ -4,8 +4,8 @@
 
 use std::collections::HashMap;
 
-use scim_core::meta::now;
-use scim_core::ScimError;
+use scim2_core::meta::now;
+use scim2_core::ScimError;
 use serde_json::Value;
 
 use super::stored::to_row;
@@ -24,7 +24,7 @@ fn touch_user(tx: &mut dyn Tx, id: &str) -> Result<()> {
     new["meta"]["lastModified"] = Value::from(now());
     let mut probe = old.clone();
     probe["meta"] = Value::Null;
-    new["meta"]["version"] = Value::from(scim_core::version::weak_etag(&probe));
+    new["meta"]["version"] = Value::from(scim2_core::version::weak_etag(&probe));
     tx.update(Kind::User.as_str(), &to_row(Kind::User, id, &new))?;
     Ok(())
 }

@@ -3,9 +3,9 @@
 
 use std::collections::{HashMap, HashSet};
 
-use scim_core::meta::stamp_new;
-use scim_core::schema::urn;
-use scim_core::ScimError;
+use scim2_core::meta::stamp_new;
+use scim2_core::schema::urn;
+use scim2_core::ScimError;
 use serde_json::{json, Value};
 
 use super::members::member_rows;

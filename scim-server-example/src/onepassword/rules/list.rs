@@ -1,8 +1,8 @@
 //! Listing: the plan for a query (an index, a page in SQL, or a scan), and scans that
 //! read every row of a type in batches while holding only what the answer needs.
 
-use scim_core::provisioner::{ListPage, ListQuery};
-use scim_core::ScimError;
+use scim2_core::provisioner::{ListPage, ListQuery};
+use scim2_core::ScimError;
 use serde_json::{Map, Value};
 
 use super::view::{assemble, assemble_all};
@@ -101,7 +101,7 @@ const SORT_KEY_ID: &str = " id";
 /// What sorting by `path` reads of `resource`, and its id: the top-level members named
 /// as the path's attribute or schema URN (any casing), the rest of the resource left out.
 /// `ListQuery::page` sorts these as it would the whole resources.
-fn sort_key_of(resource: &Value, path: &scim_core::filter::AttrPath, id: &str) -> Value {
+fn sort_key_of(resource: &Value, path: &scim2_core::filter::AttrPath, id: &str) -> Value {
     let wanted = |k: &str| {
         k.eq_ignore_ascii_case(path.name()) || path.urn().is_some_and(|u| k.eq_ignore_ascii_case(u))
     };

@@ -4,9 +4,9 @@
 
 use std::collections::{HashMap, HashSet, VecDeque};
 
-use scim_core::meta::now;
-use scim_core::patch::PatchRequest;
-use scim_core::ScimError;
+use scim2_core::meta::now;
+use scim2_core::patch::PatchRequest;
+use scim2_core::ScimError;
 use serde_json::{json, Value};
 
 use super::owners::keeping_an_owner;
@@ -122,7 +122,7 @@ pub(crate) enum MemberChange {
 /// list; `remove` of `members[value eq "…"]`. `None` for anything else, and for users.
 /// Cheap: run before any transaction.
 pub(crate) fn member_changes(kind: Kind, request: &PatchRequest) -> Option<Vec<MemberChange>> {
-    use scim_core::patch::OpKind;
+    use scim2_core::patch::OpKind;
     if kind == Kind::User {
         return None;
     }
@@ -163,8 +163,8 @@ pub(crate) fn member_changes(kind: Kind, request: &PatchRequest) -> Option<Vec<M
                 ));
             }
             OpKind::Remove => {
-                let scim_core::filter::PatchPath::ValuePath(vp) =
-                    scim_core::filter::parse_path(path).ok()?
+                let scim2_core::filter::PatchPath::ValuePath(vp) =
+                    scim2_core::filter::parse_path(path).ok()?
                 else {
                     return None;
                 };
@@ -174,12 +174,12 @@ pub(crate) fn member_changes(kind: Kind, request: &PatchRequest) -> Option<Vec<M
                 {
                     return None;
                 }
-                let scim_core::filter::Filter::Attribute(expr) = &vp.filter else {
+                let scim2_core::filter::Filter::Attribute(expr) = &vp.filter else {
                     return None;
                 };
-                let scim_core::filter::Predicate::Compare(
-                    scim_core::filter::CompareOp::Eq,
-                    scim_core::filter::CompValue::String(id),
+                let scim2_core::filter::Predicate::Compare(
+                    scim2_core::filter::CompareOp::Eq,
+                    scim2_core::filter::CompValue::String(id),
                 ) = &expr.predicate
                 else {
                     return None;
@@ -211,16 +211,16 @@ pub(crate) fn patch_members(
     let row = tx
         .get(Kind::Group.as_str(), id)?
         .ok_or_else(|| ScimError::not_found(format!("Group {id} not found")))?;
-    scim_core::meta::check_version(&row.data, expected)?;
+    scim2_core::meta::check_version(&row.data, expected)?;
     let changed = keeping_an_owner(tx, id, |tx| apply_member_changes(tx, id, changes))?;
     let mut data = row.data.clone();
     if changed {
-        let previous = scim_core::meta::version_of(&row.data)
+        let previous = scim2_core::meta::version_of(&row.data)
             .unwrap_or_default()
             .to_owned();
         let change = serde_json::to_value(&request.operations).unwrap_or_default();
         data["meta"]["lastModified"] = Value::from(now());
-        data["meta"]["version"] = Value::from(scim_core::version::weak_etag(
+        data["meta"]["version"] = Value::from(scim2_core::version::weak_etag(
             &json!({"previous": previous, "change": change}),
         ));
         tx.update(

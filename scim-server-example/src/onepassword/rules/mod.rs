@@ -24,7 +24,7 @@ mod view;
 mod tests;
 
 use http::StatusCode;
-use scim_core::ScimError;
+use scim2_core::ScimError;
 use serde_json::Value;
 
 use super::kind::Kind;
@@ -100,7 +100,7 @@ pub(crate) fn update_if_current(
     let current = tx
         .version(rt, id)?
         .ok_or_else(|| ScimError::not_found(format!("{rt} {id} not found")))?;
-    if current.as_deref() != scim_core::meta::version_of(old) {
+    if current.as_deref() != scim2_core::meta::version_of(old) {
         if let (Some(expected), Some(current)) = (expected, current.as_deref()) {
             return Err(ScimError::precondition_failed(expected, current).into());
         }
@@ -112,7 +112,7 @@ pub(crate) fn update_if_current(
 /// Deletes a resource.
 pub(crate) fn delete(tx: &mut dyn Tx, kind: Kind, id: &str, expected: Option<&str>) -> Result<()> {
     let current = get(tx, kind, id)?;
-    scim_core::meta::check_version(&current, expected)?;
+    scim2_core::meta::check_version(&current, expected)?;
     match kind {
         Kind::User => users::delete(tx, id, &current)?,
         Kind::Group => groups::delete(tx, id)?,

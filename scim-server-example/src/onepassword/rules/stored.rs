@@ -92,7 +92,7 @@ pub(super) fn to_row(kind: Kind, id: &str, resource: &Value) -> Row {
         if stripped {
             // The version was computed over what was removed: computed again, so that no
             // ETag is a function of a password.
-            let version = scim_core::version::weak_etag(&Value::Object(obj.clone()));
+            let version = scim2_core::version::weak_etag(&Value::Object(obj.clone()));
             if let Some(meta) = obj.get_mut("meta").and_then(Value::as_object_mut) {
                 meta.insert("version".into(), Value::from(version));
             }
@@ -112,7 +112,7 @@ pub(super) fn duplicate(kind: Kind, e: StoreError) -> RuleError {
     match e {
         StoreError::Duplicate(_) => {
             let (rt, what) = (kind.as_str(), kind.unique_attr());
-            scim_core::ScimError::uniqueness(format!("another {rt} already has this {what}")).into()
+            scim2_core::ScimError::uniqueness(format!("another {rt} already has this {what}")).into()
         }
         other => other.into(),
     }
@@ -121,7 +121,7 @@ pub(super) fn duplicate(kind: Kind, e: StoreError) -> RuleError {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use scim_core::schema::urn;
+    use scim2_core::schema::urn;
     use serde_json::json;
 
     #[test]

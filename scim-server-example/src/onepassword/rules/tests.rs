@@ -2,9 +2,9 @@
 //! no process, no HTTP.
 
 use http::StatusCode;
-use scim_core::meta::{stamp_new, version_of};
-use scim_core::patch::PatchRequest;
-use scim_core::schema::urn;
+use scim2_core::meta::{stamp_new, version_of};
+use scim2_core::patch::PatchRequest;
+use scim2_core::schema::urn;
 use serde_json::{json, Value};
 
 use super::*;

@@ -2,8 +2,8 @@
 //! the account state that `active` moves (suspended, and restored to the state from
 //! before the suspension).
 
-use scim_core::meta::now;
-use scim_core::ScimError;
+use scim2_core::meta::now;
+use scim2_core::ScimError;
 use serde_json::{json, Value};
 
 use super::owners::{is_last_owner, last_owner_error};

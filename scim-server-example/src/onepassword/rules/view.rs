@@ -1,7 +1,7 @@
 //! The resource as clients see it: the stored row plus what is computed (a user's
 //! account state and groups, a group's members).
 
-use scim_core::ScimError;
+use scim2_core::ScimError;
 use serde_json::{json, Map, Value};
 
 use super::{Kind, Result};
