@@ -8,6 +8,38 @@
 
 use std::path::{Path, PathBuf};
 
+/// Why the data directory cannot be used.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum DataDirError {
+    /// The directory is missing and cannot be created.
+    #[error("cannot create the data directory {}: {source}", path.display())]
+    Create {
+        /// The directory.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// A subcommand was pointed at a directory that holds no bridge database.
+    #[error(
+        "{} holds no scim-bridge database ({DB_FILE}); check --data-dir \
+         (or SCIM_BRIDGE_DATA_DIR): it must be the directory the bridge serves from",
+        path.display()
+    )]
+    NoDatabase {
+        /// The directory.
+        path: PathBuf,
+    },
+    /// The record of where the token comes from cannot be written.
+    #[error("cannot write {}: {source}", path.display())]
+    WriteMarker {
+        /// The marker file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+}
+
 /// The database file's name in the data directory.
 pub const DB_FILE: &str = "bridge.db";
 /// Present while the bridge takes its token from `SCIM_BRIDGE_TOKEN` or `--token-file`.
@@ -15,7 +47,7 @@ const EXTERNAL_TOKEN_MARKER: &str = "token.external";
 
 /// The directory the bridge serves from: created (0700) if missing; an existing one is
 /// left as it is, with a warning if other users can read it.
-pub fn for_serving(dir: &Path) -> Result<&Path, String> {
+pub fn for_serving(dir: &Path) -> Result<&Path, DataDirError> {
     if dir.is_dir() {
         warn_if_shared(dir);
         return Ok(dir);
@@ -27,20 +59,19 @@ pub fn for_serving(dir: &Path) -> Result<&Path, String> {
         use std::os::unix::fs::DirBuilderExt;
         builder.mode(0o700);
     }
-    builder
-        .create(dir)
-        .map_err(|e| format!("cannot create the data directory {}: {e}", dir.display()))?;
+    builder.create(dir).map_err(|source| DataDirError::Create {
+        path: dir.to_owned(),
+        source,
+    })?;
     Ok(dir)
 }
 
 /// The directory a subcommand works on: it must already hold a bridge database.
-pub fn existing(dir: &Path) -> Result<&Path, String> {
+pub fn existing(dir: &Path) -> Result<&Path, DataDirError> {
     if !dir.join(DB_FILE).is_file() {
-        return Err(format!(
-            "{} holds no scim-bridge database ({DB_FILE}); check --data-dir \
-             (or SCIM_BRIDGE_DATA_DIR): it must be the directory the bridge serves from",
-            dir.display()
-        ));
+        return Err(DataDirError::NoDatabase {
+            path: dir.to_owned(),
+        });
     }
     Ok(dir)
 }
@@ -68,7 +99,7 @@ fn marker(dir: &Path) -> PathBuf {
 }
 
 /// Records whether the serving bridge's token is managed outside the data directory.
-pub fn record_token_source(dir: &Path, external: Option<&str>) -> Result<(), String> {
+pub fn record_token_source(dir: &Path, external: Option<&str>) -> Result<(), DataDirError> {
     let path = marker(dir);
     let result = match external {
         Some(source) => std::fs::write(
@@ -80,7 +111,7 @@ pub fn record_token_source(dir: &Path, external: Option<&str>) -> Result<(), Str
             other => other,
         },
     };
-    result.map_err(|e| format!("cannot write {}: {e}", path.display()))
+    result.map_err(|source| DataDirError::WriteMarker { path, source })
 }
 
 /// Where the token is managed, when not in the data directory's token file.
@@ -109,9 +140,9 @@ mod tests {
             let mode = std::fs::metadata(&new).unwrap().permissions().mode() & 0o777;
             assert_eq!(mode, 0o700);
         }
-        assert!(existing(tmp.path())
-            .unwrap_err()
-            .contains("no scim-bridge database"));
+        let err = existing(tmp.path()).unwrap_err();
+        assert!(matches!(err, DataDirError::NoDatabase { .. }), "{err:?}");
+        assert!(err.to_string().contains("no scim-bridge database"), "{err}");
         std::fs::write(tmp.path().join(DB_FILE), b"").unwrap();
         assert!(existing(tmp.path()).is_ok());
         record_token_source(tmp.path(), Some("SCIM_BRIDGE_TOKEN")).unwrap();

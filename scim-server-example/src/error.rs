@@ -6,7 +6,9 @@ use std::path::PathBuf;
 
 use scim2_core::provisioner::ProvisionerError;
 
+use crate::datadir::DataDirError;
 use crate::onepassword::RuleError;
+use crate::server::TlsError;
 use crate::store::StoreError;
 use crate::token::TokenError;
 
@@ -17,8 +19,8 @@ pub enum Error {
     #[error("{0}")]
     Setting(String),
     /// The data directory cannot be used (missing, not a bridge's, or not writable).
-    #[error("{0}")]
-    DataDir(String),
+    #[error(transparent)]
+    DataDir(#[from] DataDirError),
     /// The database cannot be opened.
     #[error("cannot open the database {}: {source}", path.display())]
     OpenStore {
@@ -48,8 +50,8 @@ pub enum Error {
     )]
     TokenManagedElsewhere(String),
     /// The TLS certificate or key cannot be used.
-    #[error("{0}")]
-    Tls(String),
+    #[error(transparent)]
+    Tls(#[from] TlsError),
     /// The account (its built-in groups) cannot be prepared in the store.
     #[error("cannot prepare the account: {0}")]
     Account(ProvisionerError),

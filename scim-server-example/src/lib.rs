@@ -24,5 +24,8 @@ pub mod store;
 mod token;
 mod watcher;
 
+pub use datadir::DataDirError;
 pub use error::Error;
 pub use run::{init_logging, run};
+pub use server::TlsError;
+pub use token::TokenError;

@@ -66,7 +66,7 @@ fn external_token(cli: &Cli) -> Option<&'static str> {
 /// The authenticator, and the token to print if one was just generated.
 fn authenticator(cli: &Cli, dir: &Path) -> Result<(BearerAuth, Option<String>), Error> {
     let external = external_token(cli);
-    datadir::record_token_source(dir, external).map_err(Error::DataDir)?;
+    datadir::record_token_source(dir, external)?;
     if let Ok(token) = std::env::var("SCIM_BRIDGE_TOKEN") {
         let token = token::check_supplied(&token)?;
         return Ok((BearerAuth::fixed(token), None));
@@ -146,12 +146,12 @@ fn serve(cli: &Cli) -> Result<(), Error> {
             limits.max_body_memory
         )));
     }
-    let dir = datadir::for_serving(&cli.data_dir).map_err(Error::DataDir)?;
+    let dir = datadir::for_serving(&cli.data_dir)?;
     let store = open_store(dir)?;
     let (auth, new_token) = authenticator(cli, dir)?;
     let auth = Arc::new(auth);
     let tls = match (&cli.tls_cert, &cli.tls_key) {
-        (Some(c), Some(k)) => Some(server::tls_acceptor(c, k).map_err(Error::Tls)?),
+        (Some(c), Some(k)) => Some(server::tls_acceptor(c, k)?),
         _ => None,
     };
     let policy = Policy {
@@ -241,7 +241,7 @@ fn serve(cli: &Cli) -> Result<(), Error> {
 /// `token rotate`: a new token in the data directory's token file, under the token lock.
 /// Refused when the token is managed elsewhere, since the new one would never be used.
 fn rotate_token(cli: &Cli) -> Result<(), Error> {
-    let dir = datadir::existing(&cli.data_dir).map_err(Error::DataDir)?;
+    let dir = datadir::existing(&cli.data_dir)?;
     let managed = external_token(cli)
         .map(str::to_owned)
         .or_else(|| datadir::external_token_source(dir));
@@ -258,7 +258,7 @@ fn rotate_token(cli: &Cli) -> Result<(), Error> {
 
 /// `invitations accept`: the person with this `userName` accepted their invitation.
 fn accept(cli: &Cli, user_name: &str) -> Result<(), Error> {
-    let store = open_store(datadir::existing(&cli.data_dir).map_err(Error::DataDir)?)?;
+    let store = open_store(datadir::existing(&cli.data_dir)?)?;
     let state = store
         .write(|tx| onepassword::accept_invitation(tx, user_name))
         .map_err(Error::Invitation)?;

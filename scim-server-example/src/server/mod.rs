@@ -34,7 +34,7 @@ use crate::store::Store;
 use throttle::Throttle;
 
 pub use request::App;
-pub use tls::tls_acceptor;
+pub use tls::{tls_acceptor, TlsError};
 
 /// How long in-flight requests get to finish at shutdown.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(15);
