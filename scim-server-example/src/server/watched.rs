@@ -6,7 +6,7 @@
 
 use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
+use std::task::{ready, Context, Poll};
 
 use http::StatusCode;
 use scim2_core::ScimError;
@@ -92,7 +92,7 @@ impl<I> Watched<I> {
                 Rewrite::No => {
                     return Poll::Ready(Err(std::io::Error::other("no answer being replaced")))
                 }
-                Rewrite::Done => {
+                Rewrite::Done | Rewrite::Lingering { .. } => {
                     return Poll::Ready(Err(std::io::Error::new(
                         std::io::ErrorKind::BrokenPipe,
                         "the connection was answered with a refusal and is closing",
@@ -114,6 +114,36 @@ impl<I> Watched<I> {
                         Poll::Ready(Ok(n)) => *at += n,
                     }
                 }
+            }
+        }
+    }
+}
+
+impl<I: AsyncRead + AsyncWrite + Unpin> Watched<I> {
+    /// Closes a connection whose head was refused the way RFC 9112 §9.6 asks ("lingering
+    /// close"): the write side is shut first, so the client reads the whole refusal and
+    /// the end of the stream, then what the client still sends (the rest of an oversized
+    /// head, up to [`LINGER_BYTES`]) is read and dropped until it closes its side. Closing
+    /// with those bytes unread would make the kernel reset the connection, and a reset can
+    /// overtake the refusal in flight, so the client would see no answer at all. The
+    /// connection's watchdog bounds how long this waits (the head timeout keeps running).
+    fn poll_linger(&mut self, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        loop {
+            match &mut self.rewrite {
+                Rewrite::Done => {
+                    ready!(Pin::new(&mut self.inner).poll_shutdown(cx))?;
+                    self.rewrite = Rewrite::Lingering { drained: 0 };
+                }
+                Rewrite::Lingering { drained } if *drained < LINGER_BYTES => {
+                    let mut scratch = [0u8; 8192];
+                    let mut sink = ReadBuf::new(&mut scratch);
+                    match ready!(Pin::new(&mut self.inner).poll_read(cx, &mut sink)) {
+                        Ok(()) if !sink.filled().is_empty() => *drained += sink.filled().len(),
+                        // The client closed its side, or the connection failed: done.
+                        Ok(()) | Err(_) => return Poll::Ready(Ok(())),
+                    }
+                }
+                _ => return Poll::Ready(Ok(())),
             }
         }
     }
@@ -171,7 +201,13 @@ enum Rewrite {
     Writing { answer: Vec<u8>, at: usize },
     /// The replacement is out; what hyper still writes is dropped.
     Done,
+    /// Closing after the replacement: the write side is shut, and what the client still
+    /// sends is read and dropped (`drained` bytes so far), see [`Watched::poll_linger`].
+    Lingering { drained: usize },
 }
+
+/// Most bytes read and dropped after a refusal before the connection is closed anyway.
+const LINGER_BYTES: usize = 1024 * 1024;
 
 /// Line ends seen in what an HTTP/1 client sent.
 ///
@@ -273,7 +309,7 @@ impl<I: AsyncRead + Unpin> AsyncRead for Watched<I> {
     }
 }
 
-impl<I: AsyncWrite + Unpin> AsyncWrite for Watched<I> {
+impl<I: AsyncRead + AsyncWrite + Unpin> AsyncWrite for Watched<I> {
     fn poll_write(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -294,7 +330,11 @@ impl<I: AsyncWrite + Unpin> AsyncWrite for Watched<I> {
     }
 
     fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
-        Pin::new(&mut self.inner).poll_shutdown(cx)
+        let this = &mut *self;
+        if matches!(this.rewrite, Rewrite::No | Rewrite::Writing { .. }) {
+            return Pin::new(&mut this.inner).poll_shutdown(cx);
+        }
+        this.poll_linger(cx)
     }
 
     fn poll_write_vectored(
@@ -323,10 +363,34 @@ impl<I: AsyncWrite + Unpin> AsyncWrite for Watched<I> {
 mod tests {
     use super::*;
 
-    /// A socket that takes at most `room` bytes per write, as a slow reader's does.
+    /// A socket that takes at most `room` bytes per write, as a slow reader's does, and
+    /// whose client still has `unread` bytes to send (`None`: without end).
+    #[derive(Default)]
     struct Trickle {
         out: Vec<u8>,
         room: usize,
+        unread: Option<usize>,
+        read: usize,
+        /// Bytes read before the write side was shut (there must be none).
+        read_before_shut: usize,
+        shut: bool,
+    }
+
+    impl AsyncRead for Trickle {
+        fn poll_read(
+            mut self: Pin<&mut Self>,
+            _: &mut Context<'_>,
+            buf: &mut ReadBuf<'_>,
+        ) -> Poll<std::io::Result<()>> {
+            let left = self.unread.map_or(usize::MAX, |u| u - self.read);
+            let n = buf.remaining().min(left);
+            buf.put_slice(&vec![b'a'; n]);
+            self.read += n;
+            if !self.shut {
+                self.read_before_shut += n;
+            }
+            Poll::Ready(Ok(()))
+        }
     }
 
     impl AsyncWrite for Trickle {
@@ -342,7 +406,11 @@ mod tests {
         fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<std::io::Result<()>> {
             Poll::Ready(Ok(()))
         }
-        fn poll_shutdown(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        fn poll_shutdown(
+            mut self: Pin<&mut Self>,
+            _: &mut Context<'_>,
+        ) -> Poll<std::io::Result<()>> {
+            self.shut = true;
             Poll::Ready(Ok(()))
         }
     }
@@ -353,8 +421,8 @@ mod tests {
     fn send(data: &[u8], room: usize) -> Result<Vec<u8>, std::io::Error> {
         let mut w = Watched::new(
             Trickle {
-                out: Vec::new(),
                 room,
+                ..Trickle::default()
             },
             Activity::new(),
         );
@@ -396,8 +464,8 @@ mod tests {
         // taking requests whose answers would be dropped.
         let mut w = Watched::new(
             Trickle {
-                out: Vec::new(),
                 room: 4096,
+                ..Trickle::default()
             },
             Activity::new(),
         );
@@ -489,5 +557,46 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// After a refusal, closing shuts the write side first, then reads and drops what
+    /// the client still sends until it closes, or until [`LINGER_BYTES`]; a connection
+    /// that refused nothing is shut at once, reading nothing.
+    #[test]
+    fn a_refused_connection_lingers_before_it_closes() {
+        let refusal = b"HTTP/1.1 431 Request Header Fields Too Large\r\ncontent-length: 0\r\n\r\n";
+        let waker = std::task::Waker::noop();
+        let mut cx = Context::from_waker(waker);
+        for (unread, expect) in [(Some(300_000), 300_000), (None, LINGER_BYTES)] {
+            let mut w = Watched::new(
+                Trickle {
+                    room: usize::MAX,
+                    unread,
+                    ..Trickle::default()
+                },
+                Activity::new(),
+            );
+            let n = Pin::new(&mut w).poll_write(&mut cx, refusal);
+            assert!(matches!(n, Poll::Ready(Ok(_))));
+            assert!(matches!(
+                Pin::new(&mut w).poll_shutdown(&mut cx),
+                Poll::Ready(Ok(()))
+            ));
+            assert!(w.inner.shut);
+            assert_eq!(w.inner.read_before_shut, 0);
+            assert!(
+                w.inner.read >= expect && w.inner.read < expect + 8192,
+                "{}",
+                w.inner.read
+            );
+            assert!(String::from_utf8_lossy(&w.inner.out).contains(r#""status":"431""#));
+        }
+        let mut w = Watched::new(Trickle::default(), Activity::new());
+        assert!(matches!(
+            Pin::new(&mut w).poll_shutdown(&mut cx),
+            Poll::Ready(Ok(()))
+        ));
+        assert!(w.inner.shut);
+        assert_eq!(w.inner.read, 0);
     }
 }
