@@ -19,3 +19,15 @@ cargo_home="${CARGO_HOME:-$HOME/.cargo}"
 rm -rf "$cargo_home"/registry/src/-*/scim2-filter-* "$cargo_home"/registry/src/-*/scim2-core-*
 
 cargo package --locked -p scim2-filter -p scim2-core "$@"
+
+# Both licences the crates are offered under travel inside each .crate (the folders link
+# to the texts at the root).
+for crate in scim2-filter scim2-core; do
+  files=$(cargo package --locked --list -p "$crate" "$@")
+  for licence in LICENSE-MIT LICENSE-APACHE; do
+    if ! grep -qxF "$licence" <<<"$files"; then
+      echo "$crate: the packaged crate has no $licence" >&2
+      exit 1
+    fi
+  done
+done
