@@ -182,6 +182,27 @@ where
 /// what the checks' requests assume: mounted at `/scim/v2`, no `Host` required, no
 /// public URL, group PATCHes answered 204 (as Entra ID's documented exchange records),
 /// and, for each session, the compatibility toggles it is replayed under.
+///
+/// ```
+/// use std::sync::Arc;
+/// use scim2_core::provisioner::Provisioner;
+/// use scim2_core::service::ServiceConfig;
+/// use scim2_core::testkit::TestKit;
+/// # use scim2_core::provisioner::InMemoryProvisioner as MyStore;
+/// # fn my_registry() -> scim2_core::schema::SchemaRegistry {
+/// #     scim2_core::schema::SchemaRegistry::standard()
+/// # }
+///
+/// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+/// // In your tests: `#[tokio::test] async fn my_store_passes_the_scim_test_kit()`.
+/// // A fresh, empty store for each check.
+/// let kit = TestKit::new(|| Arc::new(MyStore::new()) as Arc<dyn Provisioner>)
+///     .with_config(ServiceConfig::default()) // your limits and toggles
+///     .with_registry(my_registry()); // your schemas, if you extend them
+/// let report = kit.run().await.unwrap(); // or `?`: a `Failure` is an Error
+/// println!("{report}");
+/// # });
+/// ```
 pub struct TestKit<F> {
     factory: F,
     config: ServiceConfig,
