@@ -196,9 +196,9 @@
 //!
 //! # Features
 //!
-//! - `testkit` (off by default): [`testkit`], one call that runs the recorded Entra ID,
-//!   Okta, OneLogin and JumpCloud sessions and the uniqueness, `If-Match`/412,
-//!   membership and concurrency checks against your own
+//! - `testkit` (off by default, no extra dependency): `scim2_core::testkit`, one call
+//!   that runs the recorded Entra ID, Okta, OneLogin and JumpCloud sessions and the
+//!   uniqueness, `If-Match`/412, membership and concurrency checks against your own
 //!   [`Provisioner`](provisioner::Provisioner), in process, from your tests.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
