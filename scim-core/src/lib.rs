@@ -193,6 +193,13 @@
 //!   and the ready [`InMemoryProvisioner`](provisioner::InMemoryProvisioner).
 //! - [`service`]: [`ScimService`](service::ScimService), HTTP in, HTTP out.
 //! - [`meta`]: `id`/`meta` stamping helpers.
+//!
+//! # Features
+//!
+//! - `testkit` (off by default, no extra dependency): `scim2_core::testkit`, one call
+//!   that runs the recorded Entra ID, Okta, OneLogin and JumpCloud sessions and the
+//!   uniqueness, `If-Match`/412, membership and concurrency checks against your own
+//!   [`Provisioner`](provisioner::Provisioner), in process, from your tests.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 #![cfg_attr(doctest, doc = include_str!("../../README.md"), doc = include_str!("../README.md"), doc = include_str!("../../scim-filter/README.md"))]
@@ -207,6 +214,8 @@ pub mod provisioner;
 pub mod resource;
 pub mod schema;
 pub mod service;
+#[cfg(feature = "testkit")]
+pub mod testkit;
 pub mod validate;
 pub mod version;
 

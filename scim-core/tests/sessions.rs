@@ -1,43 +1,26 @@
-//! Replays recorded identity-provider sessions (JSON fixtures in
-//! `tests/fixtures/sessions/`, written from each provider's public documentation; the
-//! format is described in `tests/common/replay.rs`) against a `ScimService` over the
-//! in-memory provisioner. The bridge's `tests/sessions.rs` replays the same files over
-//! HTTP against the bridge binary.
+//! Replays the recorded identity-provider sessions (`scim2_core::testkit::SESSIONS`,
+//! embedded from `src/testkit/sessions/`, written from each provider's public
+//! documentation; the format is described in `scim2_core::testkit::replay`) against a
+//! `ScimService` over the in-memory provisioner, each under the default toggles and
+//! under its client's own profile. The bridge's `tests/sessions.rs` replays the same
+//! sessions over HTTP against the bridge binary.
 
-#[macro_use]
-mod common;
+use std::sync::Arc;
 
-use scim2_core::patch::Compat;
-use scim2_core::service::{ScimService, ServiceConfig};
-use serde_json::Value;
+use scim2_core::provisioner::{InMemoryProvisioner, Provisioner};
+use scim2_core::testkit::{Failure, TestKit, SESSIONS};
 
-/// The directory that holds the session fixtures.
-fn dir() -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/sessions")
-}
-
-/// A service over a fresh in-memory store with the `compat` toggles, configured as the
-/// bridge is for the providers' sake: group PATCHes are answered 204 (Entra ID's
-/// documented exchange).
-fn service(compat: Compat) -> ScimService {
-    let config = ServiceConfig::default()
-        .with_patch_no_content(["Group".to_owned()])
-        .with_compat(compat);
-    common::service().with_config(config)
-}
-
-/// Replays one fixture file against a fresh in-memory service under the default
-/// toggles, then under the named client profile alone (which must be enough for that
-/// client's traffic).
-async fn replay_file(name: &str, profile: &str) {
-    let text = std::fs::read_to_string(dir().join(name)).unwrap();
-    let session: Value = serde_json::from_str(&text).unwrap();
-    let own = Compat::profile(profile).expect("a known profile");
-    for compat in [Compat::default(), own] {
-        let sent = common::replay(&service(compat), &session).await;
-        assert!(sent > 0, "{name}: no step ran against the library");
-        println!("{name} ({compat:?}): {sent} requests replayed");
+/// Replays every session; reports every one that fails, not only the first.
+#[tokio::test]
+async fn every_recorded_session_replays_against_the_in_memory_store() {
+    let kit = TestKit::new(|| Arc::new(InMemoryProvisioner::new()) as Arc<dyn Provisioner>);
+    let mut failures: Vec<Failure> = Vec::new();
+    for session in SESSIONS {
+        match kit.session(session).await {
+            Ok(report) => print!("{report}"),
+            Err(f) => failures.push(f),
+        }
     }
+    let failures: Vec<String> = failures.iter().map(ToString::to_string).collect();
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
-
-session_tests!();

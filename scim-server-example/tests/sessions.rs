@@ -1,24 +1,15 @@
-//! Replays the recorded identity-provider sessions of scim-core (JSON fixtures in
-//! `scim-core/tests/fixtures/sessions/`, written from each provider's public
-//! documentation) over HTTP against the bridge binary, one fresh bridge per session.
-//! Steps marked `"only": "library"` are skipped here; steps marked `"only": "bridge"`
-//! check the bridge's own rules (its bearer token, its 1Password account model).
+//! Replays the recorded identity-provider sessions of scim2-core's test kit
+//! (`scim2_core::testkit::SESSIONS`, written from each provider's public documentation)
+//! over HTTP against the bridge binary, one fresh bridge per replay. Steps marked
+//! `"only": "library"` are skipped here; steps marked `"only": "bridge"` check the
+//! bridge's own rules (its bearer token, its 1Password account model).
 
 mod common;
-#[macro_use]
-#[path = "../../scim-core/tests/common/replay.rs"]
-mod replay;
 
 use std::time::Duration;
 
 use common::{Bridge, TOKEN};
-use replay::{Answer, Endpoint, Exchange};
-use serde_json::Value;
-
-/// The directory that holds the session fixtures.
-fn dir() -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scim-core/tests/fixtures/sessions")
-}
+use scim2_core::testkit::{replay, Answer, Endpoint, Exchange, SendError, Target, SESSIONS};
 
 /// A running bridge as a replay [`Endpoint`]: every request carries the bridge's token
 /// unless the fixture sets its own `Authorization`.
@@ -28,11 +19,11 @@ struct Http {
 }
 
 impl Endpoint for Http {
-    fn kind(&self) -> &'static str {
-        "bridge"
+    fn target(&self) -> Target {
+        Target::Bridge
     }
 
-    async fn send(&mut self, req: Exchange) -> Answer {
+    async fn send(&mut self, req: Exchange) -> Result<Answer, SendError> {
         let url = format!("{}{}", self.bridge.url, req.path);
         let mut r = self
             .agent
@@ -50,7 +41,7 @@ impl Endpoint for Http {
         };
         let resp = match result {
             Ok(r) | Err(ureq::Error::Status(_, r)) => r,
-            Err(e) => panic!("{} {url}: {e}", req.method),
+            Err(e) => return Err(e.into()),
         };
         let status = resp.status();
         let headers = resp
@@ -61,38 +52,35 @@ impl Endpoint for Http {
                 Some((n.to_ascii_lowercase(), v))
             })
             .collect();
-        let text = resp.into_string().unwrap_or_default();
-        let json = if text.is_empty() {
-            Value::Null
-        } else {
-            serde_json::from_str(&text).unwrap_or(Value::String(text))
-        };
-        Answer {
-            status,
-            headers,
-            json,
+        let text = resp.into_string()?;
+        Ok(Answer::new(status, headers, text.as_bytes()))
+    }
+}
+
+/// Replays every session against a fresh bridge with the default client profile, then
+/// against one started with `--client-profile <profile>` (the client's own); reports
+/// every replay that fails, not only the first.
+#[tokio::test]
+async fn every_recorded_session_replays_against_the_bridge() {
+    let mut failures = Vec::new();
+    for session in SESSIONS {
+        let fixture = session.parse().unwrap();
+        for args in [&[][..], &["--client-profile", session.profile][..]] {
+            let data = tempfile::tempdir().unwrap();
+            let mut endpoint = Http {
+                bridge: Bridge::start(data.path(), args),
+                agent: ureq::AgentBuilder::new().build(),
+            };
+            let check = format!("session {} {args:?}", session.name);
+            match replay(&mut endpoint, &check, &fixture).await {
+                Ok(0) => failures.push(format!("{check}: no step ran against the bridge")),
+                Ok(sent) => println!("{check}: {sent} requests replayed"),
+                Err(f) => failures.push(f.to_string()),
+            }
         }
     }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
-
-/// Replays one fixture file against a fresh bridge with the default client profile,
-/// then against one started with `--client-profile <profile>` (the client's own).
-async fn replay_file(name: &str, profile: &str) {
-    let text = std::fs::read_to_string(dir().join(name)).unwrap();
-    let session: Value = serde_json::from_str(&text).unwrap();
-    for args in [&[][..], &["--client-profile", profile][..]] {
-        let data = tempfile::tempdir().unwrap();
-        let mut endpoint = Http {
-            bridge: Bridge::start(data.path(), args),
-            agent: ureq::AgentBuilder::new().build(),
-        };
-        let sent = replay::replay(&mut endpoint, &session).await;
-        assert!(sent > 0, "{name}: no step ran against the bridge");
-        println!("{name} {args:?}: {sent} requests replayed");
-    }
-}
-
-session_tests!();
 
 /// `--client-profile` picks the toggles: Entra ID's capitalised `Replace` is refused
 /// under `strict` and accepted under `entra` (and the default).

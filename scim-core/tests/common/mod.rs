@@ -1,9 +1,7 @@
-//! Helpers shared by the service tests: calling a `ScimService` and replaying recorded
-//! sessions.
+//! Helpers shared by the service tests: calling a `ScimService` (every error answer
+//! checked with the test kit's RFC 7644 §3.12 shape check) and a delegating store for
+//! race tests.
 #![allow(dead_code)]
-
-#[macro_use]
-pub mod replay;
 
 use std::sync::Arc;
 
@@ -19,7 +17,7 @@ use scim2_core::provisioner::{
 use scim2_core::service::ScimService;
 use serde_json::Value;
 
-use replay::{Answer, Endpoint, Exchange};
+use scim2_core::testkit::{check_error_shape, Answer};
 
 /// A service over a fresh in-memory store.
 pub fn service() -> ScimService {
@@ -65,24 +63,11 @@ pub async fn call(
             .iter()
             .find(|(k, _)| k.eq_ignore_ascii_case("accept"))
             .map(|(_, v)| *v);
-        replay::check_error_shape(&reply.answer(), accept, &format!("{method} {path}"));
-    }
-    reply
-}
-
-impl Reply {
-    /// The same response in the replayer's transport-neutral form.
-    pub fn answer(&self) -> Answer {
-        Answer {
-            status: self.status.as_u16(),
-            headers: self
-                .headers
-                .iter()
-                .map(|(k, v)| (k.as_str().to_owned(), v.to_str().unwrap_or("").to_owned()))
-                .collect(),
-            json: self.json.clone(),
+        if let Err(e) = check_error_shape(&Answer::from_response(&resp), accept) {
+            panic!("{method} {path}: {e}");
         }
     }
+    reply
 }
 
 /// Sends a JSON body with the SCIM media type.
@@ -96,37 +81,6 @@ pub async fn send(svc: &ScimService, method: &str, path: &str, body: &Value) -> 
         Some(&bytes),
     )
     .await
-}
-
-/// The library's service as a replay [`Endpoint`].
-pub struct Library<'a>(pub &'a ScimService);
-
-impl Endpoint for Library<'_> {
-    fn kind(&self) -> &'static str {
-        "library"
-    }
-
-    async fn send(&mut self, req: Exchange) -> Answer {
-        let headers: Vec<(&str, &str)> = req
-            .headers
-            .iter()
-            .map(|(k, v)| (k.as_str(), v.as_str()))
-            .collect();
-        call(
-            self.0,
-            &req.method,
-            &req.path,
-            &headers,
-            req.body.as_deref(),
-        )
-        .await
-        .answer()
-    }
-}
-
-/// Replays a session fixture against `svc`; returns how many requests it sent.
-pub async fn replay(svc: &ScimService, session: &Value) -> usize {
-    replay::replay(&mut Library(svc), session).await
 }
 
 /// The in-memory store seen only through the trait's required methods, so that the

@@ -100,7 +100,7 @@ pub(super) fn delete(tx: &mut dyn Tx, id: &str) -> Result<()> {
             "\"{name}\" is a built-in group and cannot be deleted"
         )));
     }
-    tx.remove_member_everywhere(id)?;
+    super::members::leave_every_group(tx, id)?;
     for m in tx.members(id)? {
         tx.remove_member(id, &m.id)?;
     }

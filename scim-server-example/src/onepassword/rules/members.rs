@@ -213,28 +213,50 @@ pub(crate) fn patch_members(
         .ok_or_else(|| ScimError::not_found(format!("Group {id} not found")))?;
     scim2_core::meta::check_version(&row.data, expected)?;
     let changed = keeping_an_owner(tx, id, |tx| apply_member_changes(tx, id, changes))?;
-    let mut data = row.data.clone();
-    if changed {
-        let previous = scim2_core::meta::version_of(&row.data)
-            .unwrap_or_default()
-            .to_owned();
+    let data = if changed {
         let change = serde_json::to_value(&request.operations).unwrap_or_default();
-        data["meta"]["lastModified"] = Value::from(now());
-        data["meta"]["version"] = Value::from(scim2_core::version::weak_etag(
-            &json!({"previous": previous, "change": change}),
-        ));
-        tx.update(
-            Kind::Group.as_str(),
-            &Row {
-                data: data.clone(),
-                ..row
-            },
-        )?;
-    }
+        touch_group(tx, row, &change)?
+    } else {
+        row.data
+    };
     if full_result {
         return get(tx, Kind::Group, id);
     }
     Ok(data)
+}
+
+/// Rewrites a group's `meta` after its membership changed row by row: `lastModified` now,
+/// and a version derived from the previous one and `change`, so that it moves only when
+/// membership does. Returns the group's new data.
+fn touch_group(tx: &mut dyn Tx, row: Row, change: &Value) -> Result<Value> {
+    let previous = scim2_core::meta::version_of(&row.data)
+        .unwrap_or_default()
+        .to_owned();
+    let mut data = row.data.clone();
+    data["meta"]["lastModified"] = Value::from(now());
+    data["meta"]["version"] = Value::from(scim2_core::version::weak_etag(
+        &json!({"previous": previous, "change": change}),
+    ));
+    tx.update(
+        Kind::Group.as_str(),
+        &Row {
+            data: data.clone(),
+            ..row
+        },
+    )?;
+    Ok(data)
+}
+
+/// Removes a deleted resource from every group that holds it, giving each such group a
+/// new version (a client's `If-Match` of the old one is then refused, RFC 7644 §3.14).
+pub(super) fn leave_every_group(tx: &mut dyn Tx, member_id: &str) -> Result<()> {
+    for (group_id, _) in tx.groups_of(member_id)? {
+        if let Some(row) = tx.get(Kind::Group.as_str(), &group_id)? {
+            touch_group(tx, row, &json!({"removed": member_id}))?;
+        }
+    }
+    tx.remove_member_everywhere(member_id)?;
+    Ok(())
 }
 
 /// Adds and removes members row by row; whether membership changed. Team Members'

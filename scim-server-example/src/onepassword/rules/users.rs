@@ -92,7 +92,7 @@ pub(super) fn delete(tx: &mut dyn Tx, id: &str, current: &Value) -> Result<()> {
         return Err(last_owner_error(current, "deleted"));
     }
     tx.remove_account(id)?;
-    tx.remove_member_everywhere(id)?;
+    super::members::leave_every_group(tx, id)?;
     Ok(())
 }
 
