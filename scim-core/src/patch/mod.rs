@@ -342,8 +342,10 @@ impl Compat {
 }
 
 /// Applies `request` to `resource` (a resource of `schema`'s type) and returns the
-/// validated result, or the first error with the failing operation's number; the input
-/// is never modified.
+/// validated result, or the first error with the failing operation's number in its
+/// detail and its index and path in [`ScimError::operation_index`] and
+/// [`ScimError::operation_path`]; the input is never modified. An error found when the
+/// result is validated as a whole (a required attribute removed) names no operation.
 pub fn apply(
     schema: &ResourceSchema<'_>,
     resource: &Value,
@@ -364,6 +366,7 @@ pub fn apply(
         ops::apply_op(schema, &mut doc, op, compat, &cap).map_err(|e| {
             let path = op.path.as_deref().unwrap_or("(no path)");
             e.context(format!("operation {} ({} {path})", i + 1, op.op.as_str()))
+                .with_operation(i, op.path.as_deref())
         })?;
     }
     let options = ValidationOptions {

@@ -170,10 +170,24 @@ fn whole_extension(
     Ok(())
 }
 
-/// `add` or `replace` at an attribute target: the shape of the path picks the rule.
+/// `add` or `replace` at an attribute target: the shape of the path picks the rule. An
+/// error names the target's attribute ([`ScimError::attribute`]) unless it names a
+/// more precise one.
 fn write(
     doc: &mut Map<String, Value>,
     t: AttrTarget<'_>,
+    kind: OpKind,
+    value: &Value,
+    compat: &Compat,
+    cap: &ValueCap<'_>,
+) -> Result<(), ScimError> {
+    write_at(doc, &t, kind, value, compat, cap).map_err(|e| e.with_attribute(t.attribute_path()))
+}
+
+/// [`write`] without the attribute attached to its errors.
+fn write_at(
+    doc: &mut Map<String, Value>,
+    t: &AttrTarget<'_>,
     kind: OpKind,
     value: &Value,
     compat: &Compat,
@@ -190,7 +204,7 @@ fn write(
     let multi = t.multi_valued(current.as_ref());
     let w = Write {
         container,
-        t: &t,
+        t,
         current,
         kind,
         value,
@@ -539,6 +553,16 @@ pub(super) fn remove(
         }
         Target::Attribute(t) => *t,
     };
+    remove_at(doc, &t, value, compat).map_err(|e| e.with_attribute(t.attribute_path()))
+}
+
+/// [`remove`] at an attribute target, without the attribute attached to its errors.
+fn remove_at(
+    doc: &mut Map<String, Value>,
+    t: &AttrTarget<'_>,
+    value: Option<&Value>,
+    compat: &Compat,
+) -> Result<(), ScimError> {
     if t.read_only() {
         return Err(ScimError::mutability(format!("`{}` is readOnly", t.label)));
     }
