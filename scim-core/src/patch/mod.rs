@@ -96,7 +96,7 @@ mod target;
 
 pub use request::{OpKind, PatchOperation, PatchRequest};
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use crate::error::ScimError;
 use crate::schema::ResourceSchema;
@@ -344,8 +344,11 @@ impl Compat {
 /// Applies `request` to `resource` (a resource of `schema`'s type) and returns the
 /// validated result, or the first error with the failing operation's number in its
 /// detail and its index and path in [`ScimError::operation_index`] and
-/// [`ScimError::operation_path`]; the input is never modified. An error found when the
-/// result is validated as a whole (a required attribute removed) names no operation.
+/// [`ScimError::operation_path`]; the input is never modified.
+///
+/// A value of the wrong type is found when the result is validated as a whole; the
+/// operation named then is the one after which the resource fails with that error
+/// (none when the stored resource already did).
 pub fn apply(
     schema: &ResourceSchema<'_>,
     resource: &Value,
@@ -357,29 +360,82 @@ pub fn apply(
             "the resource is not a JSON object",
         ));
     };
-    let mut doc = obj.clone();
-    let cap = multi::ValueCap {
-        limits: request.limits,
-        original: obj,
-    };
-    for (i, op) in request.operations.iter().enumerate() {
-        ops::apply_op(schema, &mut doc, op, compat, &cap).map_err(|e| {
-            let path = op.path.as_deref().unwrap_or("(no path)");
-            e.context(format!("operation {} ({} {path})", i + 1, op.op.as_str()))
-                .with_operation(i, op.path.as_deref())
-        })?;
-    }
-    let options = ValidationOptions {
-        string_booleans: compat.string_booleans,
-        empty_value_unassigns: compat.empty_value_unassigns,
-        limits: request.limits,
-    };
-    validate_owned(
+    let run = Run {
         schema,
-        Context::Patch { existing: resource },
-        Value::Object(doc),
-        &options,
-    )
+        resource,
+        request,
+        compat,
+        cap: multi::ValueCap {
+            limits: request.limits,
+            original: obj,
+        },
+        options: ValidationOptions::default()
+            .with_string_booleans(compat.string_booleans)
+            .with_empty_value_unassigns(compat.empty_value_unassigns)
+            .with_limits(request.limits),
+    };
+    let doc = run.operations(request.operations.len())?;
+    run.validate(doc).map_err(|e| run.locate(e))
+}
+
+/// One application of a request: what each pass over its operations needs.
+struct Run<'a, 'r> {
+    schema: &'a ResourceSchema<'r>,
+    resource: &'a Value,
+    request: &'a PatchRequest,
+    compat: &'a Compat,
+    cap: multi::ValueCap<'a>,
+    options: ValidationOptions,
+}
+
+impl Run<'_, '_> {
+    /// The resource after the first `count` operations, or the first one's error with
+    /// its number in the detail and its index and path as fields.
+    fn operations(&self, count: usize) -> Result<Map<String, Value>, ScimError> {
+        let mut doc = self.cap.original.clone();
+        for (i, op) in self.request.operations.iter().take(count).enumerate() {
+            ops::apply_op(self.schema, &mut doc, op, self.compat, &self.cap).map_err(|e| {
+                let path = op.path.as_deref().unwrap_or("(no path)");
+                e.context(format!("operation {} ({} {path})", i + 1, op.op.as_str()))
+                    .with_operation(i, op.path.as_deref())
+            })?;
+        }
+        Ok(doc)
+    }
+
+    /// `doc` validated as the result of a PATCH of the stored resource.
+    fn validate(&self, doc: Map<String, Value>) -> Result<Value, ScimError> {
+        let context = Context::Patch {
+            existing: self.resource,
+        };
+        validate_owned(self.schema, context, Value::Object(doc), &self.options)
+    }
+
+    /// `e`, the error of the whole result, with the operation that caused it: the one
+    /// after which the resource first fails with `e`, found by bisecting the prefixes of
+    /// the request (all of which apply, as the whole request did). Only an error takes
+    /// this path, and it costs a logarithmic number of passes.
+    fn locate(&self, e: ScimError) -> ScimError {
+        let fails_with_e = |count: usize| {
+            let result = self.operations(count).and_then(|doc| self.validate(doc));
+            result.err().as_ref() == Some(&e)
+        };
+        // After `lo` operations the resource does not fail with `e`; after `hi` it does.
+        let (mut lo, mut hi) = (0, self.request.operations.len());
+        if hi == 0 || fails_with_e(0) {
+            return e;
+        }
+        while hi - lo > 1 {
+            let mid = lo + (hi - lo) / 2;
+            if fails_with_e(mid) {
+                hi = mid;
+            } else {
+                lo = mid;
+            }
+        }
+        let op = &self.request.operations[hi - 1];
+        e.with_operation(hi - 1, op.path.as_deref())
+    }
 }
 
 #[cfg(test)]
@@ -443,6 +499,47 @@ mod tests {
         assert_eq!(on(Compat::jumpcloud()), ["remove_by_value"]);
         assert!(Compat::default().replace_creates_filtered_element);
         assert!(!Compat::strict().replace_creates_filtered_element);
+    }
+
+    /// The index and path of the operation that put a wrong value in, when the error is
+    /// found only by validating the whole result.
+    #[test]
+    fn a_validation_error_names_the_operation_that_caused_it() {
+        let registry = crate::schema::SchemaRegistry::standard();
+        let users = registry.resource_schema("User").unwrap();
+        let user = serde_json::json!({"schemas": [crate::schema::urn::USER], "id": "1",
+                                      "userName": "ann"});
+        let op = |path: &str, value: Value| {
+            PatchOperation::new(OpKind::Replace, Some(path), Some(value))
+        };
+        let ops = vec![
+            op("displayName", "Ann".into()),
+            op("nickName", 5.into()),
+            op("title", "Boss".into()),
+            op("active", "perhaps".into()),
+            op("locale", "en".into()),
+        ];
+        let e = apply(
+            &users,
+            &user,
+            &PatchRequest::new(ops.clone()),
+            &Compat::strict(),
+        )
+        .unwrap_err();
+        let culprit = if e.attribute() == Some("nickName") {
+            1
+        } else {
+            3
+        };
+        assert_eq!(e.operation_index(), Some(culprit), "{e}");
+        assert_eq!(e.operation_path(), ops[culprit].path.as_deref());
+        // A later operation that overwrites the bad value clears the error.
+        let fixed = [
+            &ops[..],
+            &[op("nickName", "n".into()), op("active", true.into())],
+        ]
+        .concat();
+        assert!(apply(&users, &user, &PatchRequest::new(fixed), &Compat::strict()).is_ok());
     }
 
     #[test]

@@ -165,8 +165,15 @@ pub(super) fn resolve<'r>(
                     )));
                 }
             }
-            let compiled = CompiledFilter::within(&attr, &ast, schema)
-                .map_err(|e| ScimError::invalid_path(format!("`{trimmed}`: {e}")))?;
+            let compiled = CompiledFilter::within(&attr, &ast, schema).map_err(|e| {
+                // The filter's attribute is a sub-attribute of the one filtered.
+                let within = match &extension {
+                    Some(urn) => format!("{urn}:{name}"),
+                    None => name.clone(),
+                };
+                ScimError::invalid_path(format!("`{trimmed}`: {e}"))
+                    .with_attribute(format!("{within}.{}", e.path()))
+            })?;
             Some(Selector { compiled, ast })
         }
     };
