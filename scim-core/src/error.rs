@@ -7,8 +7,7 @@ use http::StatusCode;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-/// The URN of the SCIM Error message schema (RFC 7644 §3.12).
-pub const ERROR_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:Error";
+use crate::schema::urn::ERROR as ERROR_SCHEMA;
 
 /// The `scimType` error keywords of RFC 7644 §3.12, Table 9.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -212,7 +211,7 @@ impl ScimError {
 
     /// Returns this error with `context` put in front of its detail.
     #[must_use]
-    pub fn context(mut self, context: impl fmt::Display) -> Self {
+    pub(crate) fn context(mut self, context: impl fmt::Display) -> Self {
         self.detail = format!("{context}: {}", self.detail);
         self
     }
