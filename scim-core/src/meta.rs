@@ -53,7 +53,7 @@ pub fn stamp_new(resource: &mut Value, resource_type: &str, id: &str) {
 /// Sets `id` and a fresh `meta` on a new resource of `schema`'s type, its version
 /// [`weak_etag_for`] the schema: no never-returned value (RFC 7643 §2.2, the User's
 /// `password`) feeds it, so the ETag reveals nothing of them (RFC 7644 §3.14).
-pub(crate) fn stamp_new_for(schema: &ResourceSchema<'_>, resource: &mut Value, id: &str) {
+pub fn stamp_new_for(schema: &ResourceSchema<'_>, resource: &mut Value, id: &str) {
     stamp_new_with(resource, &schema.resource_type().name, id, |r| {
         weak_etag_for(schema, r)
     });
@@ -90,7 +90,7 @@ pub fn stamp_update(new: &mut Value, old: &Value) {
 /// [`stamp_update`] for a resource of `schema`'s type, its version [`weak_etag_for`] the
 /// schema: changing only a never-returned value (a password) changes neither the version
 /// nor `lastModified`, so neither reveals it.
-pub(crate) fn stamp_update_for(schema: &ResourceSchema<'_>, new: &mut Value, old: &Value) {
+pub fn stamp_update_for(schema: &ResourceSchema<'_>, new: &mut Value, old: &Value) {
     stamp_update_with(new, old, |r| weak_etag_for(schema, r));
 }
 
