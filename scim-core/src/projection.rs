@@ -112,7 +112,7 @@ impl Projection {
 /// let user = json!({"userName": "ann", "password": "secret"});
 /// assert_eq!(without_never_returned(&users, &user), json!({"userName": "ann"}));
 /// ```
-pub(crate) fn without_never_returned(schema: &ResourceSchema<'_>, resource: &Value) -> Value {
+pub fn without_never_returned(schema: &ResourceSchema<'_>, resource: &Value) -> Value {
     map_attributes(schema, resource, |_, _, def, value| match def {
         Some(d) if d.returned == Returned::Never => None,
         Some(d) => Some(drop_never_subs(d, value)),

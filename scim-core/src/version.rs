@@ -38,7 +38,8 @@ pub fn weak_etag(resource: &Value) -> String {
 }
 
 /// The weak ETag of `resource`, a resource of `schema`'s type, over what may be returned
-/// of it: [`weak_etag`] of the resource without its never-returned values.
+/// of it: [`weak_etag`] of the resource
+/// [without its never-returned values](crate::projection::without_never_returned).
 ///
 /// What [`ScimService`](crate::service::ScimService) stamps as `meta.version`. The hash is
 /// unsalted and fast, so a version computed over a `password` (RFC 7643 §4.1.1,
