@@ -7,8 +7,7 @@ use http::StatusCode;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-/// The URN of the SCIM Error message schema (RFC 7644 §3.12).
-pub const ERROR_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:Error";
+use crate::schema::urn::ERROR as ERROR_SCHEMA;
 
 /// The `scimType` error keywords of RFC 7644 §3.12, Table 9.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -70,11 +69,48 @@ impl fmt::Display for ScimType {
 /// assert_eq!(e.to_body()["status"], "409"); // a string, as RFC 7644 §3.12 shows
 /// assert_eq!(e.to_body()["scimType"], "uniqueness");
 /// ```
+///
+/// Besides the detail text, an error may say where it arose, as fields a program can read
+/// without parsing prose: the failing PATCH operation ([`operation_index`](Self::operation_index),
+/// [`operation_path`](Self::operation_path)) and the attribute it is about
+/// ([`attribute`](Self::attribute)). They are never sent to the client: the body stays
+/// the RFC 7644 §3.12 members.
+///
+/// ```
+/// use scim2_core::patch::{apply, Compat, PatchRequest};
+/// use scim2_core::schema::SchemaRegistry;
+/// use serde_json::json;
+///
+/// let registry = SchemaRegistry::standard();
+/// let users = registry.resource_schema("User").unwrap();
+/// let user = json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+///                   "id": "1", "userName": "ann"});
+/// let body = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+///                   "Operations": [{"op": "replace", "path": "active", "value": true},
+///                                  {"op": "replace", "path": "id", "value": "2"}]});
+/// let request = PatchRequest::from_value(&body, &Compat::strict())?;
+/// let e = apply(&users, &user, &request, &Compat::strict()).unwrap_err();
+/// assert_eq!(e.operation_index(), Some(1)); // 0-based: the second operation
+/// assert_eq!(e.operation_path(), Some("id"));
+/// assert_eq!(e.attribute(), Some("id"));
+/// # Ok::<(), scim2_core::ScimError>(())
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub struct ScimError {
     status: StatusCode,
     scim_type: Option<ScimType>,
     detail: String,
+    /// Where the error arose; boxed so that an error without it stays small to move.
+    location: Option<Box<Location>>,
+}
+
+/// The structured context of a [`ScimError`].
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+struct Location {
+    /// The 0-based index of the failing PATCH operation and its `path` as sent.
+    operation: Option<(usize, Option<String>)>,
+    /// The attribute path the error is about.
+    attribute: Option<String>,
 }
 
 impl fmt::Display for ScimError {
@@ -94,6 +130,7 @@ impl ScimError {
             status,
             scim_type,
             detail: detail.into(),
+            location: None,
         }
     }
 
@@ -173,8 +210,49 @@ impl ScimError {
     }
 
     /// Returns this error with `context` put in front of its detail.
-    pub fn context(mut self, context: impl fmt::Display) -> Self {
+    #[must_use]
+    pub(crate) fn context(mut self, context: impl fmt::Display) -> Self {
         self.detail = format!("{context}: {}", self.detail);
+        self
+    }
+
+    /// The 0-based index, in the request's `Operations` (RFC 7644 §3.5.2), of the PATCH
+    /// operation that failed; `None` when the error does not come from one operation.
+    pub fn operation_index(&self) -> Option<usize> {
+        self.location.as_ref()?.operation.as_ref().map(|(i, _)| *i)
+    }
+
+    /// The `path` of the failing PATCH operation as the client sent it; `None` for a
+    /// path-less operation or an error that does not come from one operation.
+    pub fn operation_path(&self) -> Option<&str> {
+        self.location.as_ref()?.operation.as_ref()?.1.as_deref()
+    }
+
+    /// The attribute path the error is about (`userName`, `emails.value`,
+    /// `urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value`), when
+    /// one attribute is.
+    pub fn attribute(&self) -> Option<&str> {
+        self.location.as_ref()?.attribute.as_deref()
+    }
+
+    /// Returns this error as arising from the PATCH operation at 0-based `index`, whose
+    /// `path` was `path`; the detail is unchanged.
+    #[must_use]
+    pub fn with_operation(mut self, index: usize, path: Option<&str>) -> Self {
+        self.location.get_or_insert_with(Box::default).operation =
+            Some((index, path.map(str::to_owned)));
+        self
+    }
+
+    /// Returns this error as being about the attribute at `path`, unless an attribute is
+    /// already set (the innermost one, set where the error was made, wins); the detail
+    /// is unchanged.
+    #[must_use]
+    pub fn with_attribute(mut self, path: impl Into<String>) -> Self {
+        let location = self.location.get_or_insert_with(Box::default);
+        if location.attribute.is_none() {
+            location.attribute = Some(path.into());
+        }
         self
     }
 
@@ -212,7 +290,7 @@ impl From<scim2_filter::EvalError> for ScimError {
     /// A filter that cannot be evaluated (`active gt true`) is `invalidFilter`, whatever
     /// its kind; the detail names the attribute and operator.
     fn from(e: scim2_filter::EvalError) -> Self {
-        ScimError::invalid_filter(e.to_string())
+        ScimError::invalid_filter(e.to_string()).with_attribute(e.path().to_string())
     }
 }
 
@@ -239,6 +317,36 @@ mod tests {
             .into();
         assert_eq!(e.scim_type(), Some(ScimType::InvalidFilter));
         assert!(e.detail().starts_with("`active gt`"), "{}", e.detail());
+        assert_eq!(e.attribute(), Some("active"));
+    }
+
+    #[test]
+    fn structured_context_is_kept_apart_from_the_body() {
+        let plain = ScimError::invalid_value("`userName` is required");
+        assert_eq!(plain.operation_index(), None);
+        assert_eq!(plain.operation_path(), None);
+        assert_eq!(plain.attribute(), None);
+        let e = plain
+            .clone()
+            .with_attribute("userName")
+            .with_attribute("ignored: the first one set wins")
+            .with_operation(2, Some("userName"));
+        assert_eq!(e.operation_index(), Some(2));
+        assert_eq!(e.operation_path(), Some("userName"));
+        assert_eq!(e.attribute(), Some("userName"));
+        assert_eq!(e.detail(), plain.detail());
+        assert_eq!(e.to_string(), plain.to_string());
+        assert_eq!(e.to_body(), plain.to_body());
+        let pathless = plain.with_operation(0, None);
+        assert_eq!(pathless.operation_index(), Some(0));
+        assert_eq!(pathless.operation_path(), None);
+        assert_eq!(pathless.attribute(), None);
+    }
+
+    #[test]
+    fn an_error_stays_cheap_to_move() {
+        // The context is boxed: an error is its status, type, detail and one pointer.
+        assert!(std::mem::size_of::<ScimError>() <= 56);
     }
 
     #[test]

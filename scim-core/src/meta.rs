@@ -115,7 +115,7 @@ fn stamp_update_with(new: &mut Value, old: &Value, version_of: impl FnOnce(&Valu
 }
 
 /// Sets `meta.location` to `url` (derived per request, never stored).
-pub fn set_location(resource: &mut Value, url: &str) {
+pub(crate) fn set_location(resource: &mut Value, url: &str) {
     if let Some(meta) = meta_mut(resource) {
         meta.insert("location".to_owned(), Value::from(url));
     }

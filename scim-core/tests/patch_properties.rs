@@ -24,6 +24,9 @@ fn a_failing_third_operation_leaves_the_resource_unchanged() {
         PatchOperation::new(OpKind::Replace, Some("id"), Some(json!("hijack"))),
     ]);
     let err = apply(&users, &before, &request, &Compat::default()).unwrap_err();
+    assert_eq!(err.operation_index(), Some(2), "{err}");
+    assert_eq!(err.operation_path(), Some("id"));
+    // The detail still tells a person which one, 1-based.
     assert!(err.detail().starts_with("operation 3"), "{}", err.detail());
     assert_eq!(before, snapshot);
     // Without the failing operation the first two apply.

@@ -24,6 +24,13 @@ fn err_type(r: Result<Value, ScimError>) -> (u16, Option<ScimType>, String) {
     (e.status().as_u16(), e.scim_type(), e.detail().to_owned())
 }
 
+/// The attribute path the error names ([`ScimError::attribute`]).
+fn err_attribute(r: Result<Value, ScimError>) -> Option<String> {
+    r.expect_err("expected an error")
+        .attribute()
+        .map(str::to_owned)
+}
+
 #[test]
 fn create_normalises_names_and_coerces_string_booleans() {
     let out = create(
@@ -71,9 +78,12 @@ fn required_attributes_are_enforced() {
     let (status, t, detail) = err_type(create("User", json!({"displayName": "x"})));
     assert_eq!((status, t), (400, Some(ScimType::InvalidValue)));
     assert!(detail.contains("userName"), "{detail}");
-    let (_, t, detail) = err_type(create("Group", json!({"members": []})));
+    let attr = err_attribute(create("User", json!({"displayName": "x"})));
+    assert_eq!(attr.as_deref(), Some("userName"));
+    let (_, t, _) = err_type(create("Group", json!({"members": []})));
     assert_eq!(t, Some(ScimType::InvalidValue));
-    assert!(detail.contains("displayName"), "{detail}");
+    let attr = err_attribute(create("Group", json!({"members": []})));
+    assert_eq!(attr.as_deref(), Some("displayName"));
     // null is unassigned, so it does not satisfy required.
     assert!(create("User", json!({"userName": null})).is_err());
 }
@@ -84,40 +94,55 @@ fn types_are_checked_with_actionable_details() {
         (
             json!({"userName": 5}),
             "userName` must be a string, not a number",
+            "userName".to_owned(),
         ),
         (
             json!({"userName": "a", "active": "yes"}),
             "active` must be true or false",
+            "active".to_owned(),
         ),
         (
             json!({"userName": "a", "name": "Ann"}),
             "name` must be an object",
+            "name".to_owned(),
         ),
         (
             json!({"userName": "a", "emails": [{"value": 1}]}),
             "emails.value` must be a string",
+            "emails.value".to_owned(),
         ),
         (
             json!({"userName": "a", "x509Certificates": [{"value": "not base64!"}]}),
             "base64",
+            "x509Certificates.value".to_owned(),
         ),
         (
             json!({"userName": "a", ENT: {"manager": "x"}}),
             "manager` must be an object",
+            format!("{ENT}:manager"),
+        ),
+        (
+            json!({"userName": "a", ENT: {"manager": {"value": 7}}}),
+            "manager.value` must be a string",
+            format!("{ENT}:manager.value"),
         ),
         (
             json!({"userName": "a", ENT: "x"}),
             "must be an object of extension attributes",
+            ENT.to_owned(),
         ),
         (
             json!({"userName": "a", "emails": [{"value": "a", "primary": true}, {"value": "b", "primary": true}]}),
             "at most one",
+            "emails".to_owned(),
         ),
     ];
-    for (input, expected) in cases {
+    for (input, expected, attribute) in cases {
         let (status, t, detail) = err_type(create("User", input.clone()));
         assert_eq!((status, t), (400, Some(ScimType::InvalidValue)), "{input}");
         assert!(detail.contains(expected), "{input}: {detail}");
+        let attr = err_attribute(create("User", input.clone()));
+        assert_eq!(attr.as_deref(), Some(attribute.as_str()), "{input}");
     }
     let (_, t, _) = err_type(create("User", json!(["not", "an", "object"])));
     assert_eq!(t, Some(ScimType::InvalidSyntax));
@@ -137,6 +162,11 @@ fn canonical_only_values_are_normalised_or_refused() {
     ));
     assert_eq!(t, Some(ScimType::InvalidValue));
     assert!(detail.contains("User, Group"), "{detail}");
+    let attr = err_attribute(create(
+        "Group",
+        json!({"displayName": "g", "members": [{"value": "1", "type": "Robot"}]}),
+    ));
+    assert_eq!(attr.as_deref(), Some("members.type"));
     // Suggested canonical values (emails.type) are not enforced.
     assert!(create(
         "User",
@@ -251,9 +281,13 @@ fn replace_keeps_read_only_and_protects_immutable() {
         &json!({"userName": "b", "urn:example:ext:1.0:Hr": {"badge": "B2"}}),
         &opts,
     );
-    let (status, t, detail) = err_type(r);
-    assert_eq!((status, t), (400, Some(ScimType::Mutability)));
-    assert!(detail.contains("immutable"), "{detail}");
+    let e = r.expect_err("an immutable value changed");
+    assert_eq!(
+        (e.status().as_u16(), e.scim_type()),
+        (400, Some(ScimType::Mutability))
+    );
+    assert!(e.detail().contains("immutable"), "{}", e.detail());
+    assert_eq!(e.attribute(), Some("urn:example:ext:1.0:Hr:badge"));
     // Setting an immutable value that had none is allowed.
     let bare = json!({"schemas": [USER], "id": "1", "userName": "a"});
     assert!(validate(
@@ -287,5 +321,11 @@ fn required_extension_must_be_present() {
         &json!({"displayName": "g"}),
         &ValidationOptions::default(),
     );
-    assert!(err_type(r).2.contains("urn:example:ext:1.0:Team"));
+    let e = r.expect_err("a required extension is missing");
+    assert!(
+        e.detail().contains("urn:example:ext:1.0:Team"),
+        "{}",
+        e.detail()
+    );
+    assert_eq!(e.attribute(), Some("urn:example:ext:1.0:Team"));
 }

@@ -320,7 +320,7 @@ pub(super) fn keep_one_primary(list: &mut [Value], keep: usize) {
 #[cfg(test)]
 pub(super) mod tests {
     use super::*;
-    use crate::patch::ops::remove;
+    use crate::patch::remove::remove;
     use crate::patch::target::resolve;
     use crate::patch::Compat;
     use serde_json::json;

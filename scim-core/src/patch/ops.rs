@@ -1,10 +1,10 @@
-//! The add, replace and remove operations (RFC 7644 §3.5.2.1–3) on a resource's JSON.
+//! The add and replace operations (RFC 7644 §3.5.2.1, §3.5.2.3) on a resource's JSON, and
+//! the dispatch of each operation; `remove` (§3.5.2.2) is in its own module.
 
 use serde_json::{Map, Value};
 
-use super::multi::{
-    add_values, is_true, keep_one_primary, merge_element, Identity, IdentityIndex, ValueCap,
-};
+use super::multi::{add_values, is_true, keep_one_primary, merge_element, ValueCap};
+use super::remove::remove;
 use super::request::{OpKind, PatchOperation};
 use super::target::{resolve, AttrTarget, Selector, SubTarget, Target};
 use super::Compat;
@@ -170,10 +170,24 @@ fn whole_extension(
     Ok(())
 }
 
-/// `add` or `replace` at an attribute target: the shape of the path picks the rule.
+/// `add` or `replace` at an attribute target: the shape of the path picks the rule. An
+/// error names the target's attribute ([`ScimError::attribute`]) unless it names a
+/// more precise one.
 fn write(
     doc: &mut Map<String, Value>,
     t: AttrTarget<'_>,
+    kind: OpKind,
+    value: &Value,
+    compat: &Compat,
+    cap: &ValueCap<'_>,
+) -> Result<(), ScimError> {
+    write_at(doc, &t, kind, value, compat, cap).map_err(|e| e.with_attribute(t.attribute_path()))
+}
+
+/// [`write`] without the attribute attached to its errors.
+fn write_at(
+    doc: &mut Map<String, Value>,
+    t: &AttrTarget<'_>,
     kind: OpKind,
     value: &Value,
     compat: &Compat,
@@ -190,7 +204,7 @@ fn write(
     let multi = t.multi_valued(current.as_ref());
     let w = Write {
         container,
-        t: &t,
+        t,
         current,
         kind,
         value,
@@ -437,41 +451,6 @@ fn filtered_element(t: &AttrTarget<'_>, selector: &Selector) -> Result<Option<Va
     Ok(selector.matches(&element)?.then_some(element))
 }
 
-/// RFC 7644 §3.5.2.2: removing a required sub-attribute, or an immutable one that has a
-/// value, is `mutability` (an immutable value may not change once set, RFC 7643 §2.2).
-fn check_sub_removable(
-    t: &AttrTarget<'_>,
-    sub: &SubTarget<'_>,
-    element: &Map<String, Value>,
-) -> Result<(), ScimError> {
-    refuse_required(sub.def, &t.label)?;
-    let Some(def) = sub.def else {
-        return Ok(());
-    };
-    let set = get_ci(element, &sub.name).is_some_and(|v| !v.is_null());
-    if def.mutability == Mutability::Immutable && set {
-        return Err(ScimError::mutability(format!(
-            "`{}` is immutable and already has a value, so it cannot be removed",
-            t.label
-        )));
-    }
-    Ok(())
-}
-
-/// RFC 7644 §3.5.2.2: a required (client-writable) attribute or sub-attribute cannot be
-/// removed; `label` names it in the error.
-fn refuse_required(
-    def: Option<&crate::schema::AttributeDef>,
-    label: &str,
-) -> Result<(), ScimError> {
-    if def.is_some_and(|d| d.required && d.mutability != Mutability::ReadOnly) {
-        return Err(ScimError::mutability(format!(
-            "`{label}` is required and cannot be removed"
-        )));
-    }
-    Ok(())
-}
-
 /// RFC 7644 §3.5.2: an immutable sub-attribute may be set only while it has no value.
 fn check_immutable_sub(
     t: &AttrTarget<'_>,
@@ -525,121 +504,9 @@ fn complex_value<'v>(
     }
 }
 
-/// `remove` at a target (§3.5.2.2).
-pub(super) fn remove(
-    doc: &mut Map<String, Value>,
-    target: Target<'_>,
-    value: Option<&Value>,
-    compat: &Compat,
-) -> Result<(), ScimError> {
-    let t = match target {
-        Target::Extension(urn) => {
-            remove_ci(doc, &urn);
-            return Ok(());
-        }
-        Target::Attribute(t) => *t,
-    };
-    if t.read_only() {
-        return Err(ScimError::mutability(format!("`{}` is readOnly", t.label)));
-    }
-    let Some(container) = container_mut(doc, t.extension.as_deref(), false) else {
-        return Ok(());
-    };
-    let Some(current) = get_ci(container, &t.name).cloned() else {
-        return Ok(());
-    };
-    let multi = t.multi_valued(Some(&current));
-    match (&t.filter, &t.sub) {
-        (None, None) => {
-            refuse_required(t.def, &t.label)?;
-            let by_value = value.filter(|v| !v.is_null() && multi && compat.remove_by_value);
-            match (by_value, current) {
-                (Some(which), Value::Array(mut list)) => {
-                    let gone: Vec<Value> = match which {
-                        Value::Array(items) => items.clone(),
-                        single => vec![single.clone()],
-                    };
-                    // Indexed, not scanned: removing thousands of members from a
-                    // group of a hundred thousand stays linear.
-                    let mut index = IdentityIndex::default();
-                    for (i, g) in gone.iter().enumerate() {
-                        index.insert(Identity::of(g), i);
-                    }
-                    list.retain(|e| index.first_same(&Identity::of(e)).is_none());
-                    put_list(container, &t.name, list);
-                }
-                _ => remove_ci(container, &t.name),
-            }
-        }
-        (None, Some(sub)) if multi => {
-            // RFC 7644 §3.5.2.2: the path selects the sub-attribute of every value;
-            // values left empty are removed, and an attribute left with none is
-            // unassigned.
-            let list = match current {
-                Value::Array(list) => list,
-                other => vec![other],
-            };
-            let mut kept = Vec::with_capacity(list.len());
-            for mut element in list {
-                if let Value::Object(obj) = &mut element {
-                    check_sub_removable(&t, sub, obj)?;
-                    remove_ci(obj, &sub.name);
-                    if obj.is_empty() {
-                        continue;
-                    }
-                }
-                kept.push(element);
-            }
-            put_list(container, &t.name, kept);
-        }
-        (None, Some(sub)) => {
-            refuse_required(sub.def, &t.label)?;
-            if let Value::Object(mut obj) = current {
-                remove_ci(&mut obj, &sub.name);
-                if obj.is_empty() {
-                    remove_ci(container, &t.name);
-                } else {
-                    set_ci(container, &t.name, Value::Object(obj));
-                }
-            }
-        }
-        (Some(selector), sub) => {
-            let list = match current {
-                Value::Array(list) => list,
-                other => vec![other],
-            };
-            let mut kept = Vec::with_capacity(list.len());
-            for mut element in list {
-                if !selector.matches(&element)? {
-                    kept.push(element);
-                    continue;
-                }
-                if let (Some(sub), Value::Object(obj)) = (sub, &mut element) {
-                    check_sub_removable(&t, sub, obj)?;
-                    remove_ci(obj, &sub.name);
-                    if !obj.is_empty() {
-                        kept.push(element);
-                    }
-                }
-            }
-            put_list(container, &t.name, kept);
-        }
-    }
-    Ok(())
-}
-
-/// Stores a list, or removes the attribute when the list is empty (unassigned).
-fn put_list(container: &mut Map<String, Value>, name: &str, list: Vec<Value>) {
-    if list.is_empty() {
-        remove_ci(container, name);
-    } else {
-        set_ci(container, name, Value::Array(list));
-    }
-}
-
 /// The object the attribute lives in: the resource, or the extension object under `urn`
 /// (created when `create`).
-fn container_mut<'d>(
+pub(super) fn container_mut<'d>(
     doc: &'d mut Map<String, Value>,
     extension: Option<&str>,
     create: bool,

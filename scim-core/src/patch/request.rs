@@ -115,7 +115,11 @@ impl PatchRequest {
             .iter()
             .enumerate()
             .map(|(i, op)| {
-                parse_operation(op, compat).map_err(|e| e.context(format!("operation {}", i + 1)))
+                parse_operation(op, compat).map_err(|e| {
+                    let path = op.as_object().and_then(|o| get_ci(o, "path"));
+                    e.context(format!("operation {}", i + 1))
+                        .with_operation(i, path.and_then(Value::as_str))
+                })
             })
             .collect::<Result<_, _>>()?;
         Ok(PatchRequest::new(operations))

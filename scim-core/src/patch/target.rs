@@ -165,8 +165,15 @@ pub(super) fn resolve<'r>(
                     )));
                 }
             }
-            let compiled = CompiledFilter::within(&attr, &ast, schema)
-                .map_err(|e| ScimError::invalid_path(format!("`{trimmed}`: {e}")))?;
+            let compiled = CompiledFilter::within(&attr, &ast, schema).map_err(|e| {
+                // The filter's attribute is a sub-attribute of the one filtered.
+                let within = match &extension {
+                    Some(urn) => format!("{urn}:{name}"),
+                    None => name.clone(),
+                };
+                ScimError::invalid_path(format!("`{trimmed}`: {e}"))
+                    .with_attribute(format!("{within}.{}", e.path()))
+            })?;
             Some(Selector { compiled, ast })
         }
     };
@@ -215,6 +222,21 @@ fn names_base_schema(schema: &ResourceSchema<'_>, path: &str) -> bool {
 }
 
 impl AttrTarget<'_> {
+    /// The attribute path the target names, canonical and without its filter
+    /// (`emails.value`, `urn:…:enterprise:2.0:User:manager.value`), for
+    /// [`ScimError::attribute`](crate::ScimError::attribute).
+    pub fn attribute_path(&self) -> String {
+        let mut out = match &self.extension {
+            Some(urn) => format!("{urn}:{}", self.name),
+            None => self.name.clone(),
+        };
+        if let Some(sub) = &self.sub {
+            out.push('.');
+            out.push_str(&sub.name);
+        }
+        out
+    }
+
     /// Whether the attribute (or sub-attribute) the path ends at is readOnly.
     pub fn read_only(&self) -> bool {
         let ro = |d: Option<&AttributeDef>| d.is_some_and(|d| d.mutability == Mutability::ReadOnly);

@@ -5,6 +5,12 @@
 //! Engines in this crate (validation, PATCH, projection) work on `serde_json::Value` under
 //! the schema; these types are for code that builds or reads resources. To read input
 //! whose attribute names may be in any case, run it through [`canonicalize`] first.
+//!
+//! The structs are exhaustive on purpose, unlike the crate's configuration structs: each
+//! models an RFC 7643 resource or RFC 7644 message whose members the RFC fixes, and a
+//! member the RFC does not name (an extension, a custom attribute) lands in an `extra`
+//! map rather than a new field. So they can be built with struct literals
+//! (`User { user_name: "ann".into(), ..Default::default() }`) and matched field by field.
 
 mod common;
 mod config;

@@ -61,8 +61,13 @@ pub enum Uniqueness {
 ///     .describe("Unique identifier for the User.");
 /// assert!(user_name.required && !user_name.case_exact);
 /// ```
+///
+/// `#[non_exhaustive]`: besides RFC 7643 §7's characteristics it holds server-side
+/// options (such as [`canonical_only`](Self::canonical_only)), and more may be added in a
+/// minor release; build one with the constructors and builder methods, read the fields.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct AttributeDef {
     /// The attribute's name, e.g. `userName`.
     pub name: String,
@@ -220,7 +225,7 @@ impl AttributeDef {
     }
 
     /// The facts the filter evaluator needs.
-    pub fn facts(&self) -> scim2_filter::AttrFacts {
+    pub(crate) fn facts(&self) -> scim2_filter::AttrFacts {
         scim2_filter::AttrFacts::new(self.attr_type).with_case_exact(self.case_exact)
     }
 }

@@ -4,10 +4,15 @@
 //! Every lookup by name or URN is case-insensitive. [`SchemaRegistry::standard`] holds the
 //! core User (with the Enterprise User extension) and Group resource types; add your own
 //! schema extensions with [`SchemaRegistry::add_extension`].
+//!
+//! The inputs to the registry ([`Schema`], [`ResourceType`], [`AttributeDef`]) are
+//! `#[non_exhaustive]` and built with their constructors; the enumerations of RFC 7643 §7
+//! ([`AttributeType`], [`Mutability`], [`Returned`], [`Uniqueness`]) are exhaustive, as
+//! the RFC closes their value sets, so a `match` on them needs no wildcard arm.
 
 mod attribute;
 pub mod core;
-pub mod discovery;
+pub(crate) mod discovery;
 mod registry;
 pub mod urn;
 mod view;
@@ -19,8 +24,13 @@ pub use view::{Located, ResourceSchema};
 use serde::{Deserialize, Serialize};
 
 /// A schema (RFC 7643 §7): an id (URN), a name, and its attribute definitions.
+///
+/// `#[non_exhaustive]`: an input to the [`SchemaRegistry`], which may gain members (the
+/// schema resource's `meta`, a server-side option) in a minor release; build one with
+/// [`Schema::new`].
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct Schema {
     /// The schema URN, e.g. `urn:ietf:params:scim:schemas:core:2.0:User`.
     pub id: String,
@@ -58,6 +68,9 @@ impl Schema {
 }
 
 /// A schema extension of a resource type (RFC 7643 §6 `schemaExtensions`).
+///
+/// Exhaustive: RFC 7643 §6 gives a schema extension exactly these two members, and the
+/// registry makes it ([`SchemaRegistry::add_extension`]).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SchemaExtension {
@@ -68,8 +81,13 @@ pub struct SchemaExtension {
 }
 
 /// A resource type (RFC 7643 §6): its endpoint, base schema and extensions.
+///
+/// `#[non_exhaustive]`: an input to the [`SchemaRegistry`], which may gain members in a
+/// minor release; build one with [`ResourceType::new`] and add extensions with
+/// [`SchemaRegistry::add_extension`].
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct ResourceType {
     /// The type's id, usually equal to its name.
     pub id: String,

@@ -24,4 +24,4 @@ pub const BULK_REQUEST: &str = "urn:ietf:params:scim:api:messages:2.0:BulkReques
 /// Bulk response message (RFC 7644 §3.7).
 pub const BULK_RESPONSE: &str = "urn:ietf:params:scim:api:messages:2.0:BulkResponse";
 /// Error message (RFC 7644 §3.12).
-pub const ERROR: &str = crate::error::ERROR_SCHEMA;
+pub const ERROR: &str = "urn:ietf:params:scim:api:messages:2.0:Error";

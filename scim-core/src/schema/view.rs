@@ -5,8 +5,11 @@ use scim2_filter::{AttrFacts, SchemaLookup};
 
 use super::{AttributeDef, ResourceType, Schema, SchemaRegistry};
 
-/// Where an attribute was found.
+/// Where an attribute was found, as [`ResourceSchema::attribute`] returns it.
+///
+/// `#[non_exhaustive]`: only the lookup makes one, and it may say more in a minor release.
 #[derive(Clone, Copy, Debug)]
+#[non_exhaustive]
 pub struct Located<'r> {
     /// Its definition.
     pub def: &'r AttributeDef,
@@ -65,7 +68,7 @@ impl<'r> ResourceSchema<'r> {
 
     /// Any registered schema with this URN (case-insensitive), whether or not it is an
     /// extension of this resource type.
-    pub fn registered(&self, urn: &str) -> Option<&'r Schema> {
+    pub(crate) fn registered(&self, urn: &str) -> Option<&'r Schema> {
         self.registry.schema(urn)
     }
 
@@ -74,7 +77,7 @@ impl<'r> ResourceSchema<'r> {
     /// one attached by the store). URNs compare case-insensitively (RFC 8141 §3.1; RFC
     /// 7643 §2.1 names are case-insensitive), so `URN:IETF:…:USER` is that schema, not
     /// unknown data beside it. `None` for the base schema and unregistered URNs.
-    pub fn container_schema(&self, urn: &str) -> Option<&'r Schema> {
+    pub(crate) fn container_schema(&self, urn: &str) -> Option<&'r Schema> {
         self.extension(urn).or_else(|| {
             self.registered(urn)
                 .filter(|s| !s.id.eq_ignore_ascii_case(&self.base.id))
@@ -82,7 +85,7 @@ impl<'r> ResourceSchema<'r> {
     }
 
     /// The common attributes (`id`, `externalId`, `meta`).
-    pub fn common(&self) -> &'r [AttributeDef] {
+    pub(crate) fn common(&self) -> &'r [AttributeDef] {
         self.registry.common_attributes()
     }
 
