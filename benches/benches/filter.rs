@@ -3,8 +3,8 @@
 //! `cargo bench -p scim-benches --bench filter`; figures in benches/README.md.
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use scim_benches::{enterprise_user, filters};
 use scim2_filter::{parse_filter, CompiledFilter, NoSchema};
+use scim_benches::{enterprise_user, filters};
 use std::hint::black_box;
 
 fn parse(c: &mut Criterion) {

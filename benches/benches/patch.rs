@@ -3,9 +3,9 @@
 //! `cargo bench -p scim-benches --bench patch`; figures in benches/README.md.
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use scim_benches::{enterprise_user, entra_patches};
 use scim2_core::patch::{apply, Compat, PatchRequest};
 use scim2_core::schema::SchemaRegistry;
+use scim_benches::{enterprise_user, entra_patches};
 use std::hint::black_box;
 
 fn patch(c: &mut Criterion) {

@@ -4,11 +4,11 @@
 //! `cargo bench -p scim-benches --bench resource`; figures in benches/README.md.
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use scim_benches::enterprise_user;
 use scim2_core::projection::Projection;
 use scim2_core::resource::ListResponse;
 use scim2_core::schema::SchemaRegistry;
 use scim2_core::validate::{validate_owned, Context, ValidationOptions};
+use scim_benches::enterprise_user;
 use serde_json::{json, Value};
 use std::hint::black_box;
 

@@ -112,7 +112,8 @@ pub(super) fn duplicate(kind: Kind, e: StoreError) -> RuleError {
     match e {
         StoreError::Duplicate(_) => {
             let (rt, what) = (kind.as_str(), kind.unique_attr());
-            scim2_core::ScimError::uniqueness(format!("another {rt} already has this {what}")).into()
+            scim2_core::ScimError::uniqueness(format!("another {rt} already has this {what}"))
+                .into()
         }
         other => other.into(),
     }
