@@ -1,7 +1,9 @@
-//! Mounts `ScimService` with the in-memory provisioner in a plain hyper 1 server.
+//! Mounts `ScimService` with the in-memory provisioner in a plain hyper 1 server, with
+//! `ScimService::handle_body` (feature `tower`) reading each body within the configured
+//! limit (413 past it).
 //!
 //! ```sh
-//! cargo run -p scim2-core --example hyper_server            # listens on 127.0.0.1:8080
+//! cargo run -p scim2-core --features tower --example hyper_server   # listens on 127.0.0.1:8080
 //! curl -s localhost:8080/scim/v2/ServiceProviderConfig
 //! curl -s -X POST localhost:8080/scim/v2/Users -H 'content-type: application/scim+json' \
 //!      -d '{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"ann"}'
@@ -10,7 +12,7 @@
 use std::convert::Infallible;
 use std::sync::Arc;
 
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::Full;
 use hyper::body::{Bytes, Incoming};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
@@ -20,22 +22,12 @@ use scim2_core::provisioner::InMemoryProvisioner;
 use scim2_core::service::ScimService;
 use tokio::net::TcpListener;
 
-/// Reads the body (refusing more than the service's limit, plus slack so the service
-/// itself answers 413 with a SCIM error) and hands the request to the service.
+/// Hands one request, body unread, to the service.
 async fn serve(
     scim: Arc<ScimService>,
     req: Request<Incoming>,
 ) -> Result<Response<Full<Bytes>>, Infallible> {
-    let (parts, body) = req.into_parts();
-    let limit = scim.config().max_body_bytes + 1;
-    let bytes = match Limited::new(body, limit).collect().await {
-        Ok(collected) => collected.to_bytes(),
-        // Over the limit (or a broken connection): give the service an oversized body so
-        // that it answers with its own 413.
-        Err(_) => Bytes::from(vec![b' '; limit]),
-    };
-    let resp = scim.handle(Request::from_parts(parts, bytes)).await;
-    Ok(resp.map(Full::new))
+    Ok(scim.handle_body(req).await.map(Full::new))
 }
 
 #[tokio::main]

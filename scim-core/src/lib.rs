@@ -180,6 +180,23 @@
 //! # });
 //! ```
 //!
+//! # Mounting it in a server
+//!
+//! [`ScimService::handle`](service::ScimService::handle) is `http::Request<Bytes>` in,
+//! `http::Response<Bytes>` out, for any server. With the cargo feature `tower`, the
+//! service is a `tower_service::Service` that reads bodies itself within the configured
+//! limit (413 past it) and mounts in axum in one line:
+//! `Router::new().nest_service("/scim/v2", scim)` with
+//! `ServiceConfig::default().with_mount_path("/scim/v2").with_serve_root(false)`. The
+//! [`service`] module docs hold the axum example and say where the service answers;
+//! `scim-core/examples/hyper_server.rs` mounts it in plain hyper.
+//!
+//! # Cargo features
+//!
+//! - `tower` (off by default): `impl tower_service::Service<http::Request<B>> for
+//!   ScimService` for any `http_body::Body` `B`, and `ScimService::handle_body`. Adds the
+//!   small `tower-service`, `http-body` and `http-body-util` crates; no runtime, no axum.
+//!
 //! # Modules
 //!
 //! - [`schema`]: attribute definitions, the core schemas as data, the registry you extend.
@@ -202,7 +219,10 @@
 //!   [`Provisioner`](provisioner::Provisioner), in process, from your tests.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
-#![cfg_attr(doctest, doc = include_str!("../../README.md"), doc = include_str!("../README.md"), doc = include_str!("../../scim-filter/README.md"))]
+#![cfg_attr(doctest, doc = include_str!("../../README.md"), doc = include_str!("../../scim-filter/README.md"))]
+// This crate's README mounts the service with the `tower` feature (CI tests with every feature).
+#![cfg_attr(all(doctest, feature = "tower"), doc = include_str!("../README.md"))]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod error;
 mod json;

@@ -7,7 +7,7 @@ use serde_json::Value;
 use crate::error::ScimError;
 
 /// Bounds on the size of one resource; [`ServiceConfig`](crate::service::ServiceConfig)
-/// builds them from its fields of the same names.
+/// holds them as `resource_limits`.
 ///
 /// `#[non_exhaustive]`: a bound may be added in a minor release, so build one from
 /// [`ResourceLimits::default`] and the `with_*` methods.

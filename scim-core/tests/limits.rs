@@ -5,6 +5,7 @@ mod common;
 use std::sync::Arc;
 
 use common::{call, send};
+use scim2_core::limits::ResourceLimits;
 use scim2_core::provisioner::InMemoryProvisioner;
 use scim2_core::service::{ScimService, ServiceConfig};
 use serde_json::{json, Map, Value};
@@ -17,7 +18,7 @@ fn small() -> ScimService {
             .with_max_body_bytes(4096)
             .with_max_patch_operations(3)
             .with_max_values_per_operation(4)
-            .with_max_attributes(6)
+            .with_resource_limits(ResourceLimits::default().with_max_attributes(6))
             .with_max_page_size(5)
             .with_bulk_max_operations(2)
             .with_bulk_max_payload(4096),

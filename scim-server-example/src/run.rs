@@ -5,6 +5,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
+use scim2_core::limits::ResourceLimits;
 use scim2_core::service::{ScimService, ServiceConfig};
 
 use crate::cli::{Cli, Command, InvitationAction, LogFormat, TokenAction};
@@ -175,7 +176,10 @@ fn serve(cli: &Cli) -> Result<(), Error> {
         .with_base_paths(["/scim/v2", "/scim"])
         .with_max_body_bytes(cli.max_body_bytes)
         .with_max_page_size(cli.max_page_size)
-        .with_max_values_per_attribute(cli.max_values_per_attribute.max(1))
+        .with_resource_limits(
+            ResourceLimits::default()
+                .with_max_values_per_attribute(cli.max_values_per_attribute.max(1)),
+        )
         // Group PATCHes answer 204, as Entra ID's own documentation shows: a member
         // change on a 100,000-member group then costs the change, not the group.
         .with_patch_no_content(["Group"])

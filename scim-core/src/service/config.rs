@@ -1,6 +1,7 @@
 //! [`ServiceConfig`]: how a [`ScimService`](super::ScimService) behaves (base paths,
 //! public URL, limits, compatibility toggles, PATCH answers).
 
+use crate::limits::ResourceLimits;
 use crate::patch::Compat;
 
 /// How a [`ScimService`](super::ScimService) behaves; every limit is enforced with a SCIM
@@ -21,9 +22,25 @@ use crate::patch::Compat;
 #[derive(Clone, Debug)]
 #[non_exhaustive]
 pub struct ServiceConfig {
-    /// Path prefixes the service is mounted under, e.g. `["/scim/v2"]`; it also answers at
-    /// root. The longest matching prefix wins.
+    /// Path prefixes the service answers under, as clients see them, e.g. `["/scim/v2"]`
+    /// (the default); it also answers at root unless [`serve_root`](Self::serve_root) is
+    /// off. The longest matching prefix wins, and locations keep it.
     pub base_paths: Vec<String>,
+    /// Whether the service also answers outside every base path, as if mounted at root
+    /// (`POST /Users`). Default `true`. Turn it off when the service shares a host with
+    /// other routes: a path outside the base paths is then not served —
+    /// [`ScimService::serves`](super::ScimService::serves) says `false` for it, the `tower`
+    /// service answers it with a bare 404, and [`ScimService::handle`](super::ScimService::handle)
+    /// with a SCIM 404, before authentication.
+    pub serve_root: bool,
+    /// The path prefix a host router strips before handing requests over, e.g.
+    /// `"/scim/v2"` for axum's `Router::nest_service("/scim/v2", scim)`. The service puts
+    /// it back in front of every request path before routing, so the base paths, the
+    /// [`serve_root`](Self::serve_root) check and every location (`meta.location`,
+    /// `Location`, Bulk results, `/ResourceTypes`, `/Schemas`) see the path the client
+    /// sent. Default none: the host hands over the whole path (hyper, axum's
+    /// `fallback_service` or `route_service`).
+    pub mount_path: Option<String>,
     /// The public URL of the root, e.g. `https://scim.example.com`, for `meta.location`
     /// and `Location`. When set it is used as it is, whatever the request says.
     ///
@@ -62,16 +79,9 @@ pub struct ServiceConfig {
     /// Most values in one PATCH operation's `value` list, e.g. members added at once
     /// (400 `tooMany` beyond). Default 10,000.
     pub max_values_per_operation: usize,
-    /// Most attributes in a resource, counted at every depth: top-level, sub-attributes,
-    /// extension attributes (400 `tooMany` beyond; a PATCH or PUT of a resource already
-    /// past it is refused only if it grows it). Default 1,000.
-    pub max_attributes: usize,
-    /// Most values one multi-valued attribute (e.g. `emails`) may hold after a POST, PUT
-    /// or PATCH (400 `tooMany` beyond, unless the attribute does not grow). `members` is
-    /// exempt: a group may have 100,000+ members. Default 1,000.
-    pub max_values_per_attribute: usize,
-    /// Longest `userName`, in characters (400 `invalidValue` beyond). Default 256.
-    pub max_user_name_chars: usize,
+    /// Bounds on the size of one resource (attributes, values per attribute, `userName`
+    /// length; 400 beyond, see [`ResourceLimits`]). Default [`ResourceLimits::default`].
+    pub resource_limits: ResourceLimits,
     /// Resource types whose PATCH is answered `204 No Content` (RFC 7644 §3.5.2 allows
     /// either 200 with the resource or 204) when the request asks for no `attributes`:
     /// answering a member change on a 100,000-member group then costs nothing extra.
@@ -91,6 +101,8 @@ impl Default for ServiceConfig {
     fn default() -> Self {
         ServiceConfig {
             base_paths: vec!["/scim/v2".to_owned()],
+            serve_root: true,
+            mount_path: None,
             public_url: None,
             max_body_bytes: 1024 * 1024,
             max_page_size: 200,
@@ -101,9 +113,7 @@ impl Default for ServiceConfig {
             max_search_results: 10_000,
             max_patch_operations: 1000,
             max_values_per_operation: 10_000,
-            max_attributes: 1000,
-            max_values_per_attribute: 1000,
-            max_user_name_chars: 256,
+            resource_limits: ResourceLimits::default(),
             patch_no_content: Vec::new(),
             require_host: false,
         }
@@ -115,6 +125,20 @@ impl ServiceConfig {
     #[must_use]
     pub fn with_base_paths(mut self, paths: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.base_paths = paths.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Returns this configuration answering outside every base path (as at root) when `on`.
+    #[must_use]
+    pub const fn with_serve_root(mut self, on: bool) -> Self {
+        self.serve_root = on;
+        self
+    }
+
+    /// Returns this configuration with the prefix a host router strips set to `path`.
+    #[must_use]
+    pub fn with_mount_path(mut self, path: impl Into<String>) -> Self {
+        self.mount_path = Some(path.into());
         self
     }
 
@@ -188,24 +212,10 @@ impl ServiceConfig {
         self
     }
 
-    /// Returns this configuration with the most attributes in a resource set to `n`.
+    /// Returns this configuration with the bounds on the size of one resource set to `limits`.
     #[must_use]
-    pub const fn with_max_attributes(mut self, n: usize) -> Self {
-        self.max_attributes = n;
-        self
-    }
-
-    /// Returns this configuration with the most values one multi-valued attribute may hold set to `n`.
-    #[must_use]
-    pub const fn with_max_values_per_attribute(mut self, n: usize) -> Self {
-        self.max_values_per_attribute = n;
-        self
-    }
-
-    /// Returns this configuration with the longest `userName`, in characters, set to `n`.
-    #[must_use]
-    pub const fn with_max_user_name_chars(mut self, n: usize) -> Self {
-        self.max_user_name_chars = n;
+    pub const fn with_resource_limits(mut self, limits: ResourceLimits) -> Self {
+        self.resource_limits = limits;
         self
     }
 

@@ -7,21 +7,68 @@
 //! bodies; stamps `id` and `meta`; applies projection, ETags (`If-Match`,
 //! `If-None-Match`) and paging; and answers every failure with a SCIM Error body.
 //!
-//! # Mounting it in axum
+//! # Mounting it in axum, hyper or a tower stack
 //!
-//! ```rust,ignore
-//! let scim = Arc::new(ScimService::new(Arc::new(InMemoryProvisioner::new())));
-//! let app = axum::Router::new().fallback(move |req: axum::extract::Request| {
-//!     let scim = scim.clone();
-//!     async move {
-//!         let (parts, body) = req.into_parts();
-//!         let bytes = axum::body::to_bytes(body, 1 << 20).await.unwrap_or_default();
-//!         scim.handle(http::Request::from_parts(parts, bytes)).await.map(axum::body::Body::from)
-//!     }
-//! });
+//! With the cargo feature `tower` (off by default), `ScimService` is a
+//! `tower_service::Service<http::Request<B>>` for any body `B`: it reads the body itself
+//! within [`ScimService::body_limit`] (413 past it, at once when `Content-Length` says so)
+//! and answers with `http::Response<ResponseBody>`. Without tower,
+//! `ScimService::handle_body` does the same for one request (plain hyper:
+//! `scim-core/examples/hyper_server.rs`); without the feature, read the body yourself,
+//! answer [`ScimService::payload_too_large`] past the limit and call
+//! [`ScimService::handle`].
+//!
+//! Where it answers:
+//!
+//! - [`ServiceConfig::base_paths`] (default `/scim/v2`) are the prefixes clients use;
+//!   locations (`meta.location`, `Location`, Bulk results, discovery) keep them.
+//! - A router that strips the prefix before handing the request over (axum's `nest` and
+//!   `nest_service`) is declared with [`ServiceConfig::with_mount_path`]: the service puts
+//!   the prefix back before routing, so locations keep it.
+//! - [`ServiceConfig::with_serve_root`]`(false)` stops it answering outside its base paths
+//!   (by default `POST /Users` is served too, as at root). Such paths are then the host's:
+//!   [`ScimService::serves`] says `false`, [`ScimService::try_handle`] hands the request
+//!   back, and the tower service answers a bare, empty 404, so that a host that mounts it
+//!   as a fallback keeps its own 404s.
+//!
+//! In axum, under `/scim/v2` beside the host's own routes (`cargo add scim2-core -F tower`):
+//!
 //! ```
+//! # #[cfg(feature = "tower")] {
+//! use std::sync::Arc;
+//! use axum::routing::get;
+//! use scim2_core::provisioner::InMemoryProvisioner;
+//! use scim2_core::service::{ScimService, ServiceConfig};
+//! use tower::ServiceExt; // oneshot
 //!
-//! The hyper version is `scim-core/examples/hyper_server.rs`.
+//! # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+//! let scim = ScimService::new(Arc::new(InMemoryProvisioner::new())).with_config(
+//!     ServiceConfig::default()
+//!         .with_mount_path("/scim/v2")
+//!         .with_serve_root(false)
+//!         .with_max_body_bytes(64 * 1024),
+//! );
+//! let app = axum::Router::new()
+//!     .route("/health", get(|| async { "ok" }))
+//!     .nest_service("/scim/v2", scim);
+//!
+//! let create = http::Request::post("/scim/v2/Users")
+//!     .header("host", "app.example.com")
+//!     .header("content-type", "application/scim+json")
+//!     .body(axum::body::Body::from(
+//!         r#"{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"ann"}"#,
+//!     ))
+//!     .unwrap();
+//! let resp = app.clone().oneshot(create).await.unwrap();
+//! assert_eq!(resp.status(), 201);
+//! let location = resp.headers()["location"].to_str().unwrap();
+//! assert!(location.starts_with("http://app.example.com/scim/v2/Users/"));
+//!
+//! let health = http::Request::get("/health").body(axum::body::Body::empty()).unwrap();
+//! assert_eq!(app.oneshot(health).await.unwrap().status(), 200);
+//! # });
+//! # }
+//! ```
 
 mod auth;
 mod bulk;
@@ -32,10 +79,15 @@ mod list;
 mod request;
 mod response;
 mod route;
+#[cfg(feature = "tower")]
+mod tower;
 
 pub use auth::{AuthError, Authenticator, NoAuthentication};
 pub use config::ServiceConfig;
 pub use response::{label_json, media_type_for, PLAIN_JSON, SCIM_JSON};
+#[cfg(feature = "tower")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tower")))]
+pub use tower::ResponseBody;
 
 /// The SCIM Error response for `e` (RFC 7644 §3.12), for servers that answer some
 /// requests themselves (a health check, a connection limit) in the same format.
@@ -87,7 +139,8 @@ pub struct ScimService {
     provisioner: Arc<dyn Provisioner>,
     registry: Arc<SchemaRegistry>,
     auth: Arc<dyn Authenticator>,
-    config: ServiceConfig,
+    /// Shared, so that a clone per request (as tower makes) costs no allocation.
+    config: Arc<ServiceConfig>,
 }
 
 impl std::fmt::Debug for ScimService {
@@ -118,7 +171,7 @@ impl ScimService {
             provisioner,
             registry: Arc::new(SchemaRegistry::standard()),
             auth: Arc::new(NoAuthentication),
-            config: ServiceConfig::default(),
+            config: Arc::new(ServiceConfig::default()),
         }
     }
 
@@ -136,17 +189,73 @@ impl ScimService {
 
     /// Uses `config`.
     pub fn with_config(mut self, config: ServiceConfig) -> Self {
-        self.config = config;
+        self.config = Arc::new(config);
         self
     }
 
     /// The size bounds of one resource, from the configuration.
     pub fn resource_limits(&self) -> crate::limits::ResourceLimits {
-        crate::limits::ResourceLimits {
-            max_attributes: self.config.max_attributes,
-            max_values_per_attribute: self.config.max_values_per_attribute,
-            max_user_name_chars: self.config.max_user_name_chars,
+        self.config.resource_limits
+    }
+
+    /// Whether the service answers requests for `path`, the path as this service is handed
+    /// it (after a host router stripped [`ServiceConfig::mount_path`]): `true` when it is
+    /// under a base path, and for every path while [`ServiceConfig::serve_root`] is on.
+    ///
+    /// A host that tries the service before its own routes (a fallback) asks this first
+    /// and keeps the paths it gets `false` for; [`try_handle`](Self::try_handle) does both.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use scim2_core::provisioner::InMemoryProvisioner;
+    /// use scim2_core::service::{ScimService, ServiceConfig};
+    ///
+    /// let scim = ScimService::new(Arc::new(InMemoryProvisioner::new()))
+    ///     .with_config(ServiceConfig::default().with_serve_root(false));
+    /// assert!(scim.serves("/scim/v2/Users"));
+    /// assert!(!scim.serves("/Users"));
+    /// assert!(!scim.serves("/scim/v2x/Users"));
+    /// ```
+    pub fn serves(&self, path: &str) -> bool {
+        self.config.serve_root
+            || route::under_base(&self.client_path(path), &self.config.base_paths)
+    }
+
+    /// `path` as the client sent it: [`ServiceConfig::mount_path`] put back in front.
+    fn client_path<'p>(&self, path: &'p str) -> std::borrow::Cow<'p, str> {
+        let mount = self.config.mount_path.as_deref().unwrap_or("");
+        let mount = mount.trim_matches('/');
+        if mount.is_empty() {
+            return std::borrow::Cow::Borrowed(path);
         }
+        let sep = if path.starts_with('/') { "" } else { "/" };
+        std::borrow::Cow::Owned(format!("/{mount}{sep}{path}"))
+    }
+
+    /// Handles `req` as [`handle`](Self::handle) does when the service
+    /// [`serves`](Self::serves) its path; hands it back untouched otherwise, for the host's
+    /// own routes.
+    pub async fn try_handle(&self, req: Request<Bytes>) -> Result<Response<Bytes>, Request<Bytes>> {
+        if !self.serves(req.uri().path()) {
+            return Err(req);
+        }
+        Ok(self.handle(req).await)
+    }
+
+    /// The largest request body any endpoint accepts, in bytes:
+    /// [`ServiceConfig::max_body_bytes`], or [`ServiceConfig::bulk_max_payload`] when that
+    /// is larger (`/Bulk` takes up to it). A host that reads bodies itself stops here and
+    /// answers [`payload_too_large`](Self::payload_too_large); the service then enforces
+    /// each endpoint's own limit.
+    pub fn body_limit(&self) -> usize {
+        self.config.max_body_bytes.max(self.config.bulk_max_payload)
+    }
+
+    /// The answer to a request body past [`body_limit`](Self::body_limit): 413 with a SCIM
+    /// Error naming the limit (RFC 7644 §3.12), the one the service gives for a body it
+    /// measures itself. For hosts that read bodies themselves.
+    pub fn payload_too_large(&self) -> Response<Bytes> {
+        response::error(&request::body_too_large(None, self.body_limit()))
     }
 
     /// The configuration.
@@ -205,6 +314,9 @@ impl ScimService {
     /// [`handle`](Self::handle) before content negotiation.
     async fn respond(&self, req: Request<Bytes>) -> Response<Bytes> {
         let (parts, body) = req.into_parts();
+        if !self.serves(parts.uri.path()) {
+            return response::error(&ScimError::not_found("no SCIM endpoint at this path"));
+        }
         let request_id = parts
             .headers
             .get("x-request-id")
@@ -226,7 +338,8 @@ impl ScimService {
             .resource_types()
             .iter()
             .map(|t| (t.name.as_str(), t.endpoint.as_str()));
-        let (route, base) = route::route(parts.uri.path(), &self.config.base_paths, types);
+        let path = self.client_path(parts.uri.path());
+        let (route, base) = route::route(&path, &self.config.base_paths, types);
         let base_url = match self.base_url(&parts, base) {
             Ok(url) => url,
             Err(e) => return response::error(&e),

@@ -66,6 +66,13 @@ fn strip_base<'p, 'b>(path: &'p str, bases: &'b [String]) -> (&'b str, &'p str) 
     best
 }
 
+/// Whether `path` is under one of `bases` (at a segment boundary); a base of `/` holds
+/// every path.
+pub(super) fn under_base(path: &str, bases: &[String]) -> bool {
+    bases.iter().any(|b| b.trim_end_matches('/').is_empty())
+        || !strip_base(path, bases).0.is_empty()
+}
+
 /// Splits `rest` (a path without query or base) into decoded segments; `None` for a path
 /// with `.` or `..` segments or undecodable escapes.
 fn segments(rest: &str) -> Option<Vec<String>> {

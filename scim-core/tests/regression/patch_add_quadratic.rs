@@ -6,7 +6,7 @@
 //! attributes-per-resource limit, which counted only top-level keys.
 //!
 //! Now the merge indexes existing values (linear), a multi-valued attribute may hold at
-//! most `ServiceConfig::max_values_per_attribute` values after a POST, PUT or PATCH (400
+//! most `ResourceLimits::max_values_per_attribute` (in `ServiceConfig::resource_limits`) values after a POST, PUT or PATCH (400
 //! `tooMany` naming the limit; `members` exempt; an attribute already past the limit may
 //! be changed in ways that do not grow it), and the attribute limit counts nested keys.
 //! No timing is asserted: the statuses and the results are.
@@ -14,6 +14,7 @@
 use std::sync::Arc;
 
 use crate::common::{call, send};
+use scim2_core::limits::ResourceLimits;
 use scim2_core::patch::{apply, Compat, PatchOperation, PatchRequest};
 use scim2_core::provisioner::InMemoryProvisioner;
 use scim2_core::schema::SchemaRegistry;
@@ -35,7 +36,7 @@ fn add(path: &str, values: Vec<Value>) -> Value {
 fn service(store: Arc<InMemoryProvisioner>, cap: usize) -> ScimService {
     ScimService::new(store).with_config(
         ServiceConfig::default()
-            .with_max_values_per_attribute(cap)
+            .with_resource_limits(ResourceLimits::default().with_max_values_per_attribute(cap))
             .with_max_body_bytes(4 << 20),
     )
 }
@@ -138,9 +139,7 @@ fn the_engine_adds_twenty_thousand_values_with_merge_semantics_intact() {
         Some("emails"),
         Some(Value::Array(values)),
     )])
-    .with_limits(
-        scim2_core::limits::ResourceLimits::default().with_max_values_per_attribute(50_000),
-    );
+    .with_limits(ResourceLimits::default().with_max_values_per_attribute(50_000));
     let out = apply(&users, &user, &request, &Compat::default()).unwrap();
     let list = out["emails"].as_array().unwrap();
     // 20,000 work addresses (user0 merged into the stored one) plus user7's home one.
@@ -156,8 +155,10 @@ fn the_engine_adds_twenty_thousand_values_with_merge_semantics_intact() {
 
 #[tokio::test]
 async fn nested_keys_count_against_the_attribute_limit() {
-    let svc = ScimService::new(Arc::new(InMemoryProvisioner::new()))
-        .with_config(ServiceConfig::default().with_max_attributes(50));
+    let svc = ScimService::new(Arc::new(InMemoryProvisioner::new())).with_config(
+        ServiceConfig::default()
+            .with_resource_limits(ResourceLimits::default().with_max_attributes(50)),
+    );
     let wide = |n: usize| {
         let mut m = Map::new();
         for i in 0..n {

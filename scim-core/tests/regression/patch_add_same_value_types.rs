@@ -14,6 +14,7 @@
 use std::sync::Arc;
 
 use crate::common::send;
+use scim2_core::limits::ResourceLimits;
 use scim2_core::provisioner::InMemoryProvisioner;
 use scim2_core::service::{ScimService, ServiceConfig};
 use serde_json::{json, Value};
@@ -30,7 +31,7 @@ fn same_value(n: usize) -> Vec<Value> {
 async fn ten_thousand_values_sharing_one_value_stop_at_the_cap() {
     let svc = ScimService::new(Arc::new(InMemoryProvisioner::new())).with_config(
         ServiceConfig::default()
-            .with_max_values_per_attribute(1000)
+            .with_resource_limits(ResourceLimits::default().with_max_values_per_attribute(1000))
             .with_max_body_bytes(4 << 20),
     );
     let r = send(&svc, "POST", "/Users", &json!({"userName": "shared"})).await;

@@ -2,7 +2,7 @@
 //! character and 100,000-character values, and a Group's `displayName` empty or blank
 //! ones. RFC 7643 §4.1.1: `userName` is REQUIRED and a unique identifier. Now each is 400
 //! `invalidValue` with a detail naming the problem, on create, replace and PATCH; the
-//! length limit is `ServiceConfig::max_user_name_chars` (256 characters by default).
+//! length limit is `ResourceLimits::max_user_name_chars` (in `ServiceConfig::resource_limits`) (256 characters by default).
 
 use crate::common::{send, service};
 use serde_json::json;
