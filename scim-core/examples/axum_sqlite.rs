@@ -36,21 +36,27 @@ use serde_json::Value;
 /// The extension's schema URN: clients send `{"urn:…:acme:2.0:User": {"badge": …}}`.
 const ACME_USER: &str = "urn:example:params:scim:schemas:extension:acme:2.0:User";
 
-// ---- 1. The store: one table, the document as JSON, userName indexed ----------------
+// ---- 1. The store: one table, the document as JSON, the unique name indexed ---------
 
-/// The table the host already has, grown by a JSON column. `user_name` is `NOCASE` so
-/// the unique index refuses `ANN` beside `ann` (SCIM compares `userName`
-/// case-insensitively, RFC 7643 §4.1.1; SQLite's `NOCASE` folds ASCII only).
+/// The table the host already has, grown by a JSON column. `name` holds a User's
+/// `userName` and a Group's `displayName`, which identity providers match on and expect
+/// unique; it is `NOCASE` so the unique index refuses `ANN` beside `ann` (SCIM compares
+/// `userName` case-insensitively, RFC 7643 §4.1.1; SQLite's `NOCASE` folds ASCII only).
 const SCHEMA_SQL: &str = "
     CREATE TABLE IF NOT EXISTS scim_resources (
         resource_type TEXT NOT NULL,
         id            TEXT NOT NULL,
-        user_name     TEXT COLLATE NOCASE,
+        name          TEXT COLLATE NOCASE,
         doc           TEXT NOT NULL,
         PRIMARY KEY (resource_type, id)
     );
-    CREATE UNIQUE INDEX IF NOT EXISTS scim_user_name
-        ON scim_resources (resource_type, user_name) WHERE user_name IS NOT NULL;";
+    CREATE UNIQUE INDEX IF NOT EXISTS scim_name
+        ON scim_resources (resource_type, name) WHERE name IS NOT NULL;";
+
+/// The unique name of a resource: `userName` of a User, `displayName` of a Group.
+fn unique_name(r: &Value) -> Option<&str> {
+    r["userName"].as_str().or_else(|| r["displayName"].as_str())
+}
 
 /// A [`Provisioner`] over SQLite. One connection behind a mutex keeps the example short
 /// and makes every check-then-write atomic; a server under load would use a pool and
@@ -70,7 +76,7 @@ fn write_error(e: rusqlite::Error) -> ProvisionerError {
         rusqlite::Error::SqliteFailure(f, _)
             if f.code == rusqlite::ErrorCode::ConstraintViolation =>
         {
-            ScimError::uniqueness("userName is already taken").into()
+            ScimError::uniqueness("the userName (or group displayName) is already taken").into()
         }
         _ => internal(e),
     }
@@ -138,7 +144,7 @@ impl SqlStore {
         Ok(rs)
     }
 
-    /// The rows of `rt` matching `condition` (SQL over `doc`/`user_name`, `?2` bound to
+    /// The rows of `rt` matching `condition` (SQL over `doc`/`name`, `?2` bound to
     /// `arg`), one page of them when `page` is given as (offset, limit), with the count.
     fn select(
         db: &Connection,
@@ -187,8 +193,8 @@ impl Provisioner for SqlStore {
     ) -> Result<Value, ProvisionerError> {
         let db = self.lock()?;
         db.execute(
-            "INSERT INTO scim_resources (resource_type, id, user_name, doc) VALUES (?1, ?2, ?3, ?4)",
-            params![rt, r["id"].as_str(), r["userName"].as_str(), r.to_string()],
+            "INSERT INTO scim_resources (resource_type, id, name, doc) VALUES (?1, ?2, ?3, ?4)",
+            params![rt, r["id"].as_str(), unique_name(&r), r.to_string()],
         )
         .map_err(write_error)?; // 409 from the unique index
         Self::returned(&db, rt, r)
@@ -212,8 +218,8 @@ impl Provisioner for SqlStore {
         let tx = db.transaction().map_err(internal)?;
         check_version(&Self::current(&tx, rt, id)?, expected)?; // 412 for a stale version
         tx.execute(
-            "UPDATE scim_resources SET user_name = ?3, doc = ?4 WHERE resource_type = ?1 AND id = ?2",
-            params![rt, id, r["userName"].as_str(), r.to_string()],
+            "UPDATE scim_resources SET name = ?3, doc = ?4 WHERE resource_type = ?1 AND id = ?2",
+            params![rt, id, unique_name(&r), r.to_string()],
         )
         .map_err(write_error)?; // 409: PUT and PATCH (through replace) rename too
         tx.commit().map_err(internal)?;
@@ -261,8 +267,8 @@ impl Provisioner for SqlStore {
         let badge_sql = format!("json_extract(doc, '$.\"{ACME_USER}\".badge') = ?2");
         let (total, rows) = match q.equality_lookup() {
             // What identity providers send on every cycle: answered from the index.
-            Some(l) if l.is_core("userName") => {
-                Self::select(&db, rt, "user_name = ?2", Some(l.value), page)?
+            Some(l) if l.is_core(if rt == "User" { "userName" } else { "displayName" }) => {
+                Self::select(&db, rt, "name = ?2", Some(l.value), page)?
             }
             // The extension's string attribute (caseExact, so compared as it is).
             Some(l) if l.is_extension(ACME_USER, "badge") => {
