@@ -246,15 +246,10 @@ impl<S: Store> App<S> {
         headers: &http::HeaderMap,
         mut body: Incoming,
     ) -> Result<(Bytes, Option<OwnedSemaphorePermit>), Response<Bytes>> {
-        let config = self.scim.config();
-        let limit = config.max_body_bytes.max(config.bulk_max_payload);
-        let too_large = || {
-            error_response(&ScimError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                None,
-                format!("the request body exceeds the limit of {limit} bytes"),
-            ))
-        };
+        // The service's own limit and 413 answer (the larger of its body and Bulk limits;
+        // each endpoint applies its own afterwards).
+        let limit = self.scim.body_limit();
+        let too_large = || self.scim.payload_too_large();
         let declared = headers
             .get(http::header::CONTENT_LENGTH)
             .and_then(|v| v.to_str().ok())
