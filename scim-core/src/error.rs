@@ -346,7 +346,7 @@ mod tests {
     #[test]
     fn an_error_stays_cheap_to_move() {
         // The context is boxed: an error is its status, type, detail and one pointer.
-        assert!(std::mem::size_of::<ScimError>() <= 56);
+        assert!(size_of::<ScimError>() <= 56);
     }
 
     #[test]

@@ -131,7 +131,13 @@ impl TokenHash {
 /// that two `token rotate` runs cannot interleave (each would print a token, and only
 /// one would work). Released when dropped.
 #[derive(Debug)]
-pub struct TokenLock(#[allow(dead_code)] std::fs::File);
+pub struct TokenLock(
+    #[allow(
+        dead_code,
+        reason = "held for its lock, released when dropped; never read"
+    )]
+    std::fs::File,
+);
 
 impl TokenLock {
     fn open(dir: &Path) -> Result<(std::fs::File, PathBuf), TokenError> {

@@ -503,7 +503,7 @@ fn first_start_prints_a_token_and_rotation_takes_effect_while_running() {
         .to_owned();
     assert_ne!(new, old);
     assert!(
-        common::eventually(5, || status(&new) == 200),
+        eventually(5, || status(&new) == 200),
         "the running bridge takes the new token"
     );
     assert_eq!(status(&old), 401, "and refuses the old one");

@@ -371,7 +371,7 @@ pub(super) mod tests {
             json!(0.0),
             json!(-0.0),
         ];
-        let mut obj = serde_json::Map::new();
+        let mut obj = Map::new();
         match next(8) {
             0 => return json!("plain"),
             1 => return json!("PLAIN"),

@@ -1,7 +1,10 @@
 //! Helpers shared by the service tests: calling a `ScimService` (every error answer
 //! checked with the test kit's RFC 7644 §3.12 shape check) and a delegating store for
 //! race tests.
-#![allow(dead_code)]
+#![allow(
+    dead_code,
+    reason = "each test binary that includes this module uses a different part of it"
+)]
 
 use std::sync::Arc;
 

@@ -1,5 +1,8 @@
 //! Starting the real `scim-bridge` binary on an ephemeral port and talking HTTP to it.
-#![allow(dead_code)]
+#![allow(
+    dead_code,
+    reason = "each test binary that includes this module uses a different part of it"
+)]
 
 pub mod store;
 
