@@ -14,8 +14,9 @@ use crate::error::ScimError;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct ResourceLimits {
-    /// Most attributes in a resource, counted as by [`count_attributes`]: top-level,
-    /// sub-attributes and extension attributes at any depth. Default 1,000.
+    /// Most attributes in a resource: top-level, sub-attributes and extension attributes
+    /// at any depth, except the server-managed `schemas`, `id` and `meta`; a multi-valued
+    /// attribute counts its widest value once. Default 1,000.
     pub max_attributes: usize,
     /// Most values one multi-valued attribute may hold (e.g. `emails`), except a
     /// resource's `members`, which a group may have by the hundred thousand and whose
@@ -42,7 +43,7 @@ const SERVER_MANAGED: [&str; 3] = ["schemas", "id", "meta"];
 /// (sub-attributes, extension objects and their attributes), except the server-managed
 /// `schemas`, `id` and `meta`. A multi-valued attribute counts its widest value once (its
 /// number of values is bounded by [`ResourceLimits::max_values_per_attribute`]).
-pub fn count_attributes(resource: &Value) -> usize {
+pub(crate) fn count_attributes(resource: &Value) -> usize {
     fn count(v: &Value) -> usize {
         match v {
             Value::Object(o) => o.len() + o.values().map(count).sum::<usize>(),
@@ -85,7 +86,7 @@ impl ResourceLimits {
     /// 400 `tooMany` when `resource` has more attributes than the limit and, when it
     /// replaces `previous`, more than `previous` had: a resource stored before the limit
     /// was lowered can still be changed in ways that do not grow it.
-    pub fn check_attributes(
+    pub(crate) fn check_attributes(
         &self,
         resource: &Value,
         previous: Option<&Value>,
@@ -105,7 +106,7 @@ impl ResourceLimits {
 
     /// 400 `tooMany` when the multi-valued attribute `label` would hold `values` values,
     /// more than the limit and (when it had `before`) more than before.
-    pub fn check_values(&self, label: &str, values: usize, before: usize) -> Result<(), ScimError> {
+    pub(crate) fn check_values(&self, label: &str, values: usize, before: usize) -> Result<(), ScimError> {
         if values <= self.max_values_per_attribute || values <= before {
             return Ok(());
         }

@@ -83,7 +83,7 @@ impl ScimService {
         ValidationOptions {
             string_booleans: self.config.compat.string_booleans,
             empty_value_unassigns: self.config.compat.empty_value_unassigns,
-            limits: self.resource_limits(),
+            limits: self.config.resource_limits,
         }
     }
 
@@ -233,7 +233,7 @@ impl ScimService {
     ) -> Result<Value, ProvisionerError> {
         let schema = self.schema(rt)?;
         let request = PatchRequest::from_value(body, &self.config.compat)?
-            .with_limits(self.resource_limits());
+            .with_limits(self.config.resource_limits);
         self.check_patch_limits(&request)?;
         let input = PatchInput {
             request: &request,

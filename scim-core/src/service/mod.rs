@@ -193,11 +193,6 @@ impl ScimService {
         self
     }
 
-    /// The size bounds of one resource, from the configuration.
-    pub fn resource_limits(&self) -> crate::limits::ResourceLimits {
-        self.config.resource_limits
-    }
-
     /// Whether the service answers requests for `path`, the path as this service is handed
     /// it (after a host router stripped [`ServiceConfig::mount_path`]): `true` when it is
     /// under a base path, and for every path while [`ServiceConfig::serve_root`] is on.
