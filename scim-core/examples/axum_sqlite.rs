@@ -265,9 +265,14 @@ impl Provisioner for SqlStore {
         // `startIndex` is 1-based; `count` is already capped at the service's page size.
         let page = Some((q.start_index.saturating_sub(1), q.count));
         let badge_sql = format!("json_extract(doc, '$.\"{ACME_USER}\".badge') = ?2");
+        let unique = if rt == "User" {
+            "userName"
+        } else {
+            "displayName"
+        };
         let (total, rows) = match q.equality_lookup() {
             // What identity providers send on every cycle: answered from the index.
-            Some(l) if l.is_core(if rt == "User" { "userName" } else { "displayName" }) => {
+            Some(l) if l.is_core(unique) => {
                 Self::select(&db, rt, "name = ?2", Some(l.value), page)?
             }
             // The extension's string attribute (caseExact, so compared as it is).
@@ -598,7 +603,10 @@ mod tests {
             Arc::new(SqlStore::open(db).expect("the schema")) as Arc<dyn Provisioner>
         })
         .with_registry(registry());
-        let report = kit.run().await.unwrap_or_else(|failure| panic!("{failure}"));
+        let report = kit
+            .run()
+            .await
+            .unwrap_or_else(|failure| panic!("{failure}"));
         println!("{report}");
     }
 }
