@@ -39,7 +39,7 @@ use crate::schema::SchemaRegistry;
 use crate::service::{Authenticator, ScimService, ServiceConfig};
 
 pub use replay::{
-    check_error_shape, replay, subset, Answer, Endpoint, Exchange, SendError, ServiceEndpoint,
+    check_error_shape, replay, Answer, Endpoint, Exchange, SendError, ServiceEndpoint,
 };
 pub use sessions::{Session, SESSIONS};
 
