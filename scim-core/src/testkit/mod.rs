@@ -300,6 +300,11 @@ where
 
     /// Replays every recorded session ([`SESSIONS`]) under the configuration's
     /// compatibility toggles, then under the client's own profile, each on a fresh store.
+    ///
+    /// A configuration narrower than a client's profile (`Compat::strict()`, or one
+    /// client's profile) fails the sessions of the clients it does not accept: replay the
+    /// ones you serve with [`session`](TestKit::session) instead, e.g. those of
+    /// [`SESSIONS`] whose `profile` is `"okta"`.
     pub async fn sessions(&self) -> Result<Report, Failure> {
         let mut report = Report::default();
         for session in SESSIONS {
