@@ -595,6 +595,10 @@ mod tests {
     /// The test kit (feature `testkit`): the recorded Entra ID, Okta, OneLogin and
     /// JumpCloud sessions and the store-duty checks (uniqueness, `If-Match`, membership,
     /// concurrent writes), each against a fresh in-memory database.
+    ///
+    /// The `cfg` names scim2-core's own feature, for this example inside the crate. In
+    /// your crate, drop it: there it would name a feature of yours, and the test would
+    /// silently not run. Your dev-dependency on scim2-core with `testkit` is enough.
     #[cfg(feature = "testkit")]
     #[tokio::test]
     async fn the_store_passes_the_test_kit() {
