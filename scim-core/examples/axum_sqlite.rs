@@ -265,15 +265,14 @@ impl Provisioner for SqlStore {
         // `startIndex` is 1-based; `count` is already capped at the service's page size.
         let page = Some((q.start_index.saturating_sub(1), q.count));
         let badge_sql = format!("json_extract(doc, '$.\"{ACME_USER}\".badge') = ?2");
+        let unique = if rt == "User" {
+            "userName"
+        } else {
+            "displayName"
+        };
         let (total, rows) = match q.equality_lookup() {
             // What identity providers send on every cycle: answered from the index.
-            Some(l)
-                if l.is_core(if rt == "User" {
-                    "userName"
-                } else {
-                    "displayName"
-                }) =>
-            {
+            Some(l) if l.is_core(unique) => {
                 Self::select(&db, rt, "name = ?2", Some(l.value), page)?
             }
             // The extension's string attribute (caseExact, so compared as it is).
@@ -596,6 +595,10 @@ mod tests {
     /// The test kit (feature `testkit`): the recorded Entra ID, Okta, OneLogin and
     /// JumpCloud sessions and the store-duty checks (uniqueness, `If-Match`, membership,
     /// concurrent writes), each against a fresh in-memory database.
+    ///
+    /// The `cfg` names scim2-core's own feature, for this example inside the crate. In
+    /// your crate, drop it: there it would name a feature of yours, and the test would
+    /// silently not run. Your dev-dependency on scim2-core with `testkit` is enough.
     #[cfg(feature = "testkit")]
     #[tokio::test]
     async fn the_store_passes_the_test_kit() {

@@ -196,6 +196,10 @@
 //! - `tower` (off by default): `impl tower_service::Service<http::Request<B>> for
 //!   ScimService` for any `http_body::Body` `B`, and `ScimService::handle_body`. Adds the
 //!   small `tower-service`, `http-body` and `http-body-util` crates; no runtime, no axum.
+//! - `testkit` (off by default, no extra dependency): `scim2_core::testkit`, one call
+//!   that runs the recorded Entra ID, Okta, OneLogin and JumpCloud sessions and the
+//!   uniqueness, `If-Match`/412, membership and concurrency checks against your own
+//!   [`Provisioner`](provisioner::Provisioner), in process, from your tests.
 //!
 //! # Modules
 //!
@@ -210,13 +214,9 @@
 //!   and the ready [`InMemoryProvisioner`](provisioner::InMemoryProvisioner).
 //! - [`service`]: [`ScimService`](service::ScimService), HTTP in, HTTP out.
 //! - [`meta`]: `id`/`meta` stamping helpers.
-//!
-//! # Features
-//!
-//! - `testkit` (off by default, no extra dependency): `scim2_core::testkit`, one call
-//!   that runs the recorded Entra ID, Okta, OneLogin and JumpCloud sessions and the
-//!   uniqueness, `If-Match`/412, membership and concurrency checks against your own
-//!   [`Provisioner`](provisioner::Provisioner), in process, from your tests.
+//! - [`limits`]: bounds on the size of one resource.
+//! - [`filter`]: the filter and attribute-path grammar (the `scim2-filter` crate).
+//! - `testkit` (feature `testkit`): the test kit for any `Provisioner`.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 #![cfg_attr(doctest, doc = include_str!("../../README.md"), doc = include_str!("../../scim-filter/README.md"))]

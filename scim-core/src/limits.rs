@@ -106,7 +106,12 @@ impl ResourceLimits {
 
     /// 400 `tooMany` when the multi-valued attribute `label` would hold `values` values,
     /// more than the limit and (when it had `before`) more than before.
-    pub(crate) fn check_values(&self, label: &str, values: usize, before: usize) -> Result<(), ScimError> {
+    pub(crate) fn check_values(
+        &self,
+        label: &str,
+        values: usize,
+        before: usize,
+    ) -> Result<(), ScimError> {
         if values <= self.max_values_per_attribute || values <= before {
             return Ok(());
         }

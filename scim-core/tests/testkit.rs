@@ -41,6 +41,19 @@ async fn the_in_memory_store_passes_under_a_strict_configuration() {
     kit.concurrency().await.unwrap();
 }
 
+/// The configuration an application mounts its service with (a mount path, nothing at
+/// root, another base path) does not change what the kit sends: it can be passed as it is.
+#[tokio::test]
+async fn the_kit_takes_a_mounted_applications_configuration_as_it_is() {
+    let config = ServiceConfig::default()
+        .with_base_paths(["/api/scim"])
+        .with_mount_path("/api/scim")
+        .with_serve_root(false)
+        .with_max_body_bytes(64 * 1024);
+    let report = TestKit::new(memory).with_config(config).run().await;
+    report.unwrap_or_else(|failure| panic!("{failure}"));
+}
+
 /// Asserts that `result` is a failure of `check` at `step`.
 fn caught<T: std::fmt::Debug>(result: Result<T, Failure>, check: &str, step: &str) {
     let failure = result.expect_err("the kit caught the broken store");

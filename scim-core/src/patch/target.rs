@@ -66,7 +66,7 @@ impl Selector {
                             return false;
                         }
                         let name = expr.path.name();
-                        out.retain(|k, _| !k.eq_ignore_ascii_case(name));
+                        crate::json::remove_ci(out, name);
                         out.insert(name.to_owned(), literal);
                         true
                     }

@@ -181,7 +181,7 @@ impl InMemoryProvisioner {
             if resource_type.eq_ignore_ascii_case("User") {
                 obj.remove("groups");
             }
-            obj.retain(|k, _| !k.eq_ignore_ascii_case(PASSWORD));
+            crate::json::remove_ci(obj, PASSWORD);
         }
         let unique_attr = self.unique_attr(resource_type).map(str::to_owned);
         state.seq += 1;

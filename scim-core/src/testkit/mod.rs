@@ -39,7 +39,7 @@ use crate::schema::SchemaRegistry;
 use crate::service::{Authenticator, ScimService, ServiceConfig};
 
 pub use replay::{
-    check_error_shape, replay, subset, Answer, Endpoint, Exchange, SendError, ServiceEndpoint,
+    check_error_shape, replay, Answer, Endpoint, Exchange, SendError, ServiceEndpoint,
 };
 pub use sessions::{Session, SESSIONS};
 
@@ -179,9 +179,11 @@ where
 /// through a [`ScimService`] in process.
 ///
 /// The service is built with the configuration given ([`TestKit::with_config`]), except
-/// what the checks' requests assume: mounted at `/scim/v2`, no `Host` required, no
-/// public URL, group PATCHes answered 204 (as Entra ID's documented exchange records),
-/// and, for each session, the compatibility toggles it is replayed under.
+/// what the checks' requests assume: base path `/scim/v2`, served at root too, handed
+/// whole paths (no mount path), no `Host` required, no public URL, group PATCHes
+/// answered 204 (as Entra ID's documented exchange records), and, for each session, the
+/// compatibility toggles it is replayed under. So the configuration your application
+/// mounts its service with can be passed as it is.
 ///
 /// ```
 /// use std::sync::Arc;
@@ -240,7 +242,8 @@ where
     }
 
     /// Returns this kit building its services with `config` (its `compat` is the one the
-    /// sessions are replayed under besides each client's own profile).
+    /// sessions are replayed under besides each client's own profile; where the service
+    /// answers is the kit's own, see [`TestKit`]).
     #[must_use]
     pub fn with_config(mut self, config: ServiceConfig) -> Self {
         self.config = config;
@@ -297,6 +300,11 @@ where
 
     /// Replays every recorded session ([`SESSIONS`]) under the configuration's
     /// compatibility toggles, then under the client's own profile, each on a fresh store.
+    ///
+    /// A configuration narrower than a client's profile (`Compat::strict()`, or one
+    /// client's profile) fails the sessions of the clients it does not accept: replay the
+    /// ones you serve with [`session`](TestKit::session) instead, e.g. those of
+    /// [`SESSIONS`] whose `profile` is `"okta"`.
     pub async fn sessions(&self) -> Result<Report, Failure> {
         let mut report = Report::default();
         for session in SESSIONS {
@@ -336,6 +344,9 @@ where
     fn service(&self, compat: Compat) -> ScimService {
         let mut config = self.config.clone().with_compat(compat);
         config.base_paths = vec!["/scim/v2".to_owned()];
+        // The sessions send whole paths, some at root (a tenant URL without /scim/v2).
+        config.mount_path = None;
+        config.serve_root = true;
         config.public_url = None;
         config.require_host = false;
         config.patch_no_content = vec!["Group".to_owned()];

@@ -11,14 +11,15 @@
 //! - `request`: `method`, `path`, optional `headers` (an object), and a body as JSON
 //!   (`body`) or as exact text (`body_text`, for bodies that are not valid JSON);
 //! - `expect`: `status`; optional `headers` (names that must be present, or an object of
-//!   names and exact values), `json` (a subset the body must contain, see [`subset`]),
+//!   names and exact values), `json` (a subset the body must contain: objects by their
+//!   keys, arrays element by element with the same length, scalars equal),
 //!   `absent` (JSON pointers that must not exist), `count` (an object of JSON pointer →
 //!   array length) and `capture` (variable → JSON pointer of a string, used as `${var}`
 //!   in later steps).
 //!
 //! Every error answer must also have the shape RFC 7644 §3.12 gives it
 //! ([`check_error_shape`]), and every answer with a body the media type the request
-//! negotiated (RFC 7644 §3.8, [`media_type_for`]).
+//! negotiated (RFC 7644 §3.8, [`media_type_for`](crate::service::media_type_for)).
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -211,7 +212,7 @@ impl Endpoint for ServiceEndpoint<'_> {
 }
 
 /// Replaces `${name}` with captured values in every string of `v` (keys included).
-pub fn substitute(v: &Value, vars: &HashMap<String, String>) -> Value {
+fn substitute(v: &Value, vars: &HashMap<String, String>) -> Value {
     match v {
         Value::String(s) => Value::String(substitute_str(s, vars)),
         Value::Array(a) => Value::Array(a.iter().map(|x| substitute(x, vars)).collect()),
@@ -225,7 +226,7 @@ pub fn substitute(v: &Value, vars: &HashMap<String, String>) -> Value {
 }
 
 /// Replaces `${name}` with captured values in `s`.
-pub fn substitute_str(s: &str, vars: &HashMap<String, String>) -> String {
+fn substitute_str(s: &str, vars: &HashMap<String, String>) -> String {
     let mut out = s.to_owned();
     for (k, v) in vars {
         out = out.replace(&format!("${{{k}}}"), v);
@@ -236,7 +237,7 @@ pub fn substitute_str(s: &str, vars: &HashMap<String, String>) -> String {
 /// Whether `actual` contains `expected`: objects by their keys, arrays element by
 /// element (same length), scalars equal. The error says where (a JSON pointer below
 /// `at`) they differ.
-pub fn subset(expected: &Value, actual: &Value, at: &str) -> Result<(), String> {
+fn subset(expected: &Value, actual: &Value, at: &str) -> Result<(), String> {
     match (expected, actual) {
         (Value::Object(e), Value::Object(a)) => {
             for (k, ev) in e {
@@ -263,18 +264,20 @@ pub fn subset(expected: &Value, actual: &Value, at: &str) -> Result<(), String> 
     }
 }
 
-/// The media type an answer must carry: `application/json` when the request's `Accept`
-/// names it and not the SCIM media type (RFC 7644 §3.8), else `application/scim+json`.
-pub fn media_type_for(accept: Option<&str>) -> &'static str {
-    match accept {
-        Some(a) if a.contains("application/json") && !a.contains("scim+json") => "application/json",
-        _ => "application/scim+json",
+/// The media type an answer must carry for a request with this `Accept` header: the one
+/// the service negotiates ([`crate::service::media_type_for`], RFC 7644 §3.8).
+fn media_type_for(accept: Option<&str>) -> &'static str {
+    let mut headers = http::HeaderMap::new();
+    if let Some(value) = accept.and_then(|a| http::HeaderValue::from_str(a).ok()) {
+        headers.insert(http::header::ACCEPT, value);
     }
+    crate::service::media_type_for(&headers)
 }
 
 /// The checks every SCIM error answer must pass (RFC 7644 §3.12): the negotiated media
-/// type ([`media_type_for`] the request's `Accept`), the error schema, `status` as a
-/// string equal to the HTTP status, and a `detail`. The error says which one failed.
+/// type (the one [`crate::service::media_type_for`] gives for the request's `accept`),
+/// the error schema, `status` as a string equal to the HTTP status, and a `detail`. The
+/// error says which one failed.
 pub fn check_error_shape(answer: &Answer, accept: Option<&str>) -> Result<(), String> {
     let media = media_type_for(accept);
     if answer.header("content-type") != Some(media) {
