@@ -1,6 +1,6 @@
 //! Replays the recorded identity-provider sessions (`scim2_core::testkit::SESSIONS`,
 //! embedded from `src/testkit/sessions/`, written from each provider's public
-//! documentation; the format is described in `scim2_core::testkit::replay`) against a
+//! documentation; the format is described on `scim2_core::testkit::replay()`) against a
 //! `ScimService` over the in-memory provisioner, each under the default toggles and
 //! under its client's own profile. The bridge's `tests/sessions.rs` replays the same
 //! sessions over HTTP against the bridge binary.

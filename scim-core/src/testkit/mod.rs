@@ -24,7 +24,7 @@
 //! sessions against any other [`Endpoint`], e.g. a server over HTTP.
 
 mod checks;
-pub mod replay;
+mod replay;
 mod sessions;
 
 use std::fmt;

@@ -1,25 +1,7 @@
 //! Replaying a recorded client session (a JSON fixture) against any SCIM endpoint: a
 //! [`ScimService`] in process ([`ServiceEndpoint`]), or a server over HTTP (your own
-//! [`Endpoint`]).
-//!
-//! A session is `{"description", "source", "steps": [...]}`; each step is:
-//!
-//! - `name`: what the step is, as the client's documentation names it;
-//! - `only` (optional): `"bridge"` or `"library"`, for a step whose answer depends on
-//!   rules one of them adds (the example bridge's bearer token and 1Password account
-//!   rules); see [`Target`];
-//! - `request`: `method`, `path`, optional `headers` (an object), and a body as JSON
-//!   (`body`) or as exact text (`body_text`, for bodies that are not valid JSON);
-//! - `expect`: `status`; optional `headers` (names that must be present, or an object of
-//!   names and exact values), `json` (a subset the body must contain: objects by their
-//!   keys, arrays element by element with the same length, scalars equal),
-//!   `absent` (JSON pointers that must not exist), `count` (an object of JSON pointer →
-//!   array length) and `capture` (variable → JSON pointer of a string, used as `${var}`
-//!   in later steps).
-//!
-//! Every error answer must also have the shape RFC 7644 §3.12 gives it
-//! ([`check_error_shape`]), and every answer with a body the media type the request
-//! negotiated (RFC 7644 §3.8, [`media_type_for`](crate::service::media_type_for)).
+//! [`Endpoint`]). Its items are re-exported at [`crate::testkit`]; the fixture format
+//! is described on [`replay`].
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -301,10 +283,28 @@ pub fn check_error_shape(answer: &Answer, accept: Option<&str>) -> Result<(), St
     Ok(())
 }
 
-/// Replays `session` (a parsed fixture, described in this module's documentation)
-/// against `endpoint` and returns how many requests were sent. Stops at the first answer
-/// that differs from the fixture, with a [`Failure`] of the check `check` naming the
-/// step.
+/// Replays `session` (a parsed fixture) against `endpoint` and returns how many requests
+/// were sent. Stops at the first answer that differs from the fixture, with a
+/// [`Failure`] of the check `check` naming the step.
+///
+/// A session is `{"description", "source", "steps": [...]}`; each step is:
+///
+/// - `name`: what the step is, as the client's documentation names it;
+/// - `only` (optional): `"bridge"` or `"library"`, for a step whose answer depends on
+///   rules one of them adds (the example bridge's bearer token and 1Password account
+///   rules); see [`Target`];
+/// - `request`: `method`, `path`, optional `headers` (an object), and a body as JSON
+///   (`body`) or as exact text (`body_text`, for bodies that are not valid JSON);
+/// - `expect`: `status`; optional `headers` (names that must be present, or an object of
+///   names and exact values), `json` (a subset the body must contain: objects by their
+///   keys, arrays element by element with the same length, scalars equal),
+///   `absent` (JSON pointers that must not exist), `count` (an object of JSON pointer →
+///   array length) and `capture` (variable → JSON pointer of a string, used as `${var}`
+///   in later steps).
+///
+/// Every error answer must also have the shape RFC 7644 §3.12 gives it
+/// ([`check_error_shape`]), and every answer with a body the media type the request
+/// negotiated (RFC 7644 §3.8, [`media_type_for`](crate::service::media_type_for)).
 pub async fn replay<E: Endpoint>(
     endpoint: &mut E,
     check: &str,
