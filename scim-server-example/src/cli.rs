@@ -31,6 +31,13 @@ pub struct Cli {
     )]
     pub data_dir: PathBuf,
 
+    /// PostgreSQL database to keep everything in (`postgres://user:password@host/db`,
+    /// with `sslmode=require` or `verify-full` and `sslrootcert` as libpq reads them), so
+    /// that several bridges can serve behind a load balancer; without it the bridge keeps
+    /// its SQLite database in --data-dir.
+    #[arg(long, env = "SCIM_BRIDGE_DATABASE_URL", global = true)]
+    pub database_url: Option<DatabaseUrl>,
+
     /// Seconds between runs of the confirmation watcher (minimum 30).
     #[arg(
         long,
@@ -206,6 +213,37 @@ fn client_profile(name: &str) -> Result<scim2_core::patch::Compat, String> {
     scim2_core::patch::Compat::profile(name).ok_or_else(|| {
         format!("no such profile `{name}`: use every-client, entra, okta, onelogin, jumpcloud or strict")
     })
+}
+
+/// A `--database-url`: shown redacted (it may hold a password). Empty (an environment
+/// variable set to nothing) means none: SQLite in --data-dir.
+#[derive(Clone, PartialEq, Eq)]
+pub struct DatabaseUrl(String);
+
+impl DatabaseUrl {
+    /// The URL as given.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("DatabaseUrl(<redacted>)")
+    }
+}
+
+impl std::str::FromStr for DatabaseUrl {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let s = s.trim();
+        if s.is_empty() || s.starts_with("postgres://") || s.starts_with("postgresql://") {
+            Ok(DatabaseUrl(s.to_owned()))
+        } else {
+            Err("a PostgreSQL URL starts with postgres:// or postgresql://".to_owned())
+        }
+    }
 }
 
 /// Log output format.

@@ -29,6 +29,9 @@ pub enum Error {
         /// Why.
         source: StoreError,
     },
+    /// The PostgreSQL database (`--database-url`) cannot be reached, migrated or used.
+    #[error("cannot open the PostgreSQL database given by --database-url: {0}")]
+    OpenDatabase(StoreError),
     /// The token file named by `--token-file` cannot be read.
     #[error("cannot read the token file {}: {source}", path.display())]
     ReadTokenFile {

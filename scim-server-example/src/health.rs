@@ -64,8 +64,9 @@ impl Health {
         }
     }
 
-    /// The `/health` body, given the store's state and account counts.
-    pub fn report(&self, store: Result<Value, String>) -> Value {
+    /// The `/health` body, given the store's engine (`sqlite`, `postgresql`), and its
+    /// account counts or why it cannot be read (a text that names no host).
+    pub fn report(&self, engine: &str, store: Result<Value, String>) -> Value {
         let w = self.watcher.lock().map(|w| w.clone()).unwrap_or_default();
         let store_ok = store.is_ok();
         let watcher_state = match (&w.last_run_at, &w.last_error) {
@@ -74,7 +75,11 @@ impl Health {
             (Some(_), None) => "running",
         };
         let healthy = store_ok && watcher_state != "failing";
-        let mut store_entry = json!({"state": if store_ok { "up" } else { "down" }, "checkedAt": scim2_core::meta::now()});
+        let mut store_entry = json!({
+            "state": if store_ok { "up" } else { "down" },
+            "engine": engine,
+            "checkedAt": scim2_core::meta::now(),
+        });
         match store {
             Ok(accounts) => store_entry["accounts"] = accounts,
             Err(e) => store_entry["detail"] = Value::from(e),

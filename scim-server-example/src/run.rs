@@ -9,6 +9,7 @@ use scim2_core::service::{ScimService, ServiceConfig};
 
 use crate::cli::{Cli, Command, InvitationAction, LogFormat, TokenAction};
 use crate::onepassword::{self, OnePassword, Policy};
+use crate::store::postgres::PgStore;
 use crate::store::sqlite::SqliteStore;
 use crate::store::Store;
 use crate::token::{self, BearerAuth, TokenHash, TokenLock, TOKEN_FILE};
@@ -50,6 +51,21 @@ fn open_store(dir: &Path) -> Result<Arc<SqliteStore>, Error> {
         Ok(store) => Ok(Arc::new(store)),
         Err(source) => Err(Error::OpenStore { path, source }),
     }
+}
+
+/// The PostgreSQL database named by `--database-url`, if one is.
+fn database_url(cli: &Cli) -> Option<&str> {
+    cli.database_url
+        .as_ref()
+        .map(|u| u.as_str())
+        .filter(|u| !u.is_empty())
+}
+
+/// Opens (and migrates) the PostgreSQL database at `url`.
+fn open_database(url: &str) -> Result<Arc<PgStore>, Error> {
+    PgStore::open(url)
+        .map(Arc::new)
+        .map_err(Error::OpenDatabase)
 }
 
 /// Where the token comes from when it is managed outside the data directory.
@@ -147,7 +163,39 @@ fn serve(cli: &Cli) -> Result<(), Error> {
         )));
     }
     let dir = datadir::for_serving(&cli.data_dir)?;
-    let store = open_store(dir)?;
+    let settings = Settings {
+        interval,
+        limits,
+        nofile,
+    };
+    match database_url(cli) {
+        Some(url) => serve_on(cli, dir, open_database(url)?, settings),
+        None => serve_on(cli, dir, open_store(dir)?, settings),
+    }
+}
+
+/// What [`serve`] checked and derived from the command line.
+struct Settings {
+    /// The confirmation watcher's interval.
+    interval: Duration,
+    /// Connection and request limits.
+    limits: server::Limits,
+    /// The file descriptor limit, if known.
+    nofile: Option<u64>,
+}
+
+/// Serves on `store` until stopped.
+fn serve_on<S: Store>(
+    cli: &Cli,
+    dir: &Path,
+    store: Arc<S>,
+    settings: Settings,
+) -> Result<(), Error> {
+    let Settings {
+        interval,
+        limits,
+        nofile,
+    } = settings;
     let (auth, new_token) = authenticator(cli, dir)?;
     let auth = Arc::new(auth);
     let tls = match (&cli.tls_cert, &cli.tls_key) {
@@ -213,7 +261,7 @@ fn serve(cli: &Cli) -> Result<(), Error> {
             println!("The token is shown only now; only its hash is stored. Rotate it with `scim-bridge token rotate`.\n");
         }
         println!("scim-bridge listening on {scheme}://{local}");
-        tracing::info!(%local, data_dir = %cli.data_dir.display(), tls = tls.is_some(),
+        tracing::info!(%local, data_dir = %cli.data_dir.display(), engine = app_store.engine(), tls = tls.is_some(),
             max_connections = limits.max_connections, file_descriptor_limit = nofile,
             client_profile = ?cli.client_profile, "scim-bridge started");
         let watcher = tokio::spawn(watcher::run(provisioner.clone(), health.clone(), interval));
@@ -258,7 +306,14 @@ fn rotate_token(cli: &Cli) -> Result<(), Error> {
 
 /// `invitations accept`: the person with this `userName` accepted their invitation.
 fn accept(cli: &Cli, user_name: &str) -> Result<(), Error> {
-    let store = open_store(datadir::existing(&cli.data_dir)?)?;
+    match database_url(cli) {
+        Some(url) => accept_on(&*open_database(url)?, user_name),
+        None => accept_on(&*open_store(datadir::existing(&cli.data_dir)?)?, user_name),
+    }
+}
+
+/// `invitations accept` on `store`.
+fn accept_on<S: Store>(store: &S, user_name: &str) -> Result<(), Error> {
     let state = store
         .write(|tx| onepassword::accept_invitation(tx, user_name))
         .map_err(Error::Invitation)?;

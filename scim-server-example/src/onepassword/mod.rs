@@ -79,10 +79,11 @@ impl From<RuleError> for ProvisionerError {
                     .into()
             }
             RuleError::Store(StoreError::Unavailable(d)) => {
-                // SQLite's text names files and statements: logged, never sent.
+                // The engine's text names files, statements or servers: logged, never sent.
                 tracing::warn!(detail = %d, "the database is unavailable");
                 ProvisionerError::Unavailable(
-                    "the database is unavailable (disk full or read-only); retry later".into(),
+                    "the database is unavailable (unreachable, full or read-only); retry later"
+                        .into(),
                 )
             }
             RuleError::Store(StoreError::Busy(d)) => {

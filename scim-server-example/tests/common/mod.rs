@@ -1,6 +1,7 @@
 //! Starting the real `scim-bridge` binary on an ephemeral port and talking HTTP to it.
 #![allow(dead_code)]
 
+pub mod postgres;
 pub mod store;
 
 use std::io::{BufRead, BufReader};
