@@ -19,6 +19,8 @@ pub struct WatcherReport {
     pub total_confirmed: u64,
     /// The last run's error, if it failed.
     pub last_error: Option<String>,
+    /// Whether another replica runs the watcher (this one stands by to take over).
+    pub standby: bool,
 }
 
 /// Shared health state.
@@ -53,6 +55,7 @@ impl Health {
         if let Ok(mut w) = self.watcher.lock() {
             w.last_run_at = Some(scim2_core::meta::now());
             w.next_run_at = Some(next_run_at);
+            w.standby = false;
             match result {
                 Ok(n) => {
                     w.last_confirmed = n;
@@ -64,12 +67,23 @@ impl Health {
         }
     }
 
+    /// Records that another replica runs the watcher; this one looks again at
+    /// `next_run_at`.
+    pub fn watcher_standing_by(&self, next_run_at: String) {
+        if let Ok(mut w) = self.watcher.lock() {
+            w.standby = true;
+            w.next_run_at = Some(next_run_at);
+            w.last_error = None;
+        }
+    }
+
     /// The `/health` body, given the store's engine (`sqlite`, `postgresql`), and its
     /// account counts or why it cannot be read (a text that names no host).
     pub fn report(&self, engine: &str, store: Result<Value, String>) -> Value {
         let w = self.watcher.lock().map(|w| w.clone()).unwrap_or_default();
         let store_ok = store.is_ok();
         let watcher_state = match (&w.last_run_at, &w.last_error) {
+            _ if w.standby => "standby",
             (None, _) => "starting",
             (Some(_), Some(_)) => "failing",
             (Some(_), None) => "running",

@@ -12,7 +12,7 @@ use crate::onepassword::{self, OnePassword, Policy};
 use crate::store::postgres::PgStore;
 use crate::store::sqlite::SqliteStore;
 use crate::store::Store;
-use crate::token::{self, BearerAuth, TokenHash, TokenLock, TOKEN_FILE};
+use crate::token::{self, BearerAuth, TokenError, TokenHash, TokenLock, TOKEN_FILE};
 use crate::{datadir, descriptors, health, server, watcher, Error};
 
 /// Runs what `cli` asks for: serves until stopped, or runs a subcommand.
@@ -79,13 +79,12 @@ fn external_token(cli: &Cli) -> Option<&'static str> {
     }
 }
 
-/// The authenticator, and the token to print if one was just generated.
-fn authenticator(cli: &Cli, dir: &Path) -> Result<(BearerAuth, Option<String>), Error> {
-    let external = external_token(cli);
-    datadir::record_token_source(dir, external)?;
+/// The authenticator of a token supplied by the SCIM_BRIDGE_TOKEN environment variable or
+/// --token-file, if one is.
+fn supplied_token(cli: &Cli) -> Result<Option<BearerAuth>, Error> {
     if let Ok(token) = std::env::var("SCIM_BRIDGE_TOKEN") {
         let token = token::check_supplied(&token)?;
-        return Ok((BearerAuth::fixed(token), None));
+        return Ok(Some(BearerAuth::fixed(token)));
     }
     if let Some(file) = &cli.token_file {
         let text = std::fs::read_to_string(file).map_err(|source| Error::ReadTokenFile {
@@ -93,7 +92,17 @@ fn authenticator(cli: &Cli, dir: &Path) -> Result<(BearerAuth, Option<String>), 
             source,
         })?;
         let token = token::check_supplied(&text)?;
-        return Ok((BearerAuth::fixed(token), None));
+        return Ok(Some(BearerAuth::fixed(token)));
+    }
+    Ok(None)
+}
+
+/// The authenticator, and the token to print if one was just generated.
+fn authenticator(cli: &Cli, dir: &Path) -> Result<(BearerAuth, Option<String>), Error> {
+    let external = external_token(cli);
+    datadir::record_token_source(dir, external)?;
+    if let Some(auth) = supplied_token(cli)? {
+        return Ok((auth, None));
     }
     let path = dir.join(TOKEN_FILE);
     let _lock = TokenLock::acquire(dir)?;
@@ -106,6 +115,52 @@ fn authenticator(cli: &Cli, dir: &Path) -> Result<(BearerAuth, Option<String>), 
             Ok((BearerAuth::from_file(path, hash), Some(token)))
         }
     }
+}
+
+/// The database setting holding the Secret Token's hash (PostgreSQL mode).
+const TOKEN_SETTING: &str = "token_hash";
+/// The database setting naming where the replicas last took a supplied token from, so
+/// that `token rotate --database-url` refuses to change a token no replica uses.
+const TOKEN_SOURCE_SETTING: &str = "token_source";
+
+/// The Secret Token's hash kept in the database, if it is there and sound.
+fn database_token_hash(store: &PgStore) -> Result<Option<TokenHash>, Error> {
+    store
+        .setting(TOKEN_SETTING)
+        .map_err(Error::OpenDatabase)?
+        .map(|text| {
+            TokenHash::parse(&text).map_err(|why| TokenError::CorruptInDatabase(why).into())
+        })
+        .transpose()
+}
+
+/// The authenticator in PostgreSQL mode, the token to print if one was just generated,
+/// and whether the hash is to be followed in the database: every replica shares one
+/// hash there, and of replicas starting at once on a new database exactly one generates
+/// (and prints) the token.
+fn database_authenticator(
+    cli: &Cli,
+    store: &PgStore,
+) -> Result<(BearerAuth, Option<String>, bool), Error> {
+    let external = external_token(cli)
+        .map(|source| format!("the bridge, when it last started, took its Secret Token from {source}; `scim-bridge token rotate` cannot change it"));
+    store
+        .set_setting(TOKEN_SOURCE_SETTING, external.as_deref())
+        .map_err(Error::OpenDatabase)?;
+    if let Some(auth) = supplied_token(cli)? {
+        return Ok((auth, None, false));
+    }
+    if let Some(hash) = database_token_hash(store)? {
+        return Ok((BearerAuth::from_hash(hash), None, true));
+    }
+    let token = token::generate();
+    let added = store
+        .add_setting(TOKEN_SETTING, &TokenHash::new(&token).to_text())
+        .map_err(Error::OpenDatabase)?;
+    // Another replica may have stored its own first: that one is the token.
+    let hash = database_token_hash(store)?
+        .ok_or_else(|| TokenError::CorruptInDatabase("the token hash vanished".into()))?;
+    Ok((BearerAuth::from_hash(hash), added.then_some(token), true))
 }
 
 /// The Tenant URL to enter in the identity provider.
@@ -162,17 +217,55 @@ fn serve(cli: &Cli) -> Result<(), Error> {
             limits.max_body_memory
         )));
     }
-    let dir = datadir::for_serving(&cli.data_dir)?;
     let settings = Settings {
         interval,
         limits,
         nofile,
     };
     match database_url(cli) {
-        Some(url) => serve_on(cli, dir, open_database(url)?, settings),
-        None => serve_on(cli, dir, open_store(dir)?, settings),
+        Some(url) => {
+            let store = open_database(url)?;
+            let (auth, new_token, follow) = database_authenticator(cli, &store)?;
+            let refresh: Option<TokenRefresh> = follow.then(|| {
+                let store = store.clone();
+                Arc::new(move || database_token_hash(&store).ok().flatten()) as TokenRefresh
+            });
+            let token = Token {
+                auth,
+                new_token,
+                refresh,
+            };
+            serve_on(cli, store, settings, token)
+        }
+        None => {
+            let dir = datadir::for_serving(&cli.data_dir)?;
+            let store = open_store(dir)?;
+            let (auth, new_token) = authenticator(cli, dir)?;
+            let token = Token {
+                auth,
+                new_token,
+                refresh: None,
+            };
+            serve_on(cli, store, settings, token)
+        }
     }
 }
+
+/// Reads the Secret Token's current hash where it is shared (the database).
+type TokenRefresh = Arc<dyn Fn() -> Option<TokenHash> + Send + Sync>;
+
+/// How requests are authenticated.
+struct Token {
+    /// The authenticator.
+    auth: BearerAuth,
+    /// The token to print, if one was just generated.
+    new_token: Option<String>,
+    /// Where to read the hash again each second, if it is shared.
+    refresh: Option<TokenRefresh>,
+}
+
+/// How often a replica reads the shared token hash again.
+const TOKEN_REFRESH: Duration = Duration::from_secs(1);
 
 /// What [`serve`] checked and derived from the command line.
 struct Settings {
@@ -187,16 +280,20 @@ struct Settings {
 /// Serves on `store` until stopped.
 fn serve_on<S: Store>(
     cli: &Cli,
-    dir: &Path,
     store: Arc<S>,
     settings: Settings,
+    token: Token,
 ) -> Result<(), Error> {
     let Settings {
         interval,
         limits,
         nofile,
     } = settings;
-    let (auth, new_token) = authenticator(cli, dir)?;
+    let Token {
+        auth,
+        new_token,
+        refresh,
+    } = token;
     let auth = Arc::new(auth);
     let tls = match (&cli.tls_cert, &cli.tls_key) {
         (Some(c), Some(k)) => Some(server::tls_acceptor(c, k)?),
@@ -265,6 +362,19 @@ fn serve_on<S: Store>(
             max_connections = limits.max_connections, file_descriptor_limit = nofile,
             client_profile = ?cli.client_profile, "scim-bridge started");
         let watcher = tokio::spawn(watcher::run(provisioner.clone(), health.clone(), interval));
+        let follower = refresh.map(|refresh| {
+            let auth = auth.clone();
+            tokio::spawn(async move {
+                let mut ticker = tokio::time::interval(TOKEN_REFRESH);
+                loop {
+                    ticker.tick().await;
+                    let refresh = refresh.clone();
+                    if let Ok(Some(hash)) = tokio::task::spawn_blocking(move || refresh()).await {
+                        auth.set_hash(hash);
+                    }
+                }
+            })
+        });
         let app = Arc::new(server::App::new(
             scim,
             auth,
@@ -276,6 +386,9 @@ fn serve_on<S: Store>(
         ));
         server::serve(listener, app, tls).await;
         watcher.abort();
+        if let Some(follower) = follower {
+            follower.abort();
+        }
         tracing::info!("scim-bridge stopped");
         Ok::<(), Error>(())
     })?;
@@ -289,6 +402,9 @@ fn serve_on<S: Store>(
 /// `token rotate`: a new token in the data directory's token file, under the token lock.
 /// Refused when the token is managed elsewhere, since the new one would never be used.
 fn rotate_token(cli: &Cli) -> Result<(), Error> {
+    if let Some(url) = database_url(cli) {
+        return rotate_database_token(cli, url);
+    }
     let dir = datadir::existing(&cli.data_dir)?;
     let managed = external_token(cli)
         .map(str::to_owned)
@@ -300,6 +416,28 @@ fn rotate_token(cli: &Cli) -> Result<(), Error> {
     let token = token::generate();
     TokenHash::new(&token).save(&dir.join(TOKEN_FILE))?;
     println!("New Secret Token (shown only now; a running bridge uses it within a second):\n\n  {token}\n");
+    println!("Paste it into Entra ID (Provisioning > Admin Credentials > Secret Token) and press Test Connection.");
+    Ok(())
+}
+
+/// `token rotate --database-url`: a new token's hash in the database, which every replica
+/// reads again each second. Refused when the replicas take a supplied token.
+fn rotate_database_token(cli: &Cli, url: &str) -> Result<(), Error> {
+    let store = open_database(url)?;
+    let managed = match external_token(cli) {
+        Some(source) => Some(source.to_owned()),
+        None => store
+            .setting(TOKEN_SOURCE_SETTING)
+            .map_err(Error::OpenDatabase)?,
+    };
+    if let Some(source) = managed {
+        return Err(Error::TokenManagedElsewhere(source));
+    }
+    let token = token::generate();
+    store
+        .set_setting(TOKEN_SETTING, Some(&TokenHash::new(&token).to_text()))
+        .map_err(Error::OpenDatabase)?;
+    println!("New Secret Token (shown only now; every bridge on this database uses it within seconds):\n\n  {token}\n");
     println!("Paste it into Entra ID (Provisioning > Admin Credentials > Secret Token) and press Test Connection.");
     Ok(())
 }

@@ -1,6 +1,9 @@
 //! The confirmation watcher: a background task that, on a fixed interval, confirms every
 //! person who accepted their invitation (pending → active). State lives in the store, so
 //! a restart strands nobody, and the first run happens at start-up, needing no request.
+//! Of several replicas on one database, only the one the store names leader
+//! ([`Store::lead`]) runs it; the others stand by and ask again each interval, so one
+//! takes over within an interval or two when the leader dies.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -20,6 +23,26 @@ pub async fn run<S: Store>(
     loop {
         ticker.tick().await;
         let store = provisioner.store().clone();
+        let leads = {
+            let store = store.clone();
+            tokio::task::spawn_blocking(move || store.lead())
+                .await
+                .map_err(|e| e.to_string())
+                .and_then(|r| r.map_err(|e| e.to_string()))
+        };
+        match leads {
+            Ok(true) => {}
+            Ok(false) => {
+                tracing::debug!("confirmation watcher: another replica runs it");
+                health.watcher_standing_by(next_run_at(interval));
+                continue;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "confirmation watcher cannot tell whether it leads; will retry");
+                health.watcher_ran(Err(e), next_run_at(interval));
+                continue;
+            }
+        }
         // One short transaction per batch: writes from clients interleave.
         let result = tokio::task::spawn_blocking(move || {
             let mut confirmed = Vec::new();
@@ -35,15 +58,7 @@ pub async fn run<S: Store>(
         .await
         .map_err(|e| e.to_string())
         .and_then(|r| r.map_err(|e| e.to_string()));
-        let next = time::OffsetDateTime::now_utc() + interval;
-        let next = next
-            .replace_nanosecond(0)
-            .ok()
-            .and_then(|t| {
-                t.format(&time::format_description::well_known::Rfc3339)
-                    .ok()
-            })
-            .unwrap_or_default();
+        let next = next_run_at(interval);
         match &result {
             Ok(ids) if !ids.is_empty() => tracing::info!(
                 confirmed = ids.len(),
@@ -54,4 +69,16 @@ pub async fn run<S: Store>(
         }
         health.watcher_ran(result.map(|ids| ids.len()), next);
     }
+}
+
+/// When the watcher runs next (xsd:dateTime), `interval` from now.
+fn next_run_at(interval: Duration) -> String {
+    let next = time::OffsetDateTime::now_utc() + interval;
+    next.replace_nanosecond(0)
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_default()
 }

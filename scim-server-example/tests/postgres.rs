@@ -397,3 +397,128 @@ fn a_database_migrated_by_a_newer_bridge_is_refused_with_a_clear_message() {
         "{stderr}"
     );
 }
+
+/// The token a `token rotate` printed.
+fn rotated_token(output: &str) -> String {
+    output
+        .lines()
+        .skip_while(|l| !l.starts_with("New Secret Token"))
+        .map(str::trim)
+        .find(|l| l.len() >= 32 && !l.contains(' '))
+        .unwrap_or_else(|| panic!("no token in {output}"))
+        .to_owned()
+}
+
+/// Whether `bridge` accepts `token`.
+fn accepts(bridge: &Bridge, token: &str) -> bool {
+    let auth = format!("Bearer {token}");
+    bridge
+        .call_with("GET", "/scim/v2/Users", None, &[("Authorization", &auth)])
+        .0
+        == 200
+}
+
+#[test]
+fn token_rotate_on_the_database_takes_effect_on_every_replica_without_a_restart() {
+    let Some(pg) = server() else { return };
+    let url = pg.database();
+    // Started without SCIM_BRIDGE_TOKEN: the token's hash lives in the database.
+    let dirs: Vec<_> = (0..2)
+        .map(|_| tempfile::tempdir().expect("a temporary directory"))
+        .collect();
+    let all: Vec<Bridge> = std::thread::scope(|s| {
+        let started: Vec<_> = dirs
+            .iter()
+            .map(|dir| {
+                let url = &url;
+                s.spawn(move || {
+                    let data = dir.path().join("data");
+                    let mut cmd = std::process::Command::new("env");
+                    cmd.args(["-u", "SCIM_BRIDGE_TOKEN", common::binary()])
+                        .args(Bridge::args(&data, &["--database-url", url]))
+                        .stderr(std::process::Stdio::null());
+                    Bridge::spawn_without_token(cmd, &data)
+                })
+            })
+            .collect();
+        started
+            .into_iter()
+            .map(|h| h.join().expect("a replica"))
+            .collect()
+    });
+    assert!(!accepts(&all[0], TOKEN), "a token the bridge never made");
+    let mut previous: Option<String> = None;
+    for _ in 0..2 {
+        let (ok, out) = all[0].subcommand(&["--database-url", &url, "token", "rotate"]);
+        assert!(ok, "{out}");
+        let token = rotated_token(&out);
+        for (i, bridge) in all.iter().enumerate() {
+            assert!(
+                common::eventually(15, || accepts(bridge, &token)),
+                "replica {i} never took the rotated token"
+            );
+            if let Some(old) = &previous {
+                assert!(
+                    !accepts(bridge, old),
+                    "replica {i} still takes the old token"
+                );
+            }
+        }
+        previous = Some(token);
+    }
+}
+
+#[test]
+fn one_replica_runs_the_confirmation_watcher_and_another_takes_over_when_it_dies() {
+    let Some(pg) = server() else { return };
+    let url = pg.database();
+    let args = [
+        "--database-url",
+        url.as_str(),
+        "--confirmation-interval",
+        "1",
+        "--allow-short-interval",
+    ];
+    let start = || {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let bridge = Bridge::start(&dir.path().join("data"), &args);
+        Replica { bridge, _dir: dir }
+    };
+    let mut all: Vec<Replica> = std::thread::scope(|s| {
+        let a = s.spawn(start);
+        let b = s.spawn(start);
+        vec![a.join().expect("a"), b.join().expect("b")]
+    });
+    let watcher = |bridge: &Bridge| {
+        health(bridge).1["components"]["confirmationWatcher"]["state"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let mut leader = None;
+    assert!(
+        common::eventually(20, || {
+            let states: Vec<String> = all.iter().map(|r| watcher(r)).collect();
+            leader = states.iter().position(|s| s == "running");
+            let standing_by = states.iter().filter(|s| *s == "standby").count();
+            leader.is_some() && standing_by == 1
+        }),
+        "not exactly one replica runs the watcher"
+    );
+    let leader = leader.expect("a leader");
+    let confirm = |bridge: &Bridge, name: &str| {
+        let id = create_user(bridge, name);
+        let (ok, out) = bridge.subcommand(&["--database-url", &url, "invitations", "accept", name]);
+        assert!(ok, "{out}");
+        assert!(
+            common::eventually(20, || common::state(bridge, &id) == "active"),
+            "{name} was never confirmed"
+        );
+    };
+    confirm(&all[1 - leader], "first@example.com");
+    let Replica { bridge, _dir } = all.remove(leader);
+    bridge.kill9();
+    let survivor = &all[0];
+    confirm(survivor, "second@example.com");
+    assert_eq!(watcher(survivor), "running");
+}

@@ -146,6 +146,14 @@ pub trait Store: Send + Sync + 'static {
 
     /// The engine's name, as `/health` shows it (`sqlite`, `postgresql`).
     fn engine(&self) -> &'static str;
+
+    /// Whether this process is the one (of all the replicas on this store) to run the
+    /// work that must run once, the confirmation watcher; asked before each run, so that
+    /// another process takes over when the one that ran it dies. `Ok(true)` for an
+    /// engine only one process serves.
+    fn lead(&self) -> Result<bool, StoreError> {
+        Ok(true)
+    }
 }
 
 /// A stored resource as an engine reads it: its `data` not parsed yet. Every engine

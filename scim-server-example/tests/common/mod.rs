@@ -56,8 +56,14 @@ impl Bridge {
     /// Spawns a prepared command (the binary, or a wrapper that execs it) with the test
     /// token and waits until the bridge listens.
     pub fn spawn(mut cmd: Command, data_dir: &Path) -> Bridge {
+        cmd.env("SCIM_BRIDGE_TOKEN", TOKEN);
+        Bridge::spawn_without_token(cmd, data_dir)
+    }
+
+    /// [`Bridge::spawn`] without the test token in the environment (a wrapper such as
+    /// `env -u SCIM_BRIDGE_TOKEN` keeps it from the bridge).
+    pub fn spawn_without_token(mut cmd: Command, data_dir: &Path) -> Bridge {
         let mut child = cmd
-            .env("SCIM_BRIDGE_TOKEN", TOKEN)
             .env("RUST_LOG", "info")
             .stdout(Stdio::piped())
             .spawn()

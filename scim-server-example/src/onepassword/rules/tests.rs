@@ -56,7 +56,7 @@ macro_rules! on_each_engine {
 enum TestStore {
     /// The store, and the directory it lives in (removed when dropped).
     Sqlite(SqliteStore, #[allow(dead_code)] tempfile::TempDir),
-    Postgres(PgStore),
+    Postgres(Box<PgStore>),
 }
 
 impl Store for TestStore {
@@ -111,7 +111,9 @@ impl Account {
                 let store = SqliteStore::open(&dir.path().join("bridge.db")).expect("a store");
                 TestStore::Sqlite(store, dir)
             }
-            Engine::Postgres(url) => TestStore::Postgres(PgStore::open(url).expect("a store")),
+            Engine::Postgres(url) => {
+                TestStore::Postgres(Box::new(PgStore::open(url).expect("a store")))
+            }
         };
         store
             .write(ensure_builtin_groups)

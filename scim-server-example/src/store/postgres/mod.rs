@@ -59,6 +59,13 @@ const MIGRATIONS: &[&str] = &[
      CREATE INDEX members_by_member ON members (member_id);
      CREATE INDEX members_order ON members (group_id, seq);
      CREATE INDEX members_groups ON members (group_id) WHERE kind = 'Group';",
+    // 2: what the bridge keeps beside the resources (the Secret Token's hash), so that
+    // every replica reads it from one place.
+    "CREATE TABLE settings (
+        name text PRIMARY KEY,
+        value text NOT NULL,
+        changed_at timestamptz NOT NULL DEFAULT now()
+     );",
 ];
 
 /// The first key of every advisory lock the bridge takes (the second names the lock), so
@@ -70,6 +77,10 @@ const MIGRATION_LOCK: i32 = 1;
 /// Held (transaction-level) by every write transaction: one writer at a time across
 /// every replica, the rules' single-writer semantics.
 const WRITE_LOCK: i32 = 2;
+
+/// Held (session-level, on a connection of its own) by the one replica that runs the
+/// confirmation watcher; freed when that replica's session ends.
+const WATCHER_LOCK: i32 = 3;
 
 /// How long a write transaction waits for the [`WRITE_LOCK`] (every write transaction is
 /// short, so only a stuck one holds it this long) before [`StoreError::Busy`].
@@ -92,6 +103,12 @@ type Manager = PostgresConnectionManager<MakeRustlsConnect>;
 /// PostgreSQL through a pool of connections; see the module comment.
 pub struct PgStore {
     pool: Pool<Manager>,
+    /// How to open a connection outside the pool (the watcher's lock).
+    config: postgres::Config,
+    /// The TLS connector of every connection.
+    connector: MakeRustlsConnect,
+    /// The connection holding [`WATCHER_LOCK`], while this replica holds it.
+    leader: std::sync::Mutex<Option<postgres::Client>>,
 }
 
 impl std::fmt::Debug for PgStore {
@@ -122,9 +139,88 @@ impl PgStore {
             .max_size(POOL_SIZE)
             .min_idle(Some(1))
             .connection_timeout(CHECKOUT_TIMEOUT)
-            .build(PostgresConnectionManager::new(config, connector))
+            .build(PostgresConnectionManager::new(
+                config.clone(),
+                connector.clone(),
+            ))
             .map_err(pool_error)?;
-        Ok(PgStore { pool })
+        Ok(PgStore {
+            pool,
+            config,
+            connector,
+            leader: std::sync::Mutex::new(None),
+        })
+    }
+
+    /// The setting `name` (see [`PgStore::set_setting`]), if it is set.
+    pub fn setting(&self, name: &str) -> Result<Option<String>, StoreError> {
+        let mut conn = self.connection()?;
+        let row = conn
+            .query_opt("SELECT value FROM settings WHERE name = $1", &[&name])
+            .map_err(classify)?;
+        row.map(|r| r.try_get(0).map_err(classify)).transpose()
+    }
+
+    /// Sets (or, with `None`, removes) the setting `name`: what the bridge keeps beside
+    /// the resources, read by every replica (the Secret Token's hash).
+    pub fn set_setting(&self, name: &str, value: Option<&str>) -> Result<(), StoreError> {
+        let mut conn = self.connection()?;
+        match value {
+            Some(value) => conn.execute(
+                "INSERT INTO settings (name, value) VALUES ($1, $2)
+                 ON CONFLICT (name) DO UPDATE SET value = excluded.value, changed_at = now()",
+                &[&name, &value],
+            ),
+            None => conn.execute("DELETE FROM settings WHERE name = $1", &[&name]),
+        }
+        .map(|_| ())
+        .map_err(classify)
+    }
+
+    /// Sets the setting `name` unless it is set already: whether this call set it (of
+    /// replicas starting at once, exactly one does).
+    pub fn add_setting(&self, name: &str, value: &str) -> Result<bool, StoreError> {
+        let mut conn = self.connection()?;
+        conn.execute(
+            "INSERT INTO settings (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING",
+            &[&name, &value],
+        )
+        .map(|n| n == 1)
+        .map_err(classify)
+    }
+
+    /// Whether this replica holds the watcher lock, taking it if it is free: on a
+    /// connection of its own, kept open while held, so that the lock is freed when this
+    /// process (or its connection) dies and another replica takes it on its next try.
+    fn hold_watcher_lock(&self) -> Result<bool, StoreError> {
+        let mut leader = self
+            .leader
+            .lock()
+            .map_err(|_| StoreError::Other("watcher lock poisoned".into()))?;
+        if let Some(conn) = leader.as_mut() {
+            // Still ours if the session is: a lost connection lost the lock with it.
+            if conn.simple_query("").is_ok() {
+                return Ok(true);
+            }
+            tracing::warn!("lost the connection holding the watcher lock");
+            *leader = None;
+        }
+        let mut conn = self
+            .config
+            .connect(self.connector.clone())
+            .map_err(classify)?;
+        let taken: bool = conn
+            .query_one(
+                "SELECT pg_try_advisory_lock($1, $2)",
+                &[&LOCK_SPACE, &WATCHER_LOCK],
+            )
+            .and_then(|r| r.try_get(0))
+            .map_err(classify)?;
+        if taken {
+            tracing::info!("this replica runs the confirmation watcher");
+            *leader = Some(conn);
+        }
+        Ok(taken)
     }
 
     fn connection(&self) -> Result<PooledConnection<Manager>, StoreError> {
@@ -269,5 +365,9 @@ impl Store for PgStore {
 
     fn engine(&self) -> &'static str {
         "postgresql"
+    }
+
+    fn lead(&self) -> Result<bool, StoreError> {
+        self.hold_watcher_lock()
     }
 }
