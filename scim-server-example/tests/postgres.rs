@@ -522,3 +522,59 @@ fn one_replica_runs_the_confirmation_watcher_and_another_takes_over_when_it_dies
     confirm(survivor, "second@example.com");
     assert_eq!(watcher(survivor), "running");
 }
+
+#[test]
+fn tls_to_the_database_verifies_the_server_as_sslmode_asks() {
+    let cert =
+        rcgen::generate_simple_self_signed(vec!["localhost".to_owned(), "127.0.0.1".to_owned()])
+            .expect("a certificate");
+    let (cert_pem, key_pem) = (cert.cert.pem(), cert.signing_key.serialize_pem());
+    let Some(pg) = PgServer::start_with(
+        &[("server.crt", &cert_pem), ("server.key", &key_pem)],
+        "-c ssl=on -c ssl_cert_file={dir}/server.crt -c ssl_key_file={dir}/server.key",
+    ) else {
+        return;
+    };
+    let name = pg.database_name();
+    let files = tempfile::tempdir().expect("a temporary directory");
+    let root = files.path().join("root.pem");
+    std::fs::write(&root, &cert_pem).expect("the root");
+    let other = files.path().join("other.pem");
+    let stranger =
+        rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_owned()]).expect("another");
+    std::fs::write(&other, stranger.cert.pem()).expect("another root");
+
+    // Verified against the right root, and encrypted without one under `require`.
+    for query in [
+        format!("sslmode=verify-full&sslrootcert={}", root.display()),
+        "sslmode=require".to_owned(),
+    ] {
+        let bridge = replica(&pg.url_with(&name, &query));
+        let (status, h) = health(&bridge);
+        assert_eq!(status, 200, "{query}: {h}");
+        create_user(&bridge, &format!("{}@example.com", query.len()));
+    }
+    // The server shows a certificate the given root did not sign: refused.
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let url = pg.url_with(
+        &name,
+        &format!("sslmode=verify-full&sslrootcert={}", other.display()),
+    );
+    let out = std::process::Command::new(common::binary())
+        .args(Bridge::args(
+            &dir.path().join("data"),
+            &["--database-url", &url],
+        ))
+        .env("SCIM_BRIDGE_TOKEN", TOKEN)
+        .output()
+        .expect("run scim-bridge");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success(),
+        "a bridge trusted a server its root did not sign"
+    );
+    assert!(
+        stderr.contains("cannot open the PostgreSQL database") && stderr.contains("certificate"),
+        "{stderr}"
+    );
+}

@@ -26,6 +26,8 @@ pub struct PgServer {
     pub port: u16,
     /// Whether commands run through `runuser -u postgres`.
     as_postgres: bool,
+    /// Further server settings (`-c name=value …`).
+    options: String,
 }
 
 /// Whether a missing PostgreSQL is a failure (CI) rather than a skip.
@@ -82,6 +84,13 @@ impl PgServer {
     /// Starts a server of its own (stopped when dropped); `None` (after saying so) when
     /// PostgreSQL is not installed outside CI.
     pub fn start() -> Option<PgServer> {
+        PgServer::start_with(&[], "")
+    }
+
+    /// [`PgServer::start`] with `files` (name, contents) written into the server's
+    /// directory first, owner-only (for `ssl_cert_file`, `ssl_key_file`; `{dir}` in
+    /// `options` names the directory), and further settings (`-c name=value …`).
+    pub fn start_with(files: &[(&str, &str)], options: &str) -> Option<PgServer> {
         let Some(bin) = binaries() else {
             if required() {
                 panic!(
@@ -98,11 +107,20 @@ impl PgServer {
             .expect("a temporary directory")
             .keep();
         let as_postgres = is_root();
+        for (name, contents) in files {
+            use std::os::unix::fs::PermissionsExt;
+            let path = dir.join(name);
+            std::fs::write(&path, contents).expect("a server file");
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))
+                .expect("owner-only");
+        }
+        let options = options.replace("{dir}", &dir.to_string_lossy());
         let server = PgServer {
             dir,
             bin,
             port: free_port(),
             as_postgres,
+            options,
         };
         if as_postgres {
             let status = Command::new("chown")
@@ -165,9 +183,10 @@ impl PgServer {
     /// Starts (or starts again) the server and waits until it accepts connections.
     pub fn pg_ctl_start(&self) {
         let options = format!(
-            "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300",
+            "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300 {}",
             self.port,
-            self.dir.display()
+            self.dir.display(),
+            self.options
         );
         let log = self.dir.join("log");
         self.run(
@@ -236,16 +255,24 @@ impl PgServer {
             .expect("the watchdog starts");
     }
 
-    /// The URL of database `name`.
+    /// The URL of database `name`, without TLS.
     pub fn url(&self, name: &str) -> String {
-        format!(
-            "postgres://postgres@127.0.0.1:{}/{name}?sslmode=disable",
-            self.port
-        )
+        self.url_with(name, "sslmode=disable")
+    }
+
+    /// The URL of database `name` with these query parameters (`sslmode=…`).
+    pub fn url_with(&self, name: &str, query: &str) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/{name}?{query}", self.port)
     }
 
     /// A new, empty database of its own; its URL.
     pub fn database(&self) -> String {
+        let name = self.database_name();
+        self.url(&name)
+    }
+
+    /// A new, empty database of its own; its name.
+    pub fn database_name(&self) -> String {
         static NEXT: AtomicU64 = AtomicU64::new(0);
         let name = format!(
             "t{}_{}",
@@ -257,7 +284,7 @@ impl PgServer {
         admin
             .batch_execute(&format!("CREATE DATABASE {name}"))
             .expect("create a database");
-        self.url(&name)
+        name
     }
 
     /// The server's directory (its log is `log` in it).

@@ -288,8 +288,16 @@ fn pool_error(e: r2d2::Error) -> StoreError {
 fn classify(e: postgres::Error) -> StoreError {
     let Some(code) = e.code() else {
         // No SQLSTATE: the connection failed or closed (an I/O error, a TLS failure, a
-        // timeout); none of their texts names the server.
-        return StoreError::Unavailable(e.to_string());
+        // timeout); none of their texts names the server. The causes are kept: "error
+        // performing TLS handshake" alone would not say that a certificate was refused.
+        let mut text = e.to_string();
+        let mut source = std::error::Error::source(&e);
+        while let Some(cause) = source {
+            text.push_str(": ");
+            text.push_str(&cause.to_string());
+            source = cause.source();
+        }
+        return StoreError::Unavailable(text);
     };
     let text = e.to_string();
     if *code == SqlState::UNIQUE_VIOLATION {
