@@ -266,6 +266,17 @@ pub enum Command {
         #[command(subcommand)]
         action: TokenAction,
     },
+    /// Copy everything an SQLite bridge keeps (users, groups, memberships, account
+    /// states, the Secret Token) into an empty PostgreSQL database, for bridges started
+    /// with --database-url. Stop the SQLite bridge first.
+    Migrate {
+        /// The SQLite bridge's data directory.
+        #[arg(long)]
+        from_data_dir: PathBuf,
+        /// The PostgreSQL database to fill.
+        #[arg(long)]
+        to_database_url: DatabaseUrl,
+    },
     /// Simulate people answering their invitations (no real 1Password account is
     /// reachable); works while the server runs.
     Invitations {

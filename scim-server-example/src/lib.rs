@@ -17,6 +17,7 @@ mod datadir;
 mod descriptors;
 mod error;
 mod health;
+mod migrate;
 pub mod onepassword;
 mod run;
 mod server;

@@ -25,6 +25,10 @@ pub fn run(cli: &Cli) -> Result<(), Error> {
         Some(Command::Invitations {
             action: InvitationAction::Accept { user_name },
         }) => accept(cli, user_name),
+        Some(Command::Migrate {
+            from_data_dir,
+            to_database_url,
+        }) => migrate_to_database(from_data_dir, to_database_url.as_str()),
     }
 }
 
@@ -439,6 +443,30 @@ fn rotate_database_token(cli: &Cli, url: &str) -> Result<(), Error> {
         .map_err(Error::OpenDatabase)?;
     println!("New Secret Token (shown only now; every bridge on this database uses it within seconds):\n\n  {token}\n");
     println!("Paste it into Entra ID (Provisioning > Admin Credentials > Secret Token) and press Test Connection.");
+    Ok(())
+}
+
+/// `migrate`: the SQLite bridge in `from` copied into the database at `url`, then its
+/// Secret Token's hash, so that the identity provider's token keeps working.
+fn migrate_to_database(from: &Path, url: &str) -> Result<(), Error> {
+    let dir = datadir::existing(from)?;
+    let source = open_store(dir)?;
+    let target = open_database(url)?;
+    let copied = crate::migrate::copy(&*source, &*target).map_err(Error::Migrate)?;
+    let token = match TokenHash::load(&dir.join(TOKEN_FILE))? {
+        Some(hash) => {
+            target
+                .set_setting(TOKEN_SETTING, Some(&hash.to_text()))
+                .map_err(Error::OpenDatabase)?;
+            "the Secret Token stays the same"
+        }
+        None => "no Secret Token in the data directory (it came from SCIM_BRIDGE_TOKEN or --token-file: give the new bridges the same)",
+    };
+    println!(
+        "Copied {} users, {} groups, {} memberships and {} account records; {token}.",
+        copied.users, copied.groups, copied.members, copied.accounts
+    );
+    println!("Start the bridges with --database-url, then point the load balancer at them.");
     Ok(())
 }
 

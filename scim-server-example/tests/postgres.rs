@@ -578,3 +578,127 @@ fn tls_to_the_database_verifies_the_server_as_sslmode_asks() {
         "{stderr}"
     );
 }
+
+/// A request with `token`.
+fn call_as(
+    bridge: &Bridge,
+    token: &str,
+    method: &str,
+    path: &str,
+    body: Option<&Value>,
+) -> (u16, Value) {
+    let auth = format!("Bearer {token}");
+    bridge.call_with(method, path, body, &[("Authorization", &auth)])
+}
+
+/// A bridge whose Secret Token is its own (not the test token from the environment).
+fn start_with_own_token(data: &std::path::Path, args: &[&str]) -> Bridge {
+    let mut cmd = std::process::Command::new("env");
+    cmd.args(["-u", "SCIM_BRIDGE_TOKEN", common::binary()])
+        .args(Bridge::args(data, args))
+        .stderr(std::process::Stdio::null());
+    Bridge::spawn_without_token(cmd, data)
+}
+
+#[test]
+fn an_sqlite_bridge_migrates_to_postgresql_with_its_token() {
+    let Some(pg) = server() else { return };
+    let url = pg.database();
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let data = dir.path().join("data");
+    let sqlite = start_with_own_token(&data, &[]);
+    let (ok, out) = sqlite.subcommand(&["token", "rotate"]);
+    assert!(ok, "{out}");
+    let token = rotated_token(&out);
+    assert!(common::eventually(15, || accepts(&sqlite, &token)));
+    let mut ids = Vec::new();
+    for i in 0..3 {
+        let (status, v) = call_as(
+            &sqlite,
+            &token,
+            "POST",
+            "/scim/v2/Users",
+            Some(&user(&format!("mig{i}@example.com"))),
+        );
+        assert_eq!(status, 201, "{v}");
+        ids.push(v["id"].as_str().expect("an id").to_owned());
+    }
+    let (ok, out) = sqlite.subcommand(&["invitations", "accept", "mig1@example.com"]);
+    assert!(ok, "{out}");
+    let group = json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
+        "displayName": "Migrated", "members": [{"value": ids[0]}, {"value": ids[2]}]});
+    let (status, g) = call_as(&sqlite, &token, "POST", "/scim/v2/Groups", Some(&group));
+    assert_eq!(status, 201, "{g}");
+    let gid = g["id"].as_str().expect("an id").to_owned();
+    let (_, before) = call_as(
+        &sqlite,
+        &token,
+        "GET",
+        "/scim/v2/Users?attributes=userName,groups",
+        None,
+    );
+    drop(sqlite);
+
+    // A bridge started on the database first (its built-in groups) does not stand in the way.
+    drop(replica(&url));
+    let out = std::process::Command::new(common::binary())
+        .arg("migrate")
+        .arg("--from-data-dir")
+        .arg(&data)
+        .args(["--to-database-url", &url])
+        .output()
+        .expect("run scim-bridge migrate");
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{text}");
+    assert!(
+        text.contains("Copied 3 users, 6 groups, 2 memberships"),
+        "{text}"
+    );
+
+    let pg_dir = tempfile::tempdir().expect("a temporary directory");
+    let replica = start_with_own_token(&pg_dir.path().join("data"), &["--database-url", &url]);
+    assert!(accepts(&replica, &token), "the migrated token is refused");
+    let (_, after) = call_as(
+        &replica,
+        &token,
+        "GET",
+        "/scim/v2/Users?attributes=userName,groups",
+        None,
+    );
+    assert_eq!(
+        after["Resources"], before["Resources"],
+        "the users differ after the migration"
+    );
+    let ext = "urn:ietf:params:scim:schemas:extension:1password:2.0:User";
+    let (_, u) = call_as(
+        &replica,
+        &token,
+        "GET",
+        &format!("/scim/v2/Users/{}?attributes={ext}:state", ids[1]),
+        None,
+    );
+    assert_ne!(
+        u[ext]["state"], "invited",
+        "the account state was lost: {u}"
+    );
+    let (_, g) = call_as(
+        &replica,
+        &token,
+        "GET",
+        &format!("/scim/v2/Groups/{gid}"),
+        None,
+    );
+    assert_eq!(g["members"].as_array().map(Vec::len), Some(2), "{g}");
+
+    // Migrating again would mix two accounts: refused, nothing written.
+    let out = std::process::Command::new(common::binary())
+        .arg("migrate")
+        .arg("--from-data-dir")
+        .arg(&data)
+        .args(["--to-database-url", &url])
+        .output()
+        .expect("run scim-bridge migrate");
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("already holds 3 users"));
+}
