@@ -702,3 +702,82 @@ fn an_sqlite_bridge_migrates_to_postgresql_with_its_token() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("already holds 3 users"));
 }
+
+/// Creates a user through `url`: its status and id, or `None` when the bridge did not
+/// answer (killed).
+fn try_create(url: &str, name: &str) -> Option<(u16, Option<String>)> {
+    let result = ureq::post(&format!("{url}/scim/v2/Users"))
+        .timeout(Duration::from_secs(30))
+        .set("Authorization", &format!("Bearer {TOKEN}"))
+        .set("Content-Type", "application/scim+json")
+        .send_string(&user(name).to_string());
+    let resp = match result {
+        Ok(r) | Err(ureq::Error::Status(_, r)) => r,
+        Err(_) => return None,
+    };
+    let status = resp.status();
+    let body: Value = resp
+        .into_string()
+        .ok()
+        .and_then(|t| serde_json::from_str(&t).ok())
+        .unwrap_or_default();
+    Some((status, body["id"].as_str().map(str::to_owned)))
+}
+
+#[test]
+fn a_replica_killed_during_writes_loses_no_acknowledged_write_and_the_other_keeps_serving() {
+    let Some(pg) = server() else { return };
+    let mut all = replicas(&pg.database(), 2);
+    let urls: Vec<String> = all.iter().map(|r| r.url.clone()).collect();
+    let acknowledged = std::sync::Mutex::new(Vec::<String>::new());
+    let count = std::sync::atomic::AtomicUsize::new(0);
+    let survivor_failures = std::sync::Mutex::new(Vec::<String>::new());
+    std::thread::scope(|s| {
+        for t in 0..4 {
+            let (url, on_survivor) = (&urls[t % 2], t % 2 == 1);
+            let (acknowledged, count, survivor_failures) =
+                (&acknowledged, &count, &survivor_failures);
+            s.spawn(move || {
+                for i in 0..50 {
+                    let name = format!("k{t}-{i}@example.com");
+                    match try_create(url, &name) {
+                        Some((201, Some(id))) => {
+                            acknowledged.lock().expect("the list").push(id);
+                            count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                        }
+                        other if on_survivor => {
+                            survivor_failures
+                                .lock()
+                                .expect("the list")
+                                .push(format!("{name}: {other:?}"));
+                        }
+                        _ => {}
+                    }
+                }
+            });
+        }
+        // Kill the first replica once writes are under way on both.
+        assert!(common::eventually(60, || count
+            .load(std::sync::atomic::Ordering::SeqCst)
+            >= 40));
+        let Replica { bridge, _dir } = all.remove(0);
+        bridge.kill9();
+    });
+    let survivor = &all[0];
+    let failures = survivor_failures.into_inner().expect("the list");
+    assert!(
+        failures.is_empty(),
+        "the surviving replica failed writes: {failures:?}"
+    );
+    let acknowledged = acknowledged.into_inner().expect("the list");
+    // The survivor's 100, and some of the killed replica's.
+    assert!(
+        acknowledged.len() > 100,
+        "{} writes acknowledged",
+        acknowledged.len()
+    );
+    for id in &acknowledged {
+        let (status, v) = survivor.call("GET", &format!("/scim/v2/Users/{id}"), None);
+        assert_eq!(status, 200, "an acknowledged write is missing: {v}");
+    }
+}
