@@ -781,3 +781,34 @@ fn a_replica_killed_during_writes_loses_no_acknowledged_write_and_the_other_keep
         assert_eq!(status, 200, "an acknowledged write is missing: {v}");
     }
 }
+
+#[test]
+fn a_value_postgresql_cannot_store_is_refused_with_400_not_500() {
+    let Some(pg) = server() else { return };
+    let bridge = replica(&pg.database());
+    let mut u = user("nul@example.com");
+    u["externalId"] = json!("a\u{0}b");
+    let (status, v) = bridge.call("POST", "/scim/v2/Users", Some(&u));
+    assert_eq!(
+        (status, v["scimType"].clone()),
+        (400, json!("invalidValue")),
+        "{v}"
+    );
+    let (status, v) = bridge.call(
+        "GET",
+        "/scim/v2/Users?filter=externalId%20eq%20%22a%5Cu0000b%22",
+        None,
+    );
+    assert_eq!(status, 400, "{v}");
+    // Inside the JSON of a resource it is stored as an escape, and kept.
+    let mut u = user("nul2@example.com");
+    u["nickName"] = json!("a\u{0}b");
+    let (status, v) = bridge.call("POST", "/scim/v2/Users", Some(&u));
+    assert_eq!(status, 201, "{v}");
+    let (_, back) = bridge.call(
+        "GET",
+        &format!("/scim/v2/Users/{}", v["id"].as_str().unwrap_or_default()),
+        None,
+    );
+    assert_eq!(back["nickName"], "a\u{0}b");
+}

@@ -92,6 +92,13 @@ impl From<RuleError> for ProvisionerError {
                     "the database is busy with another process; retry later".into(),
                 )
             }
+            RuleError::Store(StoreError::Unrepresentable(d)) => {
+                tracing::info!(detail = %d, "a value the database cannot hold was refused");
+                ScimError::invalid_value(
+                    "a value contains a character the database cannot store (U+0000)",
+                )
+                .into()
+            }
             RuleError::Store(e @ (StoreError::Other(_) | StoreError::Corrupt { .. })) => {
                 ProvisionerError::internal(e)
             }

@@ -119,6 +119,10 @@ pub enum StoreError {
         /// What is wrong with it.
         detail: String,
     },
+    /// A value the engine cannot hold (PostgreSQL's text has no U+0000): the client's
+    /// input, refused.
+    #[error("the store cannot hold this value: {0}")]
+    Unrepresentable(String),
     /// Anything else.
     #[error("store error: {0}")]
     Other(String),

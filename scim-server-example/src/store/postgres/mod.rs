@@ -302,6 +302,11 @@ fn classify(e: postgres::Error) -> StoreError {
     let text = e.to_string();
     if *code == SqlState::UNIQUE_VIOLATION {
         StoreError::Duplicate(text)
+    } else if *code == SqlState::CHARACTER_NOT_IN_REPERTOIRE
+        || *code == SqlState::UNTRANSLATABLE_CHARACTER
+    {
+        // A text parameter holding U+0000 (which PostgreSQL's text cannot hold).
+        StoreError::Unrepresentable(text)
     } else if *code == SqlState::LOCK_NOT_AVAILABLE || *code == SqlState::T_R_DEADLOCK_DETECTED {
         StoreError::Busy(text)
     } else if [
