@@ -146,8 +146,7 @@ fn database_authenticator(
     cli: &Cli,
     store: &PgStore,
 ) -> Result<(BearerAuth, Option<String>, bool), Error> {
-    let external = external_token(cli)
-        .map(|source| format!("the bridge, when it last started, took its Secret Token from {source}; `scim-bridge token rotate` cannot change it"));
+    let external = external_token(cli).map(datadir::token_source_note);
     store
         .set_setting(TOKEN_SOURCE_SETTING, external.as_deref())
         .map_err(Error::OpenDatabase)?;

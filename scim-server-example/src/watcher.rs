@@ -12,16 +12,23 @@ use crate::health::Health;
 use crate::onepassword::{confirm_pending, OnePassword, CONFIRM_BATCH};
 use crate::store::Store;
 
-/// Runs forever (until the task is aborted at shutdown).
+/// How soon a failed run (the database unreachable) is tried again, at most the interval:
+/// once the database is back, people are confirmed and `/health` is healthy again within
+/// this, not a whole interval later.
+const RETRY: Duration = Duration::from_secs(5);
+
+/// Runs forever (until the task is aborted at shutdown): at start, then `interval` after
+/// each run ends ([`RETRY`] after a failed one).
 pub async fn run<S: Store>(
     provisioner: Arc<OnePassword<S>>,
     health: Arc<Health>,
     interval: Duration,
 ) {
-    let mut ticker = tokio::time::interval(interval);
-    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let retry = RETRY.min(interval);
+    let mut delay = Duration::ZERO;
     loop {
-        ticker.tick().await;
+        tokio::time::sleep(delay).await;
+        delay = interval;
         let store = provisioner.store().clone();
         let leads = {
             let store = store.clone();
@@ -39,7 +46,8 @@ pub async fn run<S: Store>(
             }
             Err(e) => {
                 tracing::error!(error = %e, "confirmation watcher cannot tell whether it leads; will retry");
-                health.watcher_ran(Err(e), next_run_at(interval));
+                delay = retry;
+                health.watcher_ran(Err(e), next_run_at(delay));
                 continue;
             }
         }
@@ -58,7 +66,10 @@ pub async fn run<S: Store>(
         .await
         .map_err(|e| e.to_string())
         .and_then(|r| r.map_err(|e| e.to_string()));
-        let next = next_run_at(interval);
+        if result.is_err() {
+            delay = retry;
+        }
+        let next = next_run_at(delay);
         match &result {
             Ok(ids) if !ids.is_empty() => tracing::info!(
                 confirmed = ids.len(),

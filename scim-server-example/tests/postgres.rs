@@ -363,9 +363,14 @@ fn a_database_that_goes_away_gives_503_and_degraded_then_recovers() {
         "{text}"
     );
     pg.pg_ctl_start();
+    let mut last = Value::Null;
     assert!(
-        common::eventually(30, || health(&bridge).0 == 200),
-        "the bridge did not recover once the database was back"
+        common::eventually(30, || {
+            let (status, h) = health(&bridge);
+            last = h;
+            status == 200
+        }),
+        "the bridge did not recover once the database was back: {last}"
     );
     create_user(&bridge, "after@example.com");
     let (_, list) = bridge.call("GET", "/scim/v2/Users", None);
@@ -811,4 +816,66 @@ fn a_value_postgresql_cannot_store_is_refused_with_400_not_500() {
         None,
     );
     assert_eq!(back["nickName"], "a\u{0}b");
+}
+
+#[test]
+fn the_database_restarted_under_load_gives_only_503s_meanwhile_and_loses_no_acknowledged_write() {
+    let Some(pg) = PgServer::start() else { return };
+    let bridge = replica(&pg.database());
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    let answers = std::sync::Mutex::new(Vec::<(u16, Option<String>)>::new());
+    std::thread::scope(|s| {
+        for t in 0..2 {
+            let (bridge, stop, answers) = (&bridge, &stop, &answers);
+            s.spawn(move || {
+                let mut i = 0;
+                while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+                    let answer = try_create(&bridge.url, &format!("load{t}-{i}@example.com"))
+                        .expect("the bridge answers");
+                    answers.lock().expect("the list").push(answer);
+                    i += 1;
+                }
+            });
+        }
+        let count = || answers.lock().expect("the list").len();
+        assert!(
+            common::eventually(30, || count() >= 20),
+            "no writes before the restart"
+        );
+        pg.pg_ctl_stop();
+        let before = count();
+        assert!(
+            common::eventually(60, || count() >= before + 2),
+            "no answers while down"
+        );
+        pg.pg_ctl_start();
+        let at = count();
+        let ok_after = || {
+            answers.lock().expect("the list")[at..]
+                .iter()
+                .any(|(s, _)| *s == 201)
+        };
+        assert!(
+            common::eventually(60, ok_after),
+            "writes never succeeded again"
+        );
+        stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    });
+    let answers = answers.into_inner().expect("the list");
+    let unexpected: Vec<_> = answers
+        .iter()
+        .filter(|(s, _)| *s != 201 && *s != 503)
+        .collect();
+    assert!(
+        unexpected.is_empty(),
+        "answers other than 201 and 503: {unexpected:?}"
+    );
+    assert!(
+        answers.iter().any(|(s, _)| *s == 503),
+        "the outage was never seen"
+    );
+    for id in answers.iter().filter_map(|(_, id)| id.as_ref()) {
+        let (status, v) = bridge.call("GET", &format!("/scim/v2/Users/{id}"), None);
+        assert_eq!(status, 200, "an acknowledged write is missing: {v}");
+    }
 }
