@@ -305,3 +305,22 @@ pub enum InvitationAction {
         user_name: String,
     },
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_database_url_is_postgres_or_empty_and_never_printed() {
+        let url: DatabaseUrl = "postgres://scim:s3cret@db:5432/scim"
+            .parse()
+            .expect("valid");
+        assert_eq!(url.as_str(), "postgres://scim:s3cret@db:5432/scim");
+        assert!(!format!("{url:?}").contains("s3cret"));
+        let cli =
+            Cli::try_parse_from(["scim-bridge", "--database-url", url.as_str()]).expect("parsed");
+        assert!(!format!("{cli:?}").contains("s3cret"));
+        assert_eq!(" ".parse::<DatabaseUrl>().expect("empty").as_str(), "");
+        assert!("mysql://db/scim".parse::<DatabaseUrl>().is_err());
+    }
+}
