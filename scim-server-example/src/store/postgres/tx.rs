@@ -1,7 +1,7 @@
 //! The store's transactions on PostgreSQL: [`PgTx`], the [`Tx`] every rule runs on. Every
 //! SQL statement that reads or writes resources on this engine is here.
 
-use postgres::types::ToSql;
+use postgres::types::{ToSql, Type};
 
 use super::classify;
 use crate::store::{Account, AccountState, MemberRow, RawRow, Row, StoreError, Tx};
@@ -11,8 +11,45 @@ pub(super) struct PgTx<'t, 'c> {
     pub(super) tx: &'t mut postgres::Transaction<'c>,
 }
 
+/// A query parameter that names its PostgreSQL type, so that every statement goes to the
+/// server typed, parsed, bound and run in one round trip (an untyped one takes two: the
+/// server first describes what it expects).
+trait Param: ToSql + Sync {
+    /// The parameter's type.
+    fn pg_type(&self) -> Type;
+    /// The parameter as the driver takes it.
+    fn as_sql(&self) -> &(dyn ToSql + Sync);
+}
+
+/// [`Param`] for each Rust type the statements here bind.
+macro_rules! param {
+    ($($t:ty => $pg:expr),* $(,)?) => {$(
+        impl Param for $t {
+            fn pg_type(&self) -> Type {
+                $pg
+            }
+            fn as_sql(&self) -> &(dyn ToSql + Sync) {
+                self
+            }
+        }
+    )*};
+}
+
+param!(
+    &str => Type::TEXT,
+    String => Type::TEXT,
+    Option<&str> => Type::TEXT,
+    Option<String> => Type::TEXT,
+    i64 => Type::INT8,
+);
+
 /// Query parameters.
-type Params<'a> = [&'a (dyn ToSql + Sync)];
+type Params<'a> = [&'a dyn Param];
+
+/// `args` with their types, as the driver's typed calls take them.
+fn typed<'a>(args: &'a Params<'a>) -> Vec<(&'a (dyn ToSql + Sync), Type)> {
+    args.iter().map(|a| (a.as_sql(), a.pg_type())).collect()
+}
 
 /// The columns [`raw_row`] reads, in its order.
 const ROW_COLUMNS: &str = "seq, id, data, unique_key, external_id";
@@ -49,6 +86,20 @@ fn count_of(n: i64) -> u64 {
 }
 
 impl PgTx<'_, '_> {
+    /// The rows `sql` selects.
+    fn query(&mut self, sql: &str, args: &Params<'_>) -> Result<Vec<postgres::Row>, StoreError> {
+        self.tx.query_typed(sql, &typed(args)).map_err(classify)
+    }
+
+    /// The row `sql` selects, if any.
+    fn query_opt(
+        &mut self,
+        sql: &str,
+        args: &Params<'_>,
+    ) -> Result<Option<postgres::Row>, StoreError> {
+        self.tx.query_typed_opt(sql, &typed(args)).map_err(classify)
+    }
+
     /// The rows `sql` selects ([`ROW_COLUMNS`]) of resource type `rt`, with positions.
     fn rows(
         &mut self,
@@ -56,7 +107,7 @@ impl PgTx<'_, '_> {
         sql: &str,
         args: &Params<'_>,
     ) -> Result<Vec<(i64, Row)>, StoreError> {
-        let rows = self.tx.query(sql, args).map_err(classify)?;
+        let rows = self.query(sql, args)?;
         rows.iter()
             .map(|r| raw_row(r).map_err(classify).and_then(|r| r.parse(rt)))
             .collect()
@@ -82,7 +133,7 @@ impl PgTx<'_, '_> {
         sql: &str,
         args: &Params<'_>,
     ) -> Result<Vec<T>, StoreError> {
-        let rows = self.tx.query(sql, args).map_err(classify)?;
+        let rows = self.query(sql, args)?;
         rows.iter()
             .map(|r| r.try_get(0).map_err(classify))
             .collect()
@@ -92,7 +143,7 @@ impl PgTx<'_, '_> {
     fn count_of(&mut self, sql: &str, args: &Params<'_>) -> Result<u64, StoreError> {
         let n: i64 = self
             .tx
-            .query_one(sql, args)
+            .query_typed_one(sql, &typed(args))
             .and_then(|r| r.try_get(0))
             .map_err(classify)?;
         Ok(count_of(n))
@@ -100,7 +151,7 @@ impl PgTx<'_, '_> {
 
     /// Runs a statement that returns no rows; how many rows it changed.
     fn execute(&mut self, sql: &str, args: &Params<'_>) -> Result<u64, StoreError> {
-        self.tx.execute(sql, args).map_err(classify)
+        self.tx.execute_typed(sql, &typed(args)).map_err(classify)
     }
 }
 
@@ -112,14 +163,11 @@ impl Tx for PgTx<'_, '_> {
     }
 
     fn version(&mut self, rt: &str, id: &str) -> Result<Option<Option<String>>, StoreError> {
-        let row = self
-            .tx
-            .query_opt(
-                "SELECT data::json -> 'meta' ->> 'version' FROM resources
+        let row = self.query_opt(
+            "SELECT data::json -> 'meta' ->> 'version' FROM resources
                  WHERE resource_type = $1 AND id = $2",
-                &[&rt, &id],
-            )
-            .map_err(classify)?;
+            &[&rt, &id],
+        )?;
         row.map(|r| r.try_get(0).map_err(classify)).transpose()
     }
 
@@ -220,14 +268,11 @@ impl Tx for PgTx<'_, '_> {
     }
 
     fn members(&mut self, group_id: &str) -> Result<Vec<MemberRow>, StoreError> {
-        let rows = self
-            .tx
-            .query(
-                "SELECT member_id, kind, display, reference FROM members
+        let rows = self.query(
+            "SELECT member_id, kind, display, reference FROM members
                  WHERE group_id = $1 ORDER BY seq",
-                &[&group_id],
-            )
-            .map_err(classify)?;
+            &[&group_id],
+        )?;
         rows.iter()
             .map(|r| {
                 Ok(MemberRow {
@@ -276,15 +321,12 @@ impl Tx for PgTx<'_, '_> {
     }
 
     fn groups_of(&mut self, member_id: &str) -> Result<Vec<(String, String)>, StoreError> {
-        let rows = self
-            .tx
-            .query(
-                "SELECT m.group_id, coalesce(r.data::json ->> 'displayName', '')
+        let rows = self.query(
+            "SELECT m.group_id, coalesce(r.data::json ->> 'displayName', '')
                  FROM members m JOIN resources r ON r.resource_type = 'Group' AND r.id = m.group_id
                  WHERE m.member_id = $1 ORDER BY m.seq",
-                &[&member_id],
-            )
-            .map_err(classify)?;
+            &[&member_id],
+        )?;
         rows.iter()
             .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
             .collect::<Result<_, postgres::Error>>()
@@ -297,13 +339,10 @@ impl Tx for PgTx<'_, '_> {
     }
 
     fn account(&mut self, user_id: &str) -> Result<Option<Account>, StoreError> {
-        let row = self
-            .tx
-            .query_opt(
-                "SELECT user_id, state, suspended_from, changed_at FROM accounts WHERE user_id = $1",
-                &[&user_id],
-            )
-            .map_err(classify)?;
+        let row = self.query_opt(
+            "SELECT user_id, state, suspended_from, changed_at FROM accounts WHERE user_id = $1",
+            &[&user_id],
+        )?;
         row.map(|r| account_from(&r).map_err(classify)).transpose()
     }
 
@@ -329,14 +368,11 @@ impl Tx for PgTx<'_, '_> {
     }
 
     fn accounts_in(&mut self, state: AccountState, limit: u64) -> Result<Vec<Account>, StoreError> {
-        let rows = self
-            .tx
-            .query(
-                "SELECT user_id, state, suspended_from, changed_at FROM accounts
+        let rows = self.query(
+            "SELECT user_id, state, suspended_from, changed_at FROM accounts
                  WHERE state = $1 ORDER BY user_id LIMIT $2",
-                &[&state.as_str(), &clamp(limit)],
-            )
-            .map_err(classify)?;
+            &[&state.as_str(), &clamp(limit)],
+        )?;
         rows.iter()
             .map(account_from)
             .collect::<Result<_, _>>()
