@@ -31,6 +31,13 @@ pub struct Cli {
     )]
     pub data_dir: PathBuf,
 
+    /// PostgreSQL database to keep everything in (`postgres://user:password@host/db`,
+    /// with `sslmode=require` or `verify-full` and `sslrootcert` as libpq reads them), so
+    /// that several bridges can serve behind a load balancer; without it the bridge keeps
+    /// its SQLite database in --data-dir.
+    #[arg(long, env = "SCIM_BRIDGE_DATABASE_URL", global = true)]
+    pub database_url: Option<DatabaseUrl>,
+
     /// Seconds between runs of the confirmation watcher (minimum 30).
     #[arg(
         long,
@@ -208,6 +215,37 @@ fn client_profile(name: &str) -> Result<scim2_core::patch::Compat, String> {
     })
 }
 
+/// A `--database-url`: shown redacted (it may hold a password). Empty (an environment
+/// variable set to nothing) means none: SQLite in --data-dir.
+#[derive(Clone, PartialEq, Eq)]
+pub struct DatabaseUrl(String);
+
+impl DatabaseUrl {
+    /// The URL as given.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("DatabaseUrl(<redacted>)")
+    }
+}
+
+impl std::str::FromStr for DatabaseUrl {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let s = s.trim();
+        if s.is_empty() || s.starts_with("postgres://") || s.starts_with("postgresql://") {
+            Ok(DatabaseUrl(s.to_owned()))
+        } else {
+            Err("a PostgreSQL URL starts with postgres:// or postgresql://".to_owned())
+        }
+    }
+}
+
 /// Log output format.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum LogFormat {
@@ -227,6 +265,17 @@ pub enum Command {
         /// What to do with it.
         #[command(subcommand)]
         action: TokenAction,
+    },
+    /// Copy everything an SQLite bridge keeps (users, groups, memberships, account
+    /// states, the Secret Token) into an empty PostgreSQL database, for bridges started
+    /// with --database-url. Stop the SQLite bridge first.
+    Migrate {
+        /// The SQLite bridge's data directory.
+        #[arg(long)]
+        from_data_dir: PathBuf,
+        /// The PostgreSQL database to fill.
+        #[arg(long)]
+        to_database_url: DatabaseUrl,
     },
     /// Simulate people answering their invitations (no real 1Password account is
     /// reachable); works while the server runs.
@@ -255,4 +304,23 @@ pub enum InvitationAction {
         /// The user's userName (their email).
         user_name: String,
     },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_database_url_is_postgres_or_empty_and_never_printed() {
+        let url: DatabaseUrl = "postgres://scim:s3cret@db:5432/scim"
+            .parse()
+            .expect("valid");
+        assert_eq!(url.as_str(), "postgres://scim:s3cret@db:5432/scim");
+        assert!(!format!("{url:?}").contains("s3cret"));
+        let cli =
+            Cli::try_parse_from(["scim-bridge", "--database-url", url.as_str()]).expect("parsed");
+        assert!(!format!("{cli:?}").contains("s3cret"));
+        assert_eq!(" ".parse::<DatabaseUrl>().expect("empty").as_str(), "");
+        assert!("mysql://db/scim".parse::<DatabaseUrl>().is_err());
+    }
 }

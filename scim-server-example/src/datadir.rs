@@ -98,14 +98,17 @@ fn marker(dir: &Path) -> PathBuf {
     dir.join(EXTERNAL_TOKEN_MARKER)
 }
 
+/// Why `token rotate` refuses when the bridge took its token from `source` (recorded in
+/// the data directory, or in the database in PostgreSQL mode).
+pub fn token_source_note(source: &str) -> String {
+    format!("the bridge, when it last started, took its Secret Token from {source}; `scim-bridge token rotate` cannot change it")
+}
+
 /// Records whether the serving bridge's token is managed outside the data directory.
 pub fn record_token_source(dir: &Path, external: Option<&str>) -> Result<(), DataDirError> {
     let path = marker(dir);
     let result = match external {
-        Some(source) => std::fs::write(
-            &path,
-            format!("the bridge, when it last started, took its Secret Token from {source}; `scim-bridge token rotate` cannot change it\n"),
-        ),
+        Some(source) => std::fs::write(&path, format!("{}\n", token_source_note(source))),
         None => match std::fs::remove_file(&path) {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
             other => other,

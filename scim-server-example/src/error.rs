@@ -29,6 +29,12 @@ pub enum Error {
         /// Why.
         source: StoreError,
     },
+    /// The PostgreSQL database (`--database-url`) cannot be reached, migrated or used.
+    #[error("cannot open the PostgreSQL database given by --database-url: {0}")]
+    OpenDatabase(StoreError),
+    /// `migrate` failed; nothing was written to the target.
+    #[error("cannot migrate (nothing was written to the database): {0}")]
+    Migrate(StoreError),
     /// The token file named by `--token-file` cannot be read.
     #[error("cannot read the token file {}: {source}", path.display())]
     ReadTokenFile {

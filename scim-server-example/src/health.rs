@@ -19,6 +19,8 @@ pub struct WatcherReport {
     pub total_confirmed: u64,
     /// The last run's error, if it failed.
     pub last_error: Option<String>,
+    /// Whether another replica runs the watcher (this one stands by to take over).
+    pub standby: bool,
 }
 
 /// Shared health state.
@@ -53,6 +55,7 @@ impl Health {
         if let Ok(mut w) = self.watcher.lock() {
             w.last_run_at = Some(scim2_core::meta::now());
             w.next_run_at = Some(next_run_at);
+            w.standby = false;
             match result {
                 Ok(n) => {
                     w.last_confirmed = n;
@@ -64,17 +67,33 @@ impl Health {
         }
     }
 
-    /// The `/health` body, given the store's state and account counts.
-    pub fn report(&self, store: Result<Value, String>) -> Value {
+    /// Records that another replica runs the watcher; this one looks again at
+    /// `next_run_at`.
+    pub fn watcher_standing_by(&self, next_run_at: String) {
+        if let Ok(mut w) = self.watcher.lock() {
+            w.standby = true;
+            w.next_run_at = Some(next_run_at);
+            w.last_error = None;
+        }
+    }
+
+    /// The `/health` body, given the store's engine (`sqlite`, `postgresql`), and its
+    /// account counts or why it cannot be read (a text that names no host).
+    pub fn report(&self, engine: &str, store: Result<Value, String>) -> Value {
         let w = self.watcher.lock().map(|w| w.clone()).unwrap_or_default();
         let store_ok = store.is_ok();
         let watcher_state = match (&w.last_run_at, &w.last_error) {
+            _ if w.standby => "standby",
             (None, _) => "starting",
             (Some(_), Some(_)) => "failing",
             (Some(_), None) => "running",
         };
         let healthy = store_ok && watcher_state != "failing";
-        let mut store_entry = json!({"state": if store_ok { "up" } else { "down" }, "checkedAt": scim2_core::meta::now()});
+        let mut store_entry = json!({
+            "state": if store_ok { "up" } else { "down" },
+            "engine": engine,
+            "checkedAt": scim2_core::meta::now(),
+        });
         match store {
             Ok(accounts) => store_entry["accounts"] = accounts,
             Err(e) => store_entry["detail"] = Value::from(e),

@@ -10,9 +10,10 @@ use scim2_core::service::{ScimService, ServiceConfig};
 
 use crate::cli::{Cli, Command, InvitationAction, LogFormat, TokenAction};
 use crate::onepassword::{self, OnePassword, Policy};
+use crate::store::postgres::PgStore;
 use crate::store::sqlite::SqliteStore;
 use crate::store::Store;
-use crate::token::{self, BearerAuth, TokenHash, TokenLock, TOKEN_FILE};
+use crate::token::{self, BearerAuth, TokenError, TokenHash, TokenLock, TOKEN_FILE};
 use crate::{datadir, descriptors, health, server, watcher, Error};
 
 /// Runs what `cli` asks for: serves until stopped, or runs a subcommand.
@@ -25,6 +26,10 @@ pub fn run(cli: &Cli) -> Result<(), Error> {
         Some(Command::Invitations {
             action: InvitationAction::Accept { user_name },
         }) => accept(cli, user_name),
+        Some(Command::Migrate {
+            from_data_dir,
+            to_database_url,
+        }) => migrate_to_database(from_data_dir, to_database_url.as_str()),
     }
 }
 
@@ -53,6 +58,21 @@ fn open_store(dir: &Path) -> Result<Arc<SqliteStore>, Error> {
     }
 }
 
+/// The PostgreSQL database named by `--database-url`, if one is.
+fn database_url(cli: &Cli) -> Option<&str> {
+    cli.database_url
+        .as_ref()
+        .map(|u| u.as_str())
+        .filter(|u| !u.is_empty())
+}
+
+/// Opens (and migrates) the PostgreSQL database at `url`.
+fn open_database(url: &str) -> Result<Arc<PgStore>, Error> {
+    PgStore::open(url)
+        .map(Arc::new)
+        .map_err(Error::OpenDatabase)
+}
+
 /// Where the token comes from when it is managed outside the data directory.
 fn external_token(cli: &Cli) -> Option<&'static str> {
     if std::env::var_os("SCIM_BRIDGE_TOKEN").is_some() {
@@ -64,13 +84,12 @@ fn external_token(cli: &Cli) -> Option<&'static str> {
     }
 }
 
-/// The authenticator, and the token to print if one was just generated.
-fn authenticator(cli: &Cli, dir: &Path) -> Result<(BearerAuth, Option<String>), Error> {
-    let external = external_token(cli);
-    datadir::record_token_source(dir, external)?;
+/// The authenticator of a token supplied by the SCIM_BRIDGE_TOKEN environment variable or
+/// --token-file, if one is.
+fn supplied_token(cli: &Cli) -> Result<Option<BearerAuth>, Error> {
     if let Ok(token) = std::env::var("SCIM_BRIDGE_TOKEN") {
         let token = token::check_supplied(&token)?;
-        return Ok((BearerAuth::fixed(token), None));
+        return Ok(Some(BearerAuth::fixed(token)));
     }
     if let Some(file) = &cli.token_file {
         let text = std::fs::read_to_string(file).map_err(|source| Error::ReadTokenFile {
@@ -78,7 +97,17 @@ fn authenticator(cli: &Cli, dir: &Path) -> Result<(BearerAuth, Option<String>), 
             source,
         })?;
         let token = token::check_supplied(&text)?;
-        return Ok((BearerAuth::fixed(token), None));
+        return Ok(Some(BearerAuth::fixed(token)));
+    }
+    Ok(None)
+}
+
+/// The authenticator, and the token to print if one was just generated.
+fn authenticator(cli: &Cli, dir: &Path) -> Result<(BearerAuth, Option<String>), Error> {
+    let external = external_token(cli);
+    datadir::record_token_source(dir, external)?;
+    if let Some(auth) = supplied_token(cli)? {
+        return Ok((auth, None));
     }
     let path = dir.join(TOKEN_FILE);
     let _lock = TokenLock::acquire(dir)?;
@@ -91,6 +120,51 @@ fn authenticator(cli: &Cli, dir: &Path) -> Result<(BearerAuth, Option<String>), 
             Ok((BearerAuth::from_file(path, hash), Some(token)))
         }
     }
+}
+
+/// The database setting holding the Secret Token's hash (PostgreSQL mode).
+const TOKEN_SETTING: &str = "token_hash";
+/// The database setting naming where the replicas last took a supplied token from, so
+/// that `token rotate --database-url` refuses to change a token no replica uses.
+const TOKEN_SOURCE_SETTING: &str = "token_source";
+
+/// The Secret Token's hash kept in the database, if it is there and sound.
+fn database_token_hash(store: &PgStore) -> Result<Option<TokenHash>, Error> {
+    store
+        .setting(TOKEN_SETTING)
+        .map_err(Error::OpenDatabase)?
+        .map(|text| {
+            TokenHash::parse(&text).map_err(|why| TokenError::CorruptInDatabase(why).into())
+        })
+        .transpose()
+}
+
+/// The authenticator in PostgreSQL mode, the token to print if one was just generated,
+/// and whether the hash is to be followed in the database: every replica shares one
+/// hash there, and of replicas starting at once on a new database exactly one generates
+/// (and prints) the token.
+fn database_authenticator(
+    cli: &Cli,
+    store: &PgStore,
+) -> Result<(BearerAuth, Option<String>, bool), Error> {
+    let external = external_token(cli).map(datadir::token_source_note);
+    store
+        .set_setting(TOKEN_SOURCE_SETTING, external.as_deref())
+        .map_err(Error::OpenDatabase)?;
+    if let Some(auth) = supplied_token(cli)? {
+        return Ok((auth, None, false));
+    }
+    if let Some(hash) = database_token_hash(store)? {
+        return Ok((BearerAuth::from_hash(hash), None, true));
+    }
+    let token = token::generate();
+    let added = store
+        .add_setting(TOKEN_SETTING, &TokenHash::new(&token).to_text())
+        .map_err(Error::OpenDatabase)?;
+    // Another replica may have stored its own first: that one is the token.
+    let hash = database_token_hash(store)?
+        .ok_or_else(|| TokenError::CorruptInDatabase("the token hash vanished".into()))?;
+    Ok((BearerAuth::from_hash(hash), added.then_some(token), true))
 }
 
 /// The Tenant URL to enter in the identity provider.
@@ -147,9 +221,83 @@ fn serve(cli: &Cli) -> Result<(), Error> {
             limits.max_body_memory
         )));
     }
-    let dir = datadir::for_serving(&cli.data_dir)?;
-    let store = open_store(dir)?;
-    let (auth, new_token) = authenticator(cli, dir)?;
+    let settings = Settings {
+        interval,
+        limits,
+        nofile,
+    };
+    match database_url(cli) {
+        Some(url) => {
+            let store = open_database(url)?;
+            let (auth, new_token, follow) = database_authenticator(cli, &store)?;
+            let refresh: Option<TokenRefresh> = follow.then(|| {
+                let store = store.clone();
+                Arc::new(move || database_token_hash(&store).ok().flatten()) as TokenRefresh
+            });
+            let token = Token {
+                auth,
+                new_token,
+                refresh,
+            };
+            serve_on(cli, store, settings, token)
+        }
+        None => {
+            let dir = datadir::for_serving(&cli.data_dir)?;
+            let store = open_store(dir)?;
+            let (auth, new_token) = authenticator(cli, dir)?;
+            let token = Token {
+                auth,
+                new_token,
+                refresh: None,
+            };
+            serve_on(cli, store, settings, token)
+        }
+    }
+}
+
+/// Reads the Secret Token's current hash where it is shared (the database).
+type TokenRefresh = Arc<dyn Fn() -> Option<TokenHash> + Send + Sync>;
+
+/// How requests are authenticated.
+struct Token {
+    /// The authenticator.
+    auth: BearerAuth,
+    /// The token to print, if one was just generated.
+    new_token: Option<String>,
+    /// Where to read the hash again each second, if it is shared.
+    refresh: Option<TokenRefresh>,
+}
+
+/// How often a replica reads the shared token hash again.
+const TOKEN_REFRESH: Duration = Duration::from_secs(1);
+
+/// What [`serve`] checked and derived from the command line.
+struct Settings {
+    /// The confirmation watcher's interval.
+    interval: Duration,
+    /// Connection and request limits.
+    limits: server::Limits,
+    /// The file descriptor limit, if known.
+    nofile: Option<u64>,
+}
+
+/// Serves on `store` until stopped.
+fn serve_on<S: Store>(
+    cli: &Cli,
+    store: Arc<S>,
+    settings: Settings,
+    token: Token,
+) -> Result<(), Error> {
+    let Settings {
+        interval,
+        limits,
+        nofile,
+    } = settings;
+    let Token {
+        auth,
+        new_token,
+        refresh,
+    } = token;
     let auth = Arc::new(auth);
     let tls = match (&cli.tls_cert, &cli.tls_key) {
         (Some(c), Some(k)) => Some(server::tls_acceptor(c, k)?),
@@ -217,10 +365,23 @@ fn serve(cli: &Cli) -> Result<(), Error> {
             println!("The token is shown only now; only its hash is stored. Rotate it with `scim-bridge token rotate`.\n");
         }
         println!("scim-bridge listening on {scheme}://{local}");
-        tracing::info!(%local, data_dir = %cli.data_dir.display(), tls = tls.is_some(),
+        tracing::info!(%local, data_dir = %cli.data_dir.display(), engine = app_store.engine(), tls = tls.is_some(),
             max_connections = limits.max_connections, file_descriptor_limit = nofile,
             client_profile = ?cli.client_profile, "scim-bridge started");
         let watcher = tokio::spawn(watcher::run(provisioner.clone(), health.clone(), interval));
+        let follower = refresh.map(|refresh| {
+            let auth = auth.clone();
+            tokio::spawn(async move {
+                let mut ticker = tokio::time::interval(TOKEN_REFRESH);
+                loop {
+                    ticker.tick().await;
+                    let refresh = refresh.clone();
+                    if let Ok(Some(hash)) = tokio::task::spawn_blocking(move || refresh()).await {
+                        auth.set_hash(hash);
+                    }
+                }
+            })
+        });
         let app = Arc::new(server::App::new(
             scim,
             auth,
@@ -232,6 +393,9 @@ fn serve(cli: &Cli) -> Result<(), Error> {
         ));
         server::serve(listener, app, tls).await;
         watcher.abort();
+        if let Some(follower) = follower {
+            follower.abort();
+        }
         tracing::info!("scim-bridge stopped");
         Ok::<(), Error>(())
     })?;
@@ -245,6 +409,9 @@ fn serve(cli: &Cli) -> Result<(), Error> {
 /// `token rotate`: a new token in the data directory's token file, under the token lock.
 /// Refused when the token is managed elsewhere, since the new one would never be used.
 fn rotate_token(cli: &Cli) -> Result<(), Error> {
+    if let Some(url) = database_url(cli) {
+        return rotate_database_token(cli, url);
+    }
     let dir = datadir::existing(&cli.data_dir)?;
     let managed = external_token(cli)
         .map(str::to_owned)
@@ -260,9 +427,62 @@ fn rotate_token(cli: &Cli) -> Result<(), Error> {
     Ok(())
 }
 
+/// `token rotate --database-url`: a new token's hash in the database, which every replica
+/// reads again each second. Refused when the replicas take a supplied token.
+fn rotate_database_token(cli: &Cli, url: &str) -> Result<(), Error> {
+    let store = open_database(url)?;
+    let managed = match external_token(cli) {
+        Some(source) => Some(source.to_owned()),
+        None => store
+            .setting(TOKEN_SOURCE_SETTING)
+            .map_err(Error::OpenDatabase)?,
+    };
+    if let Some(source) = managed {
+        return Err(Error::TokenManagedElsewhere(source));
+    }
+    let token = token::generate();
+    store
+        .set_setting(TOKEN_SETTING, Some(&TokenHash::new(&token).to_text()))
+        .map_err(Error::OpenDatabase)?;
+    println!("New Secret Token (shown only now; every bridge on this database uses it within seconds):\n\n  {token}\n");
+    println!("Paste it into Entra ID (Provisioning > Admin Credentials > Secret Token) and press Test Connection.");
+    Ok(())
+}
+
+/// `migrate`: the SQLite bridge in `from` copied into the database at `url`, then its
+/// Secret Token's hash, so that the identity provider's token keeps working.
+fn migrate_to_database(from: &Path, url: &str) -> Result<(), Error> {
+    let dir = datadir::existing(from)?;
+    let source = open_store(dir)?;
+    let target = open_database(url)?;
+    let copied = crate::migrate::copy(&*source, &*target).map_err(Error::Migrate)?;
+    let token = match TokenHash::load(&dir.join(TOKEN_FILE))? {
+        Some(hash) => {
+            target
+                .set_setting(TOKEN_SETTING, Some(&hash.to_text()))
+                .map_err(Error::OpenDatabase)?;
+            "the Secret Token stays the same"
+        }
+        None => "no Secret Token in the data directory (it came from SCIM_BRIDGE_TOKEN or --token-file: give the new bridges the same)",
+    };
+    println!(
+        "Copied {} users, {} groups, {} memberships and {} account records; {token}.",
+        copied.users, copied.groups, copied.members, copied.accounts
+    );
+    println!("Start the bridges with --database-url, then point the load balancer at them.");
+    Ok(())
+}
+
 /// `invitations accept`: the person with this `userName` accepted their invitation.
 fn accept(cli: &Cli, user_name: &str) -> Result<(), Error> {
-    let store = open_store(datadir::existing(&cli.data_dir)?)?;
+    match database_url(cli) {
+        Some(url) => accept_on(&*open_database(url)?, user_name),
+        None => accept_on(&*open_store(datadir::existing(&cli.data_dir)?)?, user_name),
+    }
+}
+
+/// `invitations accept` on `store`.
+fn accept_on<S: Store>(store: &S, user_name: &str) -> Result<(), Error> {
     let state = store
         .write(|tx| onepassword::accept_invitation(tx, user_name))
         .map_err(Error::Invitation)?;

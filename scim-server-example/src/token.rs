@@ -54,6 +54,9 @@ pub enum TokenError {
     /// A supplied token could never be sent in an `Authorization` header.
     #[error("the supplied token cannot be sent as a bearer token: {0}")]
     Unsendable(String),
+    /// The token hash kept in the PostgreSQL database is not one this bridge wrote.
+    #[error("the Secret Token's hash in the database is corrupted: {0}; run `scim-bridge token rotate --database-url …`")]
+    CorruptInDatabase(String),
     /// Another process is writing the token file.
     #[error("another `scim-bridge token rotate` is running on this data directory; wait for it and use the token it prints")]
     Busy,
@@ -88,17 +91,26 @@ impl TokenHash {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(TokenError::Io(path.to_owned(), e)),
         };
-        let hash: TokenHash = serde_json::from_str(&text)
-            .map_err(|e| TokenError::Corrupt(path.to_owned(), e.to_string()))?;
+        Self::parse(&text)
+            .map(Some)
+            .map_err(|why| TokenError::Corrupt(path.to_owned(), why))
+    }
+
+    /// Reads a stored hash (a token file's text, or the database's copy), refusing
+    /// anything this bridge would not have written: why, if so.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let hash: TokenHash = serde_json::from_str(text).map_err(|e| e.to_string())?;
         let salt_ok = STANDARD.decode(&hash.salt).is_ok_and(|s| s.len() >= 16);
         let sum_ok = STANDARD.decode(&hash.sha256).is_ok_and(|s| s.len() == 32);
         if hash.version != 1 || !salt_ok || !sum_ok {
-            return Err(TokenError::Corrupt(
-                path.to_owned(),
-                "unexpected contents".into(),
-            ));
+            return Err("unexpected contents".into());
         }
-        Ok(Some(hash))
+        Ok(hash)
+    }
+
+    /// The stored form [`TokenHash::parse`] reads.
+    pub fn to_text(&self) -> String {
+        serde_json::to_string_pretty(self).unwrap_or_default()
     }
 
     /// Writes the file atomically (a temp file of this process, then rename), readable
@@ -119,7 +131,7 @@ impl TokenHash {
             f.write_all(bytes)?;
             f.sync_all()
         };
-        if let Err(e) = write(&serde_json::to_vec_pretty(self).unwrap_or_default()) {
+        if let Err(e) = write(self.to_text().as_bytes()) {
             let _ = std::fs::remove_file(&tmp);
             return Err(io(e));
         }
@@ -225,7 +237,8 @@ enum Source {
         path: PathBuf,
         seen: Option<SystemTime>,
     },
-    /// A token supplied by environment or file, hashed in memory.
+    /// A token supplied by environment or file, hashed in memory, or a hash kept in the
+    /// database (replaced by [`BearerAuth::set_hash`]).
     Fixed,
 }
 
@@ -254,13 +267,30 @@ impl BearerAuth {
         }
     }
 
-    /// Authenticates against a token known at start-up.
-    pub fn fixed(token: &str) -> Self {
+    /// Authenticates against `hash`, kept elsewhere (the PostgreSQL database) and replaced
+    /// with [`BearerAuth::set_hash`] when it changes there.
+    pub fn from_hash(hash: TokenHash) -> Self {
         BearerAuth {
-            hash: RwLock::new(TokenHash::new(token)),
+            hash: RwLock::new(hash),
             source: RwLock::new(Source::Fixed),
             checked: std::sync::Mutex::new(None),
         }
+    }
+
+    /// Uses `hash` from now on, if it is not the current one (a `token rotate` on any
+    /// machine, read back from the database).
+    pub fn set_hash(&self, hash: TokenHash) {
+        if let Ok(mut h) = self.hash.write() {
+            if *h != hash {
+                *h = hash;
+                tracing::info!("secret token changed in the database; using the new one");
+            }
+        }
+    }
+
+    /// Authenticates against a token known at start-up.
+    pub fn fixed(token: &str) -> Self {
+        Self::from_hash(TokenHash::new(token))
     }
 
     fn reload_if_changed(&self) {

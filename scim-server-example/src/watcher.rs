@@ -1,6 +1,9 @@
 //! The confirmation watcher: a background task that, on a fixed interval, confirms every
 //! person who accepted their invitation (pending → active). State lives in the store, so
 //! a restart strands nobody, and the first run happens at start-up, needing no request.
+//! Of several replicas on one database, only the one the store names leader
+//! ([`Store::lead`]) runs it; the others stand by and ask again each interval, so one
+//! takes over within an interval or two when the leader dies.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -9,17 +12,45 @@ use crate::health::Health;
 use crate::onepassword::{confirm_pending, OnePassword, CONFIRM_BATCH};
 use crate::store::Store;
 
-/// Runs forever (until the task is aborted at shutdown).
+/// How soon a failed run (the database unreachable) is tried again, at most the interval:
+/// once the database is back, people are confirmed and `/health` is healthy again within
+/// this, not a whole interval later.
+const RETRY: Duration = Duration::from_secs(5);
+
+/// Runs forever (until the task is aborted at shutdown): at start, then `interval` after
+/// each run ends ([`RETRY`] after a failed one).
 pub async fn run<S: Store>(
     provisioner: Arc<OnePassword<S>>,
     health: Arc<Health>,
     interval: Duration,
 ) {
-    let mut ticker = tokio::time::interval(interval);
-    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let retry = RETRY.min(interval);
+    let mut delay = Duration::ZERO;
     loop {
-        ticker.tick().await;
+        tokio::time::sleep(delay).await;
+        delay = interval;
         let store = provisioner.store().clone();
+        let leads = {
+            let store = store.clone();
+            tokio::task::spawn_blocking(move || store.lead())
+                .await
+                .map_err(|e| e.to_string())
+                .and_then(|r| r.map_err(|e| e.to_string()))
+        };
+        match leads {
+            Ok(true) => {}
+            Ok(false) => {
+                tracing::debug!("confirmation watcher: another replica runs it");
+                health.watcher_standing_by(next_run_at(interval));
+                continue;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "confirmation watcher cannot tell whether it leads; will retry");
+                delay = retry;
+                health.watcher_ran(Err(e), next_run_at(delay));
+                continue;
+            }
+        }
         // One short transaction per batch: writes from clients interleave.
         let result = tokio::task::spawn_blocking(move || {
             let mut confirmed = Vec::new();
@@ -35,15 +66,10 @@ pub async fn run<S: Store>(
         .await
         .map_err(|e| e.to_string())
         .and_then(|r| r.map_err(|e| e.to_string()));
-        let next = time::OffsetDateTime::now_utc() + interval;
-        let next = next
-            .replace_nanosecond(0)
-            .ok()
-            .and_then(|t| {
-                t.format(&time::format_description::well_known::Rfc3339)
-                    .ok()
-            })
-            .unwrap_or_default();
+        if result.is_err() {
+            delay = retry;
+        }
+        let next = next_run_at(delay);
         match &result {
             Ok(ids) if !ids.is_empty() => tracing::info!(
                 confirmed = ids.len(),
@@ -54,4 +80,16 @@ pub async fn run<S: Store>(
         }
         health.watcher_ran(result.map(|ids| ids.len()), next);
     }
+}
+
+/// When the watcher runs next (xsd:dateTime), `interval` from now.
+fn next_run_at(interval: Duration) -> String {
+    let next = time::OffsetDateTime::now_utc() + interval;
+    next.replace_nanosecond(0)
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_default()
 }

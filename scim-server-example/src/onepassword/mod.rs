@@ -79,10 +79,11 @@ impl From<RuleError> for ProvisionerError {
                     .into()
             }
             RuleError::Store(StoreError::Unavailable(d)) => {
-                // SQLite's text names files and statements: logged, never sent.
+                // The engine's text names files, statements or servers: logged, never sent.
                 tracing::warn!(detail = %d, "the database is unavailable");
                 ProvisionerError::Unavailable(
-                    "the database is unavailable (disk full or read-only); retry later".into(),
+                    "the database is unavailable (unreachable, full or read-only); retry later"
+                        .into(),
                 )
             }
             RuleError::Store(StoreError::Busy(d)) => {
@@ -90,6 +91,13 @@ impl From<RuleError> for ProvisionerError {
                 ProvisionerError::Unavailable(
                     "the database is busy with another process; retry later".into(),
                 )
+            }
+            RuleError::Store(StoreError::Unrepresentable(d)) => {
+                tracing::info!(detail = %d, "a value the database cannot hold was refused");
+                ScimError::invalid_value(
+                    "a value contains a character the database cannot store (U+0000)",
+                )
+                .into()
             }
             RuleError::Store(e @ (StoreError::Other(_) | StoreError::Corrupt { .. })) => {
                 ProvisionerError::internal(e)

@@ -121,7 +121,7 @@ impl<S: Store> App<S> {
         })
         .await
         .unwrap_or_else(|e| Err(e.to_string()));
-        let body = self.health.report(counts);
+        let body = self.health.report(self.store.engine(), counts);
         let status = if body["status"] == "healthy" {
             StatusCode::OK
         } else {

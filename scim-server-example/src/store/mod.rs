@@ -2,10 +2,11 @@
 //! account states, read and written inside transactions.
 //!
 //! The 1Password rules ([`crate::onepassword`]) are written against [`Store`] and [`Tx`]
-//! only, so a second engine (PostgreSQL, for several replicas behind a load balancer)
-//! can be added by implementing these two traits; [`sqlite::SqliteStore`] is the embedded
-//! default.
+//! only, and each engine implements these two traits: [`sqlite::SqliteStore`], the
+//! embedded default for one machine, and [`postgres::PgStore`], for several replicas
+//! behind a load balancer on one PostgreSQL database.
 
+pub mod postgres;
 pub mod sqlite;
 
 use serde_json::Value;
@@ -99,7 +100,9 @@ pub enum StoreError {
     /// A unique key is taken.
     #[error("duplicate {0}")]
     Duplicate(String),
-    /// The store cannot be written (disk full, read-only) or reached.
+    /// The store cannot be written (disk full, read-only) or reached (a database server
+    /// down or unreachable). The text may name files or servers: it is logged, never sent
+    /// to clients.
     #[error("store unavailable: {0}")]
     Unavailable(String),
     /// Another writer (the `invitations accept` subcommand, a backup) held the database
@@ -116,6 +119,10 @@ pub enum StoreError {
         /// What is wrong with it.
         detail: String,
     },
+    /// A value the engine cannot hold (PostgreSQL's text has no U+0000): the client's
+    /// input, refused.
+    #[error("the store cannot hold this value: {0}")]
+    Unrepresentable(String),
     /// Anything else.
     #[error("store error: {0}")]
     Other(String),
@@ -140,6 +147,78 @@ pub trait Store: Send + Sync + 'static {
 
     /// Whether the store answers (for `/health`).
     fn check(&self) -> Result<(), StoreError>;
+
+    /// The engine's name, as `/health` shows it (`sqlite`, `postgresql`).
+    fn engine(&self) -> &'static str;
+
+    /// Whether this process is the one (of all the replicas on this store) to run the
+    /// work that must run once, the confirmation watcher; asked before each run, so that
+    /// another process takes over when the one that ran it dies. `Ok(true)` for an
+    /// engine only one process serves.
+    fn lead(&self) -> Result<bool, StoreError> {
+        Ok(true)
+    }
+}
+
+/// A stored resource as an engine reads it: its `data` not parsed yet. Every engine
+/// reads rows through [`RawRow::parse`], so a corrupted row is refused the same way.
+pub(crate) struct RawRow {
+    /// The row's insertion position.
+    pub(crate) seq: i64,
+    /// The resource id.
+    pub(crate) id: String,
+    /// The resource as JSON text.
+    pub(crate) data: String,
+    /// See [`Row::unique_key`].
+    pub(crate) unique_key: Option<String>,
+    /// See [`Row::external_id`].
+    pub(crate) external_id: Option<String>,
+}
+
+impl RawRow {
+    /// Parses `data`: a row whose data is not a JSON object is [`StoreError::Corrupt`]
+    /// (logged with its id), never served.
+    pub(crate) fn parse(self, rt: &str) -> Result<(i64, Row), StoreError> {
+        let detail = match serde_json::from_str::<Value>(&self.data) {
+            Ok(data) if data.is_object() => {
+                return Ok((
+                    self.seq,
+                    Row {
+                        id: self.id,
+                        data,
+                        unique_key: self.unique_key,
+                        external_id: self.external_id,
+                    },
+                ))
+            }
+            Ok(_) => "data is not a JSON object".to_owned(),
+            Err(e) => format!("data is not JSON: {e}"),
+        };
+        tracing::error!(resource_type = rt, id = %self.id, %detail, "stored resource is corrupted");
+        Err(StoreError::Corrupt {
+            resource_type: rt.to_owned(),
+            id: self.id,
+            detail,
+        })
+    }
+}
+
+impl Account {
+    /// An account record as an engine stores it: states by name (an unknown state reads
+    /// as [`AccountState::Invited`], an unknown `suspended_from` as none).
+    pub(crate) fn from_stored(
+        user_id: String,
+        state: &str,
+        suspended_from: Option<&str>,
+        changed_at: String,
+    ) -> Self {
+        Account {
+            user_id,
+            state: AccountState::parse(state).unwrap_or(AccountState::Invited),
+            suspended_from: suspended_from.and_then(AccountState::parse),
+            changed_at,
+        }
+    }
 }
 
 /// What can be done inside a transaction.

@@ -4,6 +4,7 @@
     reason = "each test binary that includes this module uses a different part of it"
 )]
 
+pub mod postgres;
 pub mod store;
 
 use std::io::{BufRead, BufReader};
@@ -58,8 +59,14 @@ impl Bridge {
     /// Spawns a prepared command (the binary, or a wrapper that execs it) with the test
     /// token and waits until the bridge listens.
     pub fn spawn(mut cmd: Command, data_dir: &Path) -> Bridge {
+        cmd.env("SCIM_BRIDGE_TOKEN", TOKEN);
+        Bridge::spawn_without_token(cmd, data_dir)
+    }
+
+    /// [`Bridge::spawn`] without the test token in the environment (a wrapper such as
+    /// `env -u SCIM_BRIDGE_TOKEN` keeps it from the bridge).
+    pub fn spawn_without_token(mut cmd: Command, data_dir: &Path) -> Bridge {
         let mut child = cmd
-            .env("SCIM_BRIDGE_TOKEN", TOKEN)
             .env("RUST_LOG", "info")
             .stdout(Stdio::piped())
             .spawn()

@@ -1,5 +1,6 @@
-//! The 1Password rules over a real SQLite store in a temporary directory, called directly:
-//! no process, no HTTP.
+//! The 1Password rules over each engine, called directly (no process, no HTTP): SQLite in
+//! a temporary directory, and PostgreSQL in a database of its own on a throwaway server
+//! (skipped, saying so, where PostgreSQL is not installed). Every test runs on both.
 
 use http::StatusCode;
 use scim2_core::meta::{stamp_new, version_of};
@@ -9,32 +10,118 @@ use serde_json::{json, Value};
 
 use super::*;
 use crate::onepassword::{BUILTIN_GROUPS, EXTENSION, OWNERS, TEAM_MEMBERS};
+use crate::store::postgres::PgStore;
 use crate::store::sqlite::SqliteStore;
 use crate::store::{AccountState, Store, StoreError};
 
-/// An account: its store (in a temporary directory) and policy.
+#[path = "../../../tests/common/postgres.rs"]
+mod pg;
+
+/// The engine a test runs on.
+enum Engine {
+    /// SQLite in a temporary directory.
+    Sqlite,
+    /// PostgreSQL: the URL of a new database on the test server.
+    Postgres(String),
+}
+
+impl Engine {
+    /// PostgreSQL, or `None` (the test skipped, saying so) where it is not installed.
+    fn postgres() -> Option<Engine> {
+        pg::server().map(|server| Engine::Postgres(server.database()))
+    }
+}
+
+/// Runs each named test (a `fn(Engine)`) on both engines: `name::sqlite` and
+/// `name::postgres`.
+macro_rules! on_each_engine {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[test]
+            fn sqlite() {
+                super::$name(super::Engine::Sqlite)
+            }
+
+            #[test]
+            fn postgres() {
+                if let Some(engine) = super::Engine::postgres() {
+                    super::$name(engine)
+                }
+            }
+        }
+    )*};
+}
+
+/// A store of either engine.
+enum TestStore {
+    /// The store, and the directory it lives in (removed when dropped).
+    Sqlite(SqliteStore, #[allow(dead_code)] tempfile::TempDir),
+    Postgres(Box<PgStore>),
+}
+
+impl Store for TestStore {
+    fn read<T, E: From<StoreError>>(
+        &self,
+        f: impl FnOnce(&mut dyn Tx) -> std::result::Result<T, E>,
+    ) -> std::result::Result<T, E> {
+        match self {
+            TestStore::Sqlite(s, _) => s.read(f),
+            TestStore::Postgres(s) => s.read(f),
+        }
+    }
+
+    fn write<T, E: From<StoreError>>(
+        &self,
+        f: impl FnOnce(&mut dyn Tx) -> std::result::Result<T, E>,
+    ) -> std::result::Result<T, E> {
+        match self {
+            TestStore::Sqlite(s, _) => s.write(f),
+            TestStore::Postgres(s) => s.write(f),
+        }
+    }
+
+    fn check(&self) -> std::result::Result<(), StoreError> {
+        match self {
+            TestStore::Sqlite(s, _) => s.check(),
+            TestStore::Postgres(s) => s.check(),
+        }
+    }
+
+    fn engine(&self) -> &'static str {
+        match self {
+            TestStore::Sqlite(s, _) => s.engine(),
+            TestStore::Postgres(s) => s.engine(),
+        }
+    }
+}
+
+/// An account: its store and policy.
 struct Account {
-    _dir: tempfile::TempDir,
-    store: SqliteStore,
+    store: TestStore,
     policy: Policy,
 }
 
 impl Account {
-    /// A new account with the built-in groups, limited to `domains` when not empty.
-    fn new(domains: &[&str]) -> Self {
-        let dir = tempfile::tempdir().expect("a temporary directory");
-        let store = SqliteStore::open(&dir.path().join("bridge.db")).expect("a store");
+    /// A new account on `engine` with the built-in groups, limited to `domains` when not
+    /// empty.
+    fn new(engine: &Engine, domains: &[&str]) -> Self {
+        let store = match engine {
+            Engine::Sqlite => {
+                let dir = tempfile::tempdir().expect("a temporary directory");
+                let store = SqliteStore::open(&dir.path().join("bridge.db")).expect("a store");
+                TestStore::Sqlite(store, dir)
+            }
+            Engine::Postgres(url) => {
+                TestStore::Postgres(Box::new(PgStore::open(url).expect("a store")))
+            }
+        };
         store
             .write(ensure_builtin_groups)
             .expect("the built-in groups");
         let policy = Policy {
             allowed_domains: domains.iter().map(|d| d.to_string()).collect(),
         };
-        Account {
-            _dir: dir,
-            store,
-            policy,
-        }
+        Account { store, policy }
     }
 
     fn write<T>(&self, f: impl FnOnce(&mut dyn Tx, &Policy) -> Result<T>) -> Result<T> {
@@ -119,6 +206,18 @@ impl Account {
     }
 }
 
+on_each_engine!(
+    builtin_groups_exist_and_cannot_be_deleted_or_renamed,
+    the_last_owner_cannot_be_suspended_deleted_or_removed_from_owners,
+    suspension_restores_the_state_from_before,
+    a_user_created_suspended_who_accepts_is_restored_to_pending,
+    invitations_are_accepted_then_confirmed,
+    allowed_domains_limit_user_names,
+    user_names_are_unique_case_insensitively,
+    members_are_users_or_groups_of_the_account_and_never_a_cycle,
+    a_members_only_patch_moves_the_version_only_when_membership_changes,
+);
+
 /// The status of a refused rule.
 fn status<T: std::fmt::Debug>(result: Result<T>) -> StatusCode {
     match result {
@@ -127,9 +226,8 @@ fn status<T: std::fmt::Debug>(result: Result<T>) -> StatusCode {
     }
 }
 
-#[test]
-fn builtin_groups_exist_and_cannot_be_deleted_or_renamed() {
-    let account = Account::new(&[]);
+fn builtin_groups_exist_and_cannot_be_deleted_or_renamed(engine: Engine) {
+    let account = Account::new(&engine, &[]);
     // Preparing an account twice changes nothing.
     account.store.write(ensure_builtin_groups).expect("again");
     for (id, name) in BUILTIN_GROUPS {
@@ -159,9 +257,8 @@ fn builtin_groups_exist_and_cannot_be_deleted_or_renamed() {
     );
 }
 
-#[test]
-fn the_last_owner_cannot_be_suspended_deleted_or_removed_from_owners() {
-    let account = Account::new(&[]);
+fn the_last_owner_cannot_be_suspended_deleted_or_removed_from_owners(engine: Engine) {
+    let account = Account::new(&engine, &[]);
     account.user("a", "a@example.com").expect("a");
     account.user("b", "b@example.com").expect("b");
     account.set_members(OWNERS, &["a"]).expect("a is an Owner");
@@ -209,9 +306,8 @@ fn the_last_owner_cannot_be_suspended_deleted_or_removed_from_owners() {
     account.delete(Kind::User, "a").expect("a deleted");
 }
 
-#[test]
-fn suspension_restores_the_state_from_before() {
-    let account = Account::new(&[]);
+fn suspension_restores_the_state_from_before(engine: Engine) {
+    let account = Account::new(&engine, &[]);
     account.user("u", "u@example.com").expect("u");
     assert_eq!(account.state("u"), (AccountState::Invited, None));
     assert_eq!(
@@ -242,9 +338,8 @@ fn suspension_restores_the_state_from_before() {
     assert_eq!(account.state("u"), (AccountState::Active, None));
 }
 
-#[test]
-fn a_user_created_suspended_who_accepts_is_restored_to_pending() {
-    let account = Account::new(&[]);
+fn a_user_created_suspended_who_accepts_is_restored_to_pending(engine: Engine) {
+    let account = Account::new(&engine, &[]);
     let user = json!({"schemas": [urn::USER], "userName": "s@example.com", "active": false});
     account
         .create(Kind::User, "s", user)
@@ -265,9 +360,8 @@ fn a_user_created_suspended_who_accepts_is_restored_to_pending() {
     assert_eq!(account.state("s"), (AccountState::Pending, None));
 }
 
-#[test]
-fn invitations_are_accepted_then_confirmed() {
-    let account = Account::new(&[]);
+fn invitations_are_accepted_then_confirmed(engine: Engine) {
+    let account = Account::new(&engine, &[]);
     let created = account.user("u", "u@example.com").expect("u");
     account.user("v", "v@example.com").expect("v");
     assert_eq!(created[EXTENSION]["state"], "invited");
@@ -300,9 +394,8 @@ fn invitations_are_accepted_then_confirmed() {
     assert_eq!(counts["suspended"], 0);
 }
 
-#[test]
-fn allowed_domains_limit_user_names() {
-    let account = Account::new(&["example.com"]);
+fn allowed_domains_limit_user_names(engine: Engine) {
+    let account = Account::new(&engine, &["example.com"]);
     let user = account
         .user("a", "a@Example.COM")
         .expect("an allowed domain");
@@ -326,7 +419,7 @@ fn allowed_domains_limit_user_names() {
     let moved = account.put(Kind::User, "a", |u| u["userName"] = "a@other.com".into());
     assert_eq!(status(moved), StatusCode::BAD_REQUEST);
 
-    let open = Account::new(&[]);
+    let open = Account::new(&engine, &[]);
     open.user("c", "no-at-sign")
         .expect("any userName without a policy");
     assert!(open
@@ -336,9 +429,8 @@ fn allowed_domains_limit_user_names() {
         .is_none());
 }
 
-#[test]
-fn user_names_are_unique_case_insensitively() {
-    let account = Account::new(&[]);
+fn user_names_are_unique_case_insensitively(engine: Engine) {
+    let account = Account::new(&engine, &[]);
     account.user("a", "a@example.com").expect("a");
     assert_eq!(
         status(account.user("b", "A@EXAMPLE.COM")),
@@ -349,9 +441,8 @@ fn user_names_are_unique_case_insensitively() {
     assert_eq!(status(taken), StatusCode::CONFLICT);
 }
 
-#[test]
-fn members_are_users_or_groups_of_the_account_and_never_a_cycle() {
-    let account = Account::new(&[]);
+fn members_are_users_or_groups_of_the_account_and_never_a_cycle(engine: Engine) {
+    let account = Account::new(&engine, &[]);
     account.user("u", "u@example.com").expect("u");
     let g1 = account.group("g1", "One", &["u"]).expect("g1");
     assert_eq!(g1["members"][0]["type"], "User");
@@ -395,9 +486,8 @@ fn members_are_users_or_groups_of_the_account_and_never_a_cycle() {
     assert!(account.member_ids("g2").is_empty());
 }
 
-#[test]
-fn a_members_only_patch_moves_the_version_only_when_membership_changes() {
-    let account = Account::new(&[]);
+fn a_members_only_patch_moves_the_version_only_when_membership_changes(engine: Engine) {
+    let account = Account::new(&engine, &[]);
     account.user("u", "u@example.com").expect("u");
     let before = account.group("g", "G", &[]).expect("g");
     let add = json!([{"op": "add", "path": "members", "value": [{"value": "u", "display": "U"}]}]);

@@ -381,6 +381,10 @@ impl Store for SqliteStore {
             .map(|_| ())
             .map_err(classify)
     }
+
+    fn engine(&self) -> &'static str {
+        "sqlite"
+    }
 }
 
 #[cfg(test)]

@@ -4,20 +4,11 @@
 use rusqlite::{params, OptionalExtension};
 
 use super::classify;
-use crate::store::{Account, AccountState, MemberRow, Row, StoreError, Tx};
+use crate::store::{Account, AccountState, MemberRow, RawRow, Row, StoreError, Tx};
 
 /// A transaction, open until the closure given to [`crate::store::Store`] returns.
 pub(super) struct SqliteTx<'c> {
     pub(super) tx: &'c rusqlite::Transaction<'c>,
-}
-
-/// A stored row as SQLite returns it: its `data` not parsed yet.
-struct RawRow {
-    seq: i64,
-    id: String,
-    data: String,
-    unique_key: Option<String>,
-    external_id: Option<String>,
 }
 
 fn raw_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawRow> {
@@ -30,43 +21,15 @@ fn raw_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawRow> {
     })
 }
 
-impl RawRow {
-    /// Parses `data`: a row whose data is not a JSON object is [`StoreError::Corrupt`]
-    /// (logged with its id), never served.
-    fn parse(self, rt: &str) -> Result<(i64, Row), StoreError> {
-        let detail = match serde_json::from_str::<serde_json::Value>(&self.data) {
-            Ok(data) if data.is_object() => {
-                return Ok((
-                    self.seq,
-                    Row {
-                        id: self.id,
-                        data,
-                        unique_key: self.unique_key,
-                        external_id: self.external_id,
-                    },
-                ))
-            }
-            Ok(_) => "data is not a JSON object".to_owned(),
-            Err(e) => format!("data is not JSON: {e}"),
-        };
-        tracing::error!(resource_type = rt, id = %self.id, %detail, "stored resource is corrupted");
-        Err(StoreError::Corrupt {
-            resource_type: rt.to_owned(),
-            id: self.id,
-            detail,
-        })
-    }
-}
-
 fn account_from(r: &rusqlite::Row<'_>) -> rusqlite::Result<Account> {
     let state: String = r.get(1)?;
     let from: Option<String> = r.get(2)?;
-    Ok(Account {
-        user_id: r.get(0)?,
-        state: AccountState::parse(&state).unwrap_or(AccountState::Invited),
-        suspended_from: from.as_deref().and_then(AccountState::parse),
-        changed_at: r.get(3)?,
-    })
+    Ok(Account::from_stored(
+        r.get(0)?,
+        &state,
+        from.as_deref(),
+        r.get(3)?,
+    ))
 }
 
 const ROW_COLUMNS: &str = "seq, id, data, unique_key, external_id";

@@ -1,0 +1,388 @@
+//! The store's transactions on PostgreSQL: [`PgTx`], the [`Tx`] every rule runs on. Every
+//! SQL statement that reads or writes resources on this engine is here.
+
+use postgres::types::{ToSql, Type};
+
+use super::classify;
+use crate::store::{Account, AccountState, MemberRow, RawRow, Row, StoreError, Tx};
+
+/// A transaction, open until the closure given to [`crate::store::Store`] returns.
+pub(super) struct PgTx<'t, 'c> {
+    pub(super) tx: &'t mut postgres::Transaction<'c>,
+}
+
+/// A query parameter that names its PostgreSQL type, so that every statement goes to the
+/// server typed, parsed, bound and run in one round trip (an untyped one takes two: the
+/// server first describes what it expects).
+trait Param: ToSql + Sync {
+    /// The parameter's type.
+    fn pg_type(&self) -> Type;
+    /// The parameter as the driver takes it.
+    fn as_sql(&self) -> &(dyn ToSql + Sync);
+}
+
+/// [`Param`] for each Rust type the statements here bind.
+macro_rules! param {
+    ($($t:ty => $pg:expr),* $(,)?) => {$(
+        impl Param for $t {
+            fn pg_type(&self) -> Type {
+                $pg
+            }
+            fn as_sql(&self) -> &(dyn ToSql + Sync) {
+                self
+            }
+        }
+    )*};
+}
+
+param!(
+    &str => Type::TEXT,
+    String => Type::TEXT,
+    Option<&str> => Type::TEXT,
+    Option<String> => Type::TEXT,
+    i64 => Type::INT8,
+);
+
+/// Query parameters.
+type Params<'a> = [&'a dyn Param];
+
+/// `args` with their types, as the driver's typed calls take them.
+fn typed<'a>(args: &'a Params<'a>) -> Vec<(&'a (dyn ToSql + Sync), Type)> {
+    args.iter().map(|a| (a.as_sql(), a.pg_type())).collect()
+}
+
+/// The columns [`raw_row`] reads, in its order.
+const ROW_COLUMNS: &str = "seq, id, data, unique_key, external_id";
+
+fn raw_row(r: &postgres::Row) -> Result<RawRow, postgres::Error> {
+    Ok(RawRow {
+        seq: r.try_get(0)?,
+        id: r.try_get(1)?,
+        data: r.try_get(2)?,
+        unique_key: r.try_get(3)?,
+        external_id: r.try_get(4)?,
+    })
+}
+
+fn account_from(r: &postgres::Row) -> Result<Account, postgres::Error> {
+    let state: String = r.try_get(1)?;
+    let from: Option<String> = r.try_get(2)?;
+    Ok(Account::from_stored(
+        r.try_get(0)?,
+        &state,
+        from.as_deref(),
+        r.try_get(3)?,
+    ))
+}
+
+/// A count or bound as the database takes it.
+fn clamp(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+/// A count as the database returns it.
+fn count_of(n: i64) -> u64 {
+    u64::try_from(n).unwrap_or_default()
+}
+
+impl PgTx<'_, '_> {
+    /// The rows `sql` selects.
+    fn query(&mut self, sql: &str, args: &Params<'_>) -> Result<Vec<postgres::Row>, StoreError> {
+        self.tx.query_typed(sql, &typed(args)).map_err(classify)
+    }
+
+    /// The row `sql` selects, if any.
+    fn query_opt(
+        &mut self,
+        sql: &str,
+        args: &Params<'_>,
+    ) -> Result<Option<postgres::Row>, StoreError> {
+        self.tx.query_typed_opt(sql, &typed(args)).map_err(classify)
+    }
+
+    /// The rows `sql` selects ([`ROW_COLUMNS`]) of resource type `rt`, with positions.
+    fn rows(
+        &mut self,
+        rt: &str,
+        sql: &str,
+        args: &Params<'_>,
+    ) -> Result<Vec<(i64, Row)>, StoreError> {
+        let rows = self.query(sql, args)?;
+        rows.iter()
+            .map(|r| raw_row(r).map_err(classify).and_then(|r| r.parse(rt)))
+            .collect()
+    }
+
+    /// [`Self::rows`] without the positions.
+    fn plain_rows(
+        &mut self,
+        rt: &str,
+        sql: &str,
+        args: &Params<'_>,
+    ) -> Result<Vec<Row>, StoreError> {
+        Ok(self
+            .rows(rt, sql, args)?
+            .into_iter()
+            .map(|(_, r)| r)
+            .collect())
+    }
+
+    /// The first column of every row `sql` selects.
+    fn column<T: for<'r> postgres::types::FromSql<'r>>(
+        &mut self,
+        sql: &str,
+        args: &Params<'_>,
+    ) -> Result<Vec<T>, StoreError> {
+        let rows = self.query(sql, args)?;
+        rows.iter()
+            .map(|r| r.try_get(0).map_err(classify))
+            .collect()
+    }
+
+    /// The one count `sql` selects.
+    fn count_of(&mut self, sql: &str, args: &Params<'_>) -> Result<u64, StoreError> {
+        let n: i64 = self
+            .tx
+            .query_typed_one(sql, &typed(args))
+            .and_then(|r| r.try_get(0))
+            .map_err(classify)?;
+        Ok(count_of(n))
+    }
+
+    /// Runs a statement that returns no rows; how many rows it changed.
+    fn execute(&mut self, sql: &str, args: &Params<'_>) -> Result<u64, StoreError> {
+        self.tx.execute_typed(sql, &typed(args)).map_err(classify)
+    }
+}
+
+impl Tx for PgTx<'_, '_> {
+    fn get(&mut self, rt: &str, id: &str) -> Result<Option<Row>, StoreError> {
+        let sql =
+            format!("SELECT {ROW_COLUMNS} FROM resources WHERE resource_type = $1 AND id = $2");
+        Ok(self.plain_rows(rt, &sql, &[&rt, &id])?.pop())
+    }
+
+    fn version(&mut self, rt: &str, id: &str) -> Result<Option<Option<String>>, StoreError> {
+        let row = self.query_opt(
+            "SELECT data::json -> 'meta' ->> 'version' FROM resources
+                 WHERE resource_type = $1 AND id = $2",
+            &[&rt, &id],
+        )?;
+        row.map(|r| r.try_get(0).map_err(classify)).transpose()
+    }
+
+    fn find_unique(&mut self, rt: &str, key: &str) -> Result<Option<Row>, StoreError> {
+        let sql = format!(
+            "SELECT {ROW_COLUMNS} FROM resources WHERE resource_type = $1 AND unique_key = $2"
+        );
+        Ok(self.plain_rows(rt, &sql, &[&rt, &key])?.pop())
+    }
+
+    fn exists(&mut self, rt: &str, id: &str) -> Result<bool, StoreError> {
+        let found: Vec<i32> = self.column(
+            "SELECT 1 FROM resources WHERE resource_type = $1 AND id = $2",
+            &[&rt, &id],
+        )?;
+        Ok(!found.is_empty())
+    }
+
+    fn find_external(
+        &mut self,
+        rt: &str,
+        external_id: &str,
+        offset: u64,
+        limit: u64,
+    ) -> Result<Vec<Row>, StoreError> {
+        let sql = format!(
+            "SELECT {ROW_COLUMNS} FROM resources WHERE resource_type = $1 AND external_id = $2
+             ORDER BY seq LIMIT $3 OFFSET $4"
+        );
+        self.plain_rows(
+            rt,
+            &sql,
+            &[&rt, &external_id, &clamp(limit), &clamp(offset)],
+        )
+    }
+
+    fn count_external(&mut self, rt: &str, external_id: &str) -> Result<u64, StoreError> {
+        self.count_of(
+            "SELECT count(*) FROM resources WHERE resource_type = $1 AND external_id = $2",
+            &[&rt, &external_id],
+        )
+    }
+
+    fn scan_after(
+        &mut self,
+        rt: &str,
+        after: i64,
+        limit: u64,
+    ) -> Result<Vec<(i64, Row)>, StoreError> {
+        let sql = format!(
+            "SELECT {ROW_COLUMNS} FROM resources WHERE resource_type = $1 AND seq > $2
+             ORDER BY seq LIMIT $3"
+        );
+        self.rows(rt, &sql, &[&rt, &after, &clamp(limit)])
+    }
+
+    fn page(&mut self, rt: &str, offset: u64, limit: u64) -> Result<Vec<Row>, StoreError> {
+        let sql = format!(
+            "SELECT {ROW_COLUMNS} FROM resources WHERE resource_type = $1
+             ORDER BY seq LIMIT $2 OFFSET $3"
+        );
+        self.plain_rows(rt, &sql, &[&rt, &clamp(limit), &clamp(offset)])
+    }
+
+    fn count(&mut self, rt: &str) -> Result<u64, StoreError> {
+        self.count_of(
+            "SELECT count(*) FROM resources WHERE resource_type = $1",
+            &[&rt],
+        )
+    }
+
+    fn insert(&mut self, rt: &str, row: &Row) -> Result<(), StoreError> {
+        let data = row.data.to_string();
+        self.execute(
+            "INSERT INTO resources (resource_type, id, data, unique_key, external_id)
+             VALUES ($1, $2, $3, $4, $5)",
+            &[&rt, &row.id, &data, &row.unique_key, &row.external_id],
+        )
+        .map(|_| ())
+    }
+
+    fn update(&mut self, rt: &str, row: &Row) -> Result<(), StoreError> {
+        let data = row.data.to_string();
+        self.execute(
+            "UPDATE resources SET data = $3, unique_key = $4, external_id = $5
+             WHERE resource_type = $1 AND id = $2",
+            &[&rt, &row.id, &data, &row.unique_key, &row.external_id],
+        )
+        .map(|_| ())
+    }
+
+    fn remove(&mut self, rt: &str, id: &str) -> Result<bool, StoreError> {
+        self.execute(
+            "DELETE FROM resources WHERE resource_type = $1 AND id = $2",
+            &[&rt, &id],
+        )
+        .map(|n| n > 0)
+    }
+
+    fn members(&mut self, group_id: &str) -> Result<Vec<MemberRow>, StoreError> {
+        let rows = self.query(
+            "SELECT member_id, kind, display, reference FROM members
+                 WHERE group_id = $1 ORDER BY seq",
+            &[&group_id],
+        )?;
+        rows.iter()
+            .map(|r| {
+                Ok(MemberRow {
+                    id: r.try_get(0)?,
+                    kind: r.try_get(1)?,
+                    display: r.try_get(2)?,
+                    reference: r.try_get(3)?,
+                })
+            })
+            .collect::<Result<_, postgres::Error>>()
+            .map_err(classify)
+    }
+
+    fn has_member(&mut self, group_id: &str, member_id: &str) -> Result<bool, StoreError> {
+        let found: Vec<i32> = self.column(
+            "SELECT 1 FROM members WHERE group_id = $1 AND member_id = $2",
+            &[&group_id, &member_id],
+        )?;
+        Ok(!found.is_empty())
+    }
+
+    fn add_member(&mut self, group_id: &str, m: &MemberRow) -> Result<(), StoreError> {
+        self.execute(
+            "INSERT INTO members (group_id, member_id, kind, display, reference)
+             VALUES ($1, $2, $3, $4, $5)
+             ON CONFLICT (group_id, member_id) DO UPDATE SET kind = excluded.kind,
+                display = excluded.display, reference = excluded.reference",
+            &[&group_id, &m.id, &m.kind, &m.display, &m.reference],
+        )
+        .map(|_| ())
+    }
+
+    fn remove_member(&mut self, group_id: &str, member_id: &str) -> Result<(), StoreError> {
+        self.execute(
+            "DELETE FROM members WHERE group_id = $1 AND member_id = $2",
+            &[&group_id, &member_id],
+        )
+        .map(|_| ())
+    }
+
+    fn group_members(&mut self, group_id: &str) -> Result<Vec<String>, StoreError> {
+        self.column(
+            "SELECT member_id FROM members WHERE group_id = $1 AND kind = 'Group'",
+            &[&group_id],
+        )
+    }
+
+    fn groups_of(&mut self, member_id: &str) -> Result<Vec<(String, String)>, StoreError> {
+        let rows = self.query(
+            "SELECT m.group_id, coalesce(r.data::json ->> 'displayName', '')
+                 FROM members m JOIN resources r ON r.resource_type = 'Group' AND r.id = m.group_id
+                 WHERE m.member_id = $1 ORDER BY m.seq",
+            &[&member_id],
+        )?;
+        rows.iter()
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+            .collect::<Result<_, postgres::Error>>()
+            .map_err(classify)
+    }
+
+    fn remove_member_everywhere(&mut self, member_id: &str) -> Result<(), StoreError> {
+        self.execute("DELETE FROM members WHERE member_id = $1", &[&member_id])
+            .map(|_| ())
+    }
+
+    fn account(&mut self, user_id: &str) -> Result<Option<Account>, StoreError> {
+        let row = self.query_opt(
+            "SELECT user_id, state, suspended_from, changed_at FROM accounts WHERE user_id = $1",
+            &[&user_id],
+        )?;
+        row.map(|r| account_from(&r).map_err(classify)).transpose()
+    }
+
+    fn set_account(&mut self, a: &Account) -> Result<(), StoreError> {
+        self.execute(
+            "INSERT INTO accounts (user_id, state, suspended_from, changed_at)
+             VALUES ($1, $2, $3, $4)
+             ON CONFLICT (user_id) DO UPDATE SET state = excluded.state,
+                suspended_from = excluded.suspended_from, changed_at = excluded.changed_at",
+            &[
+                &a.user_id,
+                &a.state.as_str(),
+                &a.suspended_from.map(AccountState::as_str),
+                &a.changed_at,
+            ],
+        )
+        .map(|_| ())
+    }
+
+    fn remove_account(&mut self, user_id: &str) -> Result<(), StoreError> {
+        self.execute("DELETE FROM accounts WHERE user_id = $1", &[&user_id])
+            .map(|_| ())
+    }
+
+    fn accounts_in(&mut self, state: AccountState, limit: u64) -> Result<Vec<Account>, StoreError> {
+        let rows = self.query(
+            "SELECT user_id, state, suspended_from, changed_at FROM accounts
+                 WHERE state = $1 ORDER BY user_id LIMIT $2",
+            &[&state.as_str(), &clamp(limit)],
+        )?;
+        rows.iter()
+            .map(account_from)
+            .collect::<Result<_, _>>()
+            .map_err(classify)
+    }
+
+    fn count_accounts(&mut self, state: AccountState) -> Result<u64, StoreError> {
+        self.count_of(
+            "SELECT count(*) FROM accounts WHERE state = $1",
+            &[&state.as_str()],
+        )
+    }
+}
