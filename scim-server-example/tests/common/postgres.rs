@@ -8,7 +8,10 @@
 //!
 //! Used by the end-to-end tests (`tests/common`) and, through a `#[path]` module, by the
 //! unit tests of the rules: one module for both.
-#![allow(dead_code)]
+#![allow(
+    dead_code,
+    reason = "each test binary that includes this module uses a different part of it"
+)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -244,8 +247,10 @@ impl PgServer {
             stop = words.join(" "),
             dir = shell_quote(&self.dir.to_string_lossy()),
         );
-        // Outlives this process on purpose: never waited for.
-        #[allow(clippy::zombie_processes)]
+        #[allow(
+            clippy::zombie_processes,
+            reason = "the watchdog outlives this process on purpose: never waited for"
+        )]
         let _watchdog = Command::new("sh")
             .args(["-c", &script])
             .stdin(Stdio::null())
