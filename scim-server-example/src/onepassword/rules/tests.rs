@@ -55,7 +55,14 @@ macro_rules! on_each_engine {
 /// A store of either engine.
 enum TestStore {
     /// The store, and the directory it lives in (removed when dropped).
-    Sqlite(SqliteStore, #[allow(dead_code)] tempfile::TempDir),
+    Sqlite(
+        SqliteStore,
+        #[allow(
+            dead_code,
+            reason = "kept for its Drop: the directory lives as long as the store"
+        )]
+        tempfile::TempDir,
+    ),
     Postgres(Box<PgStore>),
 }
 
