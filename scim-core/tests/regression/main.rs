@@ -3,6 +3,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod bulk_locations_from_raw_paths;
 mod case_variant_schema_urn;
 mod conflict_retries_exhausted;
 mod empty_filter;
