@@ -267,7 +267,13 @@ impl Provisioner for SqlStore {
         let badge_sql = format!("json_extract(doc, '$.\"{ACME_USER}\".badge') = ?2");
         let (total, rows) = match q.equality_lookup() {
             // What identity providers send on every cycle: answered from the index.
-            Some(l) if l.is_core(if rt == "User" { "userName" } else { "displayName" }) => {
+            Some(l)
+                if l.is_core(if rt == "User" {
+                    "userName"
+                } else {
+                    "displayName"
+                }) =>
+            {
                 Self::select(&db, rt, "name = ?2", Some(l.value), page)?
             }
             // The extension's string attribute (caseExact, so compared as it is).
@@ -598,7 +604,10 @@ mod tests {
             Arc::new(SqlStore::open(db).expect("the schema")) as Arc<dyn Provisioner>
         })
         .with_registry(registry());
-        let report = kit.run().await.unwrap_or_else(|failure| panic!("{failure}"));
+        let report = kit
+            .run()
+            .await
+            .unwrap_or_else(|failure| panic!("{failure}"));
         println!("{report}");
     }
 }
