@@ -12,6 +12,7 @@ mod head_and_405_allow;
 mod host_header_count;
 mod host_header_locations;
 mod manager_cleared_with_empty_value;
+mod mount_path_outside_base_paths;
 mod non_ascii_attribute_name;
 mod password_filter_oracle;
 mod password_presence_filter;
