@@ -18,6 +18,7 @@ mod password_filter_oracle;
 mod password_presence_filter;
 mod patch_add_quadratic;
 mod patch_add_same_value_types;
+mod patch_error_names_the_wrong_operation;
 mod patch_multi_valued_sub_attribute;
 mod patch_replace_creates_filtered_element;
 mod pathless_base_schema_urn;
