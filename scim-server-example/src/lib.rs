@@ -20,6 +20,7 @@ mod health;
 pub mod onepassword;
 mod run;
 mod server;
+mod small_file;
 pub mod store;
 mod token;
 mod watcher;

@@ -73,10 +73,11 @@ fn authenticator(cli: &Cli, dir: &Path) -> Result<(BearerAuth, Option<String>), 
         return Ok((BearerAuth::fixed(token), None));
     }
     if let Some(file) = &cli.token_file {
-        let text = std::fs::read_to_string(file).map_err(|source| Error::ReadTokenFile {
-            path: file.clone(),
-            source,
-        })?;
+        let text =
+            crate::small_file::read_to_string(file).map_err(|source| Error::ReadTokenFile {
+                path: file.clone(),
+                source,
+            })?;
         let token = token::check_supplied(&text)?;
         return Ok((BearerAuth::fixed(token), None));
     }
