@@ -9,6 +9,7 @@ mod conflict_retries_exhausted;
 mod empty_filter;
 mod etag_password_oracle;
 mod head_and_405_allow;
+mod host_body_limit_answered_400;
 mod host_header_count;
 mod host_header_locations;
 mod manager_cleared_with_empty_value;
