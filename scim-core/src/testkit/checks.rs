@@ -141,6 +141,18 @@ impl Client {
         want: &[u16],
     ) -> Result<Answer, Failure> {
         let answer = self.call(step, method, path, headers, body).await?;
+        self.status_in(step, method, path, answer, want)
+    }
+
+    /// `answer` (to `method path`) if its status is one of `want`.
+    fn status_in(
+        &self,
+        step: &str,
+        method: &str,
+        path: &str,
+        answer: Answer,
+        want: &[u16],
+    ) -> Result<Answer, Failure> {
         if !want.contains(&answer.status) {
             return Err(self.fail(
                 step,
@@ -581,10 +593,25 @@ where
             .iter()
             .map(|id| patch(json!([{"op": "add", "path": "members", "value": [{"value": id}]}])))
             .collect();
+        // A request the service gave up on after losing every retry to the others (429
+        // with Retry-After, RFC 6585 §4) is sent again, as identity providers do: with
+        // more writers than the service retries (`CONFLICT_RETRIES`), a correct store
+        // that awaits between its read and its write sees some.
         let adds: Vec<Call<'_>> = ops
             .iter()
             .map(|op| {
-                let fut = c.expect(step, "PATCH", &group_at, &[], Some(op), &[200, 204]);
+                let (c, group_at) = (&c, &group_at);
+                let fut = async move {
+                    let mut sent = 1;
+                    loop {
+                        let a = c.call(step, "PATCH", group_at, &[], Some(op)).await?;
+                        if a.status == 429 && sent < n {
+                            sent += 1;
+                            continue;
+                        }
+                        return c.status_in(step, "PATCH", group_at, a, &[200, 204]);
+                    }
+                };
                 Box::pin(fut) as Call<'_>
             })
             .collect();

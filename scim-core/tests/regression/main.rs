@@ -25,6 +25,7 @@ mod patch_replace_creates_filtered_element;
 mod pathless_base_schema_urn;
 mod put_412_without_if_match;
 mod sort_by_unknown_attribute;
+mod testkit_many_writers_got_429;
 mod testkit_passed_broken_stores;
 mod user_name_format_characters;
 mod user_name_validation;
