@@ -226,8 +226,11 @@ impl Run<'_, '_> {
         };
         let original = self.cap.original;
         let fails = |value: &Option<(String, Value)>| {
-            let mut doc = original.clone();
-            doc.retain(|k, _| !k.eq_ignore_ascii_case(key));
+            let mut doc: Map<String, Value> = original
+                .iter()
+                .filter(|(k, _)| !k.eq_ignore_ascii_case(key))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
             if let Some((k, v)) = value {
                 doc.insert(k.clone(), v.clone());
             }
