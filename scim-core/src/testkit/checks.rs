@@ -30,8 +30,11 @@ pub(super) struct Client {
     /// The store under the service, for the duties a request through the service cannot
     /// show (the service checks `If-Match` itself before it writes), and the
     /// authenticator that gives the context the service would pass it.
-    store: Option<(Arc<dyn Provisioner>, Option<Arc<dyn Authenticator>>)>,
+    store: Option<(Arc<dyn Provisioner>, Option<Auth>)>,
 }
+
+/// The authenticator of the kit's requests, if any.
+type Auth = Arc<dyn Authenticator>;
 
 impl Client {
     /// A client of `service` for the check `check`.
@@ -51,11 +54,7 @@ impl Client {
 
     /// Returns this client able to call `store` (the one under its service) directly,
     /// with the context `auth` gives the kit's requests.
-    pub(super) fn with_store(
-        mut self,
-        store: Arc<dyn Provisioner>,
-        auth: Option<Arc<dyn Authenticator>>,
-    ) -> Self {
+    pub(super) fn with_store(mut self, store: Arc<dyn Provisioner>, auth: Option<Auth>) -> Self {
         self.store = Some((store, auth));
         self
     }
