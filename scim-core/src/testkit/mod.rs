@@ -179,8 +179,9 @@ where
 /// through a [`ScimService`] in process.
 ///
 /// The service is built with the configuration given ([`TestKit::with_config`]), except
-/// what the checks' requests assume: mounted at `/scim/v2`, no `Host` required, no
-/// public URL, group PATCHes answered 204 (as Entra ID's documented exchange records),
+/// what the checks' requests assume: mounted at `/scim/v2` and at root (a recorded
+/// Entra ID session uses a Tenant URL at the root) and handed whole paths (no mount
+/// path), no `Host` required, no public URL, group PATCHes answered 204 (as Entra ID's documented exchange records),
 /// and, for each session, the compatibility toggles it is replayed under.
 ///
 /// ```
@@ -341,6 +342,8 @@ where
     fn service_over(&self, store: Arc<dyn Provisioner>, compat: Compat) -> ScimService {
         let mut config = self.config.clone().with_compat(compat);
         config.base_paths = vec!["/scim/v2".to_owned()];
+        config.mount_path = None;
+        config.serve_root = true;
         config.public_url = None;
         config.require_host = false;
         config.patch_no_content = vec!["Group".to_owned()];

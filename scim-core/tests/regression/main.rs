@@ -27,5 +27,6 @@ mod put_412_without_if_match;
 mod sort_by_unknown_attribute;
 mod testkit_many_writers_got_429;
 mod testkit_passed_broken_stores;
+mod testkit_with_the_serving_config;
 mod user_name_format_characters;
 mod user_name_validation;
