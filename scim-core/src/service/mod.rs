@@ -222,11 +222,15 @@ impl ScimService {
     }
 
     /// The prefixes the service answers under: the base paths, and the mount path (every
-    /// path a host that strips it hands over is under it).
+    /// path a host that strips it hands over is under it) unless it is the root, which
+    /// strips nothing and must not count as a base path of `/` (which holds every path,
+    /// whatever [`ServiceConfig::serve_root`] says).
     fn bases(&self) -> Vec<&str> {
         let config = &self.config;
+        let mount = config.mount_path.as_deref();
+        let mount = mount.filter(|m| !m.trim_matches('/').is_empty());
         let bases = config.base_paths.iter().map(String::as_str);
-        bases.chain(config.mount_path.as_deref()).collect()
+        bases.chain(mount).collect()
     }
 
     /// `path` as the client sent it: [`ServiceConfig::mount_path`] put back in front.

@@ -7,7 +7,9 @@
 //! mount path may be) matched nothing.
 //!
 //! Now the mount path is a base path too (every request the host hands over is served,
-//! with locations under it), and base paths are compared without their slashes.
+//! with locations under it), and base paths are compared without their slashes. A mount
+//! path of `/` (nothing stripped) is not: it would serve every path with
+//! `serve_root(false)`.
 
 use std::sync::Arc;
 
@@ -61,4 +63,17 @@ async fn a_base_path_without_its_leading_slash_is_served() {
         location.starts_with("http://localhost/scim/v2/Users/"),
         "{location}"
     );
+}
+
+#[tokio::test]
+async fn a_mount_path_of_root_does_not_turn_serve_root_back_on() {
+    let svc = scim(
+        ServiceConfig::default()
+            .with_mount_path("/")
+            .with_serve_root(false),
+    );
+    assert!(!svc.serves("/Users"));
+    assert!(svc.serves("/scim/v2/Users"));
+    let reply = send(&svc, "POST", "/Users", &user()).await;
+    assert_eq!(reply.status, 404, "{}", reply.json);
 }
