@@ -21,6 +21,7 @@ mod migrate;
 pub mod onepassword;
 mod run;
 mod server;
+mod small_file;
 pub mod store;
 mod token;
 mod watcher;

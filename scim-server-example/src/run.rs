@@ -92,10 +92,11 @@ fn supplied_token(cli: &Cli) -> Result<Option<BearerAuth>, Error> {
         return Ok(Some(BearerAuth::fixed(token)));
     }
     if let Some(file) = &cli.token_file {
-        let text = std::fs::read_to_string(file).map_err(|source| Error::ReadTokenFile {
-            path: file.clone(),
-            source,
-        })?;
+        let text =
+            crate::small_file::read_to_string(file).map_err(|source| Error::ReadTokenFile {
+                path: file.clone(),
+                source,
+            })?;
         let token = token::check_supplied(&text)?;
         return Ok(Some(BearerAuth::fixed(token)));
     }

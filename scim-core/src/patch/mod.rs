@@ -103,7 +103,7 @@ use serde_json::{Map, Value};
 
 use crate::error::ScimError;
 use crate::schema::ResourceSchema;
-use crate::validate::{validate_owned, Context, ValidationOptions};
+use crate::validate::{has_urn_prefix, validate_owned, Context, ValidationOptions};
 
 /// Applies `request` to `resource` (a resource of `schema`'s type) and returns the
 /// validated result, or the first error with the failing operation's number in its
@@ -175,11 +175,17 @@ impl Run<'_, '_> {
         validate_owned(self.schema, context, Value::Object(doc), &self.options)
     }
 
-    /// `e`, the error of the whole result, with the operation that caused it: the one
-    /// after which the resource first fails with `e`, found by bisecting the prefixes of
-    /// the request (all of which apply, as the whole request did). Only an error takes
-    /// this path, and it costs a logarithmic number of passes.
+    /// `e`, the error of the whole result, with the operation that caused it. For an
+    /// error about one attribute, the operation that last broke that attribute
+    /// ([`Run::last_to_break`], one pass); else, or when no operation did, the one after
+    /// which the resource first fails with `e`, found by bisecting the prefixes of the
+    /// request (all of which apply, as the whole request did). Only an error takes this
+    /// path.
     fn locate(&self, e: ScimError) -> ScimError {
+        if let Some(i) = e.attribute().and_then(|a| self.last_to_break(a, &e)) {
+            let op = &self.request.operations[i];
+            return e.with_operation(i, op.path.as_deref());
+        }
         let fails_with_e = |count: usize| {
             let result = self.operations(count).and_then(|doc| self.validate(doc));
             result.err().as_ref() == Some(&e)
@@ -199,6 +205,53 @@ impl Run<'_, '_> {
         }
         let op = &self.request.operations[hi - 1];
         e.with_operation(hi - 1, op.path.as_deref())
+    }
+
+    /// The operation that last took `attribute`'s top-level member (the attribute, or the
+    /// schema extension holding it) from a value without the error `e` to one with it,
+    /// each value judged in the stored resource with only that member changed: so an
+    /// error of another attribute cannot hide it, and an operation that puts the value
+    /// right between two that break it is seen. `None` when the member ends without `e`
+    /// that way, or no operation broke it. One pass over the operations, and one
+    /// validation per operation that changes the member.
+    fn last_to_break(&self, attribute: &str, e: &ScimError) -> Option<usize> {
+        let key = match attribute.rfind(':') {
+            Some(i) if has_urn_prefix(attribute) => &attribute[..i],
+            _ => attribute.split('.').next().unwrap_or(attribute),
+        };
+        let member = |doc: &Map<String, Value>| {
+            doc.iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(key))
+                .map(|(k, v)| (k.clone(), v.clone()))
+        };
+        let original = self.cap.original;
+        let fails = |value: &Option<(String, Value)>| {
+            let mut doc: Map<String, Value> = original
+                .iter()
+                .filter(|(k, _)| !k.eq_ignore_ascii_case(key))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
+            if let Some((k, v)) = value {
+                doc.insert(k.clone(), v.clone());
+            }
+            self.validate(doc).err().as_ref() == Some(e)
+        };
+        let mut doc = original.clone();
+        let mut before = member(&doc);
+        let mut broken = fails(&before);
+        let mut culprit = None;
+        for (i, op) in self.request.operations.iter().enumerate() {
+            ops::apply_op(self.schema, &mut doc, op, self.compat, &self.cap).ok()?;
+            let now = member(&doc);
+            if now != before {
+                let breaks = fails(&now);
+                if breaks && !broken {
+                    culprit = Some(i);
+                }
+                (broken, before) = (breaks, now);
+            }
+        }
+        culprit.filter(|_| broken)
     }
 }
 

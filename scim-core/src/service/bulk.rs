@@ -11,6 +11,7 @@ use bytes::Bytes;
 use http::StatusCode;
 use serde_json::{json, Map, Value};
 
+use super::handlers::resource_url;
 use super::request::too_large;
 use super::route::{self, Route};
 use super::{response, Call, Outcome, ScimService};
@@ -248,7 +249,7 @@ impl ScimService {
                 } else {
                     r.insert(
                         "location".into(),
-                        Value::from(format!("{}{}", call.base_url, op.path)),
+                        self.op_location(call, op, created).into(),
                     );
                 }
             }
@@ -261,13 +262,35 @@ impl ScimService {
                 if op.method != "POST" {
                     r.insert(
                         "location".into(),
-                        Value::from(format!("{}{}", call.base_url, op.path)),
+                        self.op_location(call, op, created).into(),
                     );
                 }
                 r.insert("response".into(), e.to_body());
             }
         }
         Value::Object(r)
+    }
+}
+
+impl ScimService {
+    /// The `location` of an operation's result (RFC 7644 §3.7.3): the URL of the resource
+    /// its path names, `bulkId` references resolved, written as `meta.location` is;
+    /// for a path that names no resource, the path under the base URL.
+    fn op_location(
+        &self,
+        call: &Call<'_>,
+        op: &Op,
+        created: &HashMap<String, (String, String)>,
+    ) -> String {
+        let path = resolve_str(&op.path, created);
+        let types = self.registry.resource_types();
+        let pairs = types.iter().map(|t| (t.name.as_str(), t.endpoint.as_str()));
+        if let (Route::Resource(rt, id), _) = route::route(&path, &[], pairs) {
+            if let Some(t) = types.iter().find(|t| t.name == rt) {
+                return resource_url(&call.base_url, &t.endpoint, &id);
+            }
+        }
+        format!("{}/{}", call.base_url, path.trim_start_matches('/'))
     }
 }
 

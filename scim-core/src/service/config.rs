@@ -23,8 +23,10 @@ use crate::patch::Compat;
 #[non_exhaustive]
 pub struct ServiceConfig {
     /// Path prefixes the service answers under, as clients see them, e.g. `["/scim/v2"]`
-    /// (the default); it also answers at root unless [`serve_root`](Self::serve_root) is
-    /// off. The longest matching prefix wins, and locations keep it.
+    /// (the default; `scim/v2` and `/scim/v2/` mean the same); it also answers at root
+    /// unless [`serve_root`](Self::serve_root) is off, and under the
+    /// [`mount_path`](Self::mount_path). The longest matching prefix wins, and locations
+    /// keep it.
     pub base_paths: Vec<String>,
     /// Whether the service also answers outside every base path, as if mounted at root
     /// (`POST /Users`). Default `true`. Turn it off when the service shares a host with
@@ -38,8 +40,10 @@ pub struct ServiceConfig {
     /// it back in front of every request path before routing, so the base paths, the
     /// [`serve_root`](Self::serve_root) check and every location (`meta.location`,
     /// `Location`, Bulk results, `/ResourceTypes`, `/Schemas`) see the path the client
-    /// sent. Default none: the host hands over the whole path (hyper, axum's
-    /// `fallback_service` or `route_service`).
+    /// sent. The mount path is also a base path: every request such a host hands over is
+    /// served, so `nest_service("/api/scim", scim)` with `with_mount_path("/api/scim")`
+    /// answers `/api/scim/Users` whatever the base paths are. Default none: the host
+    /// hands over the whole path (hyper, axum's `fallback_service` or `route_service`).
     pub mount_path: Option<String>,
     /// The public URL of the root, e.g. `https://scim.example.com`, for `meta.location`
     /// and `Location`. When set it is used as it is, whatever the request says.

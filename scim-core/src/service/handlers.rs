@@ -97,12 +97,7 @@ impl ScimService {
     ) -> Result<Value, ProvisionerError> {
         let schema = self.schema(rt)?;
         if let Some(id) = resource.get("id").and_then(Value::as_str) {
-            let endpoint = schema.resource_type().endpoint.trim_matches('/');
-            let url = format!(
-                "{}/{endpoint}/{}",
-                call.base_url,
-                percent_encoding::utf8_percent_encode(id, PATH_SEGMENT)
-            );
+            let url = resource_url(&call.base_url, &schema.resource_type().endpoint, id);
             set_location(&mut resource, &url);
         }
         Ok(projection.apply(&schema, &resource))
@@ -252,4 +247,15 @@ impl ScimService {
             .await?;
         Ok(response::empty(StatusCode::NO_CONTENT))
     }
+}
+
+/// The URL of the resource `id` at `endpoint` (e.g. `/Users`) under `base_url`: what
+/// `meta.location`, `Location` and a Bulk result's `location` say (RFC 7644 §3.1, §3.7.3),
+/// the id escaped as one path segment.
+pub(super) fn resource_url(base_url: &str, endpoint: &str, id: &str) -> String {
+    format!(
+        "{base_url}/{}/{}",
+        endpoint.trim_matches('/'),
+        percent_encoding::utf8_percent_encode(id, PATH_SEGMENT)
+    )
 }

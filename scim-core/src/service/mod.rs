@@ -24,7 +24,8 @@
 //!   locations (`meta.location`, `Location`, Bulk results, discovery) keep them.
 //! - A router that strips the prefix before handing the request over (axum's `nest` and
 //!   `nest_service`) is declared with [`ServiceConfig::with_mount_path`]: the service puts
-//!   the prefix back before routing, so locations keep it.
+//!   the prefix back before routing, so locations keep it; the mount path is served
+//!   whatever the base paths are.
 //! - [`ServiceConfig::with_serve_root`]`(false)` stops it answering outside its base paths
 //!   (by default `POST /Users` is served too, as at root). Such paths are then the host's:
 //!   [`ScimService::serves`] says `false`, [`ScimService::try_handle`] hands the request
@@ -212,8 +213,19 @@ impl ScimService {
     /// assert!(!scim.serves("/scim/v2x/Users"));
     /// ```
     pub fn serves(&self, path: &str) -> bool {
-        self.config.serve_root
-            || route::under_base(&self.client_path(path), &self.config.base_paths)
+        self.config.serve_root || route::under_base(&self.client_path(path), &self.bases())
+    }
+
+    /// The prefixes the service answers under: the base paths, and the mount path (every
+    /// path a host that strips it hands over is under it) unless it is the root, which
+    /// strips nothing and must not count as a base path of `/` (which holds every path,
+    /// whatever [`ServiceConfig::serve_root`] says).
+    fn bases(&self) -> Vec<&str> {
+        let config = &self.config;
+        let mount = config.mount_path.as_deref();
+        let mount = mount.filter(|m| !m.trim_matches('/').is_empty());
+        let bases = config.base_paths.iter().map(String::as_str);
+        bases.chain(mount).collect()
     }
 
     /// `path` as the client sent it: [`ServiceConfig::mount_path`] put back in front.
@@ -334,7 +346,7 @@ impl ScimService {
             .iter()
             .map(|t| (t.name.as_str(), t.endpoint.as_str()));
         let path = self.client_path(parts.uri.path());
-        let (route, base) = route::route(&path, &self.config.base_paths, types);
+        let (route, base) = route::route(&path, &self.bases(), types);
         let base_url = match self.base_url(&parts, base) {
             Ok(url) => url,
             Err(e) => return response::error(&e),

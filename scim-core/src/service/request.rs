@@ -37,6 +37,11 @@ impl ScimService {
         parts: &http::request::Parts,
         base: &str,
     ) -> Result<String, ScimError> {
+        // The base path as routing matched it, without its slashes.
+        let base = match base.trim_matches('/') {
+            "" => String::new(),
+            b => format!("/{b}"),
+        };
         let uri = &parts.uri;
         let mut hosts = parts.headers.get_all(HOST).iter();
         let host = hosts.next();

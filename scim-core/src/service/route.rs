@@ -48,16 +48,21 @@ impl Route {
     }
 }
 
-/// The longest of `bases` that `path` starts with (at a segment boundary), and the rest.
-fn strip_base<'p, 'b>(path: &'p str, bases: &'b [String]) -> (&'b str, &'p str) {
+/// The longest of `bases` that `path` starts with (at a segment boundary), without its
+/// slashes (`scim/v2`, whether configured as `/scim/v2`, `scim/v2/` or `/scim/v2/`), and
+/// the rest of the path.
+fn strip_base<'p, 'b>(path: &'p str, bases: &[&'b str]) -> (&'b str, &'p str) {
     let mut best: (&str, &str) = ("", path);
+    let Some(after) = path.strip_prefix('/') else {
+        return best;
+    };
     for base in bases {
-        let b = base.trim_end_matches('/');
+        let b = base.trim_matches('/');
         if b.len() <= best.0.len() {
             continue;
         }
-        if let Some(head) = path.get(..b.len()) {
-            let tail = &path[b.len()..];
+        if let Some(head) = after.get(..b.len()) {
+            let tail = &after[b.len()..];
             if head.eq_ignore_ascii_case(b) && (tail.is_empty() || tail.starts_with('/')) {
                 best = (b, tail);
             }
@@ -68,9 +73,8 @@ fn strip_base<'p, 'b>(path: &'p str, bases: &'b [String]) -> (&'b str, &'p str) 
 
 /// Whether `path` is under one of `bases` (at a segment boundary); a base of `/` holds
 /// every path.
-pub(super) fn under_base(path: &str, bases: &[String]) -> bool {
-    bases.iter().any(|b| b.trim_end_matches('/').is_empty())
-        || !strip_base(path, bases).0.is_empty()
+pub(super) fn under_base(path: &str, bases: &[&str]) -> bool {
+    bases.iter().any(|b| b.trim_matches('/').is_empty()) || !strip_base(path, bases).0.is_empty()
 }
 
 /// Splits `rest` (a path without query or base) into decoded segments; `None` for a path
@@ -89,10 +93,10 @@ fn segments(rest: &str) -> Option<Vec<String>> {
 
 /// Routes `path` given the base paths the service is mounted under (it also answers at
 /// root) and the registered resource types as (name, endpoint) pairs. Returns the route
-/// and the base path matched (`""` at root).
+/// and the base path matched, without its slashes (`""` at root).
 pub(super) fn route<'a, 'b>(
     path: &str,
-    bases: &'b [String],
+    bases: &[&'b str],
     types: impl Iterator<Item = (&'a str, &'a str)> + Clone,
 ) -> (Route, &'b str) {
     let (base, rest) = strip_base(path, bases);
@@ -152,26 +156,22 @@ mod tests {
 
     fn r(path: &str, base: &str) -> Route {
         let types = [("User", "/Users"), ("Group", "/Groups")];
-        let bases = vec![base.to_owned()];
-        route(path, &bases, types.iter().copied()).0
+        route(path, &[base], types.iter().copied()).0
     }
 
     #[test]
     fn the_longest_base_wins() {
-        let bases: Vec<String> = ["/scim", "/scim/v2"]
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
+        let bases = ["/scim", "/scim/v2"];
         let types = [("User", "/Users")];
         let (route_, base) = route("/scim/v2/Users", &bases, types.iter().copied());
         assert_eq!(
             (route_, base),
-            (Route::Collection("User".into()), "/scim/v2")
+            (Route::Collection("User".into()), "scim/v2")
         );
         let (route_, base) = route("/scim/Users/1", &bases, types.iter().copied());
         assert_eq!(
             (route_, base),
-            (Route::Resource("User".into(), "1".into()), "/scim")
+            (Route::Resource("User".into(), "1".into()), "scim")
         );
         let (route_, base) = route("/Users", &bases, types.iter().copied());
         assert_eq!((route_, base), (Route::Collection("User".into()), ""));
@@ -180,7 +180,7 @@ mod tests {
     #[test]
     fn routes_under_a_base_path_and_at_root() {
         assert_eq!(r("/scim/v2/Users", ""), Route::NotFound);
-        for base in ["", "/scim/v2", "/scim/v2/"] {
+        for base in ["", "/scim/v2", "/scim/v2/", "scim/v2"] {
             if !base.is_empty() {
                 assert_eq!(
                     r("/scim/v2/Users", base),

@@ -28,7 +28,9 @@ impl ScimService {
     /// A body past [`body_limit`](Self::body_limit) is answered
     /// [`payload_too_large`](Self::payload_too_large) (413) without being read further: at
     /// once when its `Content-Length` says so, else as soon as the bytes read pass the
-    /// limit. A body that cannot be read (the client went away) is answered 400.
+    /// limit. A body cut off by a limit set in front of the service (tower-http's
+    /// `RequestBodyLimitLayer`) is 413 too; one that cannot be read (the client went
+    /// away) is answered 400.
     ///
     /// With plain hyper (the whole program is `scim-core/examples/hyper_server.rs`):
     ///
@@ -77,7 +79,7 @@ impl ScimService {
         }
         let bytes = match Limited::new(body, limit).collect().await {
             Ok(collected) => collected.to_bytes(),
-            Err(e) if e.is::<LengthLimitError>() => {
+            Err(e) if over_a_limit(&*e) => {
                 return self.negotiated(&parts.headers, self.payload_too_large());
             }
             Err(e) => {
@@ -95,6 +97,13 @@ impl ScimService {
         super::label_json(&mut resp, super::media_type_for(headers));
         resp
     }
+}
+
+/// Whether a body failed because a length limit was passed: this service's, or one a
+/// layer in front of it set (tower-http's `RequestBodyLimitLayer` wraps the body in
+/// `Limited`), however the host wrapped that error (axum's `Body` boxes it in its own).
+fn over_a_limit(e: &(dyn std::error::Error + 'static)) -> bool {
+    std::iter::successors(Some(e), |e| e.source()).any(|e| e.is::<LengthLimitError>())
 }
 
 /// Mounts the service in axum (`Router::nest_service`, `route_service`,

@@ -10,9 +10,9 @@ use serde_json::{json, Value};
 
 use super::replay::{check_error_shape, Answer, Exchange};
 use super::{join_all, Failure, Report, TestKit};
-use crate::provisioner::Provisioner;
+use crate::provisioner::{Provisioner, ProvisionerError, RequestContext};
 use crate::schema::urn;
-use crate::service::ScimService;
+use crate::service::{Authenticator, ScimService};
 
 /// A request under way, to await with others.
 type Call<'a> = Pin<Box<dyn Future<Output = Result<Answer, Failure>> + 'a>>;
@@ -27,7 +27,14 @@ pub(super) struct Client {
     check: &'static str,
     authorization: Option<String>,
     sent: Cell<usize>,
+    /// The store under the service, for the duties a request through the service cannot
+    /// show (the service checks `If-Match` itself before it writes), and the
+    /// authenticator that gives the context the service would pass it.
+    store: Option<(Arc<dyn Provisioner>, Option<Auth>)>,
 }
+
+/// The authenticator of the kit's requests, if any.
+type Auth = Arc<dyn Authenticator>;
 
 impl Client {
     /// A client of `service` for the check `check`.
@@ -41,7 +48,42 @@ impl Client {
             check,
             authorization,
             sent: Cell::new(0),
+            store: None,
         }
+    }
+
+    /// Returns this client able to call `store` (the one under its service) directly,
+    /// with the context `auth` gives the kit's requests.
+    pub(super) fn with_store(mut self, store: Arc<dyn Provisioner>, auth: Option<Auth>) -> Self {
+        self.store = Some((store, auth));
+        self
+    }
+
+    /// The store under the service and the context the service would call it with for
+    /// the kit's requests (the principal the authenticator gives their credentials).
+    async fn store(&self, step: &str) -> Result<(&dyn Provisioner, RequestContext), Failure> {
+        let Some((store, auth)) = &self.store else {
+            return Err(self.fail(step, "the kit has no handle on the store"));
+        };
+        let mut ctx = RequestContext::new("scim2-core-testkit");
+        if let Some(auth) = auth {
+            let mut req = http::Request::get("/scim/v2/Users");
+            if let Some(a) = &self.authorization {
+                req = req.header(http::header::AUTHORIZATION, a.as_str());
+            }
+            let (parts, ()) = req
+                .body(())
+                .map_err(|e| self.fail(step, format!("the kit's credentials: {e}")))?
+                .into_parts();
+            let principal = auth
+                .authenticate(&parts)
+                .await
+                .map_err(|_| self.fail(step, "the authenticator refused the kit's credentials"))?;
+            if let Some(p) = principal {
+                ctx = ctx.with_principal(p);
+            }
+        }
+        Ok((store.as_ref(), ctx))
     }
 
     /// A failure of this check at `step`.
@@ -98,6 +140,18 @@ impl Client {
         want: &[u16],
     ) -> Result<Answer, Failure> {
         let answer = self.call(step, method, path, headers, body).await?;
+        self.status_in(step, method, path, answer, want)
+    }
+
+    /// `answer` (to `method path`) if its status is one of `want`.
+    fn status_in(
+        &self,
+        step: &str,
+        method: &str,
+        path: &str,
+        answer: Answer,
+        want: &[u16],
+    ) -> Result<Answer, Failure> {
         if !want.contains(&answer.status) {
             return Err(self.fail(
                 step,
@@ -311,6 +365,39 @@ where
                 )
             }
         };
+        // The service compares a client's `If-Match` with the version it read before it
+        // writes, so a store that ignores the version it is given passes every request
+        // above, and loses concurrent updates in a server (duties 4 and 8). Ask it
+        // directly, as the service's read-modify-write does after another writer got in.
+        let step = "the store's replace refuses a stale expected version";
+        let (store, ctx) = c.store(step).await?;
+        let id = c.text("create", &created, "/id")?;
+        let stale_version = c.text("create", &created, "/meta/version")?;
+        let mut overwrite = one.json.clone();
+        overwrite["displayName"] = json!("Lost");
+        match store
+            .replace(&ctx, "User", &id, overwrite, Some(&stale_version))
+            .await
+        {
+            Err(ProvisionerError::Scim(e)) if e.status().as_u16() == 412 => {}
+            other => {
+                let got = match other {
+                    Ok(_) => "it replaced the resource".to_owned(),
+                    Err(e) => format!("it answered {e:?}"),
+                };
+                return Err(c.fail(
+                    step,
+                    format!(
+                        "replace(\"User\", {id}, …, expected_version = {stale_version}) after \
+                         the version became {current}: want precondition_failed (412), as \
+                         Provisioner duty 4 asks (meta::check_version compares); {got}. A \
+                         store that ignores the expected version loses concurrent updates"
+                    ),
+                ));
+            }
+        }
+        unchanged("unchanged after the stale replace").await?;
+
         let step = "PUT with a stale If-Match";
         let mut put = user("kit-etag@example.com");
         put["displayName"] = json!("Two");
@@ -414,11 +501,24 @@ where
         in_group("ann's groups lists the group", ann_at.clone(), true).await?;
         in_group("bob's groups lists the group", bob_at.clone(), true).await?;
         let step = "a filter on groups.value finds ann and bob";
-        let filter = format!("/Users?filter=groups.value%20eq%20%22{gid}%22");
+        let filter = format!(
+            "/Users?filter=groups.value%20eq%20%22{}%22",
+            percent_encoding::utf8_percent_encode(&gid, percent_encoding::NON_ALPHANUMERIC)
+        );
         let found = c.get(step, &filter).await?;
         c.ensure(found.json["totalResults"] == 2, step, || {
             format!("want ann and bob: {}", found.json)
         })?;
+        let step = "the users a list returns carry their groups";
+        let listed = found.json["Resources"].as_array().into_iter().flatten();
+        for u in listed {
+            c.ensure(values(u, "groups").contains(&gid), step, || {
+                format!(
+                    "want group {gid} in the `groups` of every user `list` returns \
+                     (Provisioner duty 5): {u}"
+                )
+            })?;
+        }
 
         let step = "remove ann from the group";
         let op =
@@ -492,10 +592,25 @@ where
             .iter()
             .map(|id| patch(json!([{"op": "add", "path": "members", "value": [{"value": id}]}])))
             .collect();
+        // A request the service gave up on after losing every retry to the others (429
+        // with Retry-After, RFC 6585 §4) is sent again, as identity providers do: with
+        // more writers than the service retries (`CONFLICT_RETRIES`), a correct store
+        // that awaits between its read and its write sees some.
         let adds: Vec<Call<'_>> = ops
             .iter()
             .map(|op| {
-                let fut = c.expect(step, "PATCH", &group_at, &[], Some(op), &[200, 204]);
+                let (c, group_at) = (&c, &group_at);
+                let fut = async move {
+                    let mut sent = 1;
+                    loop {
+                        let a = c.call(step, "PATCH", group_at, &[], Some(op)).await?;
+                        if a.status == 429 && sent < n {
+                            sent += 1;
+                            continue;
+                        }
+                        return c.status_in(step, "PATCH", group_at, a, &[200, 204]);
+                    }
+                };
                 Box::pin(fut) as Call<'_>
             })
             .collect();

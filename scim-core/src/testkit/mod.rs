@@ -342,6 +342,11 @@ where
 
     /// A service over a fresh store, with `compat`.
     fn service(&self, compat: Compat) -> ScimService {
+        self.service_over((self.factory)(), compat)
+    }
+
+    /// A service over `store`, with `compat`.
+    fn service_over(&self, store: Arc<dyn Provisioner>, compat: Compat) -> ScimService {
         let mut config = self.config.clone().with_compat(compat);
         config.base_paths = vec!["/scim/v2".to_owned()];
         // The sessions send whole paths, some at root (a tenant URL without /scim/v2).
@@ -350,7 +355,7 @@ where
         config.public_url = None;
         config.require_host = false;
         config.patch_no_content = vec!["Group".to_owned()];
-        let mut service = ScimService::new((self.factory)())
+        let mut service = ScimService::new(store)
             .with_registry(self.registry.clone())
             .with_config(config);
         if let Some((auth, _)) = &self.auth {
@@ -359,10 +364,14 @@ where
         service
     }
 
-    /// A client of a service over a fresh store, for the check `check`.
+    /// A client of a service over a fresh store, for the check `check`; it may also call
+    /// the store directly, as the service would.
     fn client(&self, check: &'static str) -> checks::Client {
         let authorization = self.auth.as_ref().map(|(_, a)| a.clone());
-        checks::Client::new(self.service(self.config.compat), check, authorization)
+        let store = (self.factory)();
+        let service = self.service_over(store.clone(), self.config.compat);
+        let auth = self.auth.as_ref().map(|(a, _)| a.clone());
+        checks::Client::new(service, check, authorization).with_store(store, auth)
     }
 }
 

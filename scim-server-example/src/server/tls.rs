@@ -42,7 +42,7 @@ pub enum TlsError {
 /// Loads a rustls server configuration from PEM files.
 pub fn tls_acceptor(cert: &Path, key: &Path) -> Result<TlsAcceptor, TlsError> {
     let read = |p: &Path| {
-        std::fs::read(p).map_err(|source| TlsError::Read {
+        crate::small_file::read(p).map_err(|source| TlsError::Read {
             path: p.to_owned(),
             source,
         })

@@ -13,6 +13,7 @@ mod group_membership_cycles;
 mod last_owner_removed_from_owners;
 mod long_request_target_gets_431;
 mod member_patch_parses_user_rows;
+mod oversized_start_up_files_read_whole;
 mod passwords_stored_in_plaintext;
 mod passwords_under_split_urn_keys;
 mod patch_holds_the_write_lock;
