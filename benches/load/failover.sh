@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Fail-over and recovery times of bridges on PostgreSQL (a throwaway server,
 # scripts/postgres.sh):
-#   - watcher fail-over: three replicas on one database; `kill -9` the one whose /health
-#     says its confirmation watcher is `running`, then time until another replica's
+#   - watcher fail-over: three replicas on one database; at a random moment, `kill -9` the
+#     one whose /health says its confirmation watcher is `running`, then time until another replica's
 #     /health says `running` (the killed one is started again as a standby for the next
 #     run);
 #   - database restart: stop PostgreSQL (fast shutdown), start it again, then time from
@@ -65,7 +65,11 @@ for p in "${ports[@]}"; do start_replica "$p"; done
 echo "watcher fail-over (--confirmation-interval $INTERVAL), kill -9 of the leader until another leads:"
 for run in $(seq 1 "$RUNS"); do
   old=$(leader)
-  kill -9 "${pid[$old]}"; t=$(now); wait "${pid[$old]}" 2>/dev/null || true
+  # At a random point of the standbys' interval: right after a take-over every standby
+  # is in step with the new leader, and the kill would always find the longest wait.
+  sleep $((RANDOM % INTERVAL))
+  old=$(leader)
+  kill -9 "${pid[$old]}"; t=$(now); { wait "${pid[$old]}"; } 2>/dev/null || true
   unset "pid[$old]"
   new=$(leader)
   echo "  run $run: $(since "$t") s (replica $old killed, $new leads)"
