@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
-# Load test of the bridge with wrk, beside the Python reference server scim2-server and a
-# minimal hyper server answering a fixed body (the machine's limit), all in one run.
+# Load test of the bridge with wrk, on SQLite and on PostgreSQL (a throwaway server,
+# scripts/postgres.sh, with its default durability: fsync on), beside the Python reference
+# server scim2-server and a minimal hyper server answering a fixed body (the machine's
+# limit), all in one run. Without PostgreSQL installed its rows are skipped with a message.
 #
 # Usage: benches/load/run.sh            (USERS=100000 DURATION=10s by default)
 # Needs root for `apt-get install wrk` when wrk is missing; everything binds 127.0.0.1.
 set -euo pipefail
 shopt -s nullglob
 cd "$(dirname "$0")/../.."
+# shellcheck source=scripts/postgres.sh
+. scripts/postgres.sh
 here=benches/load
 USERS=${USERS:-100000}
 DURATION=${DURATION:-10s}
@@ -23,6 +27,7 @@ pids=()
 cleanup() {
   for p in "${pids[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null || true; done
   wait 2>/dev/null || true
+  pg_stop
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -35,9 +40,11 @@ wait_up() { for _ in $(seq 1 300); do curl -sf -o /dev/null "$1" && return 0; sl
 now() { date +%s.%N; }
 since() { echo "$(now) - $1" | bc -l | xargs printf '%.2f'; }
 
+# The bridge's store arguments (none: SQLite in $work/data).
+store_args=()
 start_bridge() {
   SCIM_BRIDGE_TOKEN="$TOKEN" RUST_LOG=warn target/release/scim-bridge --listen 127.0.0.1:3210 \
-    --data-dir "$work/data" --max-connections 4096 >"$work/bridge.out" 2>&1 &
+    --data-dir "$work/data" --max-connections 4096 "${store_args[@]}" >"$work/bridge.out" 2>&1 &
   bridge_pid=$!
   pids+=("$bridge_pid")
   wait_up "$BRIDGE/ping"
@@ -81,28 +88,33 @@ row() { printf '| %s | %s | %s | %s |\n' "$1" "$2" "$3" "$4"; }
 echo "| measurement | requests/s | p50 | p99 |"
 echo "| --- | --- | --- | --- |"
 
+# Every bridge row on one store: $1 names it, the rest are its arguments.
+bench_bridge() {
+store=$1; shift
+store_args=("$@")
+rm -rf "$work/data"
 start_bridge
 t=$(now); preload "$BRIDGE/scim/v2" 0 10000
-row "bridge: provision 10,000 users from empty (10 Bulk requests of 1,000)" "$(echo "10000 / $(since "$t")" | bc -l | xargs printf '%.0f') users/s" "total $(since "$t") s" ""
+row "bridge ($store): provision 10,000 users from empty (10 Bulk requests of 1,000)" "$(echo "10000 / $(since "$t")" | bc -l | xargs printf '%.0f') users/s" "total $(since "$t") s" ""
 export POOL=10000
 read -r rps p50 p99 <<<"$(load "$BRIDGE" $here/lookup.lua)"
-row "bridge: lookup \`userName eq\` at 10k users" "$rps" "$p50" "$p99"
+row "bridge ($store): lookup \`userName eq\` at 10k users" "$rps" "$p50" "$p99"
 read -r rps p50 p99 <<<"$(load "$BRIDGE" $here/create.lua)"
-row "bridge: POST /Users (one user a request, $CONN connections)" "$rps" "$p50" "$p99"
+row "bridge ($store): POST /Users (one user a request, $CONN connections)" "$rps" "$p50" "$p99"
 export TARGET
 TARGET=$(curl -sf "${auth[@]}" "$BRIDGE/scim/v2/Users?filter=userName+eq+%22user1%40example.com%22" | python3 -c 'import json,sys; print(json.load(sys.stdin)["Resources"][0]["id"])')
 read -r rps p50 p99 <<<"$(load "$BRIDGE" $here/patch_user.lua)"
-row "bridge: PATCH a user (Replace title)" "$rps" "$p50" "$p99"
+row "bridge ($store): PATCH a user (Replace title)" "$rps" "$p50" "$p99"
 
 t=$(now); preload "$BRIDGE/scim/v2" 10000 "$USERS"
-row "bridge: provision users 10,000..$USERS (Bulk)" "$(echo "($USERS - 10000) / $(since "$t")" | bc -l | xargs printf '%.0f') users/s" "total $(since "$t") s" ""
+row "bridge ($store): provision users 10,000..$USERS (Bulk)" "$(echo "($USERS - 10000) / $(since "$t")" | bc -l | xargs printf '%.0f') users/s" "total $(since "$t") s" ""
 POOL=$USERS
 read -r rps p50 p99 <<<"$(load "$BRIDGE" $here/lookup.lua)"
-row "bridge: lookup \`userName eq\` at $USERS users" "$rps" "$p50" "$p99"
+row "bridge ($store): lookup \`userName eq\` at $USERS users" "$rps" "$p50" "$p99"
 read -r rps p50 p99 <<<"$(load "$BRIDGE" $here/list_page.lua)"
-row "bridge: a page of 100 users at $USERS users" "$rps" "$p50" "$p99"
+row "bridge ($store): a page of 100 users at $USERS users" "$rps" "$p50" "$p99"
 rss=$(awk '/VmRSS/ {print $2}' "/proc/$bridge_pid/status")
-row "bridge: RSS with $USERS users" "$((rss / 1024)) MB" "" ""
+row "bridge ($store): RSS with $USERS users" "$((rss / 1024)) MB" "" ""
 
 # Member add/remove on a small group and on a group holding every user.
 python3 - "$BRIDGE" "$TOKEN" "$USERS" >"$work/groups" <<'PY'
@@ -135,17 +147,25 @@ PY
 read -r small big outsider members <"$work/groups"
 export MEMBER=$outsider GROUP=$small
 read -r rps p50 p99 <<<"$(load "$BRIDGE" $here/member_add.lua)"
-row "bridge: member add/remove, 10-member group" "$rps" "$p50" "$p99"
+row "bridge ($store): member add/remove, 10-member group" "$rps" "$p50" "$p99"
 GROUP=$big
 read -r rps p50 p99 <<<"$(load "$BRIDGE" $here/member_add.lua)"
-row "bridge: member add/remove, $members-member group" "$rps" "$p50" "$p99"
+row "bridge ($store): member add/remove, $members-member group" "$rps" "$p50" "$p99"
 
 kill "$bridge_pid"; wait "$bridge_pid" 2>/dev/null || true
 t=$(now); start_bridge; up=$(since "$t")
 curl -sf -o /dev/null "${auth[@]}" "$BRIDGE/scim/v2/Users?filter=userName+eq+%22user7%40example.com%22"
-row "bridge: restart with $USERS users (start to first answer)" "" "$up s" ""
+row "bridge ($store): restart with $USERS users (start to first answer)" "" "$up s" ""
 lookup_bytes=$(curl -sf "${auth[@]}" "$BRIDGE/scim/v2/Users?filter=userName+eq+%22user7%40example.com%22" | wc -c)
 kill "$bridge_pid"; wait "$bridge_pid" 2>/dev/null || true
+
+}
+
+bench_bridge SQLite
+if pg_start; then
+  bench_bridge PostgreSQL --database-url "$(pg_database bench)"
+  pg_stop
+fi
 
 # The Python reference server, on 10,000 users.
 python3 -m venv "$work/venv"

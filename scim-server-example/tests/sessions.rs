@@ -1,21 +1,72 @@
 //! Replays the recorded identity-provider sessions of scim2-core's test kit
 //! (`scim2_core::testkit::SESSIONS`, written from each provider's public documentation)
-//! over HTTP against the bridge binary, one fresh bridge per replay. Steps marked
-//! `"only": "library"` are skipped here; steps marked `"only": "bridge"` check the
-//! bridge's own rules (its bearer token, its 1Password account model).
+//! over HTTP against the bridge binary, one fresh bridge per replay: on SQLite, on
+//! PostgreSQL (`--database-url`, a fresh database per replay), and as two replicas on
+//! one PostgreSQL database with the session's requests alternated between them (as a
+//! load balancer may send them). Steps marked `"only": "library"` are skipped here; steps
+//! marked `"only": "bridge"` check the bridge's own rules (its bearer token, its
+//! 1Password account model).
+//!
+//! Where PostgreSQL is not installed the PostgreSQL replays say they were skipped (in CI
+//! they fail: `common::postgres`).
 
 mod common;
 
 use std::time::Duration;
 
+use common::postgres::{server, PgServer};
 use common::{Bridge, TOKEN};
 use scim2_core::testkit::{replay, Answer, Endpoint, Exchange, SendError, Target, SESSIONS};
 
-/// A running bridge as a replay [`Endpoint`]: every request carries the bridge's token
-/// unless the fixture sets its own `Authorization`.
+/// Running bridges (one, or replicas on one database) as a replay [`Endpoint`]: the
+/// requests go to each bridge in turn, every request carries the bridges' shared token
+/// unless the fixture sets its own `Authorization`, and all carry the first bridge's
+/// address as `Host` (the one public name a load balancer forwards, which locations are
+/// made of).
 struct Http {
-    bridge: Bridge,
+    bridges: Vec<Bridge>,
+    /// Which bridge gets the next request.
+    next: usize,
     agent: ureq::Agent,
+    /// The data directory of the bridges (unused by those on PostgreSQL); removed last.
+    _data: tempfile::TempDir,
+}
+
+/// Where the bridges of one replay keep their data.
+#[derive(Debug, Clone, Copy)]
+enum Store {
+    /// SQLite in the data directory (the default).
+    Sqlite,
+    /// PostgreSQL, one bridge on a fresh database.
+    Postgres,
+    /// PostgreSQL, two bridges on one fresh database, taking the requests in turn.
+    Replicas,
+}
+
+impl Http {
+    /// Fresh bridges for one replay on `store`, started with `args`.
+    fn start(store: Store, pg: Option<&PgServer>, args: &[&str]) -> Http {
+        let data = tempfile::tempdir().expect("a temporary directory");
+        let (url, count) = match (store, pg) {
+            (Store::Sqlite, _) => (None, 1),
+            (Store::Postgres, Some(pg)) => (Some(pg.database()), 1),
+            (Store::Replicas, Some(pg)) => (Some(pg.database()), 2),
+            (_, None) => unreachable!("a PostgreSQL replay without a server"),
+        };
+        let mut all: Vec<&str> = args.to_vec();
+        if let Some(url) = &url {
+            all.extend(["--database-url", url]);
+        }
+        let bridges = (0..count)
+            .map(|i| Bridge::start(&data.path().join(format!("bridge{i}")), &all))
+            .collect();
+        Http {
+            bridges,
+            next: 0,
+            agent: ureq::AgentBuilder::new().build(),
+            _data: data,
+        }
+    }
 }
 
 impl Endpoint for Http {
@@ -24,11 +75,16 @@ impl Endpoint for Http {
     }
 
     async fn send(&mut self, req: Exchange) -> Result<Answer, SendError> {
-        let url = format!("{}{}", self.bridge.url, req.path);
+        let bridge = &self.bridges[self.next % self.bridges.len()];
+        self.next += 1;
+        let url = format!("{}{}", bridge.url, req.path);
         let mut r = self
             .agent
             .request(&req.method, &url)
             .timeout(Duration::from_secs(30));
+        if !req.has_header("host") {
+            r = r.set("Host", &self.bridges[0].addr());
+        }
         if !req.has_header("authorization") {
             r = r.set("Authorization", &format!("Bearer {TOKEN}"));
         }
@@ -57,22 +113,28 @@ impl Endpoint for Http {
     }
 }
 
-/// Replays every session against a fresh bridge with the default client profile, then
-/// against one started with `--client-profile <profile>` (the client's own); reports
-/// every replay that fails, not only the first.
-#[tokio::test]
-async fn every_recorded_session_replays_against_the_bridge() {
+/// Replays every session against fresh bridges on `store` with the default client
+/// profile, then with `--client-profile <profile>` (the client's own); reports every
+/// replay that fails, not only the first. Synchronous: the harness creates databases
+/// with a blocking client, so each replay runs on a runtime of its own.
+fn replay_every_session(store: Store) {
+    let pg = match store {
+        Store::Sqlite => None,
+        Store::Postgres | Store::Replicas => match server() {
+            Some(pg) => Some(pg),
+            None => return,
+        },
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("a runtime");
     let mut failures = Vec::new();
     for session in SESSIONS {
         let fixture = session.parse().unwrap();
         for args in [&[][..], &["--client-profile", session.profile][..]] {
-            let data = tempfile::tempdir().unwrap();
-            let mut endpoint = Http {
-                bridge: Bridge::start(data.path(), args),
-                agent: ureq::AgentBuilder::new().build(),
-            };
-            let check = format!("session {} {args:?}", session.name);
-            match replay(&mut endpoint, &check, &fixture).await {
+            let mut endpoint = Http::start(store, pg, args);
+            let check = format!("session {} on {store:?} {args:?}", session.name);
+            match runtime.block_on(replay(&mut endpoint, &check, &fixture)) {
                 Ok(0) => failures.push(format!("{check}: no step ran against the bridge")),
                 Ok(sent) => println!("{check}: {sent} requests replayed"),
                 Err(f) => failures.push(f.to_string()),
@@ -80,6 +142,23 @@ async fn every_recorded_session_replays_against_the_bridge() {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+#[test]
+fn every_recorded_session_replays_against_the_bridge() {
+    replay_every_session(Store::Sqlite);
+}
+
+#[test]
+fn every_recorded_session_replays_against_the_bridge_on_postgresql() {
+    replay_every_session(Store::Postgres);
+}
+
+/// Consecutive requests of one session go to different replicas: each sees what the
+/// other wrote, and `${var}` captures (ids, versions) made on one work on the other.
+#[test]
+fn every_recorded_session_replays_against_two_replicas_taking_turns() {
+    replay_every_session(Store::Replicas);
 }
 
 /// `--client-profile` picks the toggles: Entra ID's capitalised `Replace` is refused
