@@ -246,6 +246,46 @@ impl std::str::FromStr for DatabaseUrl {
     }
 }
 
+/// Parses a [`DatabaseUrl`] argument: a refusal names the option and why, never the
+/// value (clap's own message would repeat it, password and all).
+#[derive(Clone, Copy, Debug)]
+pub struct DatabaseUrlParser;
+
+impl clap::builder::TypedValueParser for DatabaseUrlParser {
+    type Value = DatabaseUrl;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<DatabaseUrl, clap::Error> {
+        let name = arg.map_or_else(|| "--database-url".to_owned(), ToString::to_string);
+        let refuse = |why: &str| {
+            clap::Error::raw(
+                clap::error::ErrorKind::ValueValidation,
+                format!(
+                    "invalid value for '{name}' (not repeated: it may hold a password): {why}\n"
+                ),
+            )
+            .with_cmd(cmd)
+        };
+        value
+            .to_str()
+            .ok_or_else(|| refuse("not UTF-8"))?
+            .parse()
+            .map_err(|why: String| refuse(&why))
+    }
+}
+
+impl clap::builder::ValueParserFactory for DatabaseUrl {
+    type Parser = DatabaseUrlParser;
+
+    fn value_parser() -> DatabaseUrlParser {
+        DatabaseUrlParser
+    }
+}
+
 /// Log output format.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum LogFormat {
