@@ -35,7 +35,12 @@ pub struct Cli {
     /// with `sslmode=require` or `verify-full` and `sslrootcert` as libpq reads them), so
     /// that several bridges can serve behind a load balancer; without it the bridge keeps
     /// its SQLite database in --data-dir.
-    #[arg(long, env = "SCIM_BRIDGE_DATABASE_URL", global = true)]
+    #[arg(
+        long,
+        env = "SCIM_BRIDGE_DATABASE_URL",
+        global = true,
+        hide_env_values = true
+    )]
     pub database_url: Option<DatabaseUrl>,
 
     /// Seconds between runs of the confirmation watcher (minimum 30).

@@ -60,3 +60,20 @@ fn a_refused_database_url_is_never_printed() {
         }
     }
 }
+
+/// `--help` showed each option's environment variable with its value
+/// (`[env: SCIM_BRIDGE_DATABASE_URL=postgres://scim:password@db/scim]`).
+#[test]
+fn help_never_shows_the_database_url_from_the_environment() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("postgres://scim:{SECRET}@db/scim");
+    for args in [vec!["--help"], vec!["migrate", "--help"]] {
+        let (ok, text) = run(dir.path(), &args, Some(&url));
+        assert!(ok, "{args:?}: {text}");
+        assert!(
+            text.contains("SCIM_BRIDGE_DATABASE_URL"),
+            "{args:?}: {text}"
+        );
+        assert!(!text.contains(SECRET), "{args:?}: password printed: {text}");
+    }
+}
