@@ -5,6 +5,7 @@
 mod common;
 
 mod corrupted_row_served_as_null;
+mod database_errors_say_only_db_error;
 mod database_url_password_echoed;
 mod extension_spoofed_by_case_variant;
 mod extension_spoofed_by_split_key;

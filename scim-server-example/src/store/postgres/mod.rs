@@ -299,7 +299,12 @@ fn classify(e: postgres::Error) -> StoreError {
         }
         return StoreError::Unavailable(text);
     };
-    let text = e.to_string();
+    // The server's SQLSTATE and message (the client library's own text is only "db
+    // error"); not its DETAIL, which may repeat the values of a row.
+    let text = match e.as_db_error() {
+        Some(db) => format!("{} {}: {}", db.severity(), code.code(), db.message()),
+        None => e.to_string(),
+    };
     if *code == SqlState::UNIQUE_VIOLATION {
         StoreError::Duplicate(text)
     } else if *code == SqlState::CHARACTER_NOT_IN_REPERTOIRE
