@@ -21,6 +21,7 @@ mod passwords_under_split_urn_keys;
 mod patch_holds_the_write_lock;
 mod queries_block_async_workers;
 mod scans_hold_unbounded_bytes;
+mod statement_timeout_gets_500;
 mod waiting_writers_hold_threads;
 
 /// The core User schema.

@@ -283,8 +283,9 @@ fn pool_error(e: r2d2::Error) -> StoreError {
     StoreError::Unavailable(format!("no database connection: {e}"))
 }
 
-/// Sorts a client error: a taken unique key, a lock waited for too long, the server
-/// unreachable or going away, or anything else.
+/// Sorts a client error: a taken unique key, a lock waited for too long (or a statement
+/// cancelled, or a transaction to retry), the server unreachable or going away, or
+/// anything else.
 fn classify(e: postgres::Error) -> StoreError {
     let Some(code) = e.code() else {
         // No SQLSTATE: the connection failed or closed (an I/O error, a TLS failure, a
@@ -312,7 +313,15 @@ fn classify(e: postgres::Error) -> StoreError {
     {
         // A text parameter holding U+0000 (which PostgreSQL's text cannot hold).
         StoreError::Unrepresentable(text)
-    } else if *code == SqlState::LOCK_NOT_AVAILABLE || *code == SqlState::T_R_DEADLOCK_DETECTED {
+    } else if [
+        SqlState::LOCK_NOT_AVAILABLE,
+        SqlState::T_R_DEADLOCK_DETECTED,
+        SqlState::T_R_SERIALIZATION_FAILURE,
+        // A statement the server cancelled: its `statement_timeout`, or by hand.
+        SqlState::QUERY_CANCELED,
+    ]
+    .contains(code)
+    {
         StoreError::Busy(text)
     } else if [
         SqlState::ADMIN_SHUTDOWN,
