@@ -13,6 +13,7 @@ mod external_id_lookups_unbounded;
 mod full_scans_unbounded;
 mod group_membership_cycles;
 mod last_owner_removed_from_owners;
+mod long_external_id_gets_500;
 mod long_request_target_gets_431;
 mod member_patch_parses_user_rows;
 mod oversized_start_up_files_read_whole;

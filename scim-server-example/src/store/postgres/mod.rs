@@ -310,8 +310,10 @@ fn classify(e: postgres::Error) -> StoreError {
         StoreError::Duplicate(text)
     } else if *code == SqlState::CHARACTER_NOT_IN_REPERTOIRE
         || *code == SqlState::UNTRANSLATABLE_CHARACTER
+        || *code == SqlState::PROGRAM_LIMIT_EXCEEDED
     {
-        // A text parameter holding U+0000 (which PostgreSQL's text cannot hold).
+        // A text parameter holding U+0000 (which PostgreSQL's text cannot hold), or too
+        // long for an index entry (an `externalId` past about 2.7 kB).
         StoreError::Unrepresentable(text)
     } else if [
         SqlState::LOCK_NOT_AVAILABLE,
