@@ -35,7 +35,12 @@ pub struct Cli {
     /// with `sslmode=require` or `verify-full` and `sslrootcert` as libpq reads them), so
     /// that several bridges can serve behind a load balancer; without it the bridge keeps
     /// its SQLite database in --data-dir.
-    #[arg(long, env = "SCIM_BRIDGE_DATABASE_URL", global = true)]
+    #[arg(
+        long,
+        env = "SCIM_BRIDGE_DATABASE_URL",
+        global = true,
+        hide_env_values = true
+    )]
     pub database_url: Option<DatabaseUrl>,
 
     /// Seconds between runs of the confirmation watcher (minimum 30).
@@ -243,6 +248,46 @@ impl std::str::FromStr for DatabaseUrl {
         } else {
             Err("a PostgreSQL URL starts with postgres:// or postgresql://".to_owned())
         }
+    }
+}
+
+/// Parses a [`DatabaseUrl`] argument: a refusal names the option and why, never the
+/// value (clap's own message would repeat it, password and all).
+#[derive(Clone, Copy, Debug)]
+pub struct DatabaseUrlParser;
+
+impl clap::builder::TypedValueParser for DatabaseUrlParser {
+    type Value = DatabaseUrl;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<DatabaseUrl, clap::Error> {
+        let name = arg.map_or_else(|| "--database-url".to_owned(), ToString::to_string);
+        let refuse = |why: &str| {
+            clap::Error::raw(
+                clap::error::ErrorKind::ValueValidation,
+                format!(
+                    "invalid value for '{name}' (not repeated: it may hold a password): {why}\n"
+                ),
+            )
+            .with_cmd(cmd)
+        };
+        value
+            .to_str()
+            .ok_or_else(|| refuse("not UTF-8"))?
+            .parse()
+            .map_err(|why: String| refuse(&why))
+    }
+}
+
+impl clap::builder::ValueParserFactory for DatabaseUrl {
+    type Parser = DatabaseUrlParser;
+
+    fn value_parser() -> DatabaseUrlParser {
+        DatabaseUrlParser
     }
 }
 

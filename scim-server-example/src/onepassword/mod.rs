@@ -95,7 +95,7 @@ impl From<RuleError> for ProvisionerError {
             RuleError::Store(StoreError::Unrepresentable(d)) => {
                 tracing::info!(detail = %d, "a value the database cannot hold was refused");
                 ScimError::invalid_value(
-                    "a value contains a character the database cannot store (U+0000)",
+                    "a value is one the database cannot store: it contains U+0000, or is too long",
                 )
                 .into()
             }

@@ -119,8 +119,8 @@ pub enum StoreError {
         /// What is wrong with it.
         detail: String,
     },
-    /// A value the engine cannot hold (PostgreSQL's text has no U+0000): the client's
-    /// input, refused.
+    /// A value the engine cannot hold (PostgreSQL's text has no U+0000, its index
+    /// entries no more than about 2.7 kB): the client's input, refused.
     #[error("the store cannot hold this value: {0}")]
     Unrepresentable(String),
     /// Anything else.

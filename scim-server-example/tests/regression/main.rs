@@ -5,12 +5,15 @@
 mod common;
 
 mod corrupted_row_served_as_null;
+mod database_errors_say_only_db_error;
+mod database_url_password_echoed;
 mod extension_spoofed_by_case_variant;
 mod extension_spoofed_by_split_key;
 mod external_id_lookups_unbounded;
 mod full_scans_unbounded;
 mod group_membership_cycles;
 mod last_owner_removed_from_owners;
+mod long_external_id_gets_500;
 mod long_request_target_gets_431;
 mod member_patch_parses_user_rows;
 mod oversized_start_up_files_read_whole;
@@ -19,6 +22,7 @@ mod passwords_under_split_urn_keys;
 mod patch_holds_the_write_lock;
 mod queries_block_async_workers;
 mod scans_hold_unbounded_bytes;
+mod statement_timeout_gets_500;
 mod waiting_writers_hold_threads;
 
 /// The core User schema.

@@ -283,8 +283,9 @@ fn pool_error(e: r2d2::Error) -> StoreError {
     StoreError::Unavailable(format!("no database connection: {e}"))
 }
 
-/// Sorts a client error: a taken unique key, a lock waited for too long, the server
-/// unreachable or going away, or anything else.
+/// Sorts a client error: a taken unique key, a lock waited for too long (or a statement
+/// cancelled, or a transaction to retry), the server unreachable or going away, or
+/// anything else.
 fn classify(e: postgres::Error) -> StoreError {
     let Some(code) = e.code() else {
         // No SQLSTATE: the connection failed or closed (an I/O error, a TLS failure, a
@@ -299,15 +300,30 @@ fn classify(e: postgres::Error) -> StoreError {
         }
         return StoreError::Unavailable(text);
     };
-    let text = e.to_string();
+    // The server's SQLSTATE and message (the client library's own text is only "db
+    // error"); not its DETAIL, which may repeat the values of a row.
+    let text = match e.as_db_error() {
+        Some(db) => format!("{} {}: {}", db.severity(), code.code(), db.message()),
+        None => e.to_string(),
+    };
     if *code == SqlState::UNIQUE_VIOLATION {
         StoreError::Duplicate(text)
     } else if *code == SqlState::CHARACTER_NOT_IN_REPERTOIRE
         || *code == SqlState::UNTRANSLATABLE_CHARACTER
+        || *code == SqlState::PROGRAM_LIMIT_EXCEEDED
     {
-        // A text parameter holding U+0000 (which PostgreSQL's text cannot hold).
+        // A text parameter holding U+0000 (which PostgreSQL's text cannot hold), or too
+        // long for an index entry (an `externalId` past about 2.7 kB).
         StoreError::Unrepresentable(text)
-    } else if *code == SqlState::LOCK_NOT_AVAILABLE || *code == SqlState::T_R_DEADLOCK_DETECTED {
+    } else if [
+        SqlState::LOCK_NOT_AVAILABLE,
+        SqlState::T_R_DEADLOCK_DETECTED,
+        SqlState::T_R_SERIALIZATION_FAILURE,
+        // A statement the server cancelled: its `statement_timeout`, or by hand.
+        SqlState::QUERY_CANCELED,
+    ]
+    .contains(code)
+    {
         StoreError::Busy(text)
     } else if [
         SqlState::ADMIN_SHUTDOWN,
