@@ -9,6 +9,7 @@
 #                       skipped when PostgreSQL is not installed, and exits 1 instead
 #                       when CI or SCIM_BRIDGE_REQUIRE_POSTGRES is set
 #   pg_database NAME    creates database NAME and prints its URL
+#   pg_size NAME        prints the size of database NAME (pg_database_size, pretty)
 #   pg_ctl_do ARGS...   runs pg_ctl on the cluster (stop/start it again)
 #   pg_stop             stops it and removes its directory (safe to call twice; call it
 #                       from the script's cleanup trap)
@@ -59,6 +60,11 @@ pg_ctl_do() {
 pg_database() {
   "${PG_AS[@]}" "$PG_BIN/createdb" -h "$PG_DIR" -p "$PG_PORT" -U postgres "$1"
   echo "postgres://postgres@127.0.0.1:$PG_PORT/$1?sslmode=disable"
+}
+
+pg_size() {
+  "${PG_AS[@]}" "$PG_BIN/psql" -h "$PG_DIR" -p "$PG_PORT" -U postgres -At \
+    -c "SELECT pg_size_pretty(pg_database_size('$1'))"
 }
 
 pg_stop() {

@@ -4,6 +4,7 @@ local token = os.getenv("TOKEN")
 local group = os.getenv("GROUP")
 local member = os.getenv("MEMBER")
 local counter = 0
+dofile("benches/load/statuses.lua")
 request = function()
   counter = counter + 1
   local op

@@ -75,7 +75,9 @@ load() {
   local url=$1 script=$2
   local out
   out=$(wrk -t2 -c"$CONN" -d"$DURATION" --latency ${script:+-s "$script"} "$url" 2>&1)
-  if grep -q "Non-2xx" <<<"$out"; then echo "wrk saw errors: $out" >&2; fi
+  if grep -q "Non-2xx" <<<"$out"; then
+    echo "wrk saw errors ($script): $(grep -E '^(status|Non-2xx)' <<<"$out" | tr '\n' ' ')" >&2
+  fi
   local rps p50 p99
   rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
   p50=$(awk '$1=="50%" {print $2}' <<<"$out")
@@ -113,8 +115,23 @@ read -r rps p50 p99 <<<"$(load "$BRIDGE" $here/lookup.lua)"
 row "bridge ($store): lookup \`userName eq\` at $USERS users" "$rps" "$p50" "$p99"
 read -r rps p50 p99 <<<"$(load "$BRIDGE" $here/list_page.lua)"
 row "bridge ($store): a page of 100 users at $USERS users" "$rps" "$p50" "$p99"
+read -r rps p50 p99 <<<"$(load "$BRIDGE" $here/create.lua)"
+row "bridge ($store): POST /Users at $USERS users ($CONN connections)" "$rps" "$p50" "$p99"
+read -r rps p50 p99 <<<"$(load "$BRIDGE" $here/patch_user.lua)"
+row "bridge ($store): PATCH one user at $USERS users ($CONN connections on the same user)" "$rps" "$p50" "$p99"
+curl -sf "${auth[@]}" "$BRIDGE/scim/v2/Users?attributes=id&startIndex=5000&count=1000" \
+  | python3 -c 'import json,sys; print("\n".join(r["id"] for r in json.load(sys.stdin)["Resources"]))' >"$work/ids"
+export IDS="$work/ids"
+read -r rps p50 p99 <<<"$(load "$BRIDGE" $here/patch_user.lua)"
+row "bridge ($store): PATCH a random one of 1,000 users at $USERS users" "$rps" "$p50" "$p99"
+IDS=""
 rss=$(awk '/VmRSS/ {print $2}' "/proc/$bridge_pid/status")
 row "bridge ($store): RSS with $USERS users" "$((rss / 1024)) MB" "" ""
+if [ "$store" = PostgreSQL ]; then
+  row "bridge ($store): database size, $USERS users plus the creates above (pg_database_size)" "$(pg_size bench)" "" ""
+else
+  row "bridge ($store): data directory size, $USERS users plus the creates above" "$(du -sh "$work/data" | cut -f1)" "" ""
+fi
 
 # Member add/remove on a small group and on a group holding every user.
 python3 - "$BRIDGE" "$TOKEN" "$USERS" >"$work/groups" <<'PY'
