@@ -43,6 +43,18 @@ pub struct Cli {
     )]
     pub database_url: Option<DatabaseUrl>,
 
+    /// Seconds one SQL statement of the bridge may run on PostgreSQL (its sessions'
+    /// `statement_timeout`, unless the database or role sets one) before the server
+    /// cancels it and the request is answered 503 with Retry-After; 0 for none. Not
+    /// applied to `migrate`.
+    #[arg(
+        long,
+        env = "SCIM_BRIDGE_DATABASE_STATEMENT_TIMEOUT",
+        default_value_t = 30.0,
+        global = true
+    )]
+    pub database_statement_timeout: f64,
+
     /// Seconds between runs of the confirmation watcher (minimum 30).
     #[arg(
         long,

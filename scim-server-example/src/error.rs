@@ -55,6 +55,15 @@ pub enum Error {
          SCIM_BRIDGE_TOKEN and --token-file.)"
     )]
     TokenManagedElsewhere(String),
+    /// `token rotate --database-url` while the replicas on that database take a token
+    /// supplied to them (`source` names how).
+    #[error(
+        "the Secret Token of the bridges on this database is not managed in the database \
+         ({0}); nothing was changed. Give the bridges a new token there, restart them, and \
+         paste it into Entra ID. (To manage it in the database again, start a bridge once \
+         without SCIM_BRIDGE_TOKEN and --token-file.)"
+    )]
+    DatabaseTokenManagedElsewhere(String),
     /// The TLS certificate or key cannot be used.
     #[error(transparent)]
     Tls(#[from] TlsError),

@@ -1,9 +1,11 @@
 //! `scim-bridge migrate`: copies everything an SQLite bridge keeps (resources in their
 //! order, group memberships, account states) into another store, the PostgreSQL database
 //! of the replicas that replace it, in one transaction on each side: the source is read
-//! from one snapshot, and the target holds all of it or none of it.
+//! from one snapshot, and the target holds all of it (with the Secret Token's hash) or
+//! none of it.
 
 use crate::onepassword::BUILTIN_GROUPS;
+use crate::store::postgres::PgStore;
 use crate::store::{AccountState, Store, StoreError, Tx};
 
 /// Rows read from the source per batch.
@@ -23,9 +25,15 @@ pub(crate) struct Copied {
 }
 
 /// Copies every resource, membership and account of `from` into `to`, which must hold
-/// nothing but (member-less) built-in groups: a target a bridge only started on.
-pub(crate) fn copy<A: Store, B: Store>(from: &A, to: &B) -> Result<Copied, StoreError> {
-    from.read(|src| to.write(|dst| copy_in(src, dst)))
+/// nothing but (member-less) built-in groups: a target a bridge only started on; and
+/// sets `settings` (the Secret Token's hash) in the same transaction, so that a failure
+/// leaves the target as it was.
+pub(crate) fn copy<A: Store>(
+    from: &A,
+    to: &PgStore,
+    settings: &[(&str, &str)],
+) -> Result<Copied, StoreError> {
+    from.read(|src| to.write_with_settings(settings, |dst| copy_in(src, dst)))
 }
 
 /// [`copy`], inside the two transactions.
@@ -133,7 +141,9 @@ mod tests {
         .expect("a source");
         to.write(|tx| tx.insert("Group", &row("owners", "owners")))
             .expect("a built-in group on the target");
-        let copied = copy(&from, &to).expect("copied");
+        let copied = from
+            .read(|src| to.write(|dst| copy_in(src, dst)))
+            .expect("copied");
         assert_eq!(
             copied,
             Copied {
@@ -158,7 +168,9 @@ mod tests {
             account.map(|a| (a.state, a.suspended_from)),
             Some((AccountState::Suspended, Some(AccountState::Pending)))
         );
-        let again = copy(&from, &to).expect_err("refused");
+        let again = from
+            .read(|src| to.write(|dst| copy_in(src, dst)))
+            .expect_err("refused");
         assert!(again.to_string().contains("1200 users"), "{again}");
     }
 }

@@ -10,7 +10,7 @@ use scim2_core::service::{ScimService, ServiceConfig};
 
 use crate::cli::{Cli, Command, InvitationAction, LogFormat, TokenAction};
 use crate::onepassword::{self, OnePassword, Policy};
-use crate::store::postgres::PgStore;
+use crate::store::postgres::{PgOptions, PgStore};
 use crate::store::sqlite::SqliteStore;
 use crate::store::Store;
 use crate::token::{self, BearerAuth, TokenError, TokenHash, TokenLock, TOKEN_FILE};
@@ -66,9 +66,15 @@ fn database_url(cli: &Cli) -> Option<&str> {
         .filter(|u| !u.is_empty())
 }
 
-/// Opens (and migrates) the PostgreSQL database at `url`.
+/// Opens (and migrates) the PostgreSQL database at `url`, with the default bounds on
+/// its sessions (for the subcommands; failing at once when it cannot be reached).
 fn open_database(url: &str) -> Result<Arc<PgStore>, Error> {
-    PgStore::open(url)
+    open_database_with(url, PgOptions::default())
+}
+
+/// [`open_database`] with these options.
+fn open_database_with(url: &str, options: PgOptions) -> Result<Arc<PgStore>, Error> {
+    PgStore::open_with(url, options)
         .map(Arc::new)
         .map_err(Error::OpenDatabase)
 }
@@ -222,6 +228,14 @@ fn serve(cli: &Cli) -> Result<(), Error> {
             limits.max_body_memory
         )));
     }
+    let statement_timeout = if cli.database_statement_timeout == 0.0 {
+        None
+    } else {
+        Some(seconds(
+            cli.database_statement_timeout,
+            "database-statement-timeout",
+        )?)
+    };
     let settings = Settings {
         interval,
         limits,
@@ -229,7 +243,12 @@ fn serve(cli: &Cli) -> Result<(), Error> {
     };
     match database_url(cli) {
         Some(url) => {
-            let store = open_database(url)?;
+            // Serving waits for a database that is not up yet (a replica started before
+            // it, or with it), saying so in the log, rather than exiting.
+            let options = PgOptions::default()
+                .with_statement_timeout(statement_timeout)
+                .with_wait_for_server(true);
+            let store = open_database_with(url, options)?;
             let (auth, new_token, follow) = database_authenticator(cli, &store)?;
             let refresh: Option<TokenRefresh> = follow.then(|| {
                 let store = store.clone();
@@ -439,7 +458,7 @@ fn rotate_database_token(cli: &Cli, url: &str) -> Result<(), Error> {
             .map_err(Error::OpenDatabase)?,
     };
     if let Some(source) = managed {
-        return Err(Error::TokenManagedElsewhere(source));
+        return Err(Error::DatabaseTokenManagedElsewhere(source));
     }
     let token = token::generate();
     store
@@ -450,20 +469,18 @@ fn rotate_database_token(cli: &Cli, url: &str) -> Result<(), Error> {
     Ok(())
 }
 
-/// `migrate`: the SQLite bridge in `from` copied into the database at `url`, then its
-/// Secret Token's hash, so that the identity provider's token keeps working.
+/// `migrate`: the SQLite bridge in `from` copied into the database at `url` with its
+/// Secret Token's hash, in one transaction, so that the identity provider's token keeps
+/// working. Its sessions have no statement timeout: the copy is one long transaction.
 fn migrate_to_database(from: &Path, url: &str) -> Result<(), Error> {
     let dir = datadir::existing(from)?;
     let source = open_store(dir)?;
-    let target = open_database(url)?;
-    let copied = crate::migrate::copy(&*source, &*target).map_err(Error::Migrate)?;
-    let token = match TokenHash::load(&dir.join(TOKEN_FILE))? {
-        Some(hash) => {
-            target
-                .set_setting(TOKEN_SETTING, Some(&hash.to_text()))
-                .map_err(Error::OpenDatabase)?;
-            "the Secret Token stays the same"
-        }
+    let hash = TokenHash::load(&dir.join(TOKEN_FILE))?.map(|h| h.to_text());
+    let target = open_database_with(url, PgOptions::unbounded())?;
+    let settings: Vec<(&str, &str)> = hash.iter().map(|h| (TOKEN_SETTING, h.as_str())).collect();
+    let copied = crate::migrate::copy(&*source, &target, &settings).map_err(Error::Migrate)?;
+    let token = match hash {
+        Some(_) => "the Secret Token stays the same",
         None => "no Secret Token in the data directory (it came from SCIM_BRIDGE_TOKEN or --token-file: give the new bridges the same)",
     };
     println!(

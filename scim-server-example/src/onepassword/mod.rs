@@ -87,7 +87,8 @@ impl From<RuleError> for ProvisionerError {
                 )
             }
             RuleError::Store(StoreError::Busy(d)) => {
-                tracing::warn!(detail = %d, "the database stayed locked past the busy timeout");
+                tracing::warn!(detail = %d,
+                    "the database was busy (a lock waited for too long, a statement cancelled by its timeout, or a transaction to retry)");
                 ProvisionerError::Unavailable(
                     "the database is busy with another process; retry later".into(),
                 )

@@ -4,9 +4,13 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod blocked_statement_holds_connections;
+mod certificate_failure_names_the_host;
 mod corrupted_row_served_as_null;
+mod database_down_at_start_exits;
 mod database_errors_say_only_db_error;
 mod database_url_password_echoed;
+mod dead_database_host_undetected;
 mod extension_spoofed_by_case_variant;
 mod extension_spoofed_by_split_key;
 mod external_id_lookups_unbounded;
@@ -16,6 +20,9 @@ mod last_owner_removed_from_owners;
 mod long_external_id_gets_500;
 mod long_request_target_gets_431;
 mod member_patch_parses_user_rows;
+mod migrate_waits_unbounded_on_its_lock;
+mod migrate_writes_token_after_commit;
+mod nul_in_id_gets_400;
 mod oversized_start_up_files_read_whole;
 mod passwords_stored_in_plaintext;
 mod passwords_under_split_urn_keys;
@@ -23,6 +30,8 @@ mod patch_holds_the_write_lock;
 mod queries_block_async_workers;
 mod scans_hold_unbounded_bytes;
 mod statement_timeout_gets_500;
+mod token_rotate_refusal_speaks_of_data_directory;
+mod unparseable_database_url_says_nothing;
 mod waiting_writers_hold_threads;
 
 /// The core User schema.

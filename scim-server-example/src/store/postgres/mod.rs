@@ -9,6 +9,13 @@
 //! per connection) fits it without an async executor inside a blocking thread, and r2d2
 //! pools its connections (checked on check-out, so a connection dropped by a database
 //! restart is replaced, not reused).
+//!
+//! Every session the bridge opens is bounded ([`PgOptions`]): a `statement_timeout` and an
+//! `idle_in_transaction_session_timeout` (unless the database or role sets its own), so
+//! that a statement stuck behind another session's lock is cancelled (busy, 503) instead
+//! of holding a pooled connection for ever; and TCP keepalives with a user timeout, so
+//! that a database host that vanished (a network partition) is noticed within a minute,
+//! on the pool's connections and on the watcher's lock connection alike.
 
 mod tls;
 mod tx;
@@ -86,8 +93,32 @@ const WATCHER_LOCK: i32 = 3;
 /// short, so only a stuck one holds it this long) before [`StoreError::Busy`].
 const LOCK_TIMEOUT: &str = "10s";
 
+/// How long opening the store waits for [`MIGRATION_LOCK`] (another bridge migrating the
+/// schema) before giving up with a message saying so.
+const MIGRATION_LOCK_TIMEOUT: &str = "20s";
+
 /// How long connecting to the server may take.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Idle time before TCP keepalive probes start on a connection (unless the URL sets
+/// `keepalives_idle`): the operating system's default, two hours, would leave a
+/// connection to a vanished host (a network partition) looking alive that long.
+const KEEPALIVES_IDLE: Duration = Duration::from_secs(30);
+
+/// Time between keepalive probes (unless the URL sets `keepalives_interval`).
+const KEEPALIVES_INTERVAL: Duration = Duration::from_secs(10);
+
+/// Unanswered probes after which the connection is dropped (unless the URL sets
+/// `keepalives_retries`).
+const KEEPALIVES_RETRIES: u32 = 3;
+
+/// How long data sent may stay unacknowledged before the connection is dropped (unless
+/// the URL sets `tcp_user_timeout`): a statement sent to a vanished host fails after it
+/// rather than waiting for the keepalives, which only probe idle connections.
+const TCP_USER_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// How long [`PgStore::open_with`], told to wait for the server, waits between attempts.
+const OPEN_RETRY: Duration = Duration::from_secs(2);
 
 /// How long a transaction waits for a pooled connection (all in use, or the server
 /// unreachable) before [`StoreError::Unavailable`].
@@ -100,6 +131,110 @@ const POOL_SIZE: u32 = 16;
 /// The pool's connections.
 type Manager = PostgresConnectionManager<MakeRustlsConnect>;
 
+/// How the store's sessions are bounded, and whether opening it waits for the server.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct PgOptions {
+    /// The `statement_timeout` of each session, unless the database or role (or the URL's
+    /// `options`) sets one; `None`: none. A statement cancelled by it is
+    /// [`StoreError::Busy`]. Default [`PgOptions::DEFAULT_STATEMENT_TIMEOUT`].
+    pub statement_timeout: Option<Duration>,
+    /// The `idle_in_transaction_session_timeout` of each session, likewise: a transaction
+    /// left open between statements longer than this is ended by the server. Default
+    /// [`PgOptions::DEFAULT_IDLE_IN_TRANSACTION_TIMEOUT`].
+    pub idle_in_transaction_timeout: Option<Duration>,
+    /// Whether [`PgStore::open_with`] keeps trying, with a log line each attempt, while
+    /// the server cannot be reached (or is starting, or another bridge holds the migration
+    /// lock), rather than failing. Default `false`.
+    pub wait_for_server: bool,
+}
+
+impl PgOptions {
+    /// The default [`PgOptions::statement_timeout`]: longer than the write lock's wait
+    /// (10 s), far longer than any statement of the bridge takes.
+    pub const DEFAULT_STATEMENT_TIMEOUT: Duration = Duration::from_secs(30);
+    /// The default [`PgOptions::idle_in_transaction_timeout`].
+    pub const DEFAULT_IDLE_IN_TRANSACTION_TIMEOUT: Duration = Duration::from_secs(60);
+
+    /// No statement or idle-in-transaction timeout (the database's own, if it sets
+    /// them): for `migrate`, whose one transaction copies a whole bridge.
+    pub fn unbounded() -> Self {
+        PgOptions {
+            statement_timeout: None,
+            idle_in_transaction_timeout: None,
+            wait_for_server: false,
+        }
+    }
+
+    /// Sets [`PgOptions::statement_timeout`].
+    pub fn with_statement_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.statement_timeout = timeout;
+        self
+    }
+
+    /// Sets [`PgOptions::idle_in_transaction_timeout`].
+    pub fn with_idle_in_transaction_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.idle_in_transaction_timeout = timeout;
+        self
+    }
+
+    /// Sets [`PgOptions::wait_for_server`].
+    pub fn with_wait_for_server(mut self, wait: bool) -> Self {
+        self.wait_for_server = wait;
+        self
+    }
+
+    /// The statements that bound a new session: each timeout set unless the session has
+    /// one already (from the database, the role or the URL). Empty when there is none.
+    fn session_setup(&self) -> String {
+        [
+            ("statement_timeout", self.statement_timeout),
+            (
+                "idle_in_transaction_session_timeout",
+                self.idle_in_transaction_timeout,
+            ),
+        ]
+        .into_iter()
+        .filter_map(|(name, timeout)| {
+            // The server's largest value (milliseconds, a 32-bit integer).
+            let ms = timeout?.as_millis().clamp(1, 2_147_483_647);
+            Some(format!(
+                "SELECT set_config('{name}', '{ms}ms', false) \
+                 WHERE current_setting('{name}') = '0';"
+            ))
+        })
+        .collect()
+    }
+}
+
+impl Default for PgOptions {
+    fn default() -> Self {
+        PgOptions {
+            statement_timeout: Some(Self::DEFAULT_STATEMENT_TIMEOUT),
+            idle_in_transaction_timeout: Some(Self::DEFAULT_IDLE_IN_TRANSACTION_TIMEOUT),
+            wait_for_server: false,
+        }
+    }
+}
+
+/// Bounds each new pooled connection's session ([`PgOptions::session_setup`]).
+#[derive(Debug)]
+struct SessionSetup(String);
+
+impl r2d2::CustomizeConnection<postgres::Client, postgres::Error> for SessionSetup {
+    fn on_acquire(&self, conn: &mut postgres::Client) -> Result<(), postgres::Error> {
+        set_up(conn, &self.0)
+    }
+}
+
+/// Runs `setup` ([`PgOptions::session_setup`]) on a new session.
+fn set_up(conn: &mut postgres::Client, setup: &str) -> Result<(), postgres::Error> {
+    if setup.is_empty() {
+        return Ok(());
+    }
+    conn.batch_execute(setup)
+}
+
 /// PostgreSQL through a pool of connections; see the module comment.
 pub struct PgStore {
     pool: Pool<Manager>,
@@ -107,6 +242,8 @@ pub struct PgStore {
     config: postgres::Config,
     /// The TLS connector of every connection.
     connector: MakeRustlsConnect,
+    /// What bounds each session ([`PgOptions::session_setup`]).
+    setup: String,
     /// The connection holding [`WATCHER_LOCK`], while this replica holds it.
     leader: std::sync::Mutex<Option<postgres::Client>>,
 }
@@ -120,9 +257,14 @@ impl std::fmt::Debug for PgStore {
 
 impl PgStore {
     /// Connects to the database at `url` (`postgres://user:password@host:port/db`, with
-    /// `sslmode` and `sslrootcert` as libpq reads them), migrates it, and opens the pool.
-    /// A database migrated by a newer bridge is refused.
+    /// `sslmode` and `sslrootcert` as libpq reads them), migrates it, and opens the pool,
+    /// with the default [`PgOptions`]. A database migrated by a newer bridge is refused.
     pub fn open(url: &str) -> Result<Self, StoreError> {
+        Self::open_with(url, PgOptions::default())
+    }
+
+    /// [`PgStore::open`] with these options.
+    pub fn open_with(url: &str, options: PgOptions) -> Result<Self, StoreError> {
         let (mut config, connector) = tls::config(url)?;
         if config.get_connect_timeout().is_none() {
             config.connect_timeout(CONNECT_TIMEOUT);
@@ -130,15 +272,37 @@ impl PgStore {
         if config.get_application_name().is_none() {
             config.application_name("scim-bridge");
         }
-        // A connection of its own, closed after: its session-level lock cannot outlive
-        // the migration, even if the migration fails half-way.
-        let mut conn = config.connect(connector.clone()).map_err(classify)?;
-        migrate(&mut conn)?;
-        drop(conn);
+        if !tls::url_sets(url, "keepalives_idle") {
+            config.keepalives_idle(KEEPALIVES_IDLE);
+        }
+        if !tls::url_sets(url, "keepalives_interval") {
+            config.keepalives_interval(KEEPALIVES_INTERVAL);
+        }
+        if !tls::url_sets(url, "keepalives_retries") {
+            config.keepalives_retries(KEEPALIVES_RETRIES);
+        }
+        if config.get_tcp_user_timeout().is_none() {
+            config.tcp_user_timeout(TCP_USER_TIMEOUT);
+        }
+        let mut attempt = 0u64;
+        loop {
+            attempt += 1;
+            match connect_and_migrate(&config, &connector) {
+                Ok(()) => break,
+                Err((e, retry)) if retry && options.wait_for_server => {
+                    tracing::warn!(detail = %e, attempt, retry_in_seconds = OPEN_RETRY.as_secs(),
+                        "waiting for the database (--database-url) to accept connections");
+                    std::thread::sleep(OPEN_RETRY);
+                }
+                Err((e, _)) => return Err(e),
+            }
+        }
+        let setup = options.session_setup();
         let pool = Pool::builder()
             .max_size(POOL_SIZE)
             .min_idle(Some(1))
             .connection_timeout(CHECKOUT_TIMEOUT)
+            .connection_customizer(Box::new(SessionSetup(setup.clone())))
             .build(PostgresConnectionManager::new(
                 config.clone(),
                 connector.clone(),
@@ -148,8 +312,38 @@ impl PgStore {
             pool,
             config,
             connector,
+            setup,
             leader: std::sync::Mutex::new(None),
         })
+    }
+
+    /// [`Store::write`], with `settings` (name, value) set in the same transaction: they
+    /// are stored if and only if everything `f` wrote is.
+    pub(crate) fn write_with_settings<T, E: From<StoreError>>(
+        &self,
+        settings: &[(&str, &str)],
+        f: impl FnOnce(&mut dyn Tx) -> Result<T, E>,
+    ) -> Result<T, E> {
+        let mut conn = self.connection()?;
+        // Read committed, so that each statement after the lock sees every write
+        // committed before it was granted (a repeatable-read snapshot would be taken
+        // before the wait, and miss the last writer's changes).
+        let mut tx = conn
+            .build_transaction()
+            .isolation_level(postgres::IsolationLevel::ReadCommitted)
+            .start()
+            .map_err(classify)?;
+        tx.batch_execute(&format!(
+            "SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'; \
+             SELECT pg_advisory_xact_lock({LOCK_SPACE}, {WRITE_LOCK})"
+        ))
+        .map_err(classify)?;
+        let out = f(&mut PgTx { tx: &mut tx })?;
+        for (name, value) in settings {
+            tx.execute(SET_SETTING, &[name, value]).map_err(classify)?;
+        }
+        tx.commit().map_err(classify)?;
+        Ok(out)
     }
 
     /// The setting `name` (see [`PgStore::set_setting`]), if it is set.
@@ -166,11 +360,7 @@ impl PgStore {
     pub fn set_setting(&self, name: &str, value: Option<&str>) -> Result<(), StoreError> {
         let mut conn = self.connection()?;
         match value {
-            Some(value) => conn.execute(
-                "INSERT INTO settings (name, value) VALUES ($1, $2)
-                 ON CONFLICT (name) DO UPDATE SET value = excluded.value, changed_at = now()",
-                &[&name, &value],
-            ),
+            Some(value) => conn.execute(SET_SETTING, &[&name, &value]),
             None => conn.execute("DELETE FROM settings WHERE name = $1", &[&name]),
         }
         .map(|_| ())
@@ -208,7 +398,8 @@ impl PgStore {
         let mut conn = self
             .config
             .connect(self.connector.clone())
-            .map_err(classify)?;
+            .map_err(|e| classify_connect(&e))?;
+        set_up(&mut conn, &self.setup).map_err(classify)?;
         let taken: bool = conn
             .query_one(
                 "SELECT pg_try_advisory_lock($1, $2)",
@@ -228,13 +419,115 @@ impl PgStore {
     }
 }
 
-/// Applies the migrations this database lacks, under [`MIGRATION_LOCK`].
+/// Sets a setting (name, value).
+const SET_SETTING: &str = "INSERT INTO settings (name, value) VALUES ($1, $2)
+    ON CONFLICT (name) DO UPDATE SET value = excluded.value, changed_at = now()";
+
+/// Connects and applies the migrations this database lacks, on a connection of its own,
+/// closed after: its session-level lock cannot outlive the migration, even if the
+/// migration fails half-way. On failure, whether trying again later may succeed (the
+/// server unreachable or starting, or another bridge migrating).
+fn connect_and_migrate(
+    config: &postgres::Config,
+    connector: &MakeRustlsConnect,
+) -> Result<(), (StoreError, bool)> {
+    let mut conn = config
+        .connect(connector.clone())
+        .map_err(|e| (classify_connect(&e), may_come_up(&e)))?;
+    migrate(&mut conn).map_err(|e| {
+        let retry = matches!(e, StoreError::Busy(_) | StoreError::Unavailable(_));
+        (e, retry)
+    })
+}
+
+/// Whether a failure to connect may pass by itself: the server unreachable (refused, timed
+/// out, its name not resolving yet), starting, shutting down or full. Not a refused
+/// password, a missing database, or a certificate refused: trying again changes nothing.
+fn may_come_up(e: &postgres::Error) -> bool {
+    if let Some(code) = e.code() {
+        return [
+            SqlState::CANNOT_CONNECT_NOW,
+            SqlState::TOO_MANY_CONNECTIONS,
+            SqlState::ADMIN_SHUTDOWN,
+            SqlState::CRASH_SHUTDOWN,
+        ]
+        .contains(code)
+            || code.code().starts_with("08");
+    }
+    if certificate_error(e).is_some() {
+        return false;
+    }
+    // The client's I/O failures (a refused or reset connection, a name lookup failing)
+    // carry an I/O error; its timeouts and closed connections carry nothing.
+    let mut source = std::error::Error::source(e);
+    if source.is_none() {
+        return true;
+    }
+    while let Some(cause) = source {
+        if cause.is::<std::io::Error>() {
+            return true;
+        }
+        source = cause.source();
+    }
+    false
+}
+
+/// [`classify`], for a failure to connect: a certificate refused is a setting to fix,
+/// not the server being away.
+fn classify_connect(e: &postgres::Error) -> StoreError {
+    match certificate_error(e) {
+        Some(why) => StoreError::Other(why),
+        None => classify_ref(e),
+    }
+}
+
+/// The server's certificate refused, said without the host names a certificate-name
+/// failure would repeat (the text reaches `/health`): `None` for any other failure.
+fn certificate_error(e: &postgres::Error) -> Option<String> {
+    use tokio_rustls::rustls;
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(cause) = source {
+        let tls = cause.downcast_ref::<rustls::Error>().or_else(|| {
+            cause
+                .downcast_ref::<std::io::Error>()
+                .and_then(|io| io.get_ref())
+                .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+        });
+        if let Some(rustls::Error::InvalidCertificate(why)) = tls {
+            return Some(match why {
+                rustls::CertificateError::NotValidForName
+                | rustls::CertificateError::NotValidForNameContext { .. } => {
+                    "error performing TLS handshake: the database server's certificate is not \
+                     valid for the host name in --database-url"
+                        .to_owned()
+                }
+                other => format!(
+                    "error performing TLS handshake: the database server's certificate is \
+                     refused: {other}"
+                ),
+            });
+        }
+        source = cause.source();
+    }
+    None
+}
+
+/// Applies the migrations this database lacks, under [`MIGRATION_LOCK`], waited for at
+/// most [`MIGRATION_LOCK_TIMEOUT`].
 fn migrate(conn: &mut postgres::Client) -> Result<(), StoreError> {
-    conn.query_one(
-        "SELECT pg_advisory_lock($1, $2)",
-        &[&LOCK_SPACE, &MIGRATION_LOCK],
-    )
-    .map_err(classify)?;
+    conn.batch_execute(&format!(
+        "SET lock_timeout = '{MIGRATION_LOCK_TIMEOUT}'; \
+         SELECT pg_advisory_lock({LOCK_SPACE}, {MIGRATION_LOCK}); \
+         RESET lock_timeout"
+    ))
+    .map_err(|e| match classify(e) {
+        StoreError::Busy(_) => StoreError::Busy(format!(
+            "another scim-bridge has been migrating this database's schema for over \
+             {MIGRATION_LOCK_TIMEOUT} (it holds the migration lock, advisory lock \
+             ({LOCK_SPACE}, {MIGRATION_LOCK})); try again once it has finished"
+        )),
+        other => other,
+    })?;
     conn.batch_execute(
         "CREATE TABLE IF NOT EXISTS schema_migrations (
             version integer PRIMARY KEY,
@@ -287,12 +580,20 @@ fn pool_error(e: r2d2::Error) -> StoreError {
 /// cancelled, or a transaction to retry), the server unreachable or going away, or
 /// anything else.
 fn classify(e: postgres::Error) -> StoreError {
+    classify_ref(&e)
+}
+
+/// [`classify`], by reference.
+fn classify_ref(e: &postgres::Error) -> StoreError {
     let Some(code) = e.code() else {
+        if let Some(why) = certificate_error(e) {
+            return StoreError::Unavailable(why);
+        }
         // No SQLSTATE: the connection failed or closed (an I/O error, a TLS failure, a
         // timeout); none of their texts names the server. The causes are kept: "error
         // performing TLS handshake" alone would not say that a certificate was refused.
         let mut text = e.to_string();
-        let mut source = std::error::Error::source(&e);
+        let mut source = std::error::Error::source(e);
         while let Some(cause) = source {
             text.push_str(": ");
             text.push_str(&cause.to_string());
@@ -366,23 +667,7 @@ impl Store for PgStore {
         &self,
         f: impl FnOnce(&mut dyn Tx) -> Result<T, E>,
     ) -> Result<T, E> {
-        let mut conn = self.connection()?;
-        // Read committed, so that each statement after the lock sees every write
-        // committed before it was granted (a repeatable-read snapshot would be taken
-        // before the wait, and miss the last writer's changes).
-        let mut tx = conn
-            .build_transaction()
-            .isolation_level(postgres::IsolationLevel::ReadCommitted)
-            .start()
-            .map_err(classify)?;
-        tx.batch_execute(&format!(
-            "SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'; \
-             SELECT pg_advisory_xact_lock({LOCK_SPACE}, {WRITE_LOCK})"
-        ))
-        .map_err(classify)?;
-        let out = f(&mut PgTx { tx: &mut tx })?;
-        tx.commit().map_err(classify)?;
-        Ok(out)
+        self.write_with_settings(&[], f)
     }
 
     fn check(&self) -> Result<(), StoreError> {

@@ -71,10 +71,30 @@ pub(super) fn config(url: &str) -> Result<(postgres::Config, MakeRustlsConnect),
     } else {
         format!("{base}?{}", kept.join("&"))
     };
-    let mut config: postgres::Config = rest.parse().map_err(invalid)?;
+    let mut config: postgres::Config = rest.parse().map_err(|e: postgres::Error| {
+        // The client's text is only "invalid connection string"; its cause says what is
+        // wrong (an option or a value, by name: never the value, nor the password).
+        let why = match std::error::Error::source(&e) {
+            Some(cause) => format!("{e}: {cause}"),
+            None => e.to_string(),
+        };
+        invalid(format!(
+            "{why} (a user name or password holding `@`, `:`, `/`, `?` or `%` must be \
+             percent-encoded)"
+        ))
+    })?;
     config.ssl_mode(mode);
     let connector = MakeRustlsConnect::new(client_config(verify, root.as_deref())?);
     Ok((config, connector))
+}
+
+/// Whether `url`'s query sets `key`.
+pub(super) fn url_sets(url: &str, key: &str) -> bool {
+    url.split_once('?').is_some_and(|(_, query)| {
+        query
+            .split('&')
+            .any(|pair| pair.split_once('=').map_or(pair, |(k, _)| k) == key)
+    })
 }
 
 /// The rustls client configuration: verified against `root` (a PEM file) or, with
@@ -199,9 +219,23 @@ mod tests {
     }
 
     #[test]
+    fn keys_set_in_the_query_are_found() {
+        assert!(url_sets(
+            "postgres://h/db?a=1&keepalives_idle=5",
+            "keepalives_idle"
+        ));
+        assert!(!url_sets(
+            "postgres://h/db?keepalives_idle_x=5",
+            "keepalives_idle"
+        ));
+        assert!(!url_sets("postgres://h/keepalives_idle", "keepalives_idle"));
+    }
+
+    #[test]
     fn bad_settings_are_refused_without_repeating_the_url() {
         for url in [
             "postgres://u:secret@h/db?sslmode=sometimes",
+            "postgres://u:secret@h:port/db",
             "postgres://u:secret@h/db?sslrootcert=/nonexistent/ca.pem",
         ] {
             let e = config(url).err().expect("refused").to_string();

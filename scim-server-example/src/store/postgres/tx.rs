@@ -155,14 +155,26 @@ impl PgTx<'_, '_> {
     }
 }
 
+/// Whether `id` may be a stored id: PostgreSQL's text cannot hold U+0000, so an id with
+/// one names no resource (not found, as on SQLite) rather than a value to refuse.
+fn storable_id(id: &str) -> bool {
+    !id.contains('\0')
+}
+
 impl Tx for PgTx<'_, '_> {
     fn get(&mut self, rt: &str, id: &str) -> Result<Option<Row>, StoreError> {
+        if !storable_id(id) {
+            return Ok(None);
+        }
         let sql =
             format!("SELECT {ROW_COLUMNS} FROM resources WHERE resource_type = $1 AND id = $2");
         Ok(self.plain_rows(rt, &sql, &[&rt, &id])?.pop())
     }
 
     fn version(&mut self, rt: &str, id: &str) -> Result<Option<Option<String>>, StoreError> {
+        if !storable_id(id) {
+            return Ok(None);
+        }
         let row = self.query_opt(
             "SELECT data::json -> 'meta' ->> 'version' FROM resources
                  WHERE resource_type = $1 AND id = $2",
@@ -179,6 +191,9 @@ impl Tx for PgTx<'_, '_> {
     }
 
     fn exists(&mut self, rt: &str, id: &str) -> Result<bool, StoreError> {
+        if !storable_id(id) {
+            return Ok(false);
+        }
         let found: Vec<i32> = self.column(
             "SELECT 1 FROM resources WHERE resource_type = $1 AND id = $2",
             &[&rt, &id],
@@ -260,6 +275,9 @@ impl Tx for PgTx<'_, '_> {
     }
 
     fn remove(&mut self, rt: &str, id: &str) -> Result<bool, StoreError> {
+        if !storable_id(id) {
+            return Ok(false);
+        }
         self.execute(
             "DELETE FROM resources WHERE resource_type = $1 AND id = $2",
             &[&rt, &id],
