@@ -7,7 +7,10 @@
 #
 #   pg_start            starts it (sets PG_PORT); returns 1 after saying why it is
 #                       skipped when PostgreSQL is not installed, and exits 1 instead
-#                       when CI or SCIM_BRIDGE_REQUIRE_POSTGRES is set
+#                       when CI or SCIM_BRIDGE_REQUIRE_POSTGRES is set; exits 1 when an
+#                       installed PostgreSQL fails to initialise or start (a broken
+#                       installation is a failure, never a silent skip, even when the
+#                       caller tests pg_start in an `if`)
 #   pg_database NAME    creates database NAME and prints its URL
 #   pg_size NAME        prints the size of database NAME (pg_database_size, pretty)
 #   pg_ctl_do ARGS...   runs pg_ctl on the cluster (stop/start it again)
@@ -43,7 +46,8 @@ pg_start() {
   fi
   PG_PORT="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
   "${PG_AS[@]}" "$PG_BIN/initdb" -D "$PG_DIR/data" -U postgres --auth=trust --encoding=UTF8 \
-    --locale=C --no-sync >"$PG_DIR/initdb.out" 2>&1 || { cat "$PG_DIR/initdb.out" >&2; return 2; }
+    --locale=C --no-sync >"$PG_DIR/initdb.out" 2>&1 \
+    || { echo "PostgreSQL's initdb failed:" >&2; cat "$PG_DIR/initdb.out" >&2; exit 1; }
   pg_ctl_do start
 }
 
@@ -51,7 +55,7 @@ pg_ctl_do() {
   local options="-p $PG_PORT -k $PG_DIR -c listen_addresses=127.0.0.1 ${PG_OPTIONS:-}"
   if [ "$1" = start ]; then
     "${PG_AS[@]}" "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/log" -w -o "$options" start >/dev/null \
-      || { cat "$PG_DIR/log" >&2; return 2; }
+      || { echo "PostgreSQL did not start:" >&2; cat "$PG_DIR/log" >&2; exit 1; }
   else
     "${PG_AS[@]}" "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -w "$@" >/dev/null
   fi

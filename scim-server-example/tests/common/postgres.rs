@@ -54,6 +54,25 @@ fn binaries() -> Option<PathBuf> {
     found.pop().map(|(_, bin)| bin)
 }
 
+/// Without PostgreSQL: a failure where it is required (CI), else `None` after saying that
+/// the calling test is skipped and why. The line goes straight to the process's standard
+/// error, not through `eprintln!`, which the test harness captures and shows only for
+/// failing tests: a skip must be visible in a passing run.
+fn not_installed<T>() -> Option<T> {
+    if required() {
+        panic!(
+            "PostgreSQL is required here (CI or SCIM_BRIDGE_REQUIRE_POSTGRES is set) but not \
+             installed: apt-get install postgresql"
+        );
+    }
+    let thread = std::thread::current();
+    let test = thread.name().unwrap_or("a test");
+    let line = format!("skipped: {test}: PostgreSQL not installed (apt-get install postgresql)\n");
+    // Best effort: a closed standard error must not fail the test.
+    let _ = std::io::Write::write_all(&mut std::io::stderr(), line.as_bytes());
+    None
+}
+
 /// Whether this process runs as root.
 fn is_root() -> bool {
     Command::new("id")
@@ -74,6 +93,9 @@ fn free_port() -> u16 {
 /// PostgreSQL is not installed outside CI.
 pub fn server() -> Option<&'static PgServer> {
     static SERVER: OnceLock<Option<PgServer>> = OnceLock::new();
+    if binaries().is_none() {
+        return not_installed();
+    }
     SERVER
         .get_or_init(|| {
             let server = PgServer::start()?;
@@ -95,14 +117,7 @@ impl PgServer {
     /// `options` names the directory), and further settings (`-c name=value …`).
     pub fn start_with(files: &[(&str, &str)], options: &str) -> Option<PgServer> {
         let Some(bin) = binaries() else {
-            if required() {
-                panic!(
-                    "PostgreSQL is required here (CI or SCIM_BRIDGE_REQUIRE_POSTGRES is set) but \
-                     not installed: apt-get install postgresql"
-                );
-            }
-            eprintln!("skipped: PostgreSQL not installed (apt-get install postgresql)");
-            return None;
+            return not_installed();
         };
         let dir = tempfile::Builder::new()
             .prefix("scim-bridge-pg-")
