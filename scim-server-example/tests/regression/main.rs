@@ -27,6 +27,7 @@ mod oversized_start_up_files_read_whole;
 mod passwords_stored_in_plaintext;
 mod passwords_under_split_urn_keys;
 mod patch_holds_the_write_lock;
+mod pg_store_dropped_on_async_worker_aborts;
 mod queries_block_async_workers;
 mod scans_hold_unbounded_bytes;
 mod statement_timeout_gets_500;

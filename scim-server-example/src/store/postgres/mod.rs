@@ -237,7 +237,8 @@ fn set_up(conn: &mut postgres::Client, setup: &str) -> Result<(), postgres::Erro
 
 /// PostgreSQL through a pool of connections; see the module comment.
 pub struct PgStore {
-    pool: Pool<Manager>,
+    /// The pooled connections; `None` only while [`PgStore`] is dropped.
+    pool: Option<Pool<Manager>>,
     /// How to open a connection outside the pool (the watcher's lock).
     config: postgres::Config,
     /// The TLS connector of every connection.
@@ -309,7 +310,7 @@ impl PgStore {
             ))
             .map_err(pool_error)?;
         Ok(PgStore {
-            pool,
+            pool: Some(pool),
             config,
             connector,
             setup,
@@ -415,7 +416,11 @@ impl PgStore {
     }
 
     fn connection(&self) -> Result<PooledConnection<Manager>, StoreError> {
-        self.pool.get().map_err(pool_error)
+        let pool = self
+            .pool
+            .as_ref()
+            .ok_or_else(|| StoreError::Unavailable("the store is shutting down".into()))?;
+        pool.get().map_err(pool_error)
     }
 }
 
@@ -683,5 +688,23 @@ impl Store for PgStore {
 
     fn lead(&self) -> Result<bool, StoreError> {
         self.hold_watcher_lock()
+    }
+}
+
+impl Drop for PgStore {
+    /// Closing a connection of the synchronous client blocks on a runtime of its own,
+    /// which panics (and, while unwinding, aborts) on a thread that drives async tasks.
+    /// When the last handle goes away on such a thread (a service dropped by an
+    /// embedder's async code), the connections are closed on a thread of their own.
+    fn drop(&mut self) {
+        if tokio::runtime::Handle::try_current().is_err() {
+            return;
+        }
+        let pool = self.pool.take();
+        let leader = match self.leader.get_mut() {
+            Ok(leader) => leader.take(),
+            Err(poisoned) => poisoned.into_inner().take(),
+        };
+        std::thread::spawn(move || drop((pool, leader)));
     }
 }
