@@ -234,6 +234,7 @@ pub mod provisioner;
 pub mod resource;
 pub mod schema;
 pub mod service;
+pub mod sql;
 #[cfg(feature = "testkit")]
 pub mod testkit;
 pub mod validate;
