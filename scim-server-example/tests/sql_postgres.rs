@@ -113,13 +113,13 @@ fn postgres_matches_the_evaluator() {
                 sql_cases::user_filter(),
                 prop::collection::vec(sql_cases::user(), 1..10),
             );
-            runner.run(&cases, &check)
+            runner.run(&cases, check)
         } else {
             let cases = (
                 sql_cases::group_filter(),
                 prop::collection::vec(sql_cases::group(), 1..10),
             );
-            runner.run(&cases, &check)
+            runner.run(&cases, check)
         };
         outcome.unwrap_or_else(|e| panic!("{resource_type}: {e}"));
         let tally = tally.into_inner();
