@@ -59,6 +59,10 @@
 //!   against the schema, and only the schema's names reach SQL);
 //! - whose numbers are as serde_json writes them (integers as integers, floats as the
 //!   shortest text of an `f64`);
+//! - that hold every attribute the filter reads: the predicate sees only the stored
+//!   document, so an attribute a store computes when it reads (a User's `groups`,
+//!   derived from the groups' `members`) must be stored, or its filters evaluated in
+//!   Rust;
 //! - on which the evaluator does not fail: where it reports an error (a boolean stored in
 //!   an attribute of another type and compared with `gt`), the SQL treats the value as
 //!   not matching.
@@ -93,7 +97,10 @@
 //! [`SqlPredicate::params`]. In SQLite, `lower()` must be the built-in one, which folds
 //! ASCII letters only (no ICU extension loaded); in PostgreSQL, string ordering uses
 //! `COLLATE "C"` (code point order, as the evaluator orders), and ASCII letters are
-//! lower-cased with `translate`, whatever the database's locale.
+//! lower-cased with `translate`, whatever the database's locale. PostgreSQL's JIT
+//! compiler (`jit = on`, the default) takes hundreds of milliseconds to compile a large
+//! predicate whatever the number of rows; a store answering interactive requests may
+//! want `SET jit = off` for these queries.
 
 mod datetime;
 mod dialect;

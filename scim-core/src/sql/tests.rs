@@ -103,6 +103,11 @@ fn placeholders_are_numbered_from_the_first_and_typed_for_postgres() {
     let target = SqlTarget::new(SqlDialect::Sqlite, "r.data").with_first_param(0);
     let p = translate(&filter, &users, &target).unwrap();
     assert!(p.sql.contains("?1") && p.sql.contains("?2") && !p.sql.contains("?3"));
+    // The caller's SQL is inserted as it is, whatever it holds.
+    let target = SqlTarget::new(SqlDialect::Sqlite, "json_object('a', '\u{1}0\u{2}\u{3}')");
+    let p = translate(&filter, &users, &target).unwrap();
+    assert!(p.sql.contains("(json_object('a', '\u{1}0\u{2}\u{3}'))"));
+    assert_eq!(p.params.len(), 2);
 }
 
 #[test]

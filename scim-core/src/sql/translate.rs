@@ -54,13 +54,15 @@ pub(super) fn predicate(
         params: Vec::new(),
         aliases: 0,
     };
-    let root = format!("({})", target.document);
+    // The document is written in last, so that nothing in the caller's SQL can be taken
+    // for a parameter mark.
+    let root = DOCUMENT.to_string();
     let upper = writer.render(filter, &root, None, Side::Upper);
     writer.aliases = 0;
     let lower = writer.render(filter, &root, None, Side::Lower);
     let (sql, params) = writer.finish(&upper, target.first_param);
     SqlPredicate {
-        sql,
+        sql: sql.replace(DOCUMENT, &format!("({})", target.document)),
         params,
         exact: upper == lower,
     }
@@ -70,6 +72,8 @@ pub(super) fn predicate(
 const MARK_START: char = '\u{1}';
 /// Ends a parameter mark.
 const MARK_END: char = '\u{2}';
+/// Stands for the document expression until the parameters are numbered.
+const DOCUMENT: char = '\u{3}';
 
 /// An attribute path resolved against the schema: canonical names, safe for SQL.
 struct Resolved {
@@ -133,12 +137,16 @@ impl Writer<'_, '_> {
                     order.len() - 1
                 }
             };
-            let param = &self.params[index.min(self.params.len().saturating_sub(1))];
-            out.push_str(&self.dialect.placeholder(first + position, param));
+            if let Some(param) = self.params.get(index) {
+                out.push_str(&self.dialect.placeholder(first + position, param));
+            }
             rest = after.get(end + MARK_END.len_utf8()..).unwrap_or("");
         }
         out.push_str(rest);
-        let params = order.into_iter().map(|i| self.params[i].clone()).collect();
+        let params = order
+            .into_iter()
+            .filter_map(|i| self.params.get(i).cloned())
+            .collect();
         (out, params)
     }
 
