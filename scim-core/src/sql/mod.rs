@@ -47,7 +47,7 @@
 //! # What the predicate means
 //!
 //! The predicate selects exactly the documents the in-memory evaluator
-//! ([`CompiledFilter`](crate::filter::CompiledFilter)) matches, with the same semantics:
+//! ([`CompiledFilter`]) matches, with the same semantics:
 //! `caseExact` and case-insensitive comparison, "any value" of multi-valued attributes,
 //! value paths whose conditions hold on one element, `pr` (absent, `null`, `""`, `[]` and
 //! `{}` are unassigned), dateTimes compared as instants whatever their offsets, numbers
