@@ -61,8 +61,8 @@
 //!   shortest text of an `f64`);
 //! - that hold every attribute the filter reads: the predicate sees only the stored
 //!   document, so an attribute a store computes when it reads (a User's `groups`,
-//!   derived from the groups' `members`) must be stored, or its filters evaluated in
-//!   Rust;
+//!   derived from the groups' `members`) must be stored, or named in
+//!   [`SqlTarget::with_computed`] so that its filters are left to the evaluator;
 //! - on which the evaluator does not fail: where it reports an error (a boolean stored in
 //!   an attribute of another type and compared with `gt`), the SQL treats the value as
 //!   not matching.
@@ -72,7 +72,8 @@
 //! the filter in Rust on the rows the SQL returns. That happens for:
 //!
 //! - an attribute the schema does not define, or whose name holds characters outside the
-//!   attribute-name grammar (RFC 7643 §2.1): it never reaches SQL;
+//!   attribute-name grammar (RFC 7643 §2.1): it never reaches SQL; likewise an attribute
+//!   the caller marks as computed ([`SqlTarget::with_computed`]);
 //! - a case-insensitive comparison whose (lower-cased) value is not ASCII, on stored
 //!   strings that are not ASCII: SQL has no lower-casing that is the same as Rust's
 //!   Unicode one in every engine and locale. With an ASCII value the comparison is exact
@@ -147,6 +148,9 @@ pub struct SqlTarget {
     pub document: String,
     /// The number of the first placeholder (`?1`/`$1` by default).
     pub first_param: usize,
+    /// Attributes the documents do not hold because the store computes them when it
+    /// reads (see [`SqlTarget::with_computed`]).
+    pub computed: Vec<String>,
 }
 
 impl SqlTarget {
@@ -157,7 +161,22 @@ impl SqlTarget {
             dialect,
             document: document.into(),
             first_param: 1,
+            computed: Vec::new(),
         }
+    }
+
+    /// Returns this target with `attributes` (top-level names as a filter writes them:
+    /// `groups`, or URN-qualified for an extension's) marked as computed when read, not
+    /// stored in the document: a filter reading one is left to the evaluator, as an
+    /// attribute outside the schema is (the predicate is inexact).
+    #[must_use]
+    pub fn with_computed<I, S>(mut self, attributes: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.computed = attributes.into_iter().map(Into::into).collect();
+        self
     }
 
     /// Returns this target with placeholders numbered from `first` (at least 1), for a

@@ -201,6 +201,11 @@ fn date_times_compare_as_instants() {
         at("9999-12-31T23:59:59.9999999999-23:59"),
         at("not a date"),
         at("2011-05-13T04:42:34.Z"),
+        at("2016-12-31T23:59:60Z"), // a leap second: 23:59:59.999999999
+        at("2017-01-01T00:59:60.5+01:00"),
+        at("2016-06-30T20:59:60-03:00"),
+        at("2016-06-29T20:59:60-03:00"), // not the end of a month: compared as text
+        at("2016-12-31T23:59:59.999999999Z"),
         json!({"meta": {"lastModified": 5}}),
         json!({"meta": {}}),
     ];
@@ -211,6 +216,9 @@ fn date_times_compare_as_instants() {
         "2012-02-29T00:00:00.000Z",
         "0000-01-01T00:00:00Z",
         "2011-02-29",
+        "2016-12-31T23:59:59.999999999Z",
+        "2016-12-31T23:59:60Z",
+        "2016-07-01T00:00:00Z",
     ] {
         for op in ["eq", "ne", "gt", "ge", "lt", "le"] {
             let filter = format!(r#"meta.lastModified {op} "{constant}""#);
@@ -250,5 +258,36 @@ fn multi_valued_and_value_paths_hold_on_one_element() {
         let (sql, rust, exact) = sqlite_and_evaluator(filter, &docs);
         assert!(exact, "{filter}");
         assert_eq!(sql, rust, "{filter}");
+    }
+}
+
+#[test]
+fn computed_attributes_are_left_to_the_evaluator() {
+    let registry = SchemaRegistry::standard();
+    let users = registry.resource_schema("User").unwrap();
+    let target = SqlTarget::new(SqlDialect::Sqlite, "data").with_computed([
+        "groups",
+        "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager",
+    ]);
+    for (text, exact) in [
+        (r#"GROUPS.value eq "g1""#, false),
+        (r#"groups[value eq "g1"]"#, false),
+        (
+            r#"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value eq "m""#,
+            false,
+        ),
+        (
+            r#"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department eq "d""#,
+            true,
+        ),
+        (r#"userName eq "a""#, true),
+    ] {
+        let p = translate(&parse_filter(text).unwrap(), &users, &target).unwrap();
+        assert_eq!(p.exact, exact, "{text}: {}", p.sql);
+        assert!(
+            !p.sql.contains("groups") && !p.sql.contains("manager"),
+            "{}",
+            p.sql
+        );
     }
 }

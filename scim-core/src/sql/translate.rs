@@ -50,6 +50,7 @@ pub(super) fn predicate(
 ) -> SqlPredicate {
     let mut writer = Writer {
         schema,
+        computed: &target.computed,
         dialect: Dialect::new(target.dialect),
         params: Vec::new(),
         aliases: 0,
@@ -97,6 +98,8 @@ enum Constant {
 /// The translation state: the schema, the dialect, the parameters and alias numbers.
 pub(super) struct Writer<'s, 'r> {
     schema: &'s ResourceSchema<'r>,
+    /// Top-level attributes the documents do not hold (computed when read).
+    computed: &'s [String],
     pub(super) dialect: Dialect,
     params: Vec<SqlParam>,
     aliases: usize,
@@ -245,6 +248,17 @@ impl Writer<'_, '_> {
             });
         }
         let located = self.schema.attribute(urn, written[0])?;
+        let top = &located.def.name;
+        let is_computed = |c: &String| match located.extension {
+            Some(ext) => c
+                .strip_suffix(top.as_str())
+                .and_then(|c| c.strip_suffix(':'))
+                .is_some_and(|c| c.eq_ignore_ascii_case(ext)),
+            None => c.eq_ignore_ascii_case(top),
+        };
+        if self.computed.iter().any(is_computed) {
+            return None;
+        }
         let mut defs: Vec<&AttributeDef> = vec![located.def];
         for name in &written[1..] {
             let next = defs.last()?.sub_attribute(name)?;
