@@ -102,6 +102,10 @@
 //! compiler (`jit = on`, the default) takes hundreds of milliseconds to compile a large
 //! predicate whatever the number of rows; a store answering interactive requests may
 //! want `SET jit = off` for these queries.
+//!
+//! The predicate reads the document once per test (a conversion such as `data::jsonb`
+//! runs that often), through subqueries over table functions named `scim_j1`, `scim_j2`…
+//! (and `scim_t`, `scim_n`, `scim_e`): the statement around it must not use those names.
 
 mod datetime;
 mod dialect;
