@@ -13,8 +13,9 @@
 //! 2. A schema extension with a string and an integer attribute, registered in a
 //!    [`SchemaRegistry`]; clients set them and filter on them.
 //! 3. Bearer-token authentication through [`Authenticator`].
-//! 4. Lists pushed into SQL: `userName eq …` and `badge eq …` from an index, paging with
-//!    `LIMIT`/`OFFSET`; any other filter or a sort falls back to [`ListQuery::page`].
+//! 4. Lists pushed into SQL: `userName eq …` from an index, any other filter translated
+//!    by [`scim2_core::sql`], paging with `LIMIT`/`OFFSET`; a sort, or a filter SQL
+//!    cannot answer exactly, finishes in memory with [`ListQuery::page`].
 //! 5. Mounting: `nest_service("/scim/v2", scim)` beside the host's own routes, with the
 //!    mount path declared so that locations keep the prefix.
 
@@ -22,7 +23,8 @@ use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use axum::routing::get;
-use rusqlite::{params, Connection, OptionalExtension};
+use rusqlite::types::Value as SqlValue;
+use rusqlite::{params, params_from_iter, Connection, OptionalExtension};
 use scim2_core::meta::check_version;
 use scim2_core::provisioner::{
     groups_of, member_ids, not_found, remove_member, set_groups, ListPage, ListQuery, Principal,
@@ -30,6 +32,7 @@ use scim2_core::provisioner::{
 };
 use scim2_core::schema::{AttributeDef, Schema, SchemaRegistry};
 use scim2_core::service::{AuthError, Authenticator, ScimService, ServiceConfig};
+use scim2_core::sql::{translate, SqlDialect, SqlParam, SqlTarget};
 use scim2_core::ScimError;
 use serde_json::Value;
 
@@ -63,6 +66,8 @@ fn unique_name(r: &Value) -> Option<&str> {
 /// `spawn_blocking`, with the same SQL.
 struct SqlStore {
     db: Mutex<Connection>,
+    /// The schemas filters are translated with.
+    registry: SchemaRegistry,
 }
 
 /// A store failure the client sees as a bare 500 (the service logs it).
@@ -91,6 +96,7 @@ impl SqlStore {
         conn.execute_batch(SCHEMA_SQL)?;
         Ok(SqlStore {
             db: Mutex::new(conn),
+            registry: registry(),
         })
     }
 
@@ -144,36 +150,46 @@ impl SqlStore {
         Ok(rs)
     }
 
-    /// The rows of `rt` matching `condition` (SQL over `doc`/`name`, `?2` bound to
-    /// `arg`), one page of them when `page` is given as (offset, limit), with the count.
+    /// The rows of `rt` matching `condition` (SQL over `doc`/`name`, its placeholders
+    /// `?2`… bound to `args`), one page of them when `page` is given as (offset, limit),
+    /// with the count.
     fn select(
         db: &Connection,
         rt: &str,
         condition: &str,
-        arg: Option<&str>,
+        args: &[SqlParam],
         page: Option<(u64, u64)>,
     ) -> Result<(u64, Vec<Value>), ProvisionerError> {
+        let mut values = vec![SqlValue::Text(rt.to_owned())];
+        for arg in args {
+            values.push(match arg {
+                SqlParam::Text(s) => SqlValue::Text(s.clone()),
+                SqlParam::Integer(i) => SqlValue::Integer(*i),
+                SqlParam::Real(f) => SqlValue::Real(*f),
+                other => return Err(ProvisionerError::internal(format!("{other:?}"))),
+            });
+        }
         let total: i64 = db
             .query_row(
                 &format!(
                     "SELECT COUNT(*) FROM scim_resources WHERE resource_type = ?1 AND {condition}"
                 ),
-                params![rt, arg],
+                params_from_iter(&values),
                 |row| row.get(0),
             )
             .map_err(internal)?;
         let (offset, limit) = page.unwrap_or((0, u64::MAX >> 1));
+        let n = values.len() + 1;
         let sql = format!(
             "SELECT doc FROM scim_resources WHERE resource_type = ?1 AND {condition}
-             ORDER BY rowid LIMIT ?3 OFFSET ?4"
+             ORDER BY rowid LIMIT ?{n} OFFSET ?{}",
+            n + 1
         );
+        values.push(SqlValue::Integer(i64::try_from(limit).unwrap_or(i64::MAX)));
+        values.push(SqlValue::Integer(i64::try_from(offset).unwrap_or(i64::MAX)));
         let mut stmt = db.prepare(&sql).map_err(internal)?;
-        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let offset = i64::try_from(offset).unwrap_or(i64::MAX);
         let docs = stmt
-            .query_map(params![rt, arg, limit, offset], |row| {
-                row.get::<_, String>(0)
-            })
+            .query_map(params_from_iter(&values), |row| row.get::<_, String>(0))
             .map_err(internal)?;
         let rows = docs
             .map(|d| parse(&d.map_err(internal)?))
@@ -264,33 +280,45 @@ impl Provisioner for SqlStore {
         let db = self.lock()?;
         // `startIndex` is 1-based; `count` is already capped at the service's page size.
         let page = Some((q.start_index.saturating_sub(1), q.count));
-        let badge_sql = format!("json_extract(doc, '$.\"{ACME_USER}\".badge') = ?2");
         let unique = if rt == "User" {
             "userName"
         } else {
             "displayName"
         };
-        let (total, rows) = match q.equality_lookup() {
-            // What identity providers send on every cycle: answered from the index.
-            Some(l) if l.is_core(unique) => {
-                Self::select(&db, rt, "name = ?2", Some(l.value), page)?
+        // What identity providers send on every cycle: answered from the index.
+        if let Some(l) = q.equality_lookup().filter(|l| l.is_core(unique)) {
+            let name = [SqlParam::Text(l.value.to_owned())];
+            let (total, rows) = Self::select(&db, rt, "name = ?2", &name, page)?;
+            return Ok(ListPage::new(total, rows));
+        }
+        // Any other filter, translated to SQL over `doc` with its values bound from ?2.
+        // A User's `groups` is computed when read, not stored: left to the filter below.
+        let predicate = match &q.filter {
+            Some(filter) => {
+                let schema = self
+                    .registry
+                    .resource_schema(rt)
+                    .ok_or_else(|| ProvisionerError::internal(format!("no schema for {rt}")))?;
+                let target = SqlTarget::new(SqlDialect::Sqlite, "doc")
+                    .with_first_param(2)
+                    .with_computed(["groups"]);
+                Some(translate(filter, &schema, &target)?)
             }
-            // The extension's string attribute (caseExact, so compared as it is).
-            Some(l) if l.is_extension(ACME_USER, "badge") => {
-                Self::select(&db, rt, &badge_sql, Some(l.value), page)?
-            }
-            // No filter, no sort: page in SQL.
-            None if q.filter.is_none() && q.sort_by.is_none() => {
-                Self::select(&db, rt, "?2 IS NULL", None, page)?
-            }
-            // Anything else (`level gt 2`, `emails[type eq "work"]`, a sort): filter,
-            // sort and page in memory with the compiled filter.
-            _ => {
-                let (_, all) = Self::select(&db, rt, "?2 IS NULL", None, None)?;
-                return Ok(q.page(all)?);
-            }
+            None => None,
         };
-        Ok(ListPage::new(total, rows))
+        let (condition, args, exact) = match &predicate {
+            Some(p) => (p.sql.as_str(), p.params.as_slice(), p.exact),
+            None => ("TRUE", &[][..], true),
+        };
+        // Exact and unsorted: SQL counts and cuts the page.
+        if exact && q.sort_by.is_none() {
+            let (total, rows) = Self::select(&db, rt, condition, args, page)?;
+            return Ok(ListPage::new(total, rows));
+        }
+        // Otherwise SQL narrows the rows, and `page` filters (with the compiled filter),
+        // sorts and pages them in memory.
+        let (_, rows) = Self::select(&db, rt, condition, args, None)?;
+        Ok(q.page(rows)?)
     }
 }
 
@@ -477,8 +505,8 @@ mod tests {
         .await;
         assert_eq!(status, StatusCode::CREATED, "{bob}");
 
-        // Filter on each extension attribute (badge from SQL, level in memory) and on
-        // userName from the index, case-insensitively.
+        // Filter on each extension attribute (in SQL) and on userName from the index,
+        // case-insensitively.
         let (_, _, found) = send(
             &app,
             "GET",
@@ -572,6 +600,21 @@ mod tests {
         assert_eq!(status, StatusCode::CREATED, "{sales}");
         let (_, _, now) = send(&app, "GET", &ann_path, None, None).await;
         assert_eq!(now["groups"][0]["value"], sales["id"]);
+        // A filter on `groups` (computed when read, not stored) is left to the compiled
+        // filter, beside one SQL answers.
+        let (_, _, found) = send(
+            &app,
+            "GET",
+            &filter(&format!(
+                "groups.value eq {} and userName sw \"a\"",
+                sales["id"]
+            )),
+            None,
+            None,
+        )
+        .await;
+        assert_eq!(found["totalResults"], 1, "{found}");
+        assert_eq!(found["Resources"][0]["id"], ann_id.as_str());
         let (status, _, _) = send(&app, "DELETE", &ann_path, None, None).await;
         assert_eq!(status, StatusCode::NO_CONTENT);
         let sales_path = format!("/scim/v2/Groups/{}", sales["id"].as_str().unwrap());

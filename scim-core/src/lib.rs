@@ -216,6 +216,8 @@
 //! - [`meta`]: `id`/`meta` stamping helpers.
 //! - [`limits`]: bounds on the size of one resource.
 //! - [`filter`]: the filter and attribute-path grammar (the `scim2-filter` crate).
+//! - [`sql`]: filters as parameterised SQL predicates over a JSON document column
+//!   (SQLite, PostgreSQL), for stores that answer lists in SQL.
 //! - `testkit` (feature `testkit`): the test kit for any `Provisioner`.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
@@ -234,6 +236,7 @@ pub mod provisioner;
 pub mod resource;
 pub mod schema;
 pub mod service;
+pub mod sql;
 #[cfg(feature = "testkit")]
 pub mod testkit;
 pub mod validate;
