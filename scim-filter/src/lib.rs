@@ -110,7 +110,7 @@ pub use ast::{
 };
 pub use error::{EvalError, EvalErrorKind, Grammar, ParseError, ParseErrorKind};
 pub use eval::schema::{AttrFacts, AttrType, NoSchema, SchemaLookup, CORE_SCHEMA_PREFIX};
-pub use eval::CompiledFilter;
+pub use eval::{bool_text, date_time_instant, CompiledFilter};
 pub use limits::{Limit, Limits};
 pub use value::{CompValue, Number};
 

@@ -10,28 +10,12 @@
 //! dateTime compares as text, as in the evaluator.
 
 use scim2_filter::CompareOp;
-use time::format_description::well_known::Rfc3339;
-use time::OffsetDateTime;
 
 use super::translate::{Side, Writer};
 use super::SqlParam;
 
 /// Nanoseconds per second.
 const NANOS: i128 = 1_000_000_000;
-
-/// The instant (nanoseconds since the Unix epoch) a filter's string constant denotes, or
-/// `None` when it is not a dateTime: the evaluator's reading (RFC 3339, a missing offset
-/// read as UTC).
-pub(super) fn instant(text: &str) -> Option<i128> {
-    let b = text.as_bytes();
-    if b.len() < 19 || b[4] != b'-' || !matches!(b[10], b'T' | b't') {
-        return None;
-    }
-    let parsed = OffsetDateTime::parse(text, &Rfc3339)
-        .ok()
-        .or_else(|| OffsetDateTime::parse(&format!("{text}Z"), &Rfc3339).ok())?;
-    Some(parsed.unix_timestamp_nanos())
-}
 
 /// `text op at` for the SQL string `text`: as instants when `text` is a dateTime, else
 /// `fallback` (the text comparison). `op` is not `ne`, `co`, `sw` or `ew`.

@@ -346,7 +346,11 @@ impl Writer<'_, '_> {
                 );
                 Constant::Str {
                     raw: s.clone(),
-                    instant: if dated { datetime::instant(s) } else { None },
+                    instant: if dated {
+                        scim2_filter::date_time_instant(s)
+                    } else {
+                        None
+                    },
                 }
             }
         };
@@ -431,7 +435,7 @@ impl Writer<'_, '_> {
                     _ => self.text_holds(&text, op, raw, case_exact, side),
                 };
                 // A JSON boolean equals a string constant reading "true"/"false".
-                let boolean = match (op, bool_text(raw)) {
+                let boolean = match (op, scim2_filter::bool_text(raw)) {
                     (CompareOp::Eq, Some(b)) => format!("{} OR ", value.is_bool(b)),
                     _ => String::new(),
                 };
@@ -485,17 +489,6 @@ impl Writer<'_, '_> {
 /// `co`, `sw` or `ew`.
 fn is_substring(op: CompareOp) -> bool {
     matches!(op, CompareOp::Co | CompareOp::Sw | CompareOp::Ew)
-}
-
-/// Reads `"true"`/`"false"` in any case as a boolean, as the evaluator does.
-fn bool_text(s: &str) -> Option<bool> {
-    if s.eq_ignore_ascii_case("true") {
-        Some(true)
-    } else if s.eq_ignore_ascii_case("false") {
-        Some(false)
-    } else {
-        None
-    }
 }
 
 /// `parts` joined by `op` as a balanced tree of parentheses.

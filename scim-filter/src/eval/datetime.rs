@@ -3,10 +3,21 @@
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
-/// Parses an xsd:dateTime into nanoseconds since the Unix epoch, so values written with
+/// Parses an xsd:dateTime (RFC 7643 §2.3.5) into nanoseconds since the Unix epoch, as
+/// [`CompiledFilter`](crate::CompiledFilter) reads dateTimes, so values written with
 /// different offsets compare as the instants they denote. A value without an offset is
 /// read as UTC. Returns `None` for anything that is not a dateTime.
-pub(crate) fn instant(text: &str) -> Option<i128> {
+///
+/// ```
+/// use scim2_filter::date_time_instant;
+///
+/// assert_eq!(
+///     date_time_instant("2011-05-13T04:42:34Z"),
+///     date_time_instant("2011-05-13T06:42:34+02:00"),
+/// );
+/// assert_eq!(date_time_instant("yesterday"), None);
+/// ```
+pub fn date_time_instant(text: &str) -> Option<i128> {
     // Cheap rejection before the full parser: `YYYY-MM-DDT…`.
     let b = text.as_bytes();
     if b.len() < 19 || b[4] != b'-' || !matches!(b[10], b'T' | b't') {
@@ -20,7 +31,7 @@ pub(crate) fn instant(text: &str) -> Option<i128> {
 
 #[cfg(test)]
 mod tests {
-    use super::instant;
+    use super::date_time_instant as instant;
 
     #[test]
     fn offsets_denote_the_same_instant() {

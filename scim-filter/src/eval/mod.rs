@@ -6,6 +6,7 @@
 //! documentation.
 
 mod datetime;
+pub use datetime::date_time_instant;
 pub(crate) mod schema;
 #[cfg(test)]
 mod tests;
@@ -272,7 +273,7 @@ fn compile_test(
             let dated = matches!(facts.map(|f| f.attr_type), None | Some(AttrType::DateTime));
             Constant::Str {
                 text: Needle::new(s),
-                instant: if dated { datetime::instant(s) } else { None },
+                instant: if dated { date_time_instant(s) } else { None },
             }
         }
     };
@@ -480,7 +481,7 @@ fn compare(
         }
         (Value::String(s), Constant::Str { text, instant }) => {
             let as_instants = match instant {
-                Some(c) if !op.is_substring() => datetime::instant(s).map(|v| v.cmp(c)),
+                Some(c) if !op.is_substring() => date_time_instant(s).map(|v| v.cmp(c)),
                 _ => None,
             };
             match as_instants {
@@ -492,8 +493,14 @@ fn compare(
     })
 }
 
-/// Reads `"true"`/`"false"` in any case as a boolean.
-fn bool_text(s: &str) -> Option<bool> {
+/// Reads `"true"`/`"false"` in any case as a boolean, as
+/// [`CompiledFilter`] reads a string compared with a boolean attribute.
+///
+/// ```
+/// assert_eq!(scim2_filter::bool_text("TRUE"), Some(true));
+/// assert_eq!(scim2_filter::bool_text("yes"), None);
+/// ```
+pub fn bool_text(s: &str) -> Option<bool> {
     if s.eq_ignore_ascii_case("true") {
         Some(true)
     } else if s.eq_ignore_ascii_case("false") {
