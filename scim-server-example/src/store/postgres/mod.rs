@@ -31,6 +31,12 @@ use super::{Store, StoreError, Tx};
 use tx::PgTx;
 
 /// Schema migrations, applied in order; `schema_migrations` records each one applied.
+///
+/// `resources_unique` is what keeps `userName` and group `displayName` unique across
+/// every replica: `unique_key` holds the value lower-cased by the rules (`userName` is
+/// case-insensitive, `caseExact` false, RFC 7643 §4.1.1), so a second create of the same
+/// name, from any replica, violates the index and is answered `409` with `scimType`
+/// `uniqueness` (RFC 7644 §3.3, §3.12) through [`StoreError::Duplicate`].
 const MIGRATIONS: &[&str] = &[
     // 1: resources, accounts, memberships (the tables of the SQLite engine), with `seq`
     // (the insertion order) from an identity column.
@@ -82,7 +88,10 @@ const LOCK_SPACE: i32 = 0x5C1B_0001;
 /// time, and each one after the first finds nothing left to do.
 const MIGRATION_LOCK: i32 = 1;
 /// Held (transaction-level) by every write transaction: one writer at a time across
-/// every replica, the rules' single-writer semantics.
+/// every replica, the rules' single-writer semantics. It is what makes `If-Match`
+/// (RFC 7644 §3.14) hold across replicas: the rules compare the version inside the
+/// write transaction, after the lock, under read committed, so they see every write
+/// committed before, and a resource another replica changed first gets `412`.
 const WRITE_LOCK: i32 = 2;
 
 /// Held (session-level, on a connection of its own) by the one replica that runs the
@@ -643,9 +652,11 @@ fn pool_error(e: r2d2::Error) -> StoreError {
     StoreError::Unavailable(format!("no database connection: {e}"))
 }
 
-/// Sorts a client error: a taken unique key, a lock waited for too long (or a statement
-/// cancelled, or a transaction to retry), the server unreachable or going away, or
-/// anything else.
+/// Sorts a client error: a taken unique key ([`StoreError::Duplicate`]: `409`
+/// `uniqueness`, RFC 7644 §3.3, §3.12), a lock waited for too long, a statement
+/// cancelled, or a transaction to retry ([`StoreError::Busy`]), the server unreachable
+/// or going away ([`StoreError::Unavailable`]) — both `503` with `Retry-After` (RFC 9110
+/// §15.6.4, §10.2.3), since trying again later may succeed — or anything else.
 fn classify(e: postgres::Error) -> StoreError {
     classify_ref(&e)
 }
