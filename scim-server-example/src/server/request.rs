@@ -47,8 +47,9 @@ pub struct App<S: Store> {
     body_budget: Arc<Semaphore>,
     /// Requests in flight (HTTP/2 streams count, not only connections).
     requests: Arc<Semaphore>,
-    /// The last readiness verdict and when it was reached (see [`App::ready`]).
-    readiness: std::sync::Mutex<Option<(Instant, bool)>>,
+    /// The last readiness verdict and when it was reached (see [`App::ready`]); held
+    /// while the store is asked, so that one probe at a time asks it.
+    readiness: tokio::sync::Mutex<Option<(Instant, bool)>>,
 }
 
 /// How long a readiness verdict is reused: `/readyz` needs no token, so whoever can reach
@@ -111,7 +112,7 @@ impl<S: Store> App<S> {
             local,
             body_budget: Arc::new(Semaphore::new(units)),
             requests: Arc::new(Semaphore::new(limits.max_connections)),
-            readiness: std::sync::Mutex::new(None),
+            readiness: tokio::sync::Mutex::new(None),
         }
     }
 
@@ -122,27 +123,27 @@ impl<S: Store> App<S> {
     /// `/health`, behind the token. The confirmation watcher does not count: it runs
     /// beside the SCIM service, on one replica, and taking that replica out of the load
     /// balancer would not make it run.
+    ///
+    /// One probe at a time asks the store, and its verdict serves every probe for
+    /// [`READINESS_TTL`]: while the database is unreachable a check waits for a
+    /// connection for seconds, and probes arriving meanwhile wait for its verdict
+    /// (holding no thread) instead of each holding a blocking thread.
     async fn ready(&self) -> Response<Bytes> {
-        let fresh = self
-            .readiness
-            .lock()
-            .ok()
-            .and_then(|r| *r)
-            .filter(|(at, _)| at.elapsed() < READINESS_TTL)
-            .map(|(_, ok)| ok);
-        let ok = match fresh {
+        let ok = if self.store.superseded().is_some() {
             // A write that found the database upgraded need not wait for the next check.
-            _ if self.store.superseded().is_some() => false,
-            Some(ok) => ok,
-            None => {
-                let store = self.store.clone();
-                let ok = tokio::task::spawn_blocking(move || store.check().is_ok())
-                    .await
-                    .unwrap_or(false);
-                if let Ok(mut r) = self.readiness.lock() {
-                    *r = Some((Instant::now(), ok));
+            false
+        } else {
+            let mut last = self.readiness.lock().await;
+            match *last {
+                Some((at, ok)) if at.elapsed() < READINESS_TTL => ok,
+                _ => {
+                    let store = self.store.clone();
+                    let ok = tokio::task::spawn_blocking(move || store.check().is_ok())
+                        .await
+                        .unwrap_or(false);
+                    *last = Some((Instant::now(), ok));
+                    ok
                 }
-                ok
             }
         };
         if ok {
