@@ -312,7 +312,8 @@ fn rotate_command(cli: &Cli) -> &'static str {
     }
 }
 
-/// How often a replica reads the shared token hash again.
+/// How often a replica checks the database's schema version and reads the shared token
+/// hash again.
 const TOKEN_REFRESH: Duration = Duration::from_secs(1);
 
 /// What [`serve`] checked and derived from the command line.
