@@ -330,8 +330,10 @@ pub enum Command {
         /// The SQLite bridge's data directory.
         #[arg(long)]
         from_data_dir: PathBuf,
-        /// The PostgreSQL database to fill.
-        #[arg(long)]
+        /// The PostgreSQL database to fill: the one the bridges will use, so it is read
+        /// from SCIM_BRIDGE_DATABASE_URL too (keeping the password out of the command
+        /// line and the shell's history).
+        #[arg(long, env = "SCIM_BRIDGE_DATABASE_URL", hide_env_values = true)]
         to_database_url: DatabaseUrl,
     },
     /// Simulate people answering their invitations (no real 1Password account is
@@ -379,5 +381,42 @@ mod tests {
         assert!(!format!("{cli:?}").contains("s3cret"));
         assert_eq!(" ".parse::<DatabaseUrl>().expect("empty").as_str(), "");
         assert!("mysql://db/scim".parse::<DatabaseUrl>().is_err());
+    }
+
+    #[test]
+    fn migrate_reads_its_target_from_the_environment_without_showing_it() {
+        use clap::CommandFactory;
+        let cli = Cli::command();
+        let migrate = cli.find_subcommand("migrate").expect("migrate");
+        let target = migrate
+            .get_arguments()
+            .find(|a| a.get_id() == "to_database_url")
+            .expect("--to-database-url");
+        assert_eq!(
+            target.get_env(),
+            Some(std::ffi::OsStr::new("SCIM_BRIDGE_DATABASE_URL"))
+        );
+        assert!(target.is_hide_env_values_set());
+        // The same variable as --database-url: one setting names the bridges' database.
+        let serve = cli
+            .get_arguments()
+            .find(|a| a.get_id() == "database_url")
+            .expect("--database-url");
+        assert_eq!(target.get_env(), serve.get_env());
+        // Given on the command line it still parses as before.
+        let parsed = Cli::try_parse_from([
+            "scim-bridge",
+            "migrate",
+            "--from-data-dir",
+            "d",
+            "--to-database-url",
+            "postgres://scim:s3cret@db/scim",
+        ])
+        .expect("parsed");
+        assert!(matches!(
+            parsed.command,
+            Some(Command::Migrate { to_database_url, .. })
+                if to_database_url.as_str() == "postgres://scim:s3cret@db/scim"
+        ));
     }
 }

@@ -29,6 +29,13 @@ pub fn run(cli: &Cli) -> Result<(), Error> {
         Some(Command::Migrate {
             from_data_dir,
             to_database_url,
+        }) if to_database_url.as_str().is_empty() => Err(Error::Setting(
+            "--to-database-url (or SCIM_BRIDGE_DATABASE_URL) is empty: name the PostgreSQL database to fill"
+                .to_owned(),
+        )),
+        Some(Command::Migrate {
+            from_data_dir,
+            to_database_url,
         }) => migrate_to_database(from_data_dir, to_database_url.as_str()),
     }
 }
@@ -250,9 +257,17 @@ fn serve(cli: &Cli) -> Result<(), Error> {
                 .with_wait_for_server(true);
             let store = open_database_with(url, options)?;
             let (auth, new_token, follow) = database_authenticator(cli, &store)?;
-            let refresh: Option<TokenRefresh> = follow.then(|| {
+            // Each second: the schema version (a newer bridge that migrated the database
+            // during a rolling upgrade stops this one serving), and the token's hash
+            // when it is followed.
+            let refresh: Option<TokenRefresh> = Some({
                 let store = store.clone();
-                Arc::new(move || database_token_hash(&store).ok().flatten()) as TokenRefresh
+                Arc::new(move || {
+                    let _ = store.check();
+                    follow
+                        .then(|| database_token_hash(&store).ok().flatten())
+                        .flatten()
+                }) as TokenRefresh
             });
             let token = Token {
                 auth,
@@ -275,7 +290,8 @@ fn serve(cli: &Cli) -> Result<(), Error> {
     }
 }
 
-/// Reads the Secret Token's current hash where it is shared (the database).
+/// Checks again what replicas share (the database): that no newer bridge upgraded it,
+/// and the Secret Token's current hash, if it is followed there.
 type TokenRefresh = Arc<dyn Fn() -> Option<TokenHash> + Send + Sync>;
 
 /// How requests are authenticated.
@@ -284,11 +300,20 @@ struct Token {
     auth: BearerAuth,
     /// The token to print, if one was just generated.
     new_token: Option<String>,
-    /// Where to read the hash again each second, if it is shared.
+    /// What to check again each second, where the store is shared.
     refresh: Option<TokenRefresh>,
 }
 
-/// How often a replica reads the shared token hash again.
+/// The command that rotates the token of a bridge started with `cli`.
+fn rotate_command(cli: &Cli) -> &'static str {
+    match database_url(cli) {
+        Some(_) => "`scim-bridge token rotate --database-url …` (or with SCIM_BRIDGE_DATABASE_URL set) on any machine",
+        None => "`scim-bridge token rotate`",
+    }
+}
+
+/// How often a replica checks the database's schema version and reads the shared token
+/// hash again.
 const TOKEN_REFRESH: Duration = Duration::from_secs(1);
 
 /// What [`serve`] checked and derived from the command line.
@@ -382,7 +407,7 @@ fn serve_on<S: Store>(
             println!("\nscim-bridge is set up. Enter these in Entra ID (Provisioning > Admin Credentials):\n");
             println!("  Tenant URL:   {}", tenant_url(cli, local));
             println!("  Secret Token: {token}\n");
-            println!("The token is shown only now; only its hash is stored. Rotate it with `scim-bridge token rotate`.\n");
+            println!("The token is shown only now; only its hash is stored. Rotate it with {}.\n", rotate_command(cli));
         }
         println!("scim-bridge listening on {scheme}://{local}");
         tracing::info!(%local, data_dir = %cli.data_dir.display(), engine = app_store.engine(), tls = tls.is_some(),
@@ -461,9 +486,14 @@ fn rotate_database_token(cli: &Cli, url: &str) -> Result<(), Error> {
         return Err(Error::DatabaseTokenManagedElsewhere(source));
     }
     let token = token::generate();
-    store
-        .set_setting(TOKEN_SETTING, Some(&TokenHash::new(&token).to_text()))
+    // One rotation at a time, as the token lock serialises them in a data directory: a
+    // second one at once is refused and prints nothing.
+    let stored = store
+        .set_setting_alone(TOKEN_SETTING, &TokenHash::new(&token).to_text())
         .map_err(Error::OpenDatabase)?;
+    if !stored {
+        return Err(TokenError::BusyInDatabase.into());
+    }
     println!("New Secret Token (shown only now; every bridge on this database uses it within seconds):\n\n  {token}\n");
     println!("Paste it into Entra ID (Provisioning > Admin Credentials > Secret Token) and press Test Connection.");
     Ok(())

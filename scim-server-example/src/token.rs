@@ -60,6 +60,9 @@ pub enum TokenError {
     /// Another process is writing the token file.
     #[error("another `scim-bridge token rotate` is running on this data directory; wait for it and use the token it prints")]
     Busy,
+    /// Another process is replacing the token's hash in the PostgreSQL database.
+    #[error("another `scim-bridge token rotate` is running on this database; wait for it and use the token it prints")]
+    BusyInDatabase,
 }
 
 impl TokenHash {

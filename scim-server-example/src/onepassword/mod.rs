@@ -100,6 +100,9 @@ impl From<RuleError> for ProvisionerError {
                 )
                 .into()
             }
+            // RFC 9110 §15.6.4: the service, not the request, is the problem; the
+            // detail (which names no host) says why, for the operator reading the IdP's log.
+            RuleError::Store(StoreError::Superseded(d)) => ProvisionerError::Unavailable(d),
             RuleError::Store(e @ (StoreError::Other(_) | StoreError::Corrupt { .. })) => {
                 ProvisionerError::internal(e)
             }

@@ -4,8 +4,8 @@
 //! - [`connection`]: one connection's life and the timeouts that bound it, whatever the
 //!   client sends (nothing, a byte, an HTTP/2 preface, a TLS handshake), and the SCIM
 //!   errors for HTTP/1 heads over the limit (414 for a too-long request line, else 431).
-//! - [`request`]: one request: `/ping`, `/livez`, `/health`, and SCIM with the token
-//!   checked on the head before any body byte is read.
+//! - [`request`]: one request: `/ping`, `/livez`, `/readyz`, `/health`, and SCIM with the
+//!   token checked on the head before any body byte is read.
 //! - [`throttle`]: rate-limited warnings, so that a flood is not a log flood.
 //! - [`tls`]: loading the certificate and key.
 //!

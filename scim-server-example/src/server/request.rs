@@ -1,4 +1,5 @@
-//! One request: `/ping` and `/livez` (no token, no store), `/health` (token), and SCIM.
+//! One request: `/ping` and `/livez` (no token, no store), `/readyz` (no token; the store
+//! asked, at most once a second), `/health` (token), and SCIM.
 //!
 //! For SCIM the order is what keeps a client without a token cheap: the head is checked
 //! first (one `Authorization` header with the Secret Token), and only then is the body
@@ -9,7 +10,7 @@
 
 use std::convert::Infallible;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
 use http::{HeaderValue, Request, Response, StatusCode, Uri};
@@ -46,7 +47,14 @@ pub struct App<S: Store> {
     body_budget: Arc<Semaphore>,
     /// Requests in flight (HTTP/2 streams count, not only connections).
     requests: Arc<Semaphore>,
+    /// The last readiness verdict and when it was reached (see [`App::ready`]); held
+    /// while the store is asked, so that one probe at a time asks it.
+    readiness: tokio::sync::Mutex<Option<(Instant, bool)>>,
 }
+
+/// How long a readiness verdict is reused: `/readyz` needs no token, so whoever can reach
+/// the bridge may call it; this bounds what that costs the database to one check a second.
+const READINESS_TTL: Duration = Duration::from_secs(1);
 
 /// A response with a status and a plain-text body.
 fn text(status: StatusCode, body: &'static str) -> Response<Bytes> {
@@ -59,7 +67,8 @@ fn text(status: StatusCode, body: &'static str) -> Response<Bytes> {
     r
 }
 
-/// A SCIM error response with `Retry-After: 1`, for overload.
+/// A SCIM error response `503` with `Retry-After: 1` (RFC 9110 §15.6.4, §10.2.3), for
+/// overload, or a bridge older than its database.
 fn busy(detail: String) -> Response<Bytes> {
     let mut r = error_response(&ScimError::new(
         StatusCode::SERVICE_UNAVAILABLE,
@@ -103,6 +112,44 @@ impl<S: Store> App<S> {
             local,
             body_budget: Arc::new(Semaphore::new(units)),
             requests: Arc::new(Semaphore::new(limits.max_connections)),
+            readiness: tokio::sync::Mutex::new(None),
+        }
+    }
+
+    /// `/readyz`, with no token (a load balancer's probe often cannot send one, and must
+    /// not stop working when the token is rotated): `200 ok` when the store answers (the
+    /// check `/health` makes of it; on PostgreSQL, also that no newer bridge upgraded the
+    /// database), else `503 unavailable`. The body never says more: the reason is in
+    /// `/health`, behind the token. The confirmation watcher does not count: it runs
+    /// beside the SCIM service, on one replica, and taking that replica out of the load
+    /// balancer would not make it run.
+    ///
+    /// One probe at a time asks the store, and its verdict serves every probe for
+    /// [`READINESS_TTL`]: while the database is unreachable a check waits for a
+    /// connection for seconds, and probes arriving meanwhile wait for its verdict
+    /// (holding no thread) instead of each holding a blocking thread.
+    async fn ready(&self) -> Response<Bytes> {
+        let ok = if self.store.superseded().is_some() {
+            // A write that found the database upgraded need not wait for the next check.
+            false
+        } else {
+            let mut last = self.readiness.lock().await;
+            match *last {
+                Some((at, ok)) if at.elapsed() < READINESS_TTL => ok,
+                _ => {
+                    let store = self.store.clone();
+                    let ok = tokio::task::spawn_blocking(move || store.check().is_ok())
+                        .await
+                        .unwrap_or(false);
+                    *last = Some((Instant::now(), ok));
+                    ok
+                }
+            }
+        };
+        if ok {
+            text(StatusCode::OK, "ok")
+        } else {
+            text(StatusCode::SERVICE_UNAVAILABLE, "unavailable")
         }
     }
 
@@ -167,8 +214,14 @@ impl<S: Store> App<S> {
                     "the bridge is serving its limit of {} requests; retry shortly",
                     self.limits.max_connections
                 )),
+                Ok(_permit) if path == "/readyz" => self.ready().await,
                 Ok(_permit) if path == "/health" => self.health(&req, conn).await,
-                Ok(_permit) => self.scim(req, conn).await,
+                Ok(_permit) => match self.store.superseded() {
+                    // RFC 9110 §15.6.4 (503) with §10.2.3 (Retry-After): the load
+                    // balancer, seeing `/readyz` fail, sends the retry to a newer replica.
+                    Some(why) => busy(why),
+                    None => self.scim(req, conn).await,
+                },
             },
         };
         if let Ok(v) = HeaderValue::from_str(&request_id) {

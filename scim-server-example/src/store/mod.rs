@@ -123,6 +123,11 @@ pub enum StoreError {
     /// entries no more than about 2.7 kB): the client's input, refused.
     #[error("the store cannot hold this value: {0}")]
     Unrepresentable(String),
+    /// A newer bridge upgraded the database past what this one knows (a rolling
+    /// upgrade): this one must stop serving. The text names no host: it is sent to
+    /// clients.
+    #[error("{0}")]
+    Superseded(String),
     /// Anything else.
     #[error("store error: {0}")]
     Other(String),
@@ -145,8 +150,18 @@ pub trait Store: Send + Sync + 'static {
         f: impl FnOnce(&mut dyn Tx) -> Result<T, E>,
     ) -> Result<T, E>;
 
-    /// Whether the store answers (for `/health`).
+    /// Whether the store answers (for `/health` and `/readyz`); on an engine several
+    /// bridges share, also whether a newer bridge has upgraded it since this one started
+    /// (then [`Store::superseded`] says so from now on).
     fn check(&self) -> Result<(), StoreError>;
+
+    /// Why this bridge must stop serving SCIM, if it must: a newer bridge upgraded the
+    /// database's schema past what this one knows (found by [`Store::check`]). The text
+    /// names no host, so it may be sent to clients. `None` for an engine only one
+    /// process serves.
+    fn superseded(&self) -> Option<String> {
+        None
+    }
 
     /// The engine's name, as `/health` shows it (`sqlite`, `postgresql`).
     fn engine(&self) -> &'static str;

@@ -250,6 +250,16 @@ fn token_rotate_on_the_database_takes_effect_on_every_replica_without_a_restart(
                     "replica {i} still takes the old token"
                 );
             }
+            // The load balancer's probe needs no token, so a rotation never fails it.
+            let (status, _, body) = common::request(
+                &format!("{}/readyz", bridge.url),
+                "GET",
+                None,
+                &[],
+                std::time::Duration::from_secs(30),
+                &[],
+            );
+            assert_eq!((status, body.as_str()), (200, Some("ok")), "replica {i}");
         }
         previous = Some(token);
     }

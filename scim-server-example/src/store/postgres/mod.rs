@@ -31,6 +31,12 @@ use super::{Store, StoreError, Tx};
 use tx::PgTx;
 
 /// Schema migrations, applied in order; `schema_migrations` records each one applied.
+///
+/// `resources_unique` is what keeps `userName` and group `displayName` unique across
+/// every replica: `unique_key` holds the value lower-cased by the rules (`userName` is
+/// case-insensitive, `caseExact` false, RFC 7643 §4.1.1), so a second create of the same
+/// name, from any replica, violates the index and is answered `409` with `scimType`
+/// `uniqueness` (RFC 7644 §3.3, §3.12) through [`StoreError::Duplicate`].
 const MIGRATIONS: &[&str] = &[
     // 1: resources, accounts, memberships (the tables of the SQLite engine), with `seq`
     // (the insertion order) from an identity column.
@@ -82,12 +88,20 @@ const LOCK_SPACE: i32 = 0x5C1B_0001;
 /// time, and each one after the first finds nothing left to do.
 const MIGRATION_LOCK: i32 = 1;
 /// Held (transaction-level) by every write transaction: one writer at a time across
-/// every replica, the rules' single-writer semantics.
+/// every replica, the rules' single-writer semantics. It is what makes `If-Match`
+/// (RFC 7644 §3.14) hold across replicas: the rules compare the version inside the
+/// write transaction, after the lock, under read committed, so they see every write
+/// committed before, and a resource another replica changed first gets `412`.
 const WRITE_LOCK: i32 = 2;
 
 /// Held (session-level, on a connection of its own) by the one replica that runs the
 /// confirmation watcher; freed when that replica's session ends.
 const WATCHER_LOCK: i32 = 3;
+
+/// Held (transaction-level, tried, never waited for) by `token rotate --database-url`
+/// while it replaces the Secret Token's hash: of two rotations at once, one is refused
+/// rather than both printing a token of which only the last would work.
+const ROTATION_LOCK: i32 = 4;
 
 /// How long a write transaction waits for the [`WRITE_LOCK`] (every write transaction is
 /// short, so only a stuck one holds it this long) before [`StoreError::Busy`].
@@ -247,6 +261,9 @@ pub struct PgStore {
     setup: String,
     /// The connection holding [`WATCHER_LOCK`], while this replica holds it.
     leader: std::sync::Mutex<Option<postgres::Client>>,
+    /// Why this bridge must stop serving: the database's schema, when last checked, was
+    /// newer than this bridge knows ([`Store::superseded`]).
+    superseded: std::sync::Mutex<Option<String>>,
 }
 
 impl std::fmt::Debug for PgStore {
@@ -315,6 +332,7 @@ impl PgStore {
             connector,
             setup,
             leader: std::sync::Mutex::new(None),
+            superseded: std::sync::Mutex::new(None),
         })
     }
 
@@ -334,11 +352,24 @@ impl PgStore {
             .isolation_level(postgres::IsolationLevel::ReadCommitted)
             .start()
             .map_err(classify)?;
-        tx.batch_execute(&format!(
-            "SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'; \
-             SELECT pg_advisory_xact_lock({LOCK_SPACE}, {WRITE_LOCK})"
-        ))
-        .map_err(classify)?;
+        // The schema version is read once the lock is granted (each statement of a read
+        // committed transaction sees what was committed before it began), in the same
+        // round trip: a write that begins after a newer bridge migrated the database is
+        // refused, not only the requests after the next check.
+        let replies = tx
+            .simple_query(&format!(
+                "SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'; \
+                 SELECT pg_advisory_xact_lock({LOCK_SPACE}, {WRITE_LOCK}); \
+                 {SCHEMA_VERSION}"
+            ))
+            .map_err(classify)?;
+        let applied = replies.iter().rev().find_map(|m| match m {
+            postgres::SimpleQueryMessage::Row(row) => row.get(0)?.parse::<i32>().ok(),
+            _ => None,
+        });
+        if let Some(why) = applied.and_then(|v| self.note_schema(v)) {
+            return Err(StoreError::Superseded(why).into());
+        }
         let out = f(&mut PgTx { tx: &mut tx })?;
         for (name, value) in settings {
             tx.execute(SET_SETTING, &[name, value]).map_err(classify)?;
@@ -366,6 +397,28 @@ impl PgStore {
         }
         .map(|_| ())
         .map_err(classify)
+    }
+
+    /// Sets the setting `name` to `value` under [`ROTATION_LOCK`], taken without waiting:
+    /// `Ok(false)`, with nothing changed, when another process holds it (another
+    /// `token rotate` under way). The lock is held until the new value is committed.
+    pub fn set_setting_alone(&self, name: &str, value: &str) -> Result<bool, StoreError> {
+        let mut conn = self.connection()?;
+        let mut tx = conn.transaction().map_err(classify)?;
+        let taken: bool = tx
+            .query_one(
+                "SELECT pg_try_advisory_xact_lock($1, $2)",
+                &[&LOCK_SPACE, &ROTATION_LOCK],
+            )
+            .and_then(|r| r.try_get(0))
+            .map_err(classify)?;
+        if !taken {
+            return Ok(false);
+        }
+        tx.execute(SET_SETTING, &[&name, &value])
+            .map_err(classify)?;
+        tx.commit().map_err(classify)?;
+        Ok(true)
     }
 
     /// Sets the setting `name` unless it is set already: whether this call set it (of
@@ -413,6 +466,20 @@ impl PgStore {
             *leader = Some(conn);
         }
         Ok(taken)
+    }
+
+    /// Records the database's schema version `applied`, as last read: why this bridge
+    /// must stop serving ([`Store::superseded`]), if a newer bridge migrated it.
+    fn note_schema(&self, applied: i32) -> Option<String> {
+        let verdict = newer_schema(applied);
+        if let Ok(mut superseded) = self.superseded.lock() {
+            if verdict.is_some() && superseded.is_none() {
+                tracing::error!(applied, known = MIGRATIONS.len(),
+                    "the database was upgraded by a newer scim-bridge: no longer serving SCIM (503); upgrade this bridge");
+            }
+            superseded.clone_from(&verdict);
+        }
+        verdict
     }
 
     fn connection(&self) -> Result<PooledConnection<Manager>, StoreError> {
@@ -517,6 +584,22 @@ fn certificate_error(e: &postgres::Error) -> Option<String> {
     None
 }
 
+/// Reads the database's schema version (the last migration applied).
+const SCHEMA_VERSION: &str = "SELECT coalesce(max(version), 0) FROM schema_migrations";
+
+/// Why this bridge must not use a database at schema version `applied`, if it is newer
+/// than the last of [`MIGRATIONS`]: a newer bridge migrated it (at start, the bridge
+/// refuses it; once serving, it stops serving SCIM). The text names no host.
+fn newer_schema(applied: i32) -> Option<String> {
+    let known = MIGRATIONS.len();
+    (usize::try_from(applied).unwrap_or_default() > known).then(|| {
+        format!(
+            "the database was upgraded by a newer scim-bridge: it is at schema version \
+             {applied}, newer than this bridge knows ({known}); upgrade this bridge"
+        )
+    })
+}
+
 /// Applies the migrations this database lacks, under [`MIGRATION_LOCK`], waited for at
 /// most [`MIGRATION_LOCK_TIMEOUT`].
 fn migrate(conn: &mut postgres::Client) -> Result<(), StoreError> {
@@ -541,20 +624,13 @@ fn migrate(conn: &mut postgres::Client) -> Result<(), StoreError> {
     )
     .map_err(classify)?;
     let applied: i32 = conn
-        .query_one(
-            "SELECT coalesce(max(version), 0) FROM schema_migrations",
-            &[],
-        )
+        .query_one(SCHEMA_VERSION, &[])
         .and_then(|r| r.try_get(0))
         .map_err(classify)?;
-    let known = MIGRATIONS.len();
-    let applied = usize::try_from(applied).unwrap_or_default();
-    if applied > known {
-        return Err(StoreError::Other(format!(
-            "the database is at schema version {applied}, newer than this bridge knows \
-             ({known}): a newer scim-bridge migrated it; upgrade this bridge"
-        )));
+    if let Some(why) = newer_schema(applied) {
+        return Err(StoreError::Other(why));
     }
+    let applied = usize::try_from(applied).unwrap_or_default();
     for (i, sql) in MIGRATIONS.iter().enumerate().skip(applied) {
         let version = i32::try_from(i + 1).unwrap_or(i32::MAX);
         let mut tx = conn.transaction().map_err(classify)?;
@@ -581,9 +657,11 @@ fn pool_error(e: r2d2::Error) -> StoreError {
     StoreError::Unavailable(format!("no database connection: {e}"))
 }
 
-/// Sorts a client error: a taken unique key, a lock waited for too long (or a statement
-/// cancelled, or a transaction to retry), the server unreachable or going away, or
-/// anything else.
+/// Sorts a client error: a taken unique key ([`StoreError::Duplicate`]: `409`
+/// `uniqueness`, RFC 7644 §3.3, §3.12), a lock waited for too long, a statement
+/// cancelled, or a transaction to retry ([`StoreError::Busy`]), the server unreachable
+/// or going away ([`StoreError::Unavailable`]) — both `503` with `Retry-After` (RFC 9110
+/// §15.6.4, §10.2.3), since trying again later may succeed — or anything else.
 fn classify(e: postgres::Error) -> StoreError {
     classify_ref(&e)
 }
@@ -675,11 +753,22 @@ impl Store for PgStore {
         self.write_with_settings(&[], f)
     }
 
+    /// The server answers, and the schema is not newer than this bridge knows: a newer
+    /// bridge that migrated it during a rolling upgrade makes this bridge superseded.
     fn check(&self) -> Result<(), StoreError> {
         let mut conn = self.connection()?;
-        conn.query_one("SELECT count(*) FROM schema_migrations", &[])
-            .map(|_| ())
-            .map_err(classify)
+        let applied: i32 = conn
+            .query_one(SCHEMA_VERSION, &[])
+            .and_then(|r| r.try_get(0))
+            .map_err(classify)?;
+        match self.note_schema(applied) {
+            Some(why) => Err(StoreError::Superseded(why)),
+            None => Ok(()),
+        }
+    }
+
+    fn superseded(&self) -> Option<String> {
+        self.superseded.lock().ok().and_then(|s| s.clone())
     }
 
     fn engine(&self) -> &'static str {
