@@ -17,6 +17,12 @@ cd "$(dirname "$0")/.."
 # registries) so each run verifies the sources as they are now.
 cargo_home="${CARGO_HOME:-$HOME/.cargo}"
 rm -rf "$cargo_home"/registry/src/-*/scim2-filter-* "$cargo_home"/registry/src/-*/scim2-core-*
+# Cargo also takes a registry crate's build as final (crates.io versions never change),
+# so scim2-core's verification would link a scim2-filter compiled from an earlier run's
+# sources. Verify in a target directory of its own, where every scim2-* build is one of
+# these, and remove them first; the other dependencies' builds stay cached there.
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-target}/package-verify"
+rm -rf "$CARGO_TARGET_DIR"/debug/.fingerprint/scim2-* "$CARGO_TARGET_DIR"/debug/deps/*scim2_*
 
 cargo package --locked -p scim2-filter -p scim2-core "$@"
 

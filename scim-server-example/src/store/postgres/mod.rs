@@ -399,7 +399,7 @@ impl PgStore {
         .map_err(classify)
     }
 
-    /// Sets the setting `name` to `value` under [`ROTATION_LOCK`], taken without waiting:
+    /// Sets the setting `name` to `value` under the rotation lock, taken without waiting:
     /// `Ok(false)`, with nothing changed, when another process holds it (another
     /// `token rotate` under way). The lock is held until the new value is committed.
     pub fn set_setting_alone(&self, name: &str, value: &str) -> Result<bool, StoreError> {
