@@ -30,6 +30,7 @@ mod patch_holds_the_write_lock;
 mod pg_store_dropped_on_async_worker_aborts;
 mod queries_block_async_workers;
 mod scans_hold_unbounded_bytes;
+mod sslrootcert_read_whole;
 mod statement_timeout_gets_500;
 mod token_rotate_refusal_speaks_of_data_directory;
 mod unparseable_database_url_says_nothing;
