@@ -23,6 +23,7 @@ mod member_patch_parses_user_rows;
 mod migrate_waits_unbounded_on_its_lock;
 mod migrate_writes_token_after_commit;
 mod nul_in_id_gets_400;
+mod nul_key_makes_members_unreadable;
 mod oversized_start_up_files_read_whole;
 mod passwords_stored_in_plaintext;
 mod passwords_under_split_urn_keys;
