@@ -20,6 +20,7 @@ mod last_owner_removed_from_owners;
 mod long_external_id_gets_500;
 mod long_request_target_gets_431;
 mod member_patch_parses_user_rows;
+mod migrate_unstorable_value_unnamed;
 mod migrate_waits_unbounded_on_its_lock;
 mod migrate_writes_token_after_commit;
 mod nul_in_id_gets_400;
