@@ -119,7 +119,7 @@ fn nul_at(path: &str, value: &Value) -> Option<String> {
 /// Refuses `value` (reached at `path`, `""` for a whole resource) when an attribute name
 /// or a string in it holds U+0000: 400 `invalidValue` naming the attribute. PostgreSQL's
 /// text cannot hold it, and its JSON functions fail on a row whose data escapes it (so
-/// every group member of such a group would become unreadable), so no engine stores it:
+/// every member of such a group would become unreadable), so no engine stores it:
 /// SQLite and PostgreSQL answer alike, and lookups for a value holding U+0000 find
 /// nothing on either.
 pub(super) fn refuse_nul(path: &str, value: &Value) -> Result<(), RuleError> {

@@ -634,14 +634,9 @@ fn nul_is_refused_before_anything_is_written(engine: Engine) {
         "nickName",
     );
     account.group("g", "G", &[]).expect("g");
-    refused(
-        account.patch_members(
-            "g",
-            json!([{"op": "add", "path": "members",
-                                           "value": [{"value": "u", "$ref": "\u{0}"}]}]),
-        ),
-        "members[0].$ref",
-    );
+    let add = json!([{"op": "add", "path": "members",
+                      "value": [{"value": "u", "$ref": "\u{0}"}]}]);
+    refused(account.patch_members("g", add), "members[0].$ref");
     assert!(account.member_ids("g").is_empty(), "nothing added");
     let (unique, external, account_of) = account
         .store
