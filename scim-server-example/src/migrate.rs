@@ -3,13 +3,22 @@
 //! of the replicas that replace it, in one transaction on each side: the source is read
 //! from one snapshot, and the target holds all of it (with the Secret Token's hash) or
 //! none of it.
+//!
+//! PostgreSQL holds less than SQLite: no U+0000 in its text, and no index entry past
+//! [`INDEX_ENTRY_BYTES`] (an `externalId`, a `userName` or a group's `displayName`
+//! longer than that once compressed). A record the target refuses stops the copy with a
+//! message naming it (type, id, and the value at fault) and what to change.
 
-use crate::onepassword::BUILTIN_GROUPS;
+use crate::onepassword::{Kind, BUILTIN_GROUPS};
 use crate::store::postgres::PgStore;
-use crate::store::{AccountState, Store, StoreError, Tx};
+use crate::store::{AccountState, MemberRow, Row, Store, StoreError, Tx};
 
 /// Rows read from the source per batch.
 const BATCH: u64 = 500;
+
+/// The most bytes a PostgreSQL btree index entry holds (a third of an 8 kB page, less
+/// its headers), after compression: a longer indexed value is refused (SQLSTATE 54000).
+const INDEX_ENTRY_BYTES: usize = 2704;
 
 /// What [`copy`] copied.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -47,13 +56,15 @@ fn copy_in(src: &mut dyn Tx, dst: &mut dyn Tx) -> Result<Copied, StoreError> {
             let Some((last, _)) = batch.last() else { break };
             after = *last;
             for (_, row) in &batch {
-                dst.insert(rt, row)?;
+                dst.insert(rt, row)
+                    .map_err(|e| naming(e, || resource_fault(rt, row)))?;
                 if rt == "User" {
                     copied.users += 1;
                 } else {
                     copied.groups += 1;
                     for member in src.members(&row.id)? {
-                        dst.add_member(&row.id, &member)?;
+                        dst.add_member(&row.id, &member)
+                            .map_err(|e| naming(e, || member_fault(&row.id, &member)))?;
                         copied.members += 1;
                     }
                 }
@@ -67,6 +78,76 @@ fn copy_in(src: &mut dyn Tx, dst: &mut dyn Tx) -> Result<Copied, StoreError> {
         }
     }
     Ok(copied)
+}
+
+/// `e`, a failure to write a record into the target, said with the record when the
+/// target cannot hold one of its values: `fault` names the record and the value, and the
+/// operator is told what to change. Other failures are returned as they are.
+fn naming(e: StoreError, fault: impl FnOnce() -> String) -> StoreError {
+    match e {
+        StoreError::Unrepresentable(said) => StoreError::Unrepresentable(format!(
+            "{}. Change that value on the SQLite bridge (a PUT or PATCH of the resource: \
+             without U+0000, or shorter), then run migrate again (PostgreSQL said: {said})",
+            fault()
+        )),
+        other => other,
+    }
+}
+
+/// What in resource `row` of type `rt` PostgreSQL refuses, named for the operator.
+fn resource_fault(rt: &str, row: &Row) -> String {
+    let unique = Kind::parse(rt).map_or("unique key", Kind::unique_attr);
+    let values = [
+        ("id", Some(row.id.as_str())),
+        (unique, row.unique_key.as_deref()),
+        ("externalId", row.external_id.as_deref()),
+    ];
+    format!(
+        "{rt} {} cannot be stored in PostgreSQL: {}",
+        row.id.escape_debug(),
+        fault(&values)
+    )
+}
+
+/// What in member `m` of group `group` PostgreSQL refuses, named for the operator.
+fn member_fault(group: &str, m: &MemberRow) -> String {
+    let values = [
+        ("value", Some(m.id.as_str())),
+        ("display", m.display.as_deref()),
+        ("$ref", m.reference.as_deref()),
+    ];
+    format!(
+        "the member {} of Group {} cannot be stored in PostgreSQL: {}",
+        m.id.escape_debug(),
+        group.escape_debug(),
+        fault(&values)
+    )
+}
+
+/// Which of `values` (name, value) PostgreSQL cannot hold: one holding U+0000, else
+/// those too long for an index entry (uncompressed, less the entry's other columns).
+fn fault(values: &[(&str, Option<&str>)]) -> String {
+    if let Some((name, _)) = values
+        .iter()
+        .find(|(_, v)| v.is_some_and(|v| v.contains('\0')))
+    {
+        return format!("its {name} holds U+0000 (a NUL character), which PostgreSQL cannot store");
+    }
+    let long: Vec<String> = values
+        .iter()
+        .filter_map(|(name, v)| {
+            v.filter(|v| v.len() > INDEX_ENTRY_BYTES - 64)
+                .map(|v| format!("its {name} ({} bytes)", v.len()))
+        })
+        .collect();
+    if long.is_empty() {
+        return "one of its values is one PostgreSQL cannot store".to_owned();
+    }
+    format!(
+        "{} is longer than a PostgreSQL index entry holds ({INDEX_ENTRY_BYTES} bytes once \
+         compressed)",
+        long.join(" or ")
+    )
 }
 
 /// Removes the built-in groups a bridge created on a new target; refuses a target that
@@ -100,7 +181,7 @@ fn clear_fresh_target(dst: &mut dyn Tx) -> Result<(), StoreError> {
 mod tests {
     use super::*;
     use crate::store::sqlite::SqliteStore;
-    use crate::store::{Account, MemberRow, Row};
+    use crate::store::Account;
     use serde_json::json;
 
     fn row(id: &str, key: &str) -> Row {
@@ -172,5 +253,41 @@ mod tests {
             .read(|src| to.write(|dst| copy_in(src, dst)))
             .expect_err("refused");
         assert!(again.to_string().contains("1200 users"), "{again}");
+    }
+
+    #[test]
+    fn a_refused_record_is_named_with_the_value_at_fault() {
+        let mut r = row("u1", "u@x");
+        r.external_id = Some("a\0b".into());
+        let e = naming(StoreError::Unrepresentable("ERROR 22021".into()), || {
+            resource_fault("User", &r)
+        });
+        let text = e.to_string();
+        for part in [
+            "User u1",
+            "its externalId holds U+0000",
+            "SQLite bridge",
+            "ERROR 22021",
+        ] {
+            assert!(text.contains(part), "{part}: {text}");
+        }
+        let mut g = row("g1", &"G".repeat(3000));
+        g.external_id = Some("short".into());
+        let text = resource_fault("Group", &g);
+        assert!(text.contains("Group g1"), "{text}");
+        assert!(text.contains("its displayName (3000 bytes)"), "{text}");
+        assert!(!text.contains("externalId"), "{text}");
+        let m = MemberRow {
+            id: "u1".into(),
+            kind: None,
+            display: Some("\0".into()),
+            reference: None,
+        };
+        assert!(member_fault("g1", &m).contains("its display holds U+0000"));
+        // Any other failure is passed on as it is.
+        assert!(matches!(
+            naming(StoreError::Busy("b".into()), || unreachable!()),
+            StoreError::Busy(_)
+        ));
     }
 }

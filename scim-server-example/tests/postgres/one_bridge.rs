@@ -266,21 +266,28 @@ fn a_value_postgresql_cannot_store_is_refused_with_400_not_500() {
         (400, json!("invalidValue")),
         "{v}"
     );
+    // Nothing stored holds U+0000: a lookup for it finds nothing, as on SQLite.
     let (status, v) = bridge.call(
         "GET",
         "/scim/v2/Users?filter=externalId%20eq%20%22a%5Cu0000b%22",
         None,
     );
-    assert_eq!(status, 400, "{v}");
-    // Inside the JSON of a resource it is stored as an escape, and kept.
+    assert_eq!((status, v["totalResults"].clone()), (200, json!(0)), "{v}");
+    // Inside the JSON of a resource too (PostgreSQL's JSON functions fail on a row that
+    // escapes it): refused on every engine, naming the attribute.
     let mut u = user("nul2@example.com");
     u["nickName"] = json!("a\u{0}b");
     let (status, v) = bridge.call("POST", "/scim/v2/Users", Some(&u));
-    assert_eq!(status, 201, "{v}");
-    let (_, back) = bridge.call(
-        "GET",
-        &format!("/scim/v2/Users/{}", v["id"].as_str().unwrap_or_default()),
-        None,
+    assert_eq!(
+        (status, v["scimType"].clone()),
+        (400, json!("invalidValue")),
+        "{v}"
     );
-    assert_eq!(back["nickName"], "a\u{0}b");
+    assert!(
+        v["detail"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("nickName"),
+        "{v}"
+    );
 }

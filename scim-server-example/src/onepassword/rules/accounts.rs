@@ -8,13 +8,14 @@ use scim2_core::meta::now;
 use scim2_core::ScimError;
 use serde_json::Value;
 
-use super::stored::to_row;
+use super::stored::stored_row;
 use super::view::assemble;
 use super::{Kind, Result};
 use crate::store::{AccountState, Tx};
 
 /// Rewrites a user's `meta` after a state change made outside a request, so that clients
-/// see a new version.
+/// see a new version: what is stored is kept as it is ([`stored_row`], nothing refused),
+/// so that no stored value can stop a confirmation.
 fn touch_user(tx: &mut dyn Tx, id: &str) -> Result<()> {
     let Some(row) = tx.get(Kind::User.as_str(), id)? else {
         return Ok(());
@@ -25,7 +26,7 @@ fn touch_user(tx: &mut dyn Tx, id: &str) -> Result<()> {
     let mut probe = old.clone();
     probe["meta"] = Value::Null;
     new["meta"]["version"] = Value::from(scim2_core::version::weak_etag(&probe));
-    tx.update(Kind::User.as_str(), &to_row(Kind::User, id, &new))?;
+    tx.update(Kind::User.as_str(), &stored_row(Kind::User, id, &new))?;
     Ok(())
 }
 

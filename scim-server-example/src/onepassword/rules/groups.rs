@@ -44,8 +44,10 @@ pub(crate) fn ensure_builtin_groups(tx: &mut dyn Tx) -> Result<()> {
 
 /// Creates group `id` (validated, with `meta`) with the members it lists.
 pub(super) fn create(tx: &mut dyn Tx, id: &str, resource: &Value) -> Result<()> {
+    // Refused before any member is looked up: a member id holding U+0000 is named so.
+    let row = to_row(Kind::Group, id, resource)?;
     let members = member_rows(tx, id, resource, &HashMap::new())?;
-    tx.insert(Kind::Group.as_str(), &to_row(Kind::Group, id, resource))
+    tx.insert(Kind::Group.as_str(), &row)
         .map_err(|e| duplicate(Kind::Group, e))?;
     for m in &members {
         tx.add_member(id, m)?;
@@ -64,6 +66,7 @@ pub(super) fn update(tx: &mut dyn Tx, id: &str, new: &Value) -> Result<()> {
             .into());
         }
     }
+    let row = to_row(Kind::Group, id, new)?;
     keeping_an_owner(tx, id, |tx| {
         // Only the difference is written: adding one member to a large group is one row.
         let current: HashMap<String, MemberRow> = tx
@@ -87,7 +90,7 @@ pub(super) fn update(tx: &mut dyn Tx, id: &str, new: &Value) -> Result<()> {
                 tx.add_member(id, w)?;
             }
         }
-        tx.update(Kind::Group.as_str(), &to_row(Kind::Group, id, new))
+        tx.update(Kind::Group.as_str(), &row)
             .map_err(|e| duplicate(Kind::Group, e))
     })
 }

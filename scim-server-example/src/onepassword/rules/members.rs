@@ -10,6 +10,7 @@ use scim2_core::ScimError;
 use serde_json::{json, Value};
 
 use super::owners::keeping_an_owner;
+use super::stored::refuse_nul;
 use super::view::get;
 use super::{str_at, Kind, Result};
 use crate::onepassword::TEAM_MEMBERS;
@@ -208,6 +209,13 @@ pub(crate) fn patch_members(
     expected: Option<&str>,
     full_result: bool,
 ) -> Result<Value> {
+    // Members added are refused as a whole group's would be ([`refuse_nul`]); a member
+    // removed that holds U+0000 is one no group has.
+    for op in &request.operations {
+        if let (scim2_core::patch::OpKind::Add, Some(value)) = (op.op, &op.value) {
+            refuse_nul("members", value)?;
+        }
+    }
     let row = tx
         .get(Kind::Group.as_str(), id)?
         .ok_or_else(|| ScimError::not_found(format!("Group {id} not found")))?;

@@ -1,6 +1,7 @@
 //! The stored form of a resource: what is never stored (passwords, client copies of
 //! the server-owned extension) and what is computed (`groups`, `members`,
-//! `meta.location`) removed, and the index keys extracted. Every write goes through
+//! `meta.location`) removed, what no engine may hold (U+0000) refused, and the index
+//! keys extracted. Every write goes through [`stored_row`], a client's through
 //! [`to_row`].
 
 use serde_json::{Map, Value};
@@ -77,9 +78,80 @@ fn strip_client_data(obj: &mut Map<String, Value>) -> bool {
     removed
 }
 
+/// Where `value`, reached at `path` (`""` for the root), holds U+0000, in an object
+/// member's name or in a string: the path of an attribute that does (`emails[0].value`;
+/// in a name, U+0000 is written `\u0000`), if any.
+fn nul_at(path: &str, value: &Value) -> Option<String> {
+    // Depth first without recursion: the depth is the client's.
+    let mut stack = vec![(path.to_owned(), value)];
+    while let Some((path, v)) = stack.pop() {
+        match v {
+            Value::String(s) if s.contains('\0') => return Some(path),
+            Value::Object(obj) => {
+                for (k, v) in obj.iter().rev() {
+                    let name = k.replace('\0', "\\u0000");
+                    let path = if path.is_empty() {
+                        name
+                    } else {
+                        format!("{path}.{name}")
+                    };
+                    if k.contains('\0') {
+                        return Some(path);
+                    }
+                    stack.push((path, v));
+                }
+            }
+            Value::Array(items) => {
+                stack.extend(
+                    items
+                        .iter()
+                        .enumerate()
+                        .rev()
+                        .map(|(i, v)| (format!("{path}[{i}]"), v)),
+                );
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+/// Refuses `value` (reached at `path`, `""` for a whole resource) when an attribute name
+/// or a string in it holds U+0000: 400 `invalidValue` naming the attribute. PostgreSQL's
+/// text cannot hold it, and its JSON functions fail on a row whose data escapes it (so
+/// every member of such a group would become unreadable), so no engine stores it:
+/// SQLite and PostgreSQL answer alike, and lookups for a value holding U+0000 find
+/// nothing on either.
+pub(super) fn refuse_nul(path: &str, value: &Value) -> Result<(), RuleError> {
+    match nul_at(path, value) {
+        None => Ok(()),
+        Some(at) => Err(scim2_core::ScimError::invalid_value(format!(
+            "attribute \"{at}\" holds U+0000 (a NUL character), which the bridge does not \
+             store: remove it from the value or the attribute name"
+        ))
+        .with_attribute(at)
+        .into()),
+    }
+}
+
+/// The stored row for a resource a client sent (created, replaced, or the result of a
+/// PATCH): [`stored_row`], refused (400 `invalidValue`, [`refuse_nul`]) when what would be
+/// stored, a group's members (kept in rows of their own) included, holds U+0000. Every
+/// client's write goes through here, on every engine, before anything is written.
+pub(super) fn to_row(kind: Kind, id: &str, resource: &Value) -> Result<Row, RuleError> {
+    let row = stored_row(kind, id, resource);
+    refuse_nul("", &row.data)?;
+    if let Some(members) = resource.get("members") {
+        refuse_nul("members", members)?;
+    }
+    Ok(row)
+}
+
 /// The stored row for a resource: computed parts and what is never stored (see
-/// [`strip_client_data`]) removed, index keys extracted. Every write goes through here.
-pub(super) fn to_row(kind: Kind, id: &str, resource: &Value) -> Row {
+/// [`strip_client_data`]) removed, index keys extracted. Every write goes through here:
+/// a client's through [`to_row`]; the server's own rewrites of a stored resource (a new
+/// `meta` after an account state changed) directly, refusing nothing already stored.
+pub(super) fn stored_row(kind: Kind, id: &str, resource: &Value) -> Row {
     let mut data = resource.clone();
     if let Some(obj) = data.as_object_mut() {
         for computed in ["groups", "members"] {
@@ -162,7 +234,7 @@ mod tests {
             EXTENSION.to_uppercase(): {"state": "active"},
             "meta": {"version": "W/\"x\""}
         });
-        let row = to_row(Kind::User, "id1", &v);
+        let row = stored_row(Kind::User, "id1", &v);
         assert_eq!(
             row.data,
             json!({"userName": "a", urn::USER: {"title": "kept"}, "schemas": [urn::USER],
@@ -171,6 +243,9 @@ mod tests {
         );
         assert_ne!(row.data["meta"]["version"], "W/\"x\"", "a new version");
         v.as_object_mut().unwrap().retain(|k, _| k == "userName");
-        assert_eq!(to_row(Kind::User, "id1", &v).data, json!({"userName": "a"}));
+        assert_eq!(
+            stored_row(Kind::User, "id1", &v).data,
+            json!({"userName": "a"})
+        );
     }
 }

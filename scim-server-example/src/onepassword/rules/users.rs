@@ -28,7 +28,7 @@ pub(super) fn create(
     } else {
         AccountState::Invited
     };
-    tx.insert(Kind::User.as_str(), &to_row(Kind::User, id, &resource))
+    tx.insert(Kind::User.as_str(), &to_row(Kind::User, id, &resource)?)
         .map_err(|e| duplicate(Kind::User, e))?;
     tx.set_account(&Account {
         user_id: id.to_owned(),
@@ -75,7 +75,7 @@ pub(super) fn update(
         }),
         _ => None,
     };
-    let row = to_row(Kind::User, id, &new);
+    let row = to_row(Kind::User, id, &new)?;
     tx.update(Kind::User.as_str(), &row)
         .map_err(|e| duplicate(Kind::User, e))?;
     if let Some(next) = next {

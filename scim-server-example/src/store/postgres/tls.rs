@@ -118,9 +118,11 @@ fn client_config(verify: Verify, root: Option<&str>) -> Result<rustls::ClientCon
     })
 }
 
-/// The certificates of the PEM file at `path`.
+/// The certificates of the PEM file at `path`, read with the bound every file an
+/// operator names is read with ([`crate::small_file`]): a path to a device (`/dev/zero`)
+/// is an error, not memory growing until the process dies.
 fn roots_from_file(path: &str) -> Result<RootCertStore, StoreError> {
-    let text = std::fs::read(path)
+    let text = crate::small_file::read(std::path::Path::new(path))
         .map_err(|e| invalid(format!("sslrootcert {path} cannot be read: {e}")))?;
     let mut roots = RootCertStore::empty();
     for cert in rustls_pemfile::certs(&mut text.as_slice()) {

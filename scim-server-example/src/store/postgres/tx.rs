@@ -155,15 +155,72 @@ impl PgTx<'_, '_> {
     }
 }
 
-/// Whether `id` may be a stored id: PostgreSQL's text cannot hold U+0000, so an id with
-/// one names no resource (not found, as on SQLite) rather than a value to refuse.
-fn storable_id(id: &str) -> bool {
-    !id.contains('\0')
+/// Whether `value` (an id, a unique key, an `externalId`, a member id) may be stored:
+/// PostgreSQL's text cannot hold U+0000, and the rules refuse it in every resource a
+/// client writes (on every engine), so a value with one names nothing stored. It is
+/// answered as not found (as on SQLite), without a query the server would refuse.
+fn storable(value: &str) -> bool {
+    !value.contains('\0')
+}
+
+/// What [`PgTx::version`] and [`PgTx::groups_of`] read of a resource's `data`, parsed
+/// here rather than by PostgreSQL's JSON functions: those fail (22P05) on any row whose
+/// JSON escapes U+0000 in a name, as rows stored before the rules refused U+0000 may,
+/// and would make every member of such a group unreadable. The rest of the document is
+/// skipped, not built.
+#[derive(serde::Deserialize)]
+struct Summary {
+    /// `displayName`.
+    #[serde(default, rename = "displayName")]
+    display_name: Option<serde_json::Value>,
+    /// `meta`, for its `version`.
+    #[serde(default)]
+    meta: Option<SummaryMeta>,
+}
+
+/// The part of `meta` a [`Summary`] reads.
+#[derive(serde::Deserialize)]
+struct SummaryMeta {
+    /// `meta.version`.
+    #[serde(default)]
+    version: Option<serde_json::Value>,
+}
+
+impl Summary {
+    /// The summary of resource `id` of type `rt` stored as `data`; a row whose data is
+    /// not a JSON object is [`StoreError::Corrupt`] (logged), as [`RawRow::parse`] has it.
+    fn of(rt: &str, id: &str, data: &str) -> Result<Summary, StoreError> {
+        serde_json::from_str(data).map_err(|e| {
+            let detail = format!("data is not a JSON object: {e}");
+            tracing::error!(resource_type = rt, id, %detail, "stored resource is corrupted");
+            StoreError::Corrupt {
+                resource_type: rt.to_owned(),
+                id: id.to_owned(),
+                detail,
+            }
+        })
+    }
+
+    /// `meta.version`, if it is a string.
+    fn version(self) -> Option<String> {
+        match self.meta?.version? {
+            serde_json::Value::String(v) => Some(v),
+            _ => None,
+        }
+    }
+
+    /// `displayName`, or `""` when it is not a string.
+    fn display_name(self) -> String {
+        match self.display_name {
+            Some(serde_json::Value::String(name)) => name,
+            _ => String::new(),
+        }
+    }
 }
 
 impl Tx for PgTx<'_, '_> {
     fn get(&mut self, rt: &str, id: &str) -> Result<Option<Row>, StoreError> {
-        if !storable_id(id) {
+        if !storable(id) {
             return Ok(None);
         }
         let sql =
@@ -172,18 +229,24 @@ impl Tx for PgTx<'_, '_> {
     }
 
     fn version(&mut self, rt: &str, id: &str) -> Result<Option<Option<String>>, StoreError> {
-        if !storable_id(id) {
+        if !storable(id) {
             return Ok(None);
         }
         let row = self.query_opt(
-            "SELECT data::json -> 'meta' ->> 'version' FROM resources
-                 WHERE resource_type = $1 AND id = $2",
+            "SELECT data FROM resources WHERE resource_type = $1 AND id = $2",
             &[&rt, &id],
         )?;
-        row.map(|r| r.try_get(0).map_err(classify)).transpose()
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let data: String = row.try_get(0).map_err(classify)?;
+        Ok(Some(Summary::of(rt, id, &data)?.version()))
     }
 
     fn find_unique(&mut self, rt: &str, key: &str) -> Result<Option<Row>, StoreError> {
+        if !storable(key) {
+            return Ok(None);
+        }
         let sql = format!(
             "SELECT {ROW_COLUMNS} FROM resources WHERE resource_type = $1 AND unique_key = $2"
         );
@@ -191,7 +254,7 @@ impl Tx for PgTx<'_, '_> {
     }
 
     fn exists(&mut self, rt: &str, id: &str) -> Result<bool, StoreError> {
-        if !storable_id(id) {
+        if !storable(id) {
             return Ok(false);
         }
         let found: Vec<i32> = self.column(
@@ -208,6 +271,9 @@ impl Tx for PgTx<'_, '_> {
         offset: u64,
         limit: u64,
     ) -> Result<Vec<Row>, StoreError> {
+        if !storable(external_id) {
+            return Ok(Vec::new());
+        }
         let sql = format!(
             "SELECT {ROW_COLUMNS} FROM resources WHERE resource_type = $1 AND external_id = $2
              ORDER BY seq LIMIT $3 OFFSET $4"
@@ -220,6 +286,9 @@ impl Tx for PgTx<'_, '_> {
     }
 
     fn count_external(&mut self, rt: &str, external_id: &str) -> Result<u64, StoreError> {
+        if !storable(external_id) {
+            return Ok(0);
+        }
         self.count_of(
             "SELECT count(*) FROM resources WHERE resource_type = $1 AND external_id = $2",
             &[&rt, &external_id],
@@ -275,7 +344,7 @@ impl Tx for PgTx<'_, '_> {
     }
 
     fn remove(&mut self, rt: &str, id: &str) -> Result<bool, StoreError> {
-        if !storable_id(id) {
+        if !storable(id) {
             return Ok(false);
         }
         self.execute(
@@ -286,6 +355,9 @@ impl Tx for PgTx<'_, '_> {
     }
 
     fn members(&mut self, group_id: &str) -> Result<Vec<MemberRow>, StoreError> {
+        if !storable(group_id) {
+            return Ok(Vec::new());
+        }
         let rows = self.query(
             "SELECT member_id, kind, display, reference FROM members
                  WHERE group_id = $1 ORDER BY seq",
@@ -305,6 +377,9 @@ impl Tx for PgTx<'_, '_> {
     }
 
     fn has_member(&mut self, group_id: &str, member_id: &str) -> Result<bool, StoreError> {
+        if !storable(group_id) || !storable(member_id) {
+            return Ok(false);
+        }
         let found: Vec<i32> = self.column(
             "SELECT 1 FROM members WHERE group_id = $1 AND member_id = $2",
             &[&group_id, &member_id],
@@ -324,6 +399,9 @@ impl Tx for PgTx<'_, '_> {
     }
 
     fn remove_member(&mut self, group_id: &str, member_id: &str) -> Result<(), StoreError> {
+        if !storable(group_id) || !storable(member_id) {
+            return Ok(());
+        }
         self.execute(
             "DELETE FROM members WHERE group_id = $1 AND member_id = $2",
             &[&group_id, &member_id],
@@ -332,6 +410,9 @@ impl Tx for PgTx<'_, '_> {
     }
 
     fn group_members(&mut self, group_id: &str) -> Result<Vec<String>, StoreError> {
+        if !storable(group_id) {
+            return Ok(Vec::new());
+        }
         self.column(
             "SELECT member_id FROM members WHERE group_id = $1 AND kind = 'Group'",
             &[&group_id],
@@ -339,24 +420,39 @@ impl Tx for PgTx<'_, '_> {
     }
 
     fn groups_of(&mut self, member_id: &str) -> Result<Vec<(String, String)>, StoreError> {
+        if !storable(member_id) {
+            return Ok(Vec::new());
+        }
         let rows = self.query(
-            "SELECT m.group_id, coalesce(r.data::json ->> 'displayName', '')
+            "SELECT m.group_id, r.data
                  FROM members m JOIN resources r ON r.resource_type = 'Group' AND r.id = m.group_id
                  WHERE m.member_id = $1 ORDER BY m.seq",
             &[&member_id],
         )?;
         rows.iter()
-            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
-            .collect::<Result<_, postgres::Error>>()
-            .map_err(classify)
+            .map(|r| {
+                let (group_id, data): (String, String) = (
+                    r.try_get(0).map_err(classify)?,
+                    r.try_get(1).map_err(classify)?,
+                );
+                let name = Summary::of("Group", &group_id, &data)?.display_name();
+                Ok((group_id, name))
+            })
+            .collect()
     }
 
     fn remove_member_everywhere(&mut self, member_id: &str) -> Result<(), StoreError> {
+        if !storable(member_id) {
+            return Ok(());
+        }
         self.execute("DELETE FROM members WHERE member_id = $1", &[&member_id])
             .map(|_| ())
     }
 
     fn account(&mut self, user_id: &str) -> Result<Option<Account>, StoreError> {
+        if !storable(user_id) {
+            return Ok(None);
+        }
         let row = self.query_opt(
             "SELECT user_id, state, suspended_from, changed_at FROM accounts WHERE user_id = $1",
             &[&user_id],
@@ -381,6 +477,9 @@ impl Tx for PgTx<'_, '_> {
     }
 
     fn remove_account(&mut self, user_id: &str) -> Result<(), StoreError> {
+        if !storable(user_id) {
+            return Ok(());
+        }
         self.execute("DELETE FROM accounts WHERE user_id = $1", &[&user_id])
             .map(|_| ())
     }
