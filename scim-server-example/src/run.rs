@@ -252,8 +252,11 @@ fn serve(cli: &Cli) -> Result<(), Error> {
         Some(url) => {
             // Serving waits for a database that is not up yet (a replica started before
             // it, or with it), saying so in the log, rather than exiting.
+            // A watcher leader silent for three intervals (it records a heartbeat each
+            // run) is taken over.
             let options = PgOptions::default()
                 .with_statement_timeout(statement_timeout)
+                .with_watcher_takeover(Some(interval.saturating_mul(WATCHER_TAKEOVER_RUNS)))
                 .with_wait_for_server(true);
             let store = open_database_with(url, options)?;
             let (auth, new_token, follow) = database_authenticator(cli, &store)?;
@@ -315,6 +318,10 @@ fn rotate_command(cli: &Cli) -> &'static str {
 /// How often a replica checks the database's schema version and reads the shared token
 /// hash again.
 const TOKEN_REFRESH: Duration = Duration::from_secs(1);
+
+/// How many confirmation intervals the replica running the watcher may let pass without
+/// a heartbeat before another replica takes the watcher over.
+const WATCHER_TAKEOVER_RUNS: u32 = 3;
 
 /// What [`serve`] checked and derived from the command line.
 struct Settings {

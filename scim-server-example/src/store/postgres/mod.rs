@@ -79,6 +79,14 @@ const MIGRATIONS: &[&str] = &[
         value text NOT NULL,
         changed_at timestamptz NOT NULL DEFAULT now()
      );",
+    // 3: the confirmation watcher's heartbeat: one row, written by the session holding
+    // the watcher lock each time it runs the watcher, so that the other replicas can
+    // tell a leader that stopped (frozen, paused) from one that runs.
+    "CREATE TABLE watcher_heartbeat (
+        id boolean PRIMARY KEY DEFAULT true CHECK (id),
+        pid integer NOT NULL,
+        beat_at timestamptz NOT NULL
+     );",
 ];
 
 /// The first key of every advisory lock the bridge takes (the second names the lock), so
@@ -157,6 +165,17 @@ pub struct PgOptions {
     /// left open between statements longer than this is ended by the server. Default
     /// [`PgOptions::DEFAULT_IDLE_IN_TRANSACTION_TIMEOUT`].
     pub idle_in_transaction_timeout: Option<Duration>,
+    /// The `idle_in_transaction_session_timeout` of each write transaction (set for it
+    /// alone, whatever the session's): a transaction holding the write lock that its
+    /// client leaves waiting longer than this (a frozen or paused bridge) is ended by the
+    /// server, freeing the lock for every other replica. `None`: the session's. Default
+    /// [`PgOptions::DEFAULT_WRITE_IDLE_TIMEOUT`].
+    pub write_idle_timeout: Option<Duration>,
+    /// How long the replica holding the watcher lock may go without recording that it
+    /// runs the watcher (its heartbeat, once each run) before another replica ends its
+    /// session and takes the lock over; `None`: never. Default
+    /// [`PgOptions::DEFAULT_WATCHER_TAKEOVER`].
+    pub watcher_takeover: Option<Duration>,
     /// Whether [`PgStore::open_with`] keeps trying, with a log line each attempt, while
     /// the server cannot be reached (or is starting, or another bridge holds the migration
     /// lock), rather than failing. Default `false`.
@@ -169,6 +188,12 @@ impl PgOptions {
     pub const DEFAULT_STATEMENT_TIMEOUT: Duration = Duration::from_secs(30);
     /// The default [`PgOptions::idle_in_transaction_timeout`].
     pub const DEFAULT_IDLE_IN_TRANSACTION_TIMEOUT: Duration = Duration::from_secs(60);
+    /// The default [`PgOptions::write_idle_timeout`]: a write transaction of the bridge
+    /// takes milliseconds between its statements (a PATCH is applied outside it).
+    pub const DEFAULT_WRITE_IDLE_TIMEOUT: Duration = Duration::from_secs(5);
+    /// The default [`PgOptions::watcher_takeover`]: three of the default confirmation
+    /// intervals (300 s).
+    pub const DEFAULT_WATCHER_TAKEOVER: Duration = Duration::from_secs(900);
 
     /// No statement or idle-in-transaction timeout (the database's own, if it sets
     /// them): for `migrate`, whose one transaction copies a whole bridge.
@@ -176,8 +201,33 @@ impl PgOptions {
         PgOptions {
             statement_timeout: None,
             idle_in_transaction_timeout: None,
-            wait_for_server: false,
+            write_idle_timeout: None,
+            ..Self::default()
         }
+    }
+
+    /// Sets [`PgOptions::write_idle_timeout`].
+    pub fn with_write_idle_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.write_idle_timeout = timeout;
+        self
+    }
+
+    /// Sets [`PgOptions::watcher_takeover`].
+    pub fn with_watcher_takeover(mut self, after: Option<Duration>) -> Self {
+        self.watcher_takeover = after;
+        self
+    }
+
+    /// The statement that bounds one write transaction's idle time, if any.
+    fn write_setup(&self) -> String {
+        self.write_idle_timeout
+            .map(|t| {
+                format!(
+                    "SET LOCAL idle_in_transaction_session_timeout = '{}ms'; ",
+                    millis(t)
+                )
+            })
+            .unwrap_or_default()
     }
 
     /// Sets [`PgOptions::statement_timeout`].
@@ -210,8 +260,7 @@ impl PgOptions {
         ]
         .into_iter()
         .filter_map(|(name, timeout)| {
-            // The server's largest value (milliseconds, a 32-bit integer).
-            let ms = timeout?.as_millis().clamp(1, 2_147_483_647);
+            let ms = millis(timeout?);
             Some(format!(
                 "SELECT set_config('{name}', '{ms}ms', false) \
                  WHERE current_setting('{name}') = '0';"
@@ -226,9 +275,17 @@ impl Default for PgOptions {
         PgOptions {
             statement_timeout: Some(Self::DEFAULT_STATEMENT_TIMEOUT),
             idle_in_transaction_timeout: Some(Self::DEFAULT_IDLE_IN_TRANSACTION_TIMEOUT),
+            write_idle_timeout: Some(Self::DEFAULT_WRITE_IDLE_TIMEOUT),
+            watcher_takeover: Some(Self::DEFAULT_WATCHER_TAKEOVER),
             wait_for_server: false,
         }
     }
+}
+
+/// `timeout` in milliseconds, within the server's range for a timeout (a 32-bit integer,
+/// at least 1: 0 would mean none).
+fn millis(timeout: Duration) -> u128 {
+    timeout.as_millis().clamp(1, 2_147_483_647)
 }
 
 /// Bounds each new pooled connection's session ([`PgOptions::session_setup`]).
@@ -259,6 +316,10 @@ pub struct PgStore {
     connector: MakeRustlsConnect,
     /// What bounds each session ([`PgOptions::session_setup`]).
     setup: String,
+    /// What bounds each write transaction ([`PgOptions::write_setup`]).
+    write_setup: String,
+    /// [`PgOptions::watcher_takeover`].
+    watcher_takeover: Option<Duration>,
     /// The connection holding [`WATCHER_LOCK`], while this replica holds it.
     leader: std::sync::Mutex<Option<postgres::Client>>,
     /// Why this bridge must stop serving: the database's schema, when last checked, was
@@ -331,6 +392,8 @@ impl PgStore {
             config,
             connector,
             setup,
+            write_setup: options.write_setup(),
+            watcher_takeover: options.watcher_takeover,
             leader: std::sync::Mutex::new(None),
             superseded: std::sync::Mutex::new(None),
         })
@@ -358,9 +421,10 @@ impl PgStore {
         // refused, not only the requests after the next check.
         let replies = tx
             .simple_query(&format!(
-                "SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'; \
+                "{}SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'; \
                  SELECT pg_advisory_xact_lock({LOCK_SPACE}, {WRITE_LOCK}); \
-                 {SCHEMA_VERSION}"
+                 {SCHEMA_VERSION}",
+                self.write_setup
             ))
             .map_err(classify)?;
         let applied = replies.iter().rev().find_map(|m| match m {
@@ -436,32 +500,39 @@ impl PgStore {
     /// Whether this replica holds the watcher lock, taking it if it is free: on a
     /// connection of its own, kept open while held, so that the lock is freed when this
     /// process (or its connection) dies and another replica takes it on its next try.
+    /// The holder records its heartbeat at each call; a holder whose heartbeat is older
+    /// than [`PgOptions::watcher_takeover`] (a frozen process, whose session the server
+    /// keeps) has its session ended ([`PgStore::take_over`]) and the lock is taken.
     fn hold_watcher_lock(&self) -> Result<bool, StoreError> {
         let mut leader = self
             .leader
             .lock()
             .map_err(|_| StoreError::Other("watcher lock poisoned".into()))?;
         if let Some(conn) = leader.as_mut() {
-            // Still ours if the session is: a lost connection lost the lock with it.
-            if conn.simple_query("").is_ok() {
-                return Ok(true);
+            // Still ours if the session is: a lost connection (or a session ended by a
+            // replica that took over) lost the lock with it.
+            match conn.batch_execute(HEARTBEAT) {
+                Ok(()) => return Ok(true),
+                Err(e) => {
+                    tracing::warn!(error = %classify(e),
+                        "lost the connection holding the watcher lock: no longer running the confirmation watcher");
+                    *leader = None;
+                }
             }
-            tracing::warn!("lost the connection holding the watcher lock");
-            *leader = None;
         }
         let mut conn = self
             .config
             .connect(self.connector.clone())
             .map_err(|e| classify_connect(&e))?;
         set_up(&mut conn, &self.setup).map_err(classify)?;
-        let taken: bool = conn
-            .query_one(
-                "SELECT pg_try_advisory_lock($1, $2)",
-                &[&LOCK_SPACE, &WATCHER_LOCK],
-            )
-            .and_then(|r| r.try_get(0))
-            .map_err(classify)?;
+        let mut taken = try_watcher_lock(&mut conn)?;
+        if !taken {
+            if let Some(after) = self.watcher_takeover {
+                taken = take_over(&mut conn, after)?;
+            }
+        }
         if taken {
+            conn.batch_execute(HEARTBEAT).map_err(classify)?;
             tracing::info!("this replica runs the confirmation watcher");
             *leader = Some(conn);
         }
@@ -488,6 +559,76 @@ impl PgStore {
             .as_ref()
             .ok_or_else(|| StoreError::Unavailable("the store is shutting down".into()))?;
         pool.get().map_err(pool_error)
+    }
+}
+
+/// Records the watcher lock holder's heartbeat: its session and now.
+const HEARTBEAT: &str = "INSERT INTO watcher_heartbeat (id, pid, beat_at)
+    VALUES (true, pg_backend_pid(), now())
+    ON CONFLICT (id) DO UPDATE SET pid = excluded.pid, beat_at = excluded.beat_at";
+
+/// How long a take-over waits for the ended session's lock to be freed.
+const TAKEOVER_WAIT: Duration = Duration::from_secs(10);
+
+/// Tries [`WATCHER_LOCK`] on `conn`, without waiting.
+fn try_watcher_lock(conn: &mut postgres::Client) -> Result<bool, StoreError> {
+    conn.query_one(
+        "SELECT pg_try_advisory_lock($1, $2)",
+        &[&LOCK_SPACE, &WATCHER_LOCK],
+    )
+    .and_then(|r| r.try_get(0))
+    .map_err(classify)
+}
+
+/// When the session holding [`WATCHER_LOCK`] has recorded no heartbeat for longer than
+/// `after` (or, if it never recorded one, has been connected that long): ends it
+/// (`pg_terminate_backend`, allowed on the sessions of one's own role) and takes the lock
+/// on `conn`, logging both. Whether the lock was taken.
+fn take_over(conn: &mut postgres::Client, after: Duration) -> Result<bool, StoreError> {
+    let stale = conn
+        .query_opt(
+            &format!(
+                "SELECT l.pid, extract(epoch FROM now() - coalesce(h.beat_at, a.backend_start))::float8
+                 FROM pg_locks l
+                 JOIN pg_stat_activity a ON a.pid = l.pid
+                 LEFT JOIN watcher_heartbeat h ON h.pid = l.pid
+                 WHERE l.locktype = 'advisory' AND l.granted
+                   AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+                   AND l.classid = {LOCK_SPACE} AND l.objid = {WATCHER_LOCK} AND l.objsubid = 2
+                   AND coalesce(h.beat_at, a.backend_start) < now() - make_interval(secs => $1)"
+            ),
+            &[&after.as_secs_f64()],
+        )
+        .map_err(classify)?;
+    let Some(row) = stale else {
+        return Ok(false);
+    };
+    let (pid, silent): (i32, f64) = (
+        row.try_get(0).map_err(classify)?,
+        row.try_get(1).map_err(classify)?,
+    );
+    tracing::warn!(
+        holder_pid = pid,
+        silent_seconds = silent.round(),
+        takeover_after_seconds = after.as_secs(),
+        "the replica holding the watcher lock has not run the confirmation watcher for too \
+         long (frozen or hung): ending its database session to take the watcher over"
+    );
+    conn.query_one("SELECT pg_terminate_backend($1)", &[&pid])
+        .map_err(classify)?;
+    let deadline = std::time::Instant::now() + TAKEOVER_WAIT;
+    loop {
+        if try_watcher_lock(conn)? {
+            tracing::warn!(
+                old_holder_pid = pid,
+                "took the watcher lock over from a replica that had stopped running the watcher"
+            );
+            return Ok(true);
+        }
+        if std::time::Instant::now() >= deadline {
+            return Ok(false);
+        }
+        std::thread::sleep(Duration::from_millis(100));
     }
 }
 
@@ -714,6 +855,9 @@ fn classify_ref(e: &postgres::Error) -> StoreError {
         SqlState::CRASH_SHUTDOWN,
         SqlState::CANNOT_CONNECT_NOW,
         SqlState::TOO_MANY_CONNECTIONS,
+        // The session ended for idling in a transaction (the bridge was frozen in a
+        // write): the pool replaces the connection.
+        SqlState::IDLE_IN_TRANSACTION_SESSION_TIMEOUT,
         SqlState::READ_ONLY_SQL_TRANSACTION,
         SqlState::DISK_FULL,
         SqlState::OUT_OF_MEMORY,
