@@ -417,7 +417,11 @@ fn serve_on<S: Store>(
             println!("The token is shown only now; only its hash is stored. Rotate it with {}.\n", rotate_command(cli));
         }
         println!("scim-bridge listening on {scheme}://{local}");
-        tracing::info!(%local, data_dir = %cli.data_dir.display(), engine = app_store.engine(), tls = tls.is_some(),
+        // The data directory only where it holds the store (not with --database-url).
+        let data_dir = database_url(cli)
+            .is_none()
+            .then(|| cli.data_dir.display().to_string());
+        tracing::info!(%local, data_dir = data_dir.as_deref(), engine = app_store.engine(), tls = tls.is_some(),
             max_connections = limits.max_connections, file_descriptor_limit = nofile,
             client_profile = ?cli.client_profile, "scim-bridge started");
         let watcher = tokio::spawn(watcher::run(provisioner.clone(), health.clone(), interval));

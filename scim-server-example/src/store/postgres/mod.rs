@@ -363,6 +363,12 @@ impl PgStore {
         if config.get_tcp_user_timeout().is_none() {
             config.tcp_user_timeout(TCP_USER_TIMEOUT);
         }
+        if let Some(name) = nul_parameter(&config) {
+            return Err(StoreError::Other(format!(
+                "invalid --database-url: its {name} holds a NUL character (%00), which \
+                 PostgreSQL cannot take"
+            )));
+        }
         let mut attempt = 0u64;
         loop {
             attempt += 1;
@@ -636,6 +642,26 @@ fn take_over(conn: &mut postgres::Client, after: Duration) -> Result<bool, Store
 const SET_SETTING: &str = "INSERT INTO settings (name, value) VALUES ($1, $2)
     ON CONFLICT (name) DO UPDATE SET value = excluded.value, changed_at = now()";
 
+/// The connection parameter of `config` that holds a NUL character, if one does: the
+/// client would fail to send it at each attempt, which is not the server being away.
+fn nul_parameter(config: &postgres::Config) -> Option<&'static str> {
+    let text = [
+        ("user", config.get_user()),
+        ("database name", config.get_dbname()),
+        ("options", config.get_options()),
+        ("application_name", config.get_application_name()),
+    ];
+    text.into_iter()
+        .find(|(_, value)| value.is_some_and(|v| v.contains('\0')))
+        .map(|(name, _)| name)
+        .or_else(|| {
+            config
+                .get_password()
+                .is_some_and(|p| p.contains(&0))
+                .then_some("password")
+        })
+}
+
 /// Connects and applies the migrations this database lacks, on a connection of its own,
 /// closed after: its session-level lock cannot outlive the migration, even if the
 /// migration fails half-way. On failure, whether trying again later may succeed (the
@@ -757,11 +783,15 @@ fn migrate(conn: &mut postgres::Client) -> Result<(), StoreError> {
         )),
         other => other,
     })?;
+    // Without the server's notice that the table exists already, which every start
+    // would log.
     conn.batch_execute(
-        "CREATE TABLE IF NOT EXISTS schema_migrations (
+        "SET client_min_messages = warning;
+         CREATE TABLE IF NOT EXISTS schema_migrations (
             version integer PRIMARY KEY,
             applied_at timestamptz NOT NULL DEFAULT now()
-         )",
+         );
+         RESET client_min_messages",
     )
     .map_err(classify)?;
     let applied: i32 = conn
@@ -828,7 +858,7 @@ fn classify_ref(e: &postgres::Error) -> StoreError {
     // The server's SQLSTATE and message (the client library's own text is only "db
     // error"); not its DETAIL, which may repeat the values of a row.
     let text = match e.as_db_error() {
-        Some(db) => format!("{} {}: {}", db.severity(), code.code(), db.message()),
+        Some(db) => server_text(db),
         None => e.to_string(),
     };
     if *code == SqlState::UNIQUE_VIOLATION {
@@ -869,6 +899,29 @@ fn classify_ref(e: &postgres::Error) -> StoreError {
         StoreError::Unavailable(text)
     } else {
         StoreError::Other(text)
+    }
+}
+
+/// What a server error says, fit to show (answers, `/health`'s store detail and the
+/// watcher's `lastError` all come through [`classify`]): its severity, SQLSTATE and
+/// message; but for a connection refused (classes 28, invalid authorization; 3D, invalid
+/// catalog name; 08, connection exception), whose messages name the client's address,
+/// the role or the database, what its class means instead (the server's log has the rest).
+fn server_text(db: &postgres::error::DbError) -> String {
+    let code = db.code().code();
+    let refused = match code.get(..2) {
+        Some("28") => Some(
+            "the database server refused the connection: the role, its password, or this \
+             client's address is not allowed (invalid authorization; see the server's log \
+             and pg_hba.conf)",
+        ),
+        Some("3D") => Some("the database named in --database-url does not exist"),
+        Some("08") => Some("the database server refused the connection (see its log)"),
+        _ => None,
+    };
+    match refused {
+        Some(what) => format!("{} {code}: {what}", db.severity()),
+        None => format!("{} {code}: {}", db.severity(), db.message()),
     }
 }
 
