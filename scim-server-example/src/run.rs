@@ -252,8 +252,11 @@ fn serve(cli: &Cli) -> Result<(), Error> {
         Some(url) => {
             // Serving waits for a database that is not up yet (a replica started before
             // it, or with it), saying so in the log, rather than exiting.
+            // A watcher leader silent for three intervals (it records a heartbeat each
+            // run) is taken over.
             let options = PgOptions::default()
                 .with_statement_timeout(statement_timeout)
+                .with_watcher_takeover(Some(interval.saturating_mul(WATCHER_TAKEOVER_RUNS)))
                 .with_wait_for_server(true);
             let store = open_database_with(url, options)?;
             let (auth, new_token, follow) = database_authenticator(cli, &store)?;
@@ -315,6 +318,10 @@ fn rotate_command(cli: &Cli) -> &'static str {
 /// How often a replica checks the database's schema version and reads the shared token
 /// hash again.
 const TOKEN_REFRESH: Duration = Duration::from_secs(1);
+
+/// How many confirmation intervals the replica running the watcher may let pass without
+/// a heartbeat before another replica takes the watcher over.
+const WATCHER_TAKEOVER_RUNS: u32 = 3;
 
 /// What [`serve`] checked and derived from the command line.
 struct Settings {
@@ -410,7 +417,11 @@ fn serve_on<S: Store>(
             println!("The token is shown only now; only its hash is stored. Rotate it with {}.\n", rotate_command(cli));
         }
         println!("scim-bridge listening on {scheme}://{local}");
-        tracing::info!(%local, data_dir = %cli.data_dir.display(), engine = app_store.engine(), tls = tls.is_some(),
+        // The data directory only where it holds the store (not with --database-url).
+        let data_dir = database_url(cli)
+            .is_none()
+            .then(|| cli.data_dir.display().to_string());
+        tracing::info!(%local, data_dir = data_dir.as_deref(), engine = app_store.engine(), tls = tls.is_some(),
             max_connections = limits.max_connections, file_descriptor_limit = nofile,
             client_profile = ?cli.client_profile, "scim-bridge started");
         let watcher = tokio::spawn(watcher::run(provisioner.clone(), health.clone(), interval));

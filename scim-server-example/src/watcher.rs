@@ -58,7 +58,10 @@ pub async fn run<S: Store>(
                 let batch = store.write(confirm_pending)?;
                 let done = (batch.len() as u64) < CONFIRM_BATCH;
                 confirmed.extend(batch);
-                if done {
+                // Between batches, whether this replica still leads (which also records
+                // its heartbeat, so a long run is not taken for a hung leader): one that
+                // lost the lead stops here.
+                if done || !store.lead()? {
                     return Ok::<_, crate::onepassword::RuleError>(confirmed);
                 }
             }

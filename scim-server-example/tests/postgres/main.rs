@@ -3,8 +3,9 @@
 //! changes, If-Match and the last-Owner rule across replicas, a read on one seeing a
 //! write on another, replicas starting at once, a replica killed under load
 //! (`replicas`); the confirmation watcher run by exactly one replica and taken over,
-//! pending people included, when it dies (`watcher`); a database that goes away or
-//! restarts under load (`outages`).
+//! pending people included, when it dies or freezes (`watcher`); a replica frozen while
+//! it holds the write lock (`frozen`); a database that goes away or restarts under load
+//! (`outages`).
 //!
 //! Each test starts its own database on a throwaway server (`common::postgres`); where
 //! PostgreSQL is not installed the tests say they were skipped (in CI they fail). The
@@ -13,6 +14,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod frozen;
 mod one_bridge;
 mod outages;
 mod replicas;
@@ -41,6 +43,27 @@ impl Replica {
     /// SIGKILL, no chance to clean up (the data directory goes with it).
     fn kill9(self) {
         self.bridge.kill9();
+    }
+
+    /// Sends `signal` (`STOP`, `CONT`) to the bridge's process.
+    fn signal(&self, signal: &str) {
+        let status = std::process::Command::new("kill")
+            .arg(format!("-{signal}"))
+            .arg(self.bridge.child.id().to_string())
+            .status()
+            .expect("kill runs");
+        assert!(status.success(), "kill -{signal}");
+    }
+
+    /// Freezes the process (SIGSTOP), as a paused VM or a hung host would: its
+    /// connections stay open, its kernel still answers TCP keepalives.
+    fn freeze(&self) {
+        self.signal("STOP");
+    }
+
+    /// Lets a frozen process run again (SIGCONT).
+    fn thaw(&self) {
+        self.signal("CONT");
     }
 }
 

@@ -1,6 +1,8 @@
 //! The confirmation watcher on several replicas: exactly one runs it, and when that one
 //! dies with people pending, another takes over within two intervals and confirms each
-//! of them exactly once (none stranded, none confirmed twice).
+//! of them exactly once (none stranded, none confirmed twice); when it freezes (SIGSTOP:
+//! its session and lock stay), another ends its session after three silent intervals,
+//! takes over, and the frozen one, let run again, stands by.
 
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
@@ -11,6 +13,88 @@ use crate::{
     accept, create_user, replicas_with, total_confirmed, watcher_leader, watcher_report,
     watcher_state,
 };
+
+/// The watcher's interval in the frozen-leader test, in seconds: a standby takes over
+/// once the leader's heartbeat is three intervals old.
+const FROZEN_INTERVAL: u64 = 3;
+
+#[test]
+fn a_frozen_watcher_leader_is_taken_over_and_stands_by_once_thawed() {
+    let Some(pg) = server() else { return };
+    let url = pg.database();
+    let interval = FROZEN_INTERVAL.to_string();
+    let args = [
+        "--confirmation-interval",
+        interval.as_str(),
+        "--allow-short-interval",
+    ];
+    let all = replicas_with(&url, 2, &args);
+    let leader_at = watcher_leader(&[&all[0], &all[1]]);
+    let (leader, standby) = (&all[leader_at], &all[1 - leader_at]);
+
+    // The leader confirms while it runs.
+    let first = create_user(standby, "before@example.com");
+    accept(standby, &url, "before@example.com");
+    assert!(
+        common::eventually(5 * FROZEN_INTERVAL, || common::state(standby, &first)
+            == "active"),
+        "the leader never confirmed anyone"
+    );
+
+    leader.freeze();
+    let frozen = Instant::now();
+    // Thawed whatever happens, so that the bridge can be killed at the end.
+    struct Thaw<'a>(&'a crate::Replica);
+    impl Drop for Thaw<'_> {
+        fn drop(&mut self) {
+            self.0.thaw();
+        }
+    }
+    let thaw = Thaw(leader);
+    let pending = create_user(standby, "during@example.com");
+    accept(standby, &url, "during@example.com");
+
+    // The standby finds the leader silent, ends its session, takes the lock and confirms.
+    let mut took_over = None;
+    assert!(
+        common::eventually(20 * FROZEN_INTERVAL, || {
+            if took_over.is_none() && watcher_state(standby) == "running" {
+                took_over = Some(frozen.elapsed());
+            }
+            took_over.is_some() && common::state(standby, &pending) == "active"
+        }),
+        "no standby took over from the frozen leader (watcher: {})",
+        watcher_report(standby)
+    );
+    let took_over = took_over.expect("taken over");
+    eprintln!(
+        "frozen watcher leader (interval {FROZEN_INTERVAL} s): the standby ran the watcher \
+         {:.1} s after the freeze and had confirmed the pending person {:.1} s after it",
+        took_over.as_secs_f64(),
+        frozen.elapsed().as_secs_f64()
+    );
+    let leader_total = {
+        drop(thaw);
+        // Let run again, the old leader finds its session ended and stands by.
+        let mut state = String::new();
+        assert!(
+            common::eventually(10 * FROZEN_INTERVAL, || {
+                state = watcher_state(leader);
+                state == "standby"
+            }),
+            "the thawed old leader does not stand by: {state} ({})",
+            watcher_report(leader)
+        );
+        total_confirmed(&[leader])
+    };
+    assert_eq!(watcher_state(standby), "running");
+    // Each person confirmed exactly once, by one or the other.
+    assert_eq!(
+        leader_total + total_confirmed(&[standby]),
+        2,
+        "confirmations by the old and the new leader do not add up to the two people"
+    );
+}
 
 /// The watcher's interval in these tests, in seconds: long enough that people accepted
 /// right after the leader's run are still pending when it is killed, even on a busy

@@ -25,6 +25,7 @@ mod member_patch_parses_user_rows;
 mod migrate_unstorable_value_unnamed;
 mod migrate_waits_unbounded_on_its_lock;
 mod migrate_writes_token_after_commit;
+mod nul_in_database_url_retried_for_ever;
 mod nul_in_id_gets_400;
 mod nul_key_makes_members_unreadable;
 mod old_replica_serves_after_a_newer_migrated;
@@ -36,13 +37,36 @@ mod pg_store_dropped_on_async_worker_aborts;
 mod queries_block_async_workers;
 mod readiness_probe_needs_the_token;
 mod scans_hold_unbounded_bytes;
+mod schema_migrations_notice_at_every_start;
 mod sslrootcert_read_whole;
+mod start_log_names_a_data_dir_on_postgresql;
 mod statement_timeout_gets_500;
 mod token_rotate_refusal_speaks_of_data_directory;
 mod unparseable_database_url_says_nothing;
 mod waiting_writers_hold_threads;
+mod watcher_error_names_the_client;
 
 /// The core User schema.
 pub const USER: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
 /// The server-owned 1Password extension.
 pub const EXT: &str = "urn:ietf:params:scim:schemas:extension:1password:2.0:User";
+
+/// The log lines (JSON) a bridge started with `args` writes until it says it started.
+pub fn start_log(data: &std::path::Path, args: &[&str]) -> Vec<String> {
+    use std::io::BufRead;
+    let mut bridge = common::Bridge::start_logging(data, args, std::process::Stdio::piped());
+    let stderr = bridge.child.stderr.take().expect("piped");
+    let mut lines = Vec::new();
+    for line in std::io::BufReader::new(stderr)
+        .lines()
+        .map_while(Result::ok)
+    {
+        let done = line.contains("scim-bridge started");
+        lines.push(line);
+        if done {
+            break;
+        }
+    }
+    bridge.kill9();
+    lines
+}

@@ -16,7 +16,17 @@
 //! of holding a pooled connection for ever; and TCP keepalives with a user timeout, so
 //! that a database host that vanished (a network partition) is noticed within a minute,
 //! on the pool's connections and on the watcher's lock connection alike.
+//!
+//! Here: the store itself (its pool, its transactions, its settings). Beside it:
+//! `options` (how sessions are set up and bounded), `migrations` (the schema), `errors`
+//! (sorting and wording the client's errors), `lead` (which replica runs the
+//! confirmation watcher, and taking it over from a frozen one), `tx` (the rules' reads and
+//! writes in SQL) and `tls` (the URL and TLS to the server).
 
+mod errors;
+mod lead;
+mod migrations;
+mod options;
 mod tls;
 mod tx;
 
@@ -28,75 +38,25 @@ use r2d2_postgres::PostgresConnectionManager;
 use tokio_postgres_rustls::MakeRustlsConnect;
 
 use super::{Store, StoreError, Tx};
+use errors::{classify, classify_connect, may_come_up, pool_error};
+use migrations::{connect_and_migrate, newer_schema, MIGRATIONS, SCHEMA_VERSION};
+pub use options::PgOptions;
+use options::{
+    nul_parameter, set_up, SessionSetup, CONNECT_TIMEOUT, KEEPALIVES_IDLE, KEEPALIVES_INTERVAL,
+    KEEPALIVES_RETRIES, TCP_USER_TIMEOUT,
+};
 use tx::PgTx;
-
-/// Schema migrations, applied in order; `schema_migrations` records each one applied.
-///
-/// `resources_unique` is what keeps `userName` and group `displayName` unique across
-/// every replica: `unique_key` holds the value lower-cased by the rules (`userName` is
-/// case-insensitive, `caseExact` false, RFC 7643 §4.1.1), so a second create of the same
-/// name, from any replica, violates the index and is answered `409` with `scimType`
-/// `uniqueness` (RFC 7644 §3.3, §3.12) through [`StoreError::Duplicate`].
-const MIGRATIONS: &[&str] = &[
-    // 1: resources, accounts, memberships (the tables of the SQLite engine), with `seq`
-    // (the insertion order) from an identity column.
-    "CREATE TABLE resources (
-        resource_type text NOT NULL,
-        id text NOT NULL,
-        seq bigint GENERATED ALWAYS AS IDENTITY,
-        data text NOT NULL,
-        unique_key text,
-        external_id text,
-        PRIMARY KEY (resource_type, id)
-     );
-     CREATE UNIQUE INDEX resources_unique ON resources (resource_type, unique_key)
-        WHERE unique_key IS NOT NULL;
-     CREATE INDEX resources_external ON resources (resource_type, external_id, seq);
-     CREATE INDEX resources_seq ON resources (resource_type, seq);
-     CREATE TABLE accounts (
-        user_id text PRIMARY KEY,
-        state text NOT NULL,
-        suspended_from text,
-        changed_at text NOT NULL
-     );
-     CREATE INDEX accounts_state ON accounts (state, user_id);
-     CREATE TABLE members (
-        group_id text NOT NULL,
-        member_id text NOT NULL,
-        kind text,
-        display text,
-        reference text,
-        seq bigint GENERATED ALWAYS AS IDENTITY,
-        PRIMARY KEY (group_id, member_id)
-     );
-     CREATE INDEX members_by_member ON members (member_id);
-     CREATE INDEX members_order ON members (group_id, seq);
-     CREATE INDEX members_groups ON members (group_id) WHERE kind = 'Group';",
-    // 2: what the bridge keeps beside the resources (the Secret Token's hash), so that
-    // every replica reads it from one place.
-    "CREATE TABLE settings (
-        name text PRIMARY KEY,
-        value text NOT NULL,
-        changed_at timestamptz NOT NULL DEFAULT now()
-     );",
-];
 
 /// The first key of every advisory lock the bridge takes (the second names the lock), so
 /// that they stay clear of other applications' locks on a shared server.
 const LOCK_SPACE: i32 = 0x5C1B_0001;
-/// Held (session-level) while migrations run: replicas starting at once migrate one at a
-/// time, and each one after the first finds nothing left to do.
-const MIGRATION_LOCK: i32 = 1;
+
 /// Held (transaction-level) by every write transaction: one writer at a time across
 /// every replica, the rules' single-writer semantics. It is what makes `If-Match`
 /// (RFC 7644 §3.14) hold across replicas: the rules compare the version inside the
 /// write transaction, after the lock, under read committed, so they see every write
 /// committed before, and a resource another replica changed first gets `412`.
 const WRITE_LOCK: i32 = 2;
-
-/// Held (session-level, on a connection of its own) by the one replica that runs the
-/// confirmation watcher; freed when that replica's session ends.
-const WATCHER_LOCK: i32 = 3;
 
 /// Held (transaction-level, tried, never waited for) by `token rotate --database-url`
 /// while it replaces the Secret Token's hash: of two rotations at once, one is refused
@@ -106,30 +66,6 @@ const ROTATION_LOCK: i32 = 4;
 /// How long a write transaction waits for the [`WRITE_LOCK`] (every write transaction is
 /// short, so only a stuck one holds it this long) before [`StoreError::Busy`].
 const LOCK_TIMEOUT: &str = "10s";
-
-/// How long opening the store waits for [`MIGRATION_LOCK`] (another bridge migrating the
-/// schema) before giving up with a message saying so.
-const MIGRATION_LOCK_TIMEOUT: &str = "20s";
-
-/// How long connecting to the server may take.
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
-
-/// Idle time before TCP keepalive probes start on a connection (unless the URL sets
-/// `keepalives_idle`): the operating system's default, two hours, would leave a
-/// connection to a vanished host (a network partition) looking alive that long.
-const KEEPALIVES_IDLE: Duration = Duration::from_secs(30);
-
-/// Time between keepalive probes (unless the URL sets `keepalives_interval`).
-const KEEPALIVES_INTERVAL: Duration = Duration::from_secs(10);
-
-/// Unanswered probes after which the connection is dropped (unless the URL sets
-/// `keepalives_retries`).
-const KEEPALIVES_RETRIES: u32 = 3;
-
-/// How long data sent may stay unacknowledged before the connection is dropped (unless
-/// the URL sets `tcp_user_timeout`): a statement sent to a vanished host fails after it
-/// rather than waiting for the keepalives, which only probe idle connections.
-const TCP_USER_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// How long [`PgStore::open_with`], told to wait for the server, waits between attempts.
 const OPEN_RETRY: Duration = Duration::from_secs(2);
@@ -145,110 +81,6 @@ const POOL_SIZE: u32 = 16;
 /// The pool's connections.
 type Manager = PostgresConnectionManager<MakeRustlsConnect>;
 
-/// How the store's sessions are bounded, and whether opening it waits for the server.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct PgOptions {
-    /// The `statement_timeout` of each session, unless the database or role (or the URL's
-    /// `options`) sets one; `None`: none. A statement cancelled by it is
-    /// [`StoreError::Busy`]. Default [`PgOptions::DEFAULT_STATEMENT_TIMEOUT`].
-    pub statement_timeout: Option<Duration>,
-    /// The `idle_in_transaction_session_timeout` of each session, likewise: a transaction
-    /// left open between statements longer than this is ended by the server. Default
-    /// [`PgOptions::DEFAULT_IDLE_IN_TRANSACTION_TIMEOUT`].
-    pub idle_in_transaction_timeout: Option<Duration>,
-    /// Whether [`PgStore::open_with`] keeps trying, with a log line each attempt, while
-    /// the server cannot be reached (or is starting, or another bridge holds the migration
-    /// lock), rather than failing. Default `false`.
-    pub wait_for_server: bool,
-}
-
-impl PgOptions {
-    /// The default [`PgOptions::statement_timeout`]: longer than the write lock's wait
-    /// (10 s), far longer than any statement of the bridge takes.
-    pub const DEFAULT_STATEMENT_TIMEOUT: Duration = Duration::from_secs(30);
-    /// The default [`PgOptions::idle_in_transaction_timeout`].
-    pub const DEFAULT_IDLE_IN_TRANSACTION_TIMEOUT: Duration = Duration::from_secs(60);
-
-    /// No statement or idle-in-transaction timeout (the database's own, if it sets
-    /// them): for `migrate`, whose one transaction copies a whole bridge.
-    pub fn unbounded() -> Self {
-        PgOptions {
-            statement_timeout: None,
-            idle_in_transaction_timeout: None,
-            wait_for_server: false,
-        }
-    }
-
-    /// Sets [`PgOptions::statement_timeout`].
-    pub fn with_statement_timeout(mut self, timeout: Option<Duration>) -> Self {
-        self.statement_timeout = timeout;
-        self
-    }
-
-    /// Sets [`PgOptions::idle_in_transaction_timeout`].
-    pub fn with_idle_in_transaction_timeout(mut self, timeout: Option<Duration>) -> Self {
-        self.idle_in_transaction_timeout = timeout;
-        self
-    }
-
-    /// Sets [`PgOptions::wait_for_server`].
-    pub fn with_wait_for_server(mut self, wait: bool) -> Self {
-        self.wait_for_server = wait;
-        self
-    }
-
-    /// The statements that bound a new session: each timeout set unless the session has
-    /// one already (from the database, the role or the URL). Empty when there is none.
-    fn session_setup(&self) -> String {
-        [
-            ("statement_timeout", self.statement_timeout),
-            (
-                "idle_in_transaction_session_timeout",
-                self.idle_in_transaction_timeout,
-            ),
-        ]
-        .into_iter()
-        .filter_map(|(name, timeout)| {
-            // The server's largest value (milliseconds, a 32-bit integer).
-            let ms = timeout?.as_millis().clamp(1, 2_147_483_647);
-            Some(format!(
-                "SELECT set_config('{name}', '{ms}ms', false) \
-                 WHERE current_setting('{name}') = '0';"
-            ))
-        })
-        .collect()
-    }
-}
-
-impl Default for PgOptions {
-    fn default() -> Self {
-        PgOptions {
-            statement_timeout: Some(Self::DEFAULT_STATEMENT_TIMEOUT),
-            idle_in_transaction_timeout: Some(Self::DEFAULT_IDLE_IN_TRANSACTION_TIMEOUT),
-            wait_for_server: false,
-        }
-    }
-}
-
-/// Bounds each new pooled connection's session ([`PgOptions::session_setup`]).
-#[derive(Debug)]
-struct SessionSetup(String);
-
-impl r2d2::CustomizeConnection<postgres::Client, postgres::Error> for SessionSetup {
-    fn on_acquire(&self, conn: &mut postgres::Client) -> Result<(), postgres::Error> {
-        set_up(conn, &self.0)
-    }
-}
-
-/// Runs `setup` ([`PgOptions::session_setup`]) on a new session.
-fn set_up(conn: &mut postgres::Client, setup: &str) -> Result<(), postgres::Error> {
-    if setup.is_empty() {
-        return Ok(());
-    }
-    conn.batch_execute(setup)
-}
-
 /// PostgreSQL through a pool of connections; see the module comment.
 pub struct PgStore {
     /// The pooled connections; `None` only while [`PgStore`] is dropped.
@@ -259,6 +91,10 @@ pub struct PgStore {
     connector: MakeRustlsConnect,
     /// What bounds each session ([`PgOptions::session_setup`]).
     setup: String,
+    /// What bounds each write transaction ([`PgOptions::write_setup`]).
+    write_setup: String,
+    /// [`PgOptions::watcher_takeover`].
+    watcher_takeover: Option<Duration>,
     /// The connection holding [`WATCHER_LOCK`], while this replica holds it.
     leader: std::sync::Mutex<Option<postgres::Client>>,
     /// Why this bridge must stop serving: the database's schema, when last checked, was
@@ -302,6 +138,12 @@ impl PgStore {
         if config.get_tcp_user_timeout().is_none() {
             config.tcp_user_timeout(TCP_USER_TIMEOUT);
         }
+        if let Some(name) = nul_parameter(&config) {
+            return Err(StoreError::Other(format!(
+                "invalid --database-url: its {name} holds a NUL character (%00), which \
+                 PostgreSQL cannot take"
+            )));
+        }
         let mut attempt = 0u64;
         loop {
             attempt += 1;
@@ -331,6 +173,8 @@ impl PgStore {
             config,
             connector,
             setup,
+            write_setup: options.write_setup(),
+            watcher_takeover: options.watcher_takeover,
             leader: std::sync::Mutex::new(None),
             superseded: std::sync::Mutex::new(None),
         })
@@ -358,9 +202,10 @@ impl PgStore {
         // refused, not only the requests after the next check.
         let replies = tx
             .simple_query(&format!(
-                "SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'; \
+                "{}SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'; \
                  SELECT pg_advisory_xact_lock({LOCK_SPACE}, {WRITE_LOCK}); \
-                 {SCHEMA_VERSION}"
+                 {SCHEMA_VERSION}",
+                self.write_setup
             ))
             .map_err(classify)?;
         let applied = replies.iter().rev().find_map(|m| match m {
@@ -433,41 +278,6 @@ impl PgStore {
         .map_err(classify)
     }
 
-    /// Whether this replica holds the watcher lock, taking it if it is free: on a
-    /// connection of its own, kept open while held, so that the lock is freed when this
-    /// process (or its connection) dies and another replica takes it on its next try.
-    fn hold_watcher_lock(&self) -> Result<bool, StoreError> {
-        let mut leader = self
-            .leader
-            .lock()
-            .map_err(|_| StoreError::Other("watcher lock poisoned".into()))?;
-        if let Some(conn) = leader.as_mut() {
-            // Still ours if the session is: a lost connection lost the lock with it.
-            if conn.simple_query("").is_ok() {
-                return Ok(true);
-            }
-            tracing::warn!("lost the connection holding the watcher lock");
-            *leader = None;
-        }
-        let mut conn = self
-            .config
-            .connect(self.connector.clone())
-            .map_err(|e| classify_connect(&e))?;
-        set_up(&mut conn, &self.setup).map_err(classify)?;
-        let taken: bool = conn
-            .query_one(
-                "SELECT pg_try_advisory_lock($1, $2)",
-                &[&LOCK_SPACE, &WATCHER_LOCK],
-            )
-            .and_then(|r| r.try_get(0))
-            .map_err(classify)?;
-        if taken {
-            tracing::info!("this replica runs the confirmation watcher");
-            *leader = Some(conn);
-        }
-        Ok(taken)
-    }
-
     /// Records the database's schema version `applied`, as last read: why this bridge
     /// must stop serving ([`Store::superseded`]), if a newer bridge migrated it.
     fn note_schema(&self, applied: i32) -> Option<String> {
@@ -494,239 +304,6 @@ impl PgStore {
 /// Sets a setting (name, value).
 const SET_SETTING: &str = "INSERT INTO settings (name, value) VALUES ($1, $2)
     ON CONFLICT (name) DO UPDATE SET value = excluded.value, changed_at = now()";
-
-/// Connects and applies the migrations this database lacks, on a connection of its own,
-/// closed after: its session-level lock cannot outlive the migration, even if the
-/// migration fails half-way. On failure, whether trying again later may succeed (the
-/// server unreachable or starting, or another bridge migrating).
-fn connect_and_migrate(
-    config: &postgres::Config,
-    connector: &MakeRustlsConnect,
-) -> Result<(), (StoreError, bool)> {
-    let mut conn = config
-        .connect(connector.clone())
-        .map_err(|e| (classify_connect(&e), may_come_up(&e)))?;
-    migrate(&mut conn).map_err(|e| {
-        let retry = matches!(e, StoreError::Busy(_) | StoreError::Unavailable(_));
-        (e, retry)
-    })
-}
-
-/// Whether a failure to connect may pass by itself: the server unreachable (refused, timed
-/// out, its name not resolving yet), starting, shutting down or full. Not a refused
-/// password, a missing database, or a certificate refused: trying again changes nothing.
-fn may_come_up(e: &postgres::Error) -> bool {
-    if let Some(code) = e.code() {
-        return [
-            SqlState::CANNOT_CONNECT_NOW,
-            SqlState::TOO_MANY_CONNECTIONS,
-            SqlState::ADMIN_SHUTDOWN,
-            SqlState::CRASH_SHUTDOWN,
-        ]
-        .contains(code)
-            || code.code().starts_with("08");
-    }
-    if certificate_error(e).is_some() {
-        return false;
-    }
-    // The client's I/O failures (a refused or reset connection, a name lookup failing)
-    // carry an I/O error; its timeouts and closed connections carry nothing.
-    let mut source = std::error::Error::source(e);
-    if source.is_none() {
-        return true;
-    }
-    while let Some(cause) = source {
-        if cause.is::<std::io::Error>() {
-            return true;
-        }
-        source = cause.source();
-    }
-    false
-}
-
-/// [`classify`], for a failure to connect: a certificate refused is a setting to fix,
-/// not the server being away.
-fn classify_connect(e: &postgres::Error) -> StoreError {
-    match certificate_error(e) {
-        Some(why) => StoreError::Other(why),
-        None => classify_ref(e),
-    }
-}
-
-/// The server's certificate refused, said without the host names a certificate-name
-/// failure would repeat (the text reaches `/health`): `None` for any other failure.
-fn certificate_error(e: &postgres::Error) -> Option<String> {
-    use tokio_rustls::rustls;
-    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
-    while let Some(cause) = source {
-        let tls = cause.downcast_ref::<rustls::Error>().or_else(|| {
-            cause
-                .downcast_ref::<std::io::Error>()
-                .and_then(|io| io.get_ref())
-                .and_then(|inner| inner.downcast_ref::<rustls::Error>())
-        });
-        if let Some(rustls::Error::InvalidCertificate(why)) = tls {
-            return Some(match why {
-                rustls::CertificateError::NotValidForName
-                | rustls::CertificateError::NotValidForNameContext { .. } => {
-                    "error performing TLS handshake: the database server's certificate is not \
-                     valid for the host name in --database-url"
-                        .to_owned()
-                }
-                other => format!(
-                    "error performing TLS handshake: the database server's certificate is \
-                     refused: {other}"
-                ),
-            });
-        }
-        source = cause.source();
-    }
-    None
-}
-
-/// Reads the database's schema version (the last migration applied).
-const SCHEMA_VERSION: &str = "SELECT coalesce(max(version), 0) FROM schema_migrations";
-
-/// Why this bridge must not use a database at schema version `applied`, if it is newer
-/// than the last of [`MIGRATIONS`]: a newer bridge migrated it (at start, the bridge
-/// refuses it; once serving, it stops serving SCIM). The text names no host.
-fn newer_schema(applied: i32) -> Option<String> {
-    let known = MIGRATIONS.len();
-    (usize::try_from(applied).unwrap_or_default() > known).then(|| {
-        format!(
-            "the database was upgraded by a newer scim-bridge: it is at schema version \
-             {applied}, newer than this bridge knows ({known}); upgrade this bridge"
-        )
-    })
-}
-
-/// Applies the migrations this database lacks, under [`MIGRATION_LOCK`], waited for at
-/// most [`MIGRATION_LOCK_TIMEOUT`].
-fn migrate(conn: &mut postgres::Client) -> Result<(), StoreError> {
-    conn.batch_execute(&format!(
-        "SET lock_timeout = '{MIGRATION_LOCK_TIMEOUT}'; \
-         SELECT pg_advisory_lock({LOCK_SPACE}, {MIGRATION_LOCK}); \
-         RESET lock_timeout"
-    ))
-    .map_err(|e| match classify(e) {
-        StoreError::Busy(_) => StoreError::Busy(format!(
-            "another scim-bridge has been migrating this database's schema for over \
-             {MIGRATION_LOCK_TIMEOUT} (it holds the migration lock, advisory lock \
-             ({LOCK_SPACE}, {MIGRATION_LOCK})); try again once it has finished"
-        )),
-        other => other,
-    })?;
-    conn.batch_execute(
-        "CREATE TABLE IF NOT EXISTS schema_migrations (
-            version integer PRIMARY KEY,
-            applied_at timestamptz NOT NULL DEFAULT now()
-         )",
-    )
-    .map_err(classify)?;
-    let applied: i32 = conn
-        .query_one(SCHEMA_VERSION, &[])
-        .and_then(|r| r.try_get(0))
-        .map_err(classify)?;
-    if let Some(why) = newer_schema(applied) {
-        return Err(StoreError::Other(why));
-    }
-    let applied = usize::try_from(applied).unwrap_or_default();
-    for (i, sql) in MIGRATIONS.iter().enumerate().skip(applied) {
-        let version = i32::try_from(i + 1).unwrap_or(i32::MAX);
-        let mut tx = conn.transaction().map_err(classify)?;
-        tx.batch_execute(sql).map_err(classify)?;
-        tx.execute(
-            "INSERT INTO schema_migrations (version) VALUES ($1)",
-            &[&version],
-        )
-        .map_err(classify)?;
-        tx.commit().map_err(classify)?;
-        tracing::info!(version, "database migrated");
-    }
-    conn.query_one(
-        "SELECT pg_advisory_unlock($1, $2)",
-        &[&LOCK_SPACE, &MIGRATION_LOCK],
-    )
-    .map_err(classify)?;
-    Ok(())
-}
-
-/// A pool failure: no connection within [`CHECKOUT_TIMEOUT`] (the server is down or
-/// unreachable, or every connection is busy).
-fn pool_error(e: r2d2::Error) -> StoreError {
-    StoreError::Unavailable(format!("no database connection: {e}"))
-}
-
-/// Sorts a client error: a taken unique key ([`StoreError::Duplicate`]: `409`
-/// `uniqueness`, RFC 7644 §3.3, §3.12), a lock waited for too long, a statement
-/// cancelled, or a transaction to retry ([`StoreError::Busy`]), the server unreachable
-/// or going away ([`StoreError::Unavailable`]) — both `503` with `Retry-After` (RFC 9110
-/// §15.6.4, §10.2.3), since trying again later may succeed — or anything else.
-fn classify(e: postgres::Error) -> StoreError {
-    classify_ref(&e)
-}
-
-/// [`classify`], by reference.
-fn classify_ref(e: &postgres::Error) -> StoreError {
-    let Some(code) = e.code() else {
-        if let Some(why) = certificate_error(e) {
-            return StoreError::Unavailable(why);
-        }
-        // No SQLSTATE: the connection failed or closed (an I/O error, a TLS failure, a
-        // timeout); none of their texts names the server. The causes are kept: "error
-        // performing TLS handshake" alone would not say that a certificate was refused.
-        let mut text = e.to_string();
-        let mut source = std::error::Error::source(e);
-        while let Some(cause) = source {
-            text.push_str(": ");
-            text.push_str(&cause.to_string());
-            source = cause.source();
-        }
-        return StoreError::Unavailable(text);
-    };
-    // The server's SQLSTATE and message (the client library's own text is only "db
-    // error"); not its DETAIL, which may repeat the values of a row.
-    let text = match e.as_db_error() {
-        Some(db) => format!("{} {}: {}", db.severity(), code.code(), db.message()),
-        None => e.to_string(),
-    };
-    if *code == SqlState::UNIQUE_VIOLATION {
-        StoreError::Duplicate(text)
-    } else if *code == SqlState::CHARACTER_NOT_IN_REPERTOIRE
-        || *code == SqlState::UNTRANSLATABLE_CHARACTER
-        || *code == SqlState::PROGRAM_LIMIT_EXCEEDED
-    {
-        // A text parameter holding U+0000 (which PostgreSQL's text cannot hold), or too
-        // long for an index entry (an `externalId` past about 2.7 kB).
-        StoreError::Unrepresentable(text)
-    } else if [
-        SqlState::LOCK_NOT_AVAILABLE,
-        SqlState::T_R_DEADLOCK_DETECTED,
-        SqlState::T_R_SERIALIZATION_FAILURE,
-        // A statement the server cancelled: its `statement_timeout`, or by hand.
-        SqlState::QUERY_CANCELED,
-    ]
-    .contains(code)
-    {
-        StoreError::Busy(text)
-    } else if [
-        SqlState::ADMIN_SHUTDOWN,
-        SqlState::CRASH_SHUTDOWN,
-        SqlState::CANNOT_CONNECT_NOW,
-        SqlState::TOO_MANY_CONNECTIONS,
-        SqlState::READ_ONLY_SQL_TRANSACTION,
-        SqlState::DISK_FULL,
-        SqlState::OUT_OF_MEMORY,
-    ]
-    .contains(code)
-        // Class 08: connection exceptions.
-        || code.code().starts_with("08")
-    {
-        StoreError::Unavailable(text)
-    } else {
-        StoreError::Other(text)
-    }
-}
 
 impl Store for PgStore {
     fn read<T, E: From<StoreError>>(

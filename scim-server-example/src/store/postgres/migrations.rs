@@ -1,0 +1,161 @@
+//! The schema of the PostgreSQL store: its versioned migrations, applied under an
+//! advisory lock by the first bridge to start (each later one finds nothing to do), and
+//! the schema version every replica checks so that one older than the database stops
+//! serving.
+
+use super::*;
+
+/// Schema migrations, applied in order; `schema_migrations` records each one applied.
+///
+/// `resources_unique` is what keeps `userName` and group `displayName` unique across
+/// every replica: `unique_key` holds the value lower-cased by the rules (`userName` is
+/// case-insensitive, `caseExact` false, RFC 7643 §4.1.1), so a second create of the same
+/// name, from any replica, violates the index and is answered `409` with `scimType`
+/// `uniqueness` (RFC 7644 §3.3, §3.12) through [`StoreError::Duplicate`].
+pub(super) const MIGRATIONS: &[&str] = &[
+    // 1: resources, accounts, memberships (the tables of the SQLite engine), with `seq`
+    // (the insertion order) from an identity column.
+    "CREATE TABLE resources (
+        resource_type text NOT NULL,
+        id text NOT NULL,
+        seq bigint GENERATED ALWAYS AS IDENTITY,
+        data text NOT NULL,
+        unique_key text,
+        external_id text,
+        PRIMARY KEY (resource_type, id)
+     );
+     CREATE UNIQUE INDEX resources_unique ON resources (resource_type, unique_key)
+        WHERE unique_key IS NOT NULL;
+     CREATE INDEX resources_external ON resources (resource_type, external_id, seq);
+     CREATE INDEX resources_seq ON resources (resource_type, seq);
+     CREATE TABLE accounts (
+        user_id text PRIMARY KEY,
+        state text NOT NULL,
+        suspended_from text,
+        changed_at text NOT NULL
+     );
+     CREATE INDEX accounts_state ON accounts (state, user_id);
+     CREATE TABLE members (
+        group_id text NOT NULL,
+        member_id text NOT NULL,
+        kind text,
+        display text,
+        reference text,
+        seq bigint GENERATED ALWAYS AS IDENTITY,
+        PRIMARY KEY (group_id, member_id)
+     );
+     CREATE INDEX members_by_member ON members (member_id);
+     CREATE INDEX members_order ON members (group_id, seq);
+     CREATE INDEX members_groups ON members (group_id) WHERE kind = 'Group';",
+    // 2: what the bridge keeps beside the resources (the Secret Token's hash), so that
+    // every replica reads it from one place.
+    "CREATE TABLE settings (
+        name text PRIMARY KEY,
+        value text NOT NULL,
+        changed_at timestamptz NOT NULL DEFAULT now()
+     );",
+    // 3: the confirmation watcher's heartbeat: one row, written by the session holding
+    // the watcher lock each time it runs the watcher, so that the other replicas can
+    // tell a leader that stopped (frozen, paused) from one that runs.
+    "CREATE TABLE watcher_heartbeat (
+        id boolean PRIMARY KEY DEFAULT true CHECK (id),
+        pid integer NOT NULL,
+        beat_at timestamptz NOT NULL
+     );",
+];
+
+/// Held (session-level) while migrations run: replicas starting at once migrate one at a
+/// time, and each one after the first finds nothing left to do.
+pub(super) const MIGRATION_LOCK: i32 = 1;
+
+/// How long opening the store waits for [`MIGRATION_LOCK`] (another bridge migrating the
+/// schema) before giving up with a message saying so.
+pub(super) const MIGRATION_LOCK_TIMEOUT: &str = "20s";
+
+/// Connects and applies the migrations this database lacks, on a connection of its own,
+/// closed after: its session-level lock cannot outlive the migration, even if the
+/// migration fails half-way. On failure, whether trying again later may succeed (the
+/// server unreachable or starting, or another bridge migrating).
+pub(super) fn connect_and_migrate(
+    config: &postgres::Config,
+    connector: &MakeRustlsConnect,
+) -> Result<(), (StoreError, bool)> {
+    let mut conn = config
+        .connect(connector.clone())
+        .map_err(|e| (classify_connect(&e), may_come_up(&e)))?;
+    migrate(&mut conn).map_err(|e| {
+        let retry = matches!(e, StoreError::Busy(_) | StoreError::Unavailable(_));
+        (e, retry)
+    })
+}
+
+/// Reads the database's schema version (the last migration applied).
+pub(super) const SCHEMA_VERSION: &str = "SELECT coalesce(max(version), 0) FROM schema_migrations";
+
+/// Why this bridge must not use a database at schema version `applied`, if it is newer
+/// than the last of [`MIGRATIONS`]: a newer bridge migrated it (at start, the bridge
+/// refuses it; once serving, it stops serving SCIM). The text names no host.
+pub(super) fn newer_schema(applied: i32) -> Option<String> {
+    let known = MIGRATIONS.len();
+    (usize::try_from(applied).unwrap_or_default() > known).then(|| {
+        format!(
+            "the database was upgraded by a newer scim-bridge: it is at schema version \
+             {applied}, newer than this bridge knows ({known}); upgrade this bridge"
+        )
+    })
+}
+
+/// Applies the migrations this database lacks, under [`MIGRATION_LOCK`], waited for at
+/// most [`MIGRATION_LOCK_TIMEOUT`].
+pub(super) fn migrate(conn: &mut postgres::Client) -> Result<(), StoreError> {
+    conn.batch_execute(&format!(
+        "SET lock_timeout = '{MIGRATION_LOCK_TIMEOUT}'; \
+         SELECT pg_advisory_lock({LOCK_SPACE}, {MIGRATION_LOCK}); \
+         RESET lock_timeout"
+    ))
+    .map_err(|e| match classify(e) {
+        StoreError::Busy(_) => StoreError::Busy(format!(
+            "another scim-bridge has been migrating this database's schema for over \
+             {MIGRATION_LOCK_TIMEOUT} (it holds the migration lock, advisory lock \
+             ({LOCK_SPACE}, {MIGRATION_LOCK})); try again once it has finished"
+        )),
+        other => other,
+    })?;
+    // Without the server's notice that the table exists already, which every start
+    // would log.
+    conn.batch_execute(
+        "SET client_min_messages = warning;
+         CREATE TABLE IF NOT EXISTS schema_migrations (
+            version integer PRIMARY KEY,
+            applied_at timestamptz NOT NULL DEFAULT now()
+         );
+         RESET client_min_messages",
+    )
+    .map_err(classify)?;
+    let applied: i32 = conn
+        .query_one(SCHEMA_VERSION, &[])
+        .and_then(|r| r.try_get(0))
+        .map_err(classify)?;
+    if let Some(why) = newer_schema(applied) {
+        return Err(StoreError::Other(why));
+    }
+    let applied = usize::try_from(applied).unwrap_or_default();
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(applied) {
+        let version = i32::try_from(i + 1).unwrap_or(i32::MAX);
+        let mut tx = conn.transaction().map_err(classify)?;
+        tx.batch_execute(sql).map_err(classify)?;
+        tx.execute(
+            "INSERT INTO schema_migrations (version) VALUES ($1)",
+            &[&version],
+        )
+        .map_err(classify)?;
+        tx.commit().map_err(classify)?;
+        tracing::info!(version, "database migrated");
+    }
+    conn.query_one(
+        "SELECT pg_advisory_unlock($1, $2)",
+        &[&LOCK_SPACE, &MIGRATION_LOCK],
+    )
+    .map_err(classify)?;
+    Ok(())
+}
