@@ -49,12 +49,29 @@ pub struct App<S: Store> {
     requests: Arc<Semaphore>,
     /// The last readiness verdict and when it was reached (see [`App::ready`]); held
     /// while the store is asked, so that one probe at a time asks it.
-    readiness: tokio::sync::Mutex<Option<(Instant, bool)>>,
+    readiness: tokio::sync::Mutex<Readiness>,
+}
+
+/// What `/readyz` remembers between probes.
+#[derive(Default)]
+struct Readiness {
+    /// The last verdict and when it was reached.
+    verdict: Option<(Instant, bool)>,
+    /// A store check that outlived [`READINESS_WAIT`] (a frozen database server answers
+    /// nothing, and only the server times statements out), waited for again by the next
+    /// probe instead of starting another: at most one blocking thread stays stuck.
+    pending: Option<tokio::task::JoinHandle<bool>>,
 }
 
 /// How long a readiness verdict is reused: `/readyz` needs no token, so whoever can reach
 /// the bridge may call it; this bounds what that costs the database to one check a second.
 const READINESS_TTL: Duration = Duration::from_secs(1);
+
+/// How long a probe waits for the store's answer before `/readyz` says `unavailable`:
+/// shorter than a load balancer's usual probe timeout, so that a database that hangs
+/// (frozen, or behind a network that drops packets) drains the bridge as one that is
+/// down does.
+const READINESS_WAIT: Duration = Duration::from_secs(2);
 
 /// A response with a status and a plain-text body.
 fn text(status: StatusCode, body: &'static str) -> Response<Bytes> {
@@ -112,7 +129,7 @@ impl<S: Store> App<S> {
             local,
             body_budget: Arc::new(Semaphore::new(units)),
             requests: Arc::new(Semaphore::new(limits.max_connections)),
-            readiness: tokio::sync::Mutex::new(None),
+            readiness: tokio::sync::Mutex::new(Readiness::default()),
         }
     }
 
@@ -127,21 +144,29 @@ impl<S: Store> App<S> {
     /// One probe at a time asks the store, and its verdict serves every probe for
     /// [`READINESS_TTL`]: while the database is unreachable a check waits for a
     /// connection for seconds, and probes arriving meanwhile wait for its verdict
-    /// (holding no thread) instead of each holding a blocking thread.
+    /// (holding no thread) instead of each holding a blocking thread. A check that has
+    /// not answered within [`READINESS_WAIT`] counts as `unavailable`.
     async fn ready(&self) -> Response<Bytes> {
         let ok = if self.store.superseded().is_some() {
             // A write that found the database upgraded need not wait for the next check.
             false
         } else {
-            let mut last = self.readiness.lock().await;
-            match *last {
+            let mut state = self.readiness.lock().await;
+            match state.verdict {
                 Some((at, ok)) if at.elapsed() < READINESS_TTL => ok,
                 _ => {
-                    let store = self.store.clone();
-                    let ok = tokio::task::spawn_blocking(move || store.check().is_ok())
-                        .await
-                        .unwrap_or(false);
-                    *last = Some((Instant::now(), ok));
+                    let mut check = state.pending.take().unwrap_or_else(|| {
+                        let store = self.store.clone();
+                        tokio::task::spawn_blocking(move || store.check().is_ok())
+                    });
+                    let ok = match tokio::time::timeout(READINESS_WAIT, &mut check).await {
+                        Ok(joined) => joined.unwrap_or(false),
+                        Err(_) => {
+                            state.pending = Some(check);
+                            false
+                        }
+                    };
+                    state.verdict = Some((Instant::now(), ok));
                     ok
                 }
             }

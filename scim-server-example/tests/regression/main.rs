@@ -36,6 +36,7 @@ mod patch_holds_the_write_lock;
 mod pg_store_dropped_on_async_worker_aborts;
 mod queries_block_async_workers;
 mod readiness_probe_needs_the_token;
+mod readyz_hangs_on_a_frozen_database;
 mod scans_hold_unbounded_bytes;
 mod schema_migrations_notice_at_every_start;
 mod sslrootcert_read_whole;
