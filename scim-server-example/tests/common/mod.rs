@@ -63,6 +63,16 @@ impl Bridge {
         Bridge::spawn_without_token(cmd, data_dir)
     }
 
+    /// Starts the bridge on `data_dir` with `args` and without the test token, so that
+    /// it keeps a Secret Token of its own (in the data directory or the database).
+    pub fn start_with_own_token(data_dir: &Path, args: &[&str]) -> Bridge {
+        let mut cmd = Command::new("env");
+        cmd.args(["-u", "SCIM_BRIDGE_TOKEN", binary()])
+            .args(Bridge::args(data_dir, args))
+            .stderr(Stdio::null());
+        Bridge::spawn_without_token(cmd, data_dir)
+    }
+
     /// [`Bridge::spawn`] without the test token in the environment (a wrapper such as
     /// `env -u SCIM_BRIDGE_TOKEN` keeps it from the bridge).
     pub fn spawn_without_token(mut cmd: Command, data_dir: &Path) -> Bridge {

@@ -207,15 +207,6 @@ fn call_as(
     bridge.call_with(method, path, body, &[("Authorization", &auth)])
 }
 
-/// A bridge whose Secret Token is its own (not the test token from the environment).
-fn start_with_own_token(data: &std::path::Path, args: &[&str]) -> Bridge {
-    let mut cmd = std::process::Command::new("env");
-    cmd.args(["-u", "SCIM_BRIDGE_TOKEN", common::binary()])
-        .args(Bridge::args(data, args))
-        .stderr(std::process::Stdio::null());
-    Bridge::spawn_without_token(cmd, data)
-}
-
 /// What a create got: its status, the id it made, and whether the answer said
 /// `Retry-After`.
 #[derive(Debug)]

@@ -6,10 +6,7 @@ use serde_json::json;
 
 use crate::common::postgres::{server, PgServer};
 use crate::common::{self, patch, Bridge, TOKEN};
-use crate::{
-    accepts, call_as, create_user, health, member_ids, replica, rotated_token,
-    start_with_own_token, user,
-};
+use crate::{accepts, call_as, create_user, health, member_ids, replica, rotated_token, user};
 
 #[test]
 fn crud_on_postgresql_and_health_names_the_engine() {
@@ -157,7 +154,7 @@ fn an_sqlite_bridge_migrates_to_postgresql_with_its_token() {
     let url = pg.database();
     let dir = tempfile::tempdir().expect("a temporary directory");
     let data = dir.path().join("data");
-    let sqlite = start_with_own_token(&data, &[]);
+    let sqlite = Bridge::start_with_own_token(&data, &[]);
     let (ok, out) = sqlite.subcommand(&["token", "rotate"]);
     assert!(ok, "{out}");
     let token = rotated_token(&out);
@@ -208,7 +205,8 @@ fn an_sqlite_bridge_migrates_to_postgresql_with_its_token() {
     );
 
     let pg_dir = tempfile::tempdir().expect("a temporary directory");
-    let replica = start_with_own_token(&pg_dir.path().join("data"), &["--database-url", &url]);
+    let replica =
+        Bridge::start_with_own_token(&pg_dir.path().join("data"), &["--database-url", &url]);
     assert!(accepts(&replica, &token), "the migrated token is refused");
     let (_, after) = call_as(
         &replica,

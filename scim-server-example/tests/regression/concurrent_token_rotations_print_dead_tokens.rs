@@ -68,11 +68,7 @@ fn of_overlapping_rotations_one_prints_a_token_and_it_works() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     // A bridge with its own token kept in the database (not the test token).
-    let mut cmd = Command::new("env");
-    cmd.args(["-u", "SCIM_BRIDGE_TOKEN", binary()])
-        .args(Bridge::args(&data, &["--database-url", &url]))
-        .stderr(Stdio::null());
-    let bridge = Bridge::spawn_without_token(cmd, &data);
+    let bridge = Bridge::start_with_own_token(&data, &["--database-url", &url]);
     let mut admin = postgres::Client::connect(&url, postgres::NoTls).unwrap();
     for round in 0..ROUNDS {
         let mut hold = admin.transaction().unwrap();

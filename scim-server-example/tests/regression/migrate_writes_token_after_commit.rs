@@ -5,7 +5,7 @@
 //!
 //! Now the hash is written in the copy's transaction: both are stored, or neither.
 
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use serde_json::json;
 
@@ -20,11 +20,7 @@ fn a_failed_token_write_leaves_the_target_empty() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     // An SQLite bridge whose Secret Token lives in its data directory, with one user.
-    let mut cmd = Command::new("env");
-    cmd.args(["-u", "SCIM_BRIDGE_TOKEN", binary()])
-        .args(Bridge::args(&data, &[]))
-        .stderr(Stdio::null());
-    let sqlite = Bridge::spawn_without_token(cmd, &data);
+    let sqlite = Bridge::start_with_own_token(&data, &[]);
     let (ok, out) = sqlite.subcommand(&["token", "rotate"]);
     assert!(ok, "{out}");
     let token = out
