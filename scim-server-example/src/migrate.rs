@@ -11,7 +11,7 @@
 
 use crate::onepassword::{Kind, BUILTIN_GROUPS};
 use crate::store::postgres::PgStore;
-use crate::store::{AccountState, MemberRow, Row, Store, StoreError, Tx};
+use crate::store::{AccountState, MemberRow, Order, Row, Selection, Store, StoreError, Tx};
 
 /// Rows read from the source per batch.
 const BATCH: u64 = 500;
@@ -52,7 +52,7 @@ fn copy_in(src: &mut dyn Tx, dst: &mut dyn Tx) -> Result<Copied, StoreError> {
     for rt in ["User", "Group"] {
         let mut after = 0;
         loop {
-            let batch = src.scan_after(rt, after, BATCH)?;
+            let batch = src.scan_after(rt, &Selection::all(), after, BATCH)?;
             let Some((last, _)) = batch.last() else { break };
             after = *last;
             for (_, row) in &batch {
@@ -158,11 +158,11 @@ fn clear_fresh_target(dst: &mut dyn Tx) -> Result<(), StoreError> {
             "the target database already holds {what}: migrate into an empty database (or one a bridge has only started on)"
         ))
     };
-    let users = dst.count("User")?;
+    let users = dst.count("User", &Selection::all())?;
     if users > 0 {
         return Err(refuse(format!("{users} users")));
     }
-    let groups = dst.page("Group", 0, BATCH)?;
+    let groups = dst.page("Group", &Selection::all(), Order::Created, 0, BATCH)?;
     for group in &groups {
         if !BUILTIN_GROUPS.iter().any(|(id, _)| *id == group.id) {
             return Err(refuse(format!("the group {}", group.id)));
@@ -237,7 +237,7 @@ mod tests {
         let (first, members, account) = to
             .read(|tx| {
                 Ok::<_, StoreError>((
-                    tx.page("User", 0, 1)?,
+                    tx.page("User", &Selection::all(), Order::Created, 0, 1)?,
                     tx.members("owners")?,
                     tx.account("u7")?,
                 ))

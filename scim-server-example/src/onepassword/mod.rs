@@ -400,7 +400,7 @@ impl<S: Store> Provisioner for OnePassword<S> {
             rules::Plan::Scan => Some(self.scans.clone().try_acquire_owned().map_err(|_| {
                 ProvisionerError::Busy {
                     detail: format!(
-                        "{} searches that read every {rt} (filters other than eq on id, userName, displayName or externalId; sortBy; searches across resource types) are already running; retry shortly",
+                        "{} searches that may read every {rt} (filters without an eq on id, userName, displayName or externalId; sortBy other than userName or displayName; searches across resource types) are already running; retry shortly",
                         self.scan_limits.max_concurrent
                     ),
                     retry_after: ScanLimits::RETRY_AFTER,
@@ -409,10 +409,13 @@ impl<S: Store> Provisioner for OnePassword<S> {
             _ => None,
         };
         let query = query.clone();
-        self.blocking(move |store, _, _| {
+        self.blocking(move |store, _, registry| {
             // Held until the scan ends, even if the client has gone.
             let _permit = permit;
-            store.read(|tx| rules::list(tx, kind, &query, limits))
+            let schema = registry.resource_schema(kind.as_str()).ok_or_else(|| {
+                ScimError::not_found(format!("no resource type {}", kind.as_str()))
+            })?;
+            store.read(|tx| rules::list(tx, kind, &schema, &query, limits))
         })
         .await
     }

@@ -9,6 +9,7 @@
 pub mod postgres;
 pub mod sqlite;
 
+use scim2_core::sql::{SqlParam, SqlTarget};
 use serde_json::Value;
 
 /// A stored resource.
@@ -92,6 +93,52 @@ pub struct Account {
     pub suspended_from: Option<AccountState>,
     /// When the state last changed (xsd:dateTime).
     pub changed_at: String,
+}
+
+/// Which rows of a resource type a list request reads: a condition in the engine's SQL
+/// (RFC 7644 §3.4.2.2 filters, translated by [`scim2_core::sql`], plus conditions on the
+/// indexed columns), with its placeholders numbered from 2: every statement binds the
+/// resource type first.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Selection {
+    /// The condition; empty for every row.
+    pub sql: String,
+    /// The values of its placeholders `?2`/`$2` onwards, in order.
+    pub params: Vec<SqlParam>,
+}
+
+impl Selection {
+    /// Every row.
+    pub fn all() -> Self {
+        Selection::default()
+    }
+
+    /// The condition as SQL, `TRUE` for every row.
+    pub(crate) fn condition(&self) -> &str {
+        if self.sql.is_empty() {
+            "TRUE"
+        } else {
+            &self.sql
+        }
+    }
+
+    /// The number of the first placeholder after the selection's own.
+    pub(crate) fn next_param(&self) -> usize {
+        2 + self.params.len()
+    }
+}
+
+/// The order of a page of resources.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Order {
+    /// Creation order.
+    Created,
+    /// By the unique key (the lower-cased `userName` or group `displayName`, in code
+    /// point order, as `sortBy` on that attribute orders: RFC 7644 §3.4.2.3).
+    UniqueKey {
+        /// Descending rather than ascending.
+        descending: bool,
+    },
 }
 
 /// A storage failure.
@@ -247,30 +294,34 @@ pub trait Tx {
     fn find_unique(&mut self, rt: &str, key: &str) -> Result<Option<Row>, StoreError>;
     /// Whether a resource of `rt` with this id exists, without reading it.
     fn exists(&mut self, rt: &str, id: &str) -> Result<bool, StoreError>;
-    /// At most `limit` of the resources of `rt` with this `externalId` (which is not
-    /// unique), after skipping `offset`, in creation order: only the page is read.
-    fn find_external(
-        &mut self,
-        rt: &str,
-        external_id: &str,
-        offset: u64,
-        limit: u64,
-    ) -> Result<Vec<Row>, StoreError>;
-    /// How many resources of `rt` have this `externalId`, from the index alone.
-    fn count_external(&mut self, rt: &str, external_id: &str) -> Result<u64, StoreError>;
-    /// At most `limit` resources of `rt` created after the one at position `after` (0:
-    /// from the start), in creation order, each with its position: a scan in bounded
-    /// batches, never every row at once.
+    /// The SQL dialect and document column a filter is translated for, placeholders
+    /// numbered from 2 (see [`Selection`]).
+    fn filter_target(&self) -> SqlTarget;
+    /// SQL that is true when the row's `data` is a JSON object, the only document
+    /// [`Tx::filter_target`]'s predicates are written for.
+    fn object_guard(&self) -> &'static str;
+    /// At most `limit` resources of `rt` that `selection` selects, created after the one
+    /// at position `after` (0: from the start), in creation order, each with its
+    /// position: a scan in bounded batches, never every row at once.
     fn scan_after(
         &mut self,
         rt: &str,
+        selection: &Selection,
         after: i64,
         limit: u64,
     ) -> Result<Vec<(i64, Row)>, StoreError>;
-    /// At most `limit` resources of `rt` after skipping `offset`, in creation order.
-    fn page(&mut self, rt: &str, offset: u64, limit: u64) -> Result<Vec<Row>, StoreError>;
-    /// How many resources of `rt` there are.
-    fn count(&mut self, rt: &str) -> Result<u64, StoreError>;
+    /// At most `limit` resources of `rt` that `selection` selects, in `order`, after
+    /// skipping `offset`: only the page is read.
+    fn page(
+        &mut self,
+        rt: &str,
+        selection: &Selection,
+        order: Order,
+        offset: u64,
+        limit: u64,
+    ) -> Result<Vec<Row>, StoreError>;
+    /// How many resources of `rt` `selection` selects, counted in the database.
+    fn count(&mut self, rt: &str, selection: &Selection) -> Result<u64, StoreError>;
     /// Inserts a new resource ([`StoreError::Duplicate`] if its id or unique key is taken).
     fn insert(&mut self, rt: &str, row: &Row) -> Result<(), StoreError>;
     /// Replaces a resource.
@@ -288,11 +339,22 @@ pub trait Tx {
     /// The members of `group_id` that are groups.
     fn group_members(&mut self, group_id: &str) -> Result<Vec<String>, StoreError>;
     /// The groups `member_id` belongs to: (group id, display name).
-    fn groups_of(&mut self, member_id: &str) -> Result<Vec<(String, String)>, StoreError>;
+    fn groups_of(&mut self, member_id: &str) -> Result<Vec<(String, String)>, StoreError> {
+        let each = self.groups_of_each(&[member_id.to_owned()])?;
+        Ok(each.into_iter().map(|(_, g, name)| (g, name)).collect())
+    }
+    /// The groups each of `member_ids` belongs to, in one query: (member id, group id,
+    /// display name), each member's groups in the order they were joined.
+    fn groups_of_each(
+        &mut self,
+        member_ids: &[String],
+    ) -> Result<Vec<(String, String, String)>, StoreError>;
     /// Removes `member_id` from every group.
     fn remove_member_everywhere(&mut self, member_id: &str) -> Result<(), StoreError>;
     /// A user's account record.
     fn account(&mut self, user_id: &str) -> Result<Option<Account>, StoreError>;
+    /// The account records of `user_ids` that exist, in one query.
+    fn accounts_of(&mut self, user_ids: &[String]) -> Result<Vec<Account>, StoreError>;
     /// Writes a user's account record.
     fn set_account(&mut self, account: &Account) -> Result<(), StoreError>;
     /// Deletes a user's account record.

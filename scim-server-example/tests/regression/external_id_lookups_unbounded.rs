@@ -4,7 +4,8 @@
 //! sharing one externalId, with 10 KB titles, made one `sortBy=userName&count=1` request
 //! hold them all (RSS 15 MB → 804 MB with eight in parallel), where `title pr` got 400
 //! `tooMany`. An unsorted externalId lookup is now counted from the index and only the
-//! page read; sorted or at root it is a scan, admitted (429) and bounded (400) like any.
+//! page read; sorted by `userName` the database sorts it and reads only the page; sorted
+//! by anything else or at root it is a scan, admitted (429) and bounded (400) like any.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -16,8 +17,8 @@ use crate::common::store::{
     initialise, seed_users, seed_users_with_external_id, send, start_with_env,
 };
 
-/// The sorted lookup of the shared externalId.
-const SORTED: &str = "/scim/v2/Users?filter=externalId+eq+%22same%22&sortBy=userName&count=1";
+/// The lookup of the shared externalId sorted by an attribute only a scan sorts by.
+const SORTED: &str = "/scim/v2/Users?filter=externalId+eq+%22same%22&sortBy=title&count=1";
 
 #[test]
 fn external_id_lookups_are_paged_or_bounded_like_scans() {
@@ -48,6 +49,18 @@ fn external_id_lookups_are_paged_or_bounded_like_scans() {
     );
     assert_eq!(r.status, 400, "{:?}", r.body);
     assert_eq!(r.body["scimType"], "tooMany");
+
+    // Sorted by userName: the database sorts and pages, nothing else is held.
+    let r = get("/scim/v2/Users?filter=externalId+eq+%22same%22&sortBy=userName&sortOrder=descending&count=2");
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    assert_eq!(r.body["totalResults"], 1200);
+    let names: Vec<&str> = r.body["Resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["userName"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["ext-9@example.com", "ext-99@example.com"]);
 
     // Unsorted: one page, the right total, in creation order.
     let r = get("/scim/v2/Users?filter=externalId+eq+%22same%22&count=1");

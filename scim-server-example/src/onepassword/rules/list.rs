@@ -1,47 +1,60 @@
-//! Listing: the plan for a query (an index, a page in SQL, or a scan), and scans that
-//! read every row of a type in batches while holding only what the answer needs.
+//! Listing: the plan for a query, answered in SQL where the store can (the filter
+//! translated, counted and paged by the database, [`super::select`]) and otherwise by
+//! scans that read the selected rows in batches while holding only what the answer
+//! needs.
 
-use scim2_core::provisioner::{ListPage, ListQuery};
+use scim2_core::provisioner::{ListPage, ListQuery, SortOrder};
+use scim2_core::schema::ResourceSchema;
 use scim2_core::ScimError;
 use serde_json::{Map, Value};
 
-use super::view::{assemble, assemble_all};
+use super::select::{is_selective, select, Selected};
+use super::view::assemble_all;
 use super::{Kind, Result};
-use crate::store::Tx;
+use crate::store::{Order, Row, Selection, Tx};
 
-/// How a list request is answered.
-pub(crate) enum Plan<'q> {
-    /// No filter, no sort, a bounded page: paged in SQL.
-    Page,
-    /// `eq` on a unique attribute (`id`, `userName`/`displayName`): (attribute, value).
-    Lookup(&'q str, &'q str),
-    /// `eq` on `externalId`, which is not unique, with a bounded page and no sort:
-    /// counted from the index and only the page read, in SQL.
-    External(&'q str),
-    /// Everything else: every row of the type read in batches, each evaluated and
-    /// dropped unless it matches (see [`scan`]).
+/// How a list request is admitted.
+pub(crate) enum Plan {
+    /// Through an index, and sorted by the database (in creation order or by the unique
+    /// key): no filter, or equalities on `id`, `userName`/`displayName` or `externalId`.
+    Indexed,
+    /// Possibly reading every row of the type: admitted only while a full-scan slot is
+    /// free, so that such requests cannot take every read connection from indexed ones.
     Scan,
 }
 
 /// The plan for `query` on `kind`; `max_held` is the most resources one request may hold.
-pub(crate) fn plan<'q>(kind: Kind, query: &'q ListQuery, max_held: usize) -> Plan<'q> {
-    let unique_attr = kind.unique_attr();
+pub(crate) fn plan(kind: Kind, query: &ListQuery, max_held: usize) -> Plan {
     let bounded = usize::try_from(query.count).is_ok_and(|c| c <= max_held);
-    if let Some(lookup) = query.equality_lookup() {
-        if lookup.is_core("id") || lookup.is_core(unique_attr) {
-            return Plan::Lookup(lookup.attribute, lookup.value);
-        }
-        // Any number of resources may share an externalId: sorted, or at root (every
-        // match asked for), it is a scan, admitted and bounded like any other.
-        if lookup.is_core("externalId") && query.sort_by.is_none() && bounded {
-            return Plan::External(lookup.value);
-        }
+    let in_sql = bounded && sql_order(kind, query).is_some();
+    match &query.filter {
+        Some(filter) if in_sql && is_selective(filter, kind) => Plan::Indexed,
+        None if in_sql => Plan::Indexed,
+        _ => Plan::Scan,
     }
-    if query.filter.is_none() && query.sort_by.is_none() && bounded {
-        Plan::Page
-    } else {
-        Plan::Scan
-    }
+}
+
+/// The order of `query`'s results when the database can sort them as `sortBy` does
+/// (RFC 7644 §3.4.2.3): creation order without `sortBy`, or the unique key for
+/// `userName`/`displayName` (compared case-insensitively, which the lower-cased key
+/// orders). `None` for any other `sortBy`.
+fn sql_order(kind: Kind, query: &ListQuery) -> Option<Order> {
+    let Some(path) = &query.sort_by else {
+        return Some(Order::Created);
+    };
+    let core = path.urn().is_none_or(|u| {
+        u.eq_ignore_ascii_case(&format!(
+            "urn:ietf:params:scim:schemas:core:2.0:{}",
+            kind.as_str()
+        ))
+    });
+    (core
+        && path.sub_attr().is_none()
+        && path.name().eq_ignore_ascii_case(kind.unique_attr())
+        && !query.sort_case_exact)
+        .then_some(Order::UniqueKey {
+            descending: query.sort_order == SortOrder::Descending,
+        })
 }
 
 /// What one [`scan`] may hold in memory.
@@ -53,43 +66,48 @@ pub(crate) struct HeldLimits {
     pub(crate) bytes: usize,
 }
 
-/// A page of resources; `eq` on `id`, `userName`/`displayName` and (unsorted, one bounded
-/// page) `externalId` use indexes, anything else is a [`scan`] bounded by `limits`.
+/// A page of resources. The filter is translated to SQL; when the translation is exact
+/// and the database can sort as asked, it counts the matches and reads only the page;
+/// otherwise a [`scan`] reads the selected rows in batches, bounded by `limits`.
 pub(crate) fn list(
     tx: &mut dyn Tx,
     kind: Kind,
+    schema: &ResourceSchema<'_>,
     query: &ListQuery,
     limits: HeldLimits,
 ) -> Result<ListPage> {
     let rt = kind.as_str();
-    let rows = match plan(kind, query, limits.resources) {
-        // No filter, no sort: page in SQL, so listing 100,000 users (as Okta's import
-        // does) reads one page, not every row.
-        Plan::Page => {
-            let total = tx.count(rt)?;
-            let rows = tx.page(rt, query.start_index.saturating_sub(1), query.count)?;
-            let resources = assemble_all(tx, kind, rows)?;
-            return Ok(ListPage::new(total, resources));
+    let Selected { selection, exact } = select(tx, kind, schema, query.filter.as_ref())?;
+    let bounded = usize::try_from(query.count).is_ok_and(|c| c <= limits.resources);
+    match sql_order(kind, query) {
+        Some(order) if exact && bounded => {
+            let total = tx.count(rt, &selection)?;
+            let skip = query.start_index.saturating_sub(1);
+            let wanted = query.count.min(total.saturating_sub(skip));
+            // Read in chunks, so that a page of large resources is refused once it
+            // holds too much, not after it is all read.
+            let mut budget = Held::new(rt, limits);
+            let mut rows = Vec::new();
+            while (rows.len() as u64) < wanted {
+                let offset = skip + rows.len() as u64;
+                let limit = PAGE_CHUNK.min(wanted - rows.len() as u64);
+                let chunk = tx.page(rt, &selection, order, offset, limit)?;
+                if chunk.is_empty() {
+                    break;
+                }
+                for row in chunk {
+                    budget.hold(&row.data, NARROW_OR_SMALLER_PAGES)?;
+                    rows.push(row);
+                }
+            }
+            Ok(ListPage::new(total, assemble_all(tx, kind, rows)?))
         }
-        Plan::Lookup(attr, value) if attr.eq_ignore_ascii_case("id") => {
-            tx.get(rt, value)?.into_iter().collect()
-        }
-        Plan::External(value) => {
-            let total = tx.count_external(rt, value)?;
-            let rows =
-                tx.find_external(rt, value, query.start_index.saturating_sub(1), query.count)?;
-            let resources = assemble_all(tx, kind, rows)?;
-            return Ok(ListPage::new(total, resources));
-        }
-        Plan::Lookup(_, value) => tx
-            .find_unique(rt, &value.to_lowercase())?
-            .into_iter()
-            .collect(),
-        Plan::Scan => return scan(tx, kind, query, limits),
-    };
-    let resources = assemble_all(tx, kind, rows)?;
-    Ok(query.page(resources)?)
+        _ => scan(tx, kind, query, &selection, exact, limits),
+    }
 }
+
+/// Rows read per query of a page the database selects and sorts.
+const PAGE_CHUNK: u64 = 32;
 
 /// Rows read per batch of a [`scan`].
 const SCAN_BATCH: u64 = 256;
@@ -182,50 +200,74 @@ const NARROW_OR_NO_SORT: &str = "narrow the filter or drop sortBy";
 /// See [`NARROW_OR_NO_SORT`].
 const NARROW_OR_SMALLER_PAGES: &str = "narrow the filter or ask for smaller pages (count)";
 
-/// Answers `query` by reading every resource of `kind` in batches, evaluating the filter
-/// on each and keeping only what the answer needs: the requested page; or, to sort,
-/// each match's sort key and id ([`sort_key_of`]), the page's resources being read again
-/// once sorted. Holding more than `limits` allow (in count or in bytes of JSON; the
-/// sorted page's resources counted again from zero) is refused with 400 `tooMany`.
-fn scan(tx: &mut dyn Tx, kind: Kind, query: &ListQuery, limits: HeldLimits) -> Result<ListPage> {
+/// Answers `query` by reading the rows `selection` selects in batches, evaluating the
+/// filter on each unless the selection is `exact`, and keeping only what the answer
+/// needs: the requested page; or, to sort, each match's sort key and id
+/// ([`sort_key_of`]), the page's resources being read again once sorted. Holding more
+/// than `limits` allow (in count or in bytes of JSON; the sorted page's resources counted
+/// again from zero) is refused with 400 `tooMany`.
+fn scan(
+    tx: &mut dyn Tx,
+    kind: Kind,
+    query: &ListQuery,
+    selection: &Selection,
+    exact: bool,
+    limits: HeldLimits,
+) -> Result<ListPage> {
     let rt = kind.as_str();
     let skip = query.start_index.saturating_sub(1);
     let mut total: u64 = 0;
-    let mut held = Vec::new();
+    let mut keys = Vec::new();
+    // The page: rows of an exact selection, assembled at the end; or resources assembled
+    // to be evaluated.
+    let mut page_rows: Vec<Row> = Vec::new();
+    let mut page: Vec<Value> = Vec::new();
     let mut budget = Held::new(rt, limits);
     let mut after = 0;
     loop {
-        let batch = tx.scan_after(rt, after, SCAN_BATCH)?;
+        let batch = tx.scan_after(rt, selection, after, SCAN_BATCH)?;
         let Some((last, _)) = batch.last() else {
             break;
         };
         after = *last;
-        for (_, row) in batch {
-            let id = row.id.clone();
-            let resource = assemble(tx, kind, row)?;
-            if !query.matches(&resource)? {
+        let rows: Vec<Row> = batch.into_iter().map(|(_, row)| row).collect();
+        // An exact selection needs no evaluation: only the page's rows are assembled.
+        if exact && query.sort_by.is_none() {
+            for row in rows {
+                total += 1;
+                if total > skip && total - skip <= query.count {
+                    budget.hold(&row.data, NARROW_OR_SMALLER_PAGES)?;
+                    page_rows.push(row);
+                }
+            }
+            continue;
+        }
+        let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+        for (resource, id) in assemble_all(tx, kind, rows)?.into_iter().zip(ids) {
+            if !exact && !query.matches(&resource)? {
                 continue;
             }
             total += 1;
             if let Some(path) = &query.sort_by {
                 let key = sort_key_of(&resource, path, &id);
                 budget.hold(&key, NARROW_OR_NO_SORT)?;
-                held.push(key);
+                keys.push(key);
             } else if total > skip && total - skip <= query.count {
                 budget.hold(&resource, NARROW_OR_SMALLER_PAGES)?;
-                held.push(resource);
+                page.push(resource);
             }
         }
     }
     if query.sort_by.is_none() {
-        return Ok(ListPage::new(total, held));
+        page.extend(assemble_all(tx, kind, page_rows)?);
+        return Ok(ListPage::new(total, page));
     }
     // Sorted and paged as whole resources would be; then the page's resources read.
     let keys_only = query.clone().with_filter(None).with_matcher(None);
-    let page = keys_only.page(held)?;
+    let sorted = keys_only.page(keys)?;
     let mut budget = Held::new(rt, limits);
-    let mut resources = Vec::with_capacity(page.resources.len());
-    for key in &page.resources {
+    let mut rows = Vec::with_capacity(sorted.resources.len());
+    for key in &sorted.resources {
         let Some(id) = key.get(SORT_KEY_ID).and_then(Value::as_str) else {
             continue;
         };
@@ -233,9 +275,11 @@ fn scan(tx: &mut dyn Tx, kind: Kind, query: &ListQuery, limits: HeldLimits) -> R
         let Some(row) = tx.get(rt, id)? else {
             continue;
         };
-        let resource = assemble(tx, kind, row)?;
-        budget.hold(&resource, NARROW_OR_SMALLER_PAGES)?;
-        resources.push(resource);
+        budget.hold(&row.data, NARROW_OR_SMALLER_PAGES)?;
+        rows.push(row);
     }
-    Ok(ListPage::new(page.total_results, resources))
+    Ok(ListPage::new(
+        sorted.total_results,
+        assemble_all(tx, kind, rows)?,
+    ))
 }

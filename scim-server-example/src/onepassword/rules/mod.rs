@@ -9,13 +9,15 @@
 //! - [`members`]: member checks, acyclic membership, members-only PATCHes;
 //! - [`owners`]: the last-Owner rule;
 //! - [`accounts`]: invitations accepted, confirmations, state counts;
-//! - [`list`]: query plans and bounded scans.
+//! - [`list`]: query plans, pages in SQL and bounded scans;
+//! - [`select`]: filters as SQL selections, with conditions on the indexed columns.
 
 mod accounts;
 mod groups;
 mod list;
 mod members;
 mod owners;
+mod select;
 mod stored;
 mod users;
 mod view;

@@ -638,15 +638,17 @@ fn nul_is_refused_before_anything_is_written(engine: Engine) {
                       "value": [{"value": "u", "$ref": "\u{0}"}]}]);
     refused(account.patch_members("g", add), "members[0].$ref");
     assert!(account.member_ids("g").is_empty(), "nothing added");
-    let (unique, external, account_of) = account
+    let nul = vec!["\u{0}".to_owned(), "a\u{0}b".to_owned()];
+    let (unique, accounts, groups, account_of) = account
         .store
         .read(|tx| {
             Ok::<_, StoreError>((
                 tx.find_unique("User", "\u{0}")?,
-                tx.count_external("User", "a\u{0}b")?,
+                tx.accounts_of(&nul)?.len(),
+                tx.groups_of_each(&nul)?.len(),
                 tx.account("\u{0}")?,
             ))
         })
         .expect("lookups answer");
-    assert_eq!((unique, external, account_of), (None, 0, None));
+    assert_eq!((unique, accounts, groups, account_of), (None, 0, 0, None));
 }

@@ -62,6 +62,9 @@ pub(super) const MIGRATIONS: &[&str] = &[
         pid integer NOT NULL,
         beat_at timestamptz NOT NULL
      );",
+    // 4: the unique key in code point order (COLLATE "C"), as list requests sort by it
+    // and as their `sw` filters read a range of it, whatever the database's locale.
+    "CREATE INDEX resources_unique_c ON resources (resource_type, unique_key COLLATE \"C\", seq);",
 ];
 
 /// Held (session-level) while migrations run: replicas starting at once migrate one at a

@@ -121,7 +121,7 @@ impl PgOptions {
     }
 
     /// The statements that bound a new session: each timeout set unless the session has
-    /// one already (from the database, the role or the URL). Empty when there is none.
+    /// one already (from the database, the role or the URL), and JIT compilation off.
     pub(super) fn session_setup(&self) -> String {
         [
             ("statement_timeout", self.statement_timeout),
@@ -138,6 +138,12 @@ impl PgOptions {
                  WHERE current_setting('{name}') = '0';"
             ))
         })
+        .chain(std::iter::once(
+            // JIT compilation of a translated filter's large predicate takes hundreds of
+            // milliseconds whatever the number of rows: more than any list request here
+            // gains from it.
+            "SET jit = off;".to_owned(),
+        ))
         .collect()
     }
 }

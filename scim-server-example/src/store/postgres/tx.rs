@@ -2,9 +2,12 @@
 //! SQL statement that reads or writes resources on this engine is here.
 
 use postgres::types::{ToSql, Type};
+use scim2_core::sql::{SqlDialect, SqlParam, SqlTarget};
 
 use super::classify;
-use crate::store::{Account, AccountState, MemberRow, RawRow, Row, StoreError, Tx};
+use crate::store::{
+    Account, AccountState, MemberRow, Order, RawRow, Row, Selection, StoreError, Tx,
+};
 
 /// A transaction, open until the closure given to [`crate::store::Store`] returns.
 pub(super) struct PgTx<'t, 'c> {
@@ -14,7 +17,7 @@ pub(super) struct PgTx<'t, 'c> {
 /// A query parameter that names its PostgreSQL type, so that every statement goes to the
 /// server typed, parsed, bound and run in one round trip (an untyped one takes two: the
 /// server first describes what it expects).
-trait Param: ToSql + Sync {
+trait Param: Sync {
     /// The parameter's type.
     fn pg_type(&self) -> Type;
     /// The parameter as the driver takes it.
@@ -41,7 +44,66 @@ param!(
     Option<&str> => Type::TEXT,
     Option<String> => Type::TEXT,
     i64 => Type::INT8,
+    f64 => Type::FLOAT8,
 );
+
+/// A value of a [`Selection`], as the driver binds it.
+enum Value {
+    /// `text`.
+    Text(String),
+    /// `int8`.
+    Integer(i64),
+    /// `float8`.
+    Real(f64),
+    /// A kind of value a later scim2-core may add: bound as a `NULL` `text`, which no
+    /// row matches.
+    Null(Option<String>),
+}
+
+impl Param for Value {
+    fn pg_type(&self) -> Type {
+        match self {
+            Value::Text(_) | Value::Null(_) => Type::TEXT,
+            Value::Integer(_) => Type::INT8,
+            Value::Real(_) => Type::FLOAT8,
+        }
+    }
+    fn as_sql(&self) -> &(dyn ToSql + Sync) {
+        match self {
+            Value::Text(v) => v,
+            Value::Integer(v) => v,
+            Value::Real(v) => v,
+            Value::Null(v) => v,
+        }
+    }
+}
+
+/// The values of a statement over `selection`: the resource type, the selection's
+/// values, then `rest`.
+fn bind(rt: &str, selection: &Selection, rest: impl IntoIterator<Item = Value>) -> Vec<Value> {
+    let values = selection.params.iter().map(|p| match p {
+        SqlParam::Text(s) => Value::Text(s.clone()),
+        SqlParam::Integer(i) => Value::Integer(*i),
+        SqlParam::Real(f) => Value::Real(*f),
+        _ => Value::Null(None),
+    });
+    std::iter::once(Value::Text(rt.to_owned()))
+        .chain(values)
+        .chain(rest)
+        .collect()
+}
+
+/// `values` as references, as the statements here take them.
+fn refs(values: &[Value]) -> Vec<&dyn Param> {
+    values.iter().map(|v| v as &dyn Param).collect()
+}
+
+/// `values` (none holding U+0000) as a JSON array, for `jsonb_array_elements_text`: a
+/// list of any length bound as one value.
+fn json_list(values: &[String]) -> String {
+    let storable: Vec<&String> = values.iter().filter(|v| storable(v)).collect();
+    serde_json::Value::from(storable.into_iter().cloned().collect::<Vec<_>>()).to_string()
+}
 
 /// Query parameters.
 type Params<'a> = [&'a dyn Param];
@@ -264,63 +326,78 @@ impl Tx for PgTx<'_, '_> {
         Ok(!found.is_empty())
     }
 
-    fn find_external(
-        &mut self,
-        rt: &str,
-        external_id: &str,
-        offset: u64,
-        limit: u64,
-    ) -> Result<Vec<Row>, StoreError> {
-        if !storable(external_id) {
-            return Ok(Vec::new());
-        }
-        let sql = format!(
-            "SELECT {ROW_COLUMNS} FROM resources WHERE resource_type = $1 AND external_id = $2
-             ORDER BY seq LIMIT $3 OFFSET $4"
-        );
-        self.plain_rows(
-            rt,
-            &sql,
-            &[&rt, &external_id, &clamp(limit), &clamp(offset)],
-        )
+    fn filter_target(&self) -> SqlTarget {
+        SqlTarget::new(SqlDialect::Postgres, "resources.data::jsonb").with_first_param(2)
     }
 
-    fn count_external(&mut self, rt: &str, external_id: &str) -> Result<u64, StoreError> {
-        if !storable(external_id) {
-            return Ok(0);
-        }
-        self.count_of(
-            "SELECT count(*) FROM resources WHERE resource_type = $1 AND external_id = $2",
-            &[&rt, &external_id],
-        )
+    fn object_guard(&self) -> &'static str {
+        // Text that is not JSON at all fails the statement (500) when converted.
+        "jsonb_typeof(resources.data::jsonb) = 'object'"
     }
 
     fn scan_after(
         &mut self,
         rt: &str,
+        selection: &Selection,
         after: i64,
         limit: u64,
     ) -> Result<Vec<(i64, Row)>, StoreError> {
+        let n = selection.next_param();
         let sql = format!(
-            "SELECT {ROW_COLUMNS} FROM resources WHERE resource_type = $1 AND seq > $2
-             ORDER BY seq LIMIT $3"
+            "SELECT {ROW_COLUMNS} FROM resources WHERE resource_type = $1 AND {} AND seq > ${n}
+             ORDER BY seq LIMIT ${}",
+            selection.condition(),
+            n + 1
         );
-        self.rows(rt, &sql, &[&rt, &after, &clamp(limit)])
+        let args = bind(
+            rt,
+            selection,
+            [Value::Integer(after), Value::Integer(clamp(limit))],
+        );
+        self.rows(rt, &sql, &refs(&args))
     }
 
-    fn page(&mut self, rt: &str, offset: u64, limit: u64) -> Result<Vec<Row>, StoreError> {
+    fn page(
+        &mut self,
+        rt: &str,
+        selection: &Selection,
+        order: Order,
+        offset: u64,
+        limit: u64,
+    ) -> Result<Vec<Row>, StoreError> {
+        let n = selection.next_param();
+        // Code point order (COLLATE "C"), as the rules and `sortBy` compare, whatever the
+        // database's locale; missing keys last either way.
+        let order = match order {
+            Order::Created => "seq",
+            Order::UniqueKey { descending: false } => {
+                "unique_key IS NULL, unique_key COLLATE \"C\", seq"
+            }
+            Order::UniqueKey { descending: true } => {
+                "unique_key IS NULL, unique_key COLLATE \"C\" DESC, seq"
+            }
+        };
         let sql = format!(
-            "SELECT {ROW_COLUMNS} FROM resources WHERE resource_type = $1
-             ORDER BY seq LIMIT $2 OFFSET $3"
+            "SELECT {ROW_COLUMNS} FROM resources WHERE resource_type = $1 AND {}
+             ORDER BY {order} LIMIT ${n} OFFSET ${}",
+            selection.condition(),
+            n + 1
         );
-        self.plain_rows(rt, &sql, &[&rt, &clamp(limit), &clamp(offset)])
+        let args = bind(
+            rt,
+            selection,
+            [Value::Integer(clamp(limit)), Value::Integer(clamp(offset))],
+        );
+        self.plain_rows(rt, &sql, &refs(&args))
     }
 
-    fn count(&mut self, rt: &str) -> Result<u64, StoreError> {
-        self.count_of(
-            "SELECT count(*) FROM resources WHERE resource_type = $1",
-            &[&rt],
-        )
+    fn count(&mut self, rt: &str, selection: &Selection) -> Result<u64, StoreError> {
+        let sql = format!(
+            "SELECT count(*) FROM resources WHERE resource_type = $1 AND {}",
+            selection.condition()
+        );
+        let args = bind(rt, selection, []);
+        self.count_of(&sql, &refs(&args))
     }
 
     fn insert(&mut self, rt: &str, row: &Row) -> Result<(), StoreError> {
@@ -419,24 +496,26 @@ impl Tx for PgTx<'_, '_> {
         )
     }
 
-    fn groups_of(&mut self, member_id: &str) -> Result<Vec<(String, String)>, StoreError> {
-        if !storable(member_id) {
-            return Ok(Vec::new());
-        }
+    fn groups_of_each(
+        &mut self,
+        member_ids: &[String],
+    ) -> Result<Vec<(String, String, String)>, StoreError> {
         let rows = self.query(
-            "SELECT m.group_id, r.data
+            "SELECT m.member_id, m.group_id, r.data
                  FROM members m JOIN resources r ON r.resource_type = 'Group' AND r.id = m.group_id
-                 WHERE m.member_id = $1 ORDER BY m.seq",
-            &[&member_id],
+                 WHERE m.member_id IN (SELECT jsonb_array_elements_text($1::jsonb))
+                 ORDER BY m.seq",
+            &[&json_list(member_ids)],
         )?;
         rows.iter()
             .map(|r| {
-                let (group_id, data): (String, String) = (
+                let (member_id, group_id, data): (String, String, String) = (
                     r.try_get(0).map_err(classify)?,
                     r.try_get(1).map_err(classify)?,
+                    r.try_get(2).map_err(classify)?,
                 );
                 let name = Summary::of("Group", &group_id, &data)?.display_name();
-                Ok((group_id, name))
+                Ok((member_id, group_id, name))
             })
             .collect()
     }
@@ -458,6 +537,17 @@ impl Tx for PgTx<'_, '_> {
             &[&user_id],
         )?;
         row.map(|r| account_from(&r).map_err(classify)).transpose()
+    }
+
+    fn accounts_of(&mut self, user_ids: &[String]) -> Result<Vec<Account>, StoreError> {
+        let rows = self.query(
+            "SELECT user_id, state, suspended_from, changed_at FROM accounts
+             WHERE user_id IN (SELECT jsonb_array_elements_text($1::jsonb))",
+            &[&json_list(user_ids)],
+        )?;
+        rows.iter()
+            .map(|r| account_from(r).map_err(classify))
+            .collect()
     }
 
     fn set_account(&mut self, a: &Account) -> Result<(), StoreError> {

@@ -424,7 +424,11 @@ mod tests {
         let lookup = {
             let store = store.clone();
             std::thread::spawn(move || {
-                let _ = done_tx.send(store.read(|tx| tx.count("User")).ok());
+                let _ = done_tx.send(
+                    store
+                        .read(|tx| tx.count("User", &crate::store::Selection::all()))
+                        .ok(),
+                );
             })
         };
         // Let the query start waiting (not an assertion: the order below is).

@@ -1,10 +1,14 @@
 //! The store's transactions on SQLite: [`SqliteTx`], the [`Tx`] every rule runs on, and
 //! stored rows read back (a row that is not a JSON object is refused, never served).
 
-use rusqlite::{params, OptionalExtension};
+use rusqlite::types::Value as SqlValue;
+use rusqlite::{params, params_from_iter, OptionalExtension};
+use scim2_core::sql::{SqlDialect, SqlParam, SqlTarget};
 
 use super::classify;
-use crate::store::{Account, AccountState, MemberRow, RawRow, Row, StoreError, Tx};
+use crate::store::{
+    Account, AccountState, MemberRow, Order, RawRow, Row, Selection, StoreError, Tx,
+};
 
 /// A transaction, open until the closure given to [`crate::store::Store`] returns.
 pub(super) struct SqliteTx<'c> {
@@ -33,6 +37,36 @@ fn account_from(r: &rusqlite::Row<'_>) -> rusqlite::Result<Account> {
 }
 
 const ROW_COLUMNS: &str = "seq, id, data, unique_key, external_id";
+
+/// A count or bound as SQLite takes it.
+fn clamp(n: u64) -> SqlValue {
+    SqlValue::Integer(i64::try_from(n).unwrap_or(i64::MAX))
+}
+
+/// The values of a statement over `selection`: the resource type, the selection's
+/// values, then `rest`.
+fn bind(
+    rt: &str,
+    selection: &Selection,
+    rest: impl IntoIterator<Item = SqlValue>,
+) -> Vec<SqlValue> {
+    let values = selection.params.iter().map(|p| match p {
+        SqlParam::Text(s) => SqlValue::Text(s.clone()),
+        SqlParam::Integer(i) => SqlValue::Integer(*i),
+        SqlParam::Real(f) => SqlValue::Real(*f),
+        // A kind of value a later scim2-core may add: no row can match it here.
+        _ => SqlValue::Null,
+    });
+    std::iter::once(SqlValue::Text(rt.to_owned()))
+        .chain(values)
+        .chain(rest)
+        .collect()
+}
+
+/// `values` as a JSON array, for `json_each(?)`: a list of any length bound as one value.
+fn json_list(values: &[String]) -> String {
+    serde_json::Value::from(values).to_string()
+}
 
 impl SqliteTx<'_> {
     /// The rows `sql` selects ([`ROW_COLUMNS`]) of resource type `rt`, with positions.
@@ -107,61 +141,70 @@ impl Tx for SqliteTx<'_> {
             .map_err(classify)
     }
 
-    fn find_external(
-        &mut self,
-        rt: &str,
-        external_id: &str,
-        offset: u64,
-        limit: u64,
-    ) -> Result<Vec<Row>, StoreError> {
-        // The page is chosen by rowid and `seq` alone; only its rows' `data` is read.
-        let sql = format!(
-            "SELECT {ROW_COLUMNS} FROM resources WHERE rowid IN (
-                SELECT rowid FROM resources WHERE resource_type = ?1 AND external_id = ?2
-                ORDER BY seq LIMIT ?3 OFFSET ?4)
-             ORDER BY seq"
-        );
-        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let offset = i64::try_from(offset).unwrap_or(i64::MAX);
-        self.plain_rows(rt, &sql, params![rt, external_id, limit, offset])
+    fn filter_target(&self) -> SqlTarget {
+        SqlTarget::new(SqlDialect::Sqlite, "resources.data").with_first_param(2)
     }
 
-    fn count_external(&mut self, rt: &str, external_id: &str) -> Result<u64, StoreError> {
-        self.tx
-            .prepare_cached(
-                "SELECT count(*) FROM resources WHERE resource_type = ?1 AND external_id = ?2",
-            )
-            .and_then(|mut stmt| stmt.query_row(params![rt, external_id], |r| r.get::<_, i64>(0)))
-            .map(|n| u64::try_from(n).unwrap_or_default())
-            .map_err(classify)
+    fn object_guard(&self) -> &'static str {
+        "json_valid(resources.data) AND json_type(resources.data) = 'object'"
     }
 
     fn scan_after(
         &mut self,
         rt: &str,
+        selection: &Selection,
         after: i64,
         limit: u64,
     ) -> Result<Vec<(i64, Row)>, StoreError> {
+        let n = selection.next_param();
         let sql = format!(
-            "SELECT {ROW_COLUMNS} FROM resources WHERE resource_type = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3"
+            "SELECT {ROW_COLUMNS} FROM resources WHERE resource_type = ?1 AND {} AND seq > ?{n}
+             ORDER BY seq LIMIT ?{}",
+            selection.condition(),
+            n + 1
         );
-        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        self.rows(rt, &sql, params![rt, after, limit])
+        let args = bind(rt, selection, [SqlValue::Integer(after), clamp(limit)]);
+        self.rows(rt, &sql, params_from_iter(args))
     }
 
-    fn page(&mut self, rt: &str, offset: u64, limit: u64) -> Result<Vec<Row>, StoreError> {
+    fn page(
+        &mut self,
+        rt: &str,
+        selection: &Selection,
+        order: Order,
+        offset: u64,
+        limit: u64,
+    ) -> Result<Vec<Row>, StoreError> {
+        let n = selection.next_param();
+        let order = match order {
+            Order::Created => "seq",
+            // Missing keys last either way, as `sortBy` orders them.
+            Order::UniqueKey { descending: false } => "unique_key IS NULL, unique_key, seq",
+            Order::UniqueKey { descending: true } => "unique_key IS NULL, unique_key DESC, seq",
+        };
         let sql = format!(
-            "SELECT {ROW_COLUMNS} FROM resources WHERE resource_type = ?1 ORDER BY seq LIMIT ?2 OFFSET ?3"
+            "SELECT {ROW_COLUMNS} FROM resources WHERE resource_type = ?1 AND {}
+             ORDER BY {order} LIMIT ?{n} OFFSET ?{}",
+            selection.condition(),
+            n + 1
         );
-        let clamp = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
-        self.plain_rows(rt, &sql, params![rt, clamp(limit), clamp(offset)])
+        let args = bind(rt, selection, [clamp(limit), clamp(offset)]);
+        self.plain_rows(rt, &sql, params_from_iter(args))
     }
 
-    fn count(&mut self, rt: &str) -> Result<u64, StoreError> {
+    fn count(&mut self, rt: &str, selection: &Selection) -> Result<u64, StoreError> {
+        let sql = format!(
+            "SELECT count(*) FROM resources WHERE resource_type = ?1 AND {}",
+            selection.condition()
+        );
         self.tx
-            .prepare_cached("SELECT count(*) FROM resources WHERE resource_type = ?1")
-            .and_then(|mut stmt| stmt.query_row(params![rt], |r| r.get::<_, i64>(0)))
-            .map(|n| n as u64)
+            .prepare_cached(&sql)
+            .and_then(|mut stmt| {
+                stmt.query_row(params_from_iter(bind(rt, selection, [])), |r| {
+                    r.get::<_, i64>(0)
+                })
+            })
+            .map(|n| u64::try_from(n).unwrap_or_default())
             .map_err(classify)
     }
 
@@ -273,17 +316,22 @@ impl Tx for SqliteTx<'_> {
         rows.collect::<Result<_, _>>().map_err(classify)
     }
 
-    fn groups_of(&mut self, member_id: &str) -> Result<Vec<(String, String)>, StoreError> {
+    fn groups_of_each(
+        &mut self,
+        member_ids: &[String],
+    ) -> Result<Vec<(String, String, String)>, StoreError> {
         let mut stmt = self
             .tx
             .prepare_cached(
-                "SELECT m.group_id, coalesce(json_extract(r.data, '$.displayName'), '')
+                "SELECT m.member_id, m.group_id, coalesce(json_extract(r.data, '$.displayName'), '')
                  FROM members m JOIN resources r ON r.resource_type = 'Group' AND r.id = m.group_id
-                 WHERE m.member_id = ?1 ORDER BY m.seq",
+                 WHERE m.member_id IN (SELECT value FROM json_each(?1)) ORDER BY m.seq",
             )
             .map_err(classify)?;
         let rows = stmt
-            .query_map(params![member_id], |r| Ok((r.get(0)?, r.get(1)?)))
+            .query_map(params![json_list(member_ids)], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })
             .map_err(classify)?;
         rows.collect::<Result<_, _>>().map_err(classify)
     }
@@ -305,6 +353,20 @@ impl Tx for SqliteTx<'_> {
             )
             .and_then(|mut stmt| stmt.query_row(params![user_id], account_from).optional())
             .map_err(classify)
+    }
+
+    fn accounts_of(&mut self, user_ids: &[String]) -> Result<Vec<Account>, StoreError> {
+        let mut stmt = self
+            .tx
+            .prepare_cached(
+                "SELECT user_id, state, suspended_from, changed_at FROM accounts
+                 WHERE user_id IN (SELECT value FROM json_each(?1))",
+            )
+            .map_err(classify)?;
+        let rows = stmt
+            .query_map(params![json_list(user_ids)], account_from)
+            .map_err(classify)?;
+        rows.collect::<Result<_, _>>().map_err(classify)
     }
 
     fn set_account(&mut self, a: &Account) -> Result<(), StoreError> {

@@ -1,0 +1,325 @@
+//! Which rows a list request reads, in the store's own SQL: the filter translated by
+//! [`scim2_core::sql`] (RFC 7644 §3.4.2.2), beside conditions on the indexed columns
+//! (`id`, the unique key, `externalId`) that the translated predicate, which reads the
+//! JSON document, cannot use an index for.
+//!
+//! The column conditions are implied by the filter (a superset of its matches), so
+//! adding them changes nothing but how many rows the database reads: `userName eq "a"
+//! or userName eq "b"` reads two rows through the unique index, `userName sw "j"` a range
+//! of it, where the document predicate alone would read every row.
+
+use scim2_core::filter::{CompValue, CompareOp, Filter, Predicate};
+use scim2_core::schema::ResourceSchema;
+use scim2_core::sql::{translate, SqlDialect, SqlParam};
+
+use super::{Kind, Result};
+use crate::onepassword::EXTENSION;
+use crate::store::{Selection, Tx};
+
+/// The rows a filter selects, and whether the selection is exactly the filter's matches
+/// (else a superset, which the caller filters again in Rust).
+pub(crate) struct Selected {
+    /// The SQL selection.
+    pub(crate) selection: Selection,
+    /// Whether `selection` selects exactly the matches.
+    pub(crate) exact: bool,
+}
+
+/// The attributes of `kind` the stored document does not hold as clients see them:
+/// computed when a resource is read ([`super::view`]), so their filters are left to the
+/// evaluator.
+fn computed(kind: Kind) -> Vec<String> {
+    match kind {
+        Kind::User => ["groups", "active"]
+            .into_iter()
+            .map(str::to_owned)
+            .chain(
+                ["state", "stateChangedAt"]
+                    .into_iter()
+                    .map(|a| format!("{EXTENSION}:{a}")),
+            )
+            .collect(),
+        Kind::Group => vec!["members".to_owned()],
+    }
+}
+
+/// The selection for `filter` (every row without one) over the resources of `kind`.
+pub(crate) fn select(
+    tx: &dyn Tx,
+    kind: Kind,
+    schema: &ResourceSchema<'_>,
+    filter: Option<&Filter>,
+) -> Result<Selected> {
+    let Some(filter) = filter else {
+        return Ok(Selected {
+            selection: Selection::all(),
+            exact: true,
+        });
+    };
+    let target = tx.filter_target().with_computed(computed(kind));
+    let predicate = translate(filter, schema, &target)?;
+    let mut params = predicate.params;
+    // A row whose document is not a JSON object is selected whatever the filter, so
+    // that reading it fails as corrupted (500, logged with its id) instead of the
+    // filter quietly passing over it.
+    let mut sql = format!(
+        "(CASE WHEN {} THEN {} ELSE TRUE END)",
+        tx.object_guard(),
+        predicate.sql
+    );
+    if let Some(hint) = hint(filter, kind) {
+        let first = target.first_param + params.len();
+        let (condition, values) = hint.render(target.dialect, first);
+        sql = format!("{condition} AND {sql}");
+        params.extend(values);
+    }
+    Ok(Selected {
+        selection: Selection { sql, params },
+        exact: predicate.exact,
+    })
+}
+
+/// Whether `filter` on `kind` is answered through an index on an equality (one or a few
+/// rows read), so that it need not wait for a full scan's turn.
+pub(crate) fn is_selective(filter: &Filter, kind: Kind) -> bool {
+    hint(filter, kind).is_some_and(|h| h.selective())
+}
+
+/// An indexed column.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Column {
+    /// The resource id (`caseExact`).
+    Id,
+    /// The lower-cased `userName` or group `displayName`.
+    UniqueKey,
+    /// `externalId` (`caseExact`).
+    ExternalId,
+}
+
+impl Column {
+    fn name(self) -> &'static str {
+        match self {
+            Column::Id => "id",
+            Column::UniqueKey => "unique_key",
+            Column::ExternalId => "external_id",
+        }
+    }
+}
+
+/// A condition on the indexed columns implied by a filter.
+#[derive(Clone, Debug, PartialEq)]
+enum Hint {
+    /// `column = value`.
+    Eq(Column, String),
+    /// `column >= low` and, when there is one, `column < high` (code point order).
+    Range(Column, String, Option<String>),
+    /// Every one holds.
+    And(Vec<Hint>),
+    /// One of them holds.
+    Or(Vec<Hint>),
+}
+
+/// The column condition implied by `filter` on `kind`, if there is one. Only top-level
+/// `eq`/`sw` on `id`, the unique attribute and `externalId`, under `and`/`or`, give one;
+/// a value holding U+0000 (which no stored key holds, and PostgreSQL cannot bind) gives
+/// none.
+fn hint(filter: &Filter, kind: Kind) -> Option<Hint> {
+    match filter {
+        Filter::Attribute(expr) => {
+            let path = &expr.path;
+            let core = path
+                .urn()
+                .is_none_or(|u| u.eq_ignore_ascii_case(&core_urn(kind)));
+            if !core || path.sub_attr().is_some() {
+                return None;
+            }
+            let Predicate::Compare(op, CompValue::String(value)) = &expr.predicate else {
+                return None;
+            };
+            if value.contains('\0') {
+                return None;
+            }
+            let name = path.name();
+            let column = if name.eq_ignore_ascii_case("id") {
+                Column::Id
+            } else if name.eq_ignore_ascii_case(kind.unique_attr()) {
+                Column::UniqueKey
+            } else if name.eq_ignore_ascii_case("externalId") {
+                Column::ExternalId
+            } else {
+                return None;
+            };
+            // The unique key is lower-cased as the evaluator folds case-insensitive
+            // text (`str::to_lowercase`); `id` and `externalId` are caseExact.
+            let value = if column == Column::UniqueKey {
+                value.to_lowercase()
+            } else {
+                value.clone()
+            };
+            match op {
+                CompareOp::Eq => Some(Hint::Eq(column, value)),
+                CompareOp::Sw => {
+                    let high = successor(&value);
+                    Some(Hint::Range(column, value, high))
+                }
+                _ => None,
+            }
+        }
+        Filter::And(a, b) => match (hint(a, kind), hint(b, kind)) {
+            (Some(a), Some(b)) => Some(Hint::And(vec![a, b])),
+            (one, other) => one.or(other),
+        },
+        Filter::Or(a, b) => Some(Hint::Or(vec![hint(a, kind)?, hint(b, kind)?])),
+        Filter::ValuePath(_) | Filter::Not(_) => None,
+    }
+}
+
+/// The core schema URN of `kind`'s resource type (RFC 7643 §4.1, §4.2).
+fn core_urn(kind: Kind) -> String {
+    format!("urn:ietf:params:scim:schemas:core:2.0:{}", kind.as_str())
+}
+
+/// The least string greater than every string starting with `prefix`, in code point
+/// order; `None` when there is none (`prefix` empty, or all of `char::MAX`).
+fn successor(prefix: &str) -> Option<String> {
+    let mut chars: Vec<char> = prefix.chars().collect();
+    while let Some(last) = chars.pop() {
+        let next = (u32::from(last) + 1..=u32::from(char::MAX)).find_map(char::from_u32);
+        if let Some(next) = next {
+            chars.push(next);
+            return Some(chars.into_iter().collect());
+        }
+    }
+    None
+}
+
+impl Hint {
+    /// Whether the condition is equalities only: one or a few rows, through an index.
+    fn selective(&self) -> bool {
+        match self {
+            Hint::Eq(..) => true,
+            Hint::Range(..) => false,
+            Hint::And(all) => all.iter().any(Hint::selective),
+            Hint::Or(all) => all.iter().all(Hint::selective),
+        }
+    }
+
+    /// The condition in `dialect`, placeholders numbered from `first`, with its values.
+    fn render(&self, dialect: SqlDialect, first: usize) -> (String, Vec<SqlParam>) {
+        let mut values = Vec::new();
+        let sql = self.write(dialect, first, &mut values);
+        (sql, values)
+    }
+
+    fn write(&self, dialect: SqlDialect, first: usize, values: &mut Vec<SqlParam>) -> String {
+        let bind = |v: &str, values: &mut Vec<SqlParam>| {
+            values.push(SqlParam::Text(v.to_owned()));
+            match dialect {
+                SqlDialect::Postgres => format!("${}::text", first + values.len() - 1),
+                _ => format!("?{}", first + values.len() - 1),
+            }
+        };
+        // Ranges in code point order, whatever the database's collation.
+        let ordered = |c: Column| match dialect {
+            SqlDialect::Postgres => format!("{} COLLATE \"C\"", c.name()),
+            _ => c.name().to_owned(),
+        };
+        match self {
+            Hint::Eq(c, v) => format!("{} = {}", c.name(), bind(v, values)),
+            Hint::Range(c, low, high) => {
+                let col = ordered(*c);
+                let mut sql = format!("{col} >= {}", bind(low, values));
+                if let Some(high) = high {
+                    sql += &format!(" AND {col} < {}", bind(high, values));
+                }
+                format!("({sql})")
+            }
+            Hint::And(all) | Hint::Or(all) => {
+                let joint = if matches!(self, Hint::And(_)) {
+                    " AND "
+                } else {
+                    " OR "
+                };
+                let parts: Vec<String> = all
+                    .iter()
+                    .map(|h| h.write(dialect, first, values))
+                    .collect();
+                format!("({})", parts.join(joint))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use scim2_core::filter::parse_filter;
+
+    fn hint_of(filter: &str, kind: Kind) -> Option<Hint> {
+        hint(&parse_filter(filter).unwrap(), kind)
+    }
+
+    #[test]
+    fn equalities_on_indexed_columns_give_column_conditions() {
+        assert_eq!(
+            hint_of(r#"userName eq "BJensen""#, Kind::User),
+            Some(Hint::Eq(Column::UniqueKey, "bjensen".into()))
+        );
+        assert_eq!(
+            hint_of(r#"externalId eq "AbC""#, Kind::User),
+            Some(Hint::Eq(Column::ExternalId, "AbC".into()))
+        );
+        assert_eq!(
+            hint_of(
+                r#"urn:ietf:params:scim:schemas:core:2.0:Group:displayName eq "Sales""#,
+                Kind::Group
+            ),
+            Some(Hint::Eq(Column::UniqueKey, "sales".into()))
+        );
+        // displayName is not a User's unique attribute.
+        assert_eq!(hint_of(r#"displayName eq "Sales""#, Kind::User), None);
+    }
+
+    #[test]
+    fn or_needs_both_sides_and_needs_either() {
+        let or = hint_of(r#"userName eq "a" or userName eq "b""#, Kind::User).unwrap();
+        assert!(or.selective());
+        assert_eq!(
+            hint_of(r#"userName eq "a" or title eq "b""#, Kind::User),
+            None
+        );
+        let and = hint_of(r#"title pr and id eq "x""#, Kind::User).unwrap();
+        assert_eq!(and, Hint::Eq(Column::Id, "x".into()));
+        assert_eq!(hint_of(r#"not (userName eq "a")"#, Kind::User), None);
+        assert_eq!(hint_of(r#"userName ne "a""#, Kind::User), None);
+        assert_eq!(hint_of(r#"userName eq "a\u0000""#, Kind::User), None);
+    }
+
+    #[test]
+    fn starts_with_is_a_range_that_is_not_selective() {
+        let sw = hint_of(r#"userName sw "Jo""#, Kind::User).unwrap();
+        assert_eq!(
+            sw,
+            Hint::Range(Column::UniqueKey, "jo".into(), Some("jp".into()))
+        );
+        assert!(!sw.selective());
+        let (sql, values) = sw.render(SqlDialect::Postgres, 4);
+        assert_eq!(
+            sql,
+            r#"(unique_key COLLATE "C" >= $4::text AND unique_key COLLATE "C" < $5::text)"#
+        );
+        assert_eq!(values.len(), 2);
+    }
+
+    #[test]
+    fn successors_bound_every_string_with_the_prefix() {
+        assert_eq!(successor("ab").as_deref(), Some("ac"));
+        assert_eq!(successor("a\u{d7ff}").as_deref(), Some("a\u{e000}"));
+        assert_eq!(successor("a\u{10ffff}").as_deref(), Some("b"));
+        assert_eq!(successor("\u{10ffff}"), None);
+        assert_eq!(successor(""), None);
+        for s in ["ab", "ab\u{10ffff}\u{10ffff}", "abz", "ab~"] {
+            assert!(s < successor("ab").unwrap().as_str(), "{s}");
+        }
+    }
+}
