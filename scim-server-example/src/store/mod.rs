@@ -310,16 +310,25 @@ pub trait Tx {
         after: i64,
         limit: u64,
     ) -> Result<Vec<(i64, Row)>, StoreError>;
-    /// At most `limit` resources of `rt` that `selection` selects, in `order`, after
-    /// skipping `offset`: only the page is read.
+    /// At most `limit` resources of `rt` that `selection` selects, in creation order,
+    /// after skipping `offset`: only the page is read.
     fn page(
         &mut self,
         rt: &str,
         selection: &Selection,
-        order: Order,
         offset: u64,
         limit: u64,
     ) -> Result<Vec<Row>, StoreError>;
+    /// The position of every resource of `rt` that `selection` selects, in `order`: the
+    /// matches counted and ordered in one pass, without reading their documents out.
+    fn positions(
+        &mut self,
+        rt: &str,
+        selection: &Selection,
+        order: Order,
+    ) -> Result<Vec<i64>, StoreError>;
+    /// The resources of `rt` at `positions`, in that order (those since deleted left out).
+    fn rows_at(&mut self, rt: &str, positions: &[i64]) -> Result<Vec<Row>, StoreError>;
     /// How many resources of `rt` `selection` selects, counted in the database.
     fn count(&mut self, rt: &str, selection: &Selection) -> Result<u64, StoreError>;
     /// Inserts a new resource ([`StoreError::Duplicate`] if its id or unique key is taken).

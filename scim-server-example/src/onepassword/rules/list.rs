@@ -81,29 +81,57 @@ pub(crate) fn list(
     let bounded = usize::try_from(query.count).is_ok_and(|c| c <= limits.resources);
     match sql_order(kind, query) {
         Some(order) if exact && bounded => {
-            let total = tx.count(rt, &selection)?;
             let skip = query.start_index.saturating_sub(1);
-            let wanted = query.count.min(total.saturating_sub(skip));
-            // Read in chunks, so that a page of large resources is refused once it
-            // holds too much, not after it is all read.
             let mut budget = Held::new(rt, limits);
-            let mut rows = Vec::new();
-            while (rows.len() as u64) < wanted {
-                let offset = skip + rows.len() as u64;
-                let limit = PAGE_CHUNK.min(wanted - rows.len() as u64);
-                let chunk = tx.page(rt, &selection, order, offset, limit)?;
-                if chunk.is_empty() {
-                    break;
-                }
-                for row in chunk {
-                    budget.hold(&row.data, NARROW_OR_SMALLER_PAGES)?;
-                    rows.push(row);
-                }
+            // Without a filter, in creation order (Okta's import pages through every
+            // user): counted from the index, the page read by offset. Otherwise the
+            // matches' positions in one pass, then the page's rows.
+            if selection == Selection::all() && order == Order::Created {
+                let total = tx.count(rt, &selection)?;
+                let wanted = query.count.min(total.saturating_sub(skip));
+                let rows = read_chunked(wanted, &mut budget, |done, limit| {
+                    tx.page(rt, &selection, skip + done, limit)
+                })?;
+                return Ok(ListPage::new(total, assemble_all(tx, kind, rows)?));
             }
+            let positions = tx.positions(rt, &selection, order)?;
+            let total = positions.len() as u64;
+            let page: Vec<i64> = positions
+                .into_iter()
+                .skip(usize::try_from(skip).unwrap_or(usize::MAX))
+                .take(usize::try_from(query.count).unwrap_or(usize::MAX))
+                .collect();
+            let mut chunks = page.chunks(PAGE_CHUNK as usize);
+            let rows = read_chunked(page.len() as u64, &mut budget, |_, _| {
+                chunks.next().map_or(Ok(Vec::new()), |c| tx.rows_at(rt, c))
+            })?;
             Ok(ListPage::new(total, assemble_all(tx, kind, rows)?))
         }
         _ => scan(tx, kind, query, &selection, exact, limits),
     }
+}
+
+/// Reads up to `wanted` rows with `read(done, limit)` (`done` read so far, at most
+/// `limit` more), [`PAGE_CHUNK`] at a time, so that a page of large resources is refused
+/// once it holds more than `budget` allows, not after it is all read.
+fn read_chunked(
+    wanted: u64,
+    budget: &mut Held<'_>,
+    mut read: impl FnMut(u64, u64) -> std::result::Result<Vec<Row>, crate::store::StoreError>,
+) -> Result<Vec<Row>> {
+    let mut rows = Vec::new();
+    while (rows.len() as u64) < wanted {
+        let done = rows.len() as u64;
+        let chunk = read(done, PAGE_CHUNK.min(wanted - done))?;
+        if chunk.is_empty() {
+            break;
+        }
+        for row in chunk {
+            budget.hold(&row.data, NARROW_OR_SMALLER_PAGES)?;
+            rows.push(row);
+        }
+    }
+    Ok(rows)
 }
 
 /// Rows read per query of a page the database selects and sorts.

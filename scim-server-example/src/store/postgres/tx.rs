@@ -45,6 +45,7 @@ param!(
     Option<String> => Type::TEXT,
     i64 => Type::INT8,
     f64 => Type::FLOAT8,
+    Vec<i64> => Type::INT8_ARRAY,
 );
 
 /// A value of a [`Selection`], as the driver binds it.
@@ -361,11 +362,30 @@ impl Tx for PgTx<'_, '_> {
         &mut self,
         rt: &str,
         selection: &Selection,
-        order: Order,
         offset: u64,
         limit: u64,
     ) -> Result<Vec<Row>, StoreError> {
         let n = selection.next_param();
+        let sql = format!(
+            "SELECT {ROW_COLUMNS} FROM resources WHERE resource_type = $1 AND {}
+             ORDER BY seq LIMIT ${n} OFFSET ${}",
+            selection.condition(),
+            n + 1
+        );
+        let args = bind(
+            rt,
+            selection,
+            [Value::Integer(clamp(limit)), Value::Integer(clamp(offset))],
+        );
+        self.plain_rows(rt, &sql, &refs(&args))
+    }
+
+    fn positions(
+        &mut self,
+        rt: &str,
+        selection: &Selection,
+        order: Order,
+    ) -> Result<Vec<i64>, StoreError> {
         // Code point order (COLLATE "C"), as the rules and `sortBy` compare, whatever the
         // database's locale; missing keys last either way.
         let order = match order {
@@ -378,17 +398,21 @@ impl Tx for PgTx<'_, '_> {
             }
         };
         let sql = format!(
-            "SELECT {ROW_COLUMNS} FROM resources WHERE resource_type = $1 AND {}
-             ORDER BY {order} LIMIT ${n} OFFSET ${}",
-            selection.condition(),
-            n + 1
+            "SELECT seq FROM resources WHERE resource_type = $1 AND {} ORDER BY {order}",
+            selection.condition()
         );
-        let args = bind(
-            rt,
-            selection,
-            [Value::Integer(clamp(limit)), Value::Integer(clamp(offset))],
+        let args = bind(rt, selection, []);
+        self.column(&sql, &refs(&args))
+    }
+
+    fn rows_at(&mut self, rt: &str, positions: &[i64]) -> Result<Vec<Row>, StoreError> {
+        let sql = format!(
+            "SELECT {ROW_COLUMNS} FROM resources
+             JOIN unnest($2::int8[]) WITH ORDINALITY AS p(seq, n) USING (seq)
+             WHERE resource_type = $1 ORDER BY p.n"
         );
-        self.plain_rows(rt, &sql, &refs(&args))
+        let list = positions.to_vec();
+        self.plain_rows(rt, &sql, &[&rt, &list])
     }
 
     fn count(&mut self, rt: &str, selection: &Selection) -> Result<u64, StoreError> {

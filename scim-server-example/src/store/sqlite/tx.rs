@@ -171,11 +171,26 @@ impl Tx for SqliteTx<'_> {
         &mut self,
         rt: &str,
         selection: &Selection,
-        order: Order,
         offset: u64,
         limit: u64,
     ) -> Result<Vec<Row>, StoreError> {
         let n = selection.next_param();
+        let sql = format!(
+            "SELECT {ROW_COLUMNS} FROM resources WHERE resource_type = ?1 AND {}
+             ORDER BY seq LIMIT ?{n} OFFSET ?{}",
+            selection.condition(),
+            n + 1
+        );
+        let args = bind(rt, selection, [clamp(limit), clamp(offset)]);
+        self.plain_rows(rt, &sql, params_from_iter(args))
+    }
+
+    fn positions(
+        &mut self,
+        rt: &str,
+        selection: &Selection,
+        order: Order,
+    ) -> Result<Vec<i64>, StoreError> {
         let order = match order {
             Order::Created => "seq",
             // Missing keys last either way, as `sortBy` orders them.
@@ -183,13 +198,23 @@ impl Tx for SqliteTx<'_> {
             Order::UniqueKey { descending: true } => "unique_key IS NULL, unique_key DESC, seq",
         };
         let sql = format!(
-            "SELECT {ROW_COLUMNS} FROM resources WHERE resource_type = ?1 AND {}
-             ORDER BY {order} LIMIT ?{n} OFFSET ?{}",
-            selection.condition(),
-            n + 1
+            "SELECT seq FROM resources WHERE resource_type = ?1 AND {} ORDER BY {order}",
+            selection.condition()
         );
-        let args = bind(rt, selection, [clamp(limit), clamp(offset)]);
-        self.plain_rows(rt, &sql, params_from_iter(args))
+        let mut stmt = self.tx.prepare_cached(&sql).map_err(classify)?;
+        let rows = stmt
+            .query_map(params_from_iter(bind(rt, selection, [])), |r| r.get(0))
+            .map_err(classify)?;
+        rows.collect::<Result<_, _>>().map_err(classify)
+    }
+
+    fn rows_at(&mut self, rt: &str, positions: &[i64]) -> Result<Vec<Row>, StoreError> {
+        let sql = format!(
+            "SELECT {ROW_COLUMNS} FROM (SELECT key AS n, value AS at FROM json_each(?2)) AS p
+             JOIN resources ON resources.seq = p.at WHERE resource_type = ?1 ORDER BY p.n"
+        );
+        let list = serde_json::Value::from(positions).to_string();
+        self.plain_rows(rt, &sql, params![rt, list])
     }
 
     fn count(&mut self, rt: &str, selection: &Selection) -> Result<u64, StoreError> {
