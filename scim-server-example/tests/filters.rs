@@ -196,11 +196,45 @@ fn every_filter_answers_as_the_evaluator(b: &Bridge) {
         group_ids.push(v["id"].as_str().unwrap().to_owned());
     }
 
+    // A second later, some users change: two distinct lastModified instants.
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    for id in user_ids.iter().step_by(5) {
+        let body = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+                          "Operations": [{"op": "replace", "path": "nickName", "value": "n"}]});
+        let (status, v) = b.call("PATCH", &format!("/scim/v2/Users/{id}"), Some(&body));
+        assert_eq!(status, 200, "{v}");
+    }
+
     let users = get(b, "/scim/v2/Users?count=1000");
     let users = users["Resources"].as_array().unwrap().clone();
     assert_eq!(users.len(), user_ids.len());
     let mut filters: Vec<String> = serde_json::from_str(FIXTURES).unwrap();
     filters.extend(more_filters(&group_ids[0], &user_ids[4]));
+    // Comparisons of meta.lastModified, read from its index, around the instant of the
+    // later changes, written in another offset too.
+    let later = users[0]["meta"]["lastModified"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let later_elsewhere = {
+        let (date, time) = later.trim_end_matches('Z').split_once('T').unwrap();
+        let hour: u32 = time[..2].parse().unwrap();
+        if hour > 0 {
+            format!("{date}T{:02}{}-01:00", hour - 1, &time[2..])
+        } else {
+            later.clone()
+        }
+    };
+    for op in ["eq", "gt", "ge", "lt", "le"] {
+        filters.push(format!(r#"meta.lastModified {op} "{later}""#));
+        filters.push(format!(r#"meta.lastModified {op} "{later_elsewhere}""#));
+    }
+    filters.extend([
+        format!(r#"meta.lastModified ge "{later}" and userName sw "u""#),
+        format!(r#"meta.lastModified lt "{later}" or externalId eq "ext-2""#),
+        format!(r#"meta.lastModified ne "{later}""#),
+        r#"meta.lastModified gt "not a date""#.to_owned(),
+    ]);
     check(b, "User", "userName", &users, &filters);
 
     let groups = get(b, "/scim/v2/Groups?count=1000");
@@ -244,4 +278,115 @@ fn every_filter_answers_as_the_evaluator_on_postgres() {
         &["--database-url", &url],
     );
     every_filter_answers_as_the_evaluator(&b);
+}
+
+/// Users created, the bridge stopped, and `meta.lastModified`'s column taken back to
+/// how a database before it looked (`downgrade`); once the bridge upgrades it again, the
+/// column must hold each user's instant, as the bridge computes it for new writes.
+fn last_modified_is_filled_on_upgrade(
+    data: &Path,
+    args: &[&str],
+    downgrade: impl FnOnce(),
+    column: impl Fn() -> Vec<(String, Option<i64>)>,
+) {
+    let b = Bridge::start(data, args);
+    for i in 0..5 {
+        let u = json!({"schemas": [USER], "userName": format!("up{i}@example.com")});
+        assert_eq!(b.call("POST", "/scim/v2/Users", Some(&u)).0, 201);
+    }
+    drop(b);
+    downgrade();
+    let b = Bridge::start(data, args);
+    let users = get(&b, "/scim/v2/Users?count=100");
+    let mut expected: Vec<(String, Option<i64>)> = users["Resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| {
+            let at = u["meta"]["lastModified"].as_str().unwrap();
+            let ns = scim2_core::filter::date_time_instant(at).unwrap();
+            (u["id"].as_str().unwrap().to_owned(), i64::try_from(ns).ok())
+        })
+        .collect();
+    expected.sort();
+    let mut stored = column();
+    stored.sort();
+    assert_eq!(stored, expected);
+    let first = expected
+        .iter()
+        .find(|(id, _)| *id == users["Resources"][0]["id"]);
+    let same = expected
+        .iter()
+        .filter(|(_, at)| Some(at) == first.map(|f| &f.1));
+    let f = encoded(&format!(
+        r#"meta.lastModified eq "{}""#,
+        users["Resources"][0]["meta"]["lastModified"]
+            .as_str()
+            .unwrap()
+    ));
+    let v = get(&b, &format!("/scim/v2/Users?filter={f}"));
+    assert_eq!(v["totalResults"], same.count(), "{v}");
+}
+
+#[test]
+fn last_modified_is_filled_on_upgrade_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let db = data.join("bridge.db");
+    let open = || rusqlite::Connection::open(&db).unwrap();
+    last_modified_is_filled_on_upgrade(
+        &data,
+        &[],
+        || {
+            open()
+                .execute_batch(
+                    "DROP INDEX resources_last_modified;
+                     ALTER TABLE resources DROP COLUMN last_modified;
+                     PRAGMA user_version = 4;",
+                )
+                .unwrap()
+        },
+        || {
+            let conn = open();
+            let mut stmt = conn
+                .prepare("SELECT id, last_modified FROM resources WHERE resource_type = 'User'")
+                .unwrap();
+            let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).unwrap();
+            rows.map(Result::unwrap).collect()
+        },
+    );
+}
+
+#[test]
+fn last_modified_is_filled_on_upgrade_on_postgres() {
+    let Some(server) = common::postgres::server() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let url = server.database();
+    let connect = || postgres::Client::connect(&url, postgres::NoTls).unwrap();
+    last_modified_is_filled_on_upgrade(
+        &dir.path().join("data"),
+        &["--database-url", &url],
+        || {
+            connect()
+                .batch_execute(
+                    "DROP INDEX resources_last_modified;
+                     ALTER TABLE resources DROP COLUMN last_modified;
+                     DELETE FROM schema_migrations WHERE version = 5;",
+                )
+                .unwrap()
+        },
+        || {
+            connect()
+                .query(
+                    "SELECT id, last_modified FROM resources WHERE resource_type = 'User'",
+                    &[],
+                )
+                .unwrap()
+                .iter()
+                .map(|r| (r.get(0), r.get(1)))
+                .collect()
+        },
+    );
 }

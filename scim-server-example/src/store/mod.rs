@@ -25,6 +25,16 @@ pub struct Row {
     pub external_id: Option<String>,
 }
 
+impl Row {
+    /// `meta.lastModified` as the filter evaluator reads a dateTime (RFC 7643 §2.3.5): an
+    /// instant in nanoseconds since 1970, kept in an indexed column so that filters on it
+    /// read a range of the index. `None` when absent, not a dateTime, or out of range.
+    pub(crate) fn last_modified(&self) -> Option<i64> {
+        let text = self.data.get("meta")?.get("lastModified")?.as_str()?;
+        i64::try_from(scim2_core::filter::date_time_instant(text)?).ok()
+    }
+}
+
 /// A group member.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MemberRow {

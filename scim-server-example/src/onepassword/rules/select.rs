@@ -58,18 +58,31 @@ pub(crate) fn select(
     };
     let target = tx.filter_target().with_computed(computed(kind));
     let predicate = translate(filter, schema, &target)?;
-    let mut params = predicate.params;
+    let guard = tx.object_guard();
     // A row whose document is not a JSON object is selected whatever the filter, so
     // that reading it fails as corrupted (500, logged with its id) instead of the
     // filter quietly passing over it.
-    let mut sql = format!(
-        "(CASE WHEN {} THEN {} ELSE TRUE END)",
-        tx.object_guard(),
-        predicate.sql
-    );
-    if let Some(hint) = hint(filter, kind) {
+    let guarded = |sql: &str| format!("(CASE WHEN {guard} THEN {sql} ELSE TRUE END)");
+    // Said by the indexed columns alone, the document read only where they do not know.
+    if let Some(cover) = hint(filter, kind, true) {
+        let mut params = Vec::new();
+        let mut leaf = |leaf: &Filter, first: usize| -> Result<(String, Vec<SqlParam>)> {
+            let p = translate(leaf, schema, &target.clone().with_first_param(first))?;
+            Ok((guarded(&p.sql), p.params))
+        };
+        let sql = cover.write(target.dialect, target.first_param, &mut params, &mut leaf)?;
+        return Ok(Selected {
+            selection: Selection { sql, params },
+            exact: true,
+        });
+    }
+    let mut params = predicate.params;
+    let mut sql = guarded(&predicate.sql);
+    if let Some(hint) = hint(filter, kind, false) {
         let first = target.first_param + params.len();
-        let (condition, values) = hint.render(target.dialect, first);
+        let mut values = Vec::new();
+        let mut none = |_: &Filter, _: usize| Ok((String::new(), Vec::new()));
+        let condition = hint.write(target.dialect, first, &mut values, &mut none)?;
         sql = format!("{condition} AND {sql}");
         params.extend(values);
     }
@@ -82,7 +95,7 @@ pub(crate) fn select(
 /// Whether `filter` on `kind` is answered through an index on an equality (one or a few
 /// rows read), so that it need not wait for a full scan's turn.
 pub(crate) fn is_selective(filter: &Filter, kind: Kind) -> bool {
-    hint(filter, kind).is_some_and(|h| h.selective())
+    hint(filter, kind, false).is_some_and(|h| h.selective())
 }
 
 /// An indexed column.
@@ -113,64 +126,86 @@ enum Hint {
     Eq(Column, String),
     /// `column >= low` and, when there is one, `column < high` (code point order).
     Range(Column, String, Option<String>),
+    /// `meta.lastModified op instant` on the `last_modified` column (nanoseconds since
+    /// 1970, NULL where the document's value is not a dateTime the column can hold: for
+    /// those rows the leaf filter is read from the document).
+    Instant(CompareOp, i64, Box<Filter>),
     /// Every one holds.
     And(Vec<Hint>),
     /// One of them holds.
     Or(Vec<Hint>),
 }
 
-/// The column condition implied by `filter` on `kind`, if there is one. Only top-level
-/// `eq`/`sw` on `id`, the unique attribute and `externalId`, under `and`/`or`, give one;
-/// a value holding U+0000 (which no stored key holds, and PostgreSQL cannot bind) gives
-/// none.
-fn hint(filter: &Filter, kind: Kind) -> Option<Hint> {
+/// The column condition implied by `filter` on `kind`, if there is one: equal to the
+/// filter when `exact` (every leaf said by the columns, `and` needing both sides), else
+/// a superset of its matches (`and` needing either side). Only top-level `eq`/`sw` on
+/// `id`, the unique attribute and `externalId`, and comparisons of `meta.lastModified`
+/// with a dateTime, under `and`/`or`, give one; a value holding U+0000 (which no stored
+/// key holds, and PostgreSQL cannot bind) gives none.
+fn hint(filter: &Filter, kind: Kind, exact: bool) -> Option<Hint> {
     match filter {
-        Filter::Attribute(expr) => {
-            let path = &expr.path;
-            let core = path
-                .urn()
-                .is_none_or(|u| u.eq_ignore_ascii_case(&core_urn(kind)));
-            if !core || path.sub_attr().is_some() {
-                return None;
-            }
-            let Predicate::Compare(op, CompValue::String(value)) = &expr.predicate else {
-                return None;
-            };
-            if value.contains('\0') {
-                return None;
-            }
-            let name = path.name();
-            let column = if name.eq_ignore_ascii_case("id") {
-                Column::Id
-            } else if name.eq_ignore_ascii_case(kind.unique_attr()) {
-                Column::UniqueKey
-            } else if name.eq_ignore_ascii_case("externalId") {
-                Column::ExternalId
-            } else {
-                return None;
-            };
-            // The unique key is lower-cased as the evaluator folds case-insensitive
-            // text (`str::to_lowercase`); `id` and `externalId` are caseExact.
-            let value = if column == Column::UniqueKey {
-                value.to_lowercase()
-            } else {
-                value.clone()
-            };
-            match op {
-                CompareOp::Eq => Some(Hint::Eq(column, value)),
-                CompareOp::Sw => {
-                    let high = successor(&value);
-                    Some(Hint::Range(column, value, high))
-                }
-                _ => None,
-            }
-        }
-        Filter::And(a, b) => match (hint(a, kind), hint(b, kind)) {
+        Filter::Attribute(expr) => leaf_hint(filter, expr, kind),
+        Filter::And(a, b) => match (hint(a, kind, exact), hint(b, kind, exact)) {
             (Some(a), Some(b)) => Some(Hint::And(vec![a, b])),
-            (one, other) => one.or(other),
+            (one, other) if !exact => one.or(other),
+            _ => None,
         },
-        Filter::Or(a, b) => Some(Hint::Or(vec![hint(a, kind)?, hint(b, kind)?])),
+        Filter::Or(a, b) => Some(Hint::Or(vec![hint(a, kind, exact)?, hint(b, kind, exact)?])),
         Filter::ValuePath(_) | Filter::Not(_) => None,
+    }
+}
+
+/// The column condition equal to one comparison `leaf` (`expr`), if there is one.
+fn leaf_hint(leaf: &Filter, expr: &scim2_core::filter::AttrExpr, kind: Kind) -> Option<Hint> {
+    let path = &expr.path;
+    let core = path
+        .urn()
+        .is_none_or(|u| u.eq_ignore_ascii_case(&core_urn(kind)));
+    if !core {
+        return None;
+    }
+    let Predicate::Compare(op, CompValue::String(value)) = &expr.predicate else {
+        return None;
+    };
+    if value.contains('\0') {
+        return None;
+    }
+    let name = path.name();
+    if let Some(sub) = path.sub_attr() {
+        if !(name.eq_ignore_ascii_case("meta") && sub.eq_ignore_ascii_case("lastModified")) {
+            return None;
+        }
+        // Instants, as the evaluator compares dateTimes (`ne` and substrings aside).
+        let at = i64::try_from(scim2_core::filter::date_time_instant(value)?).ok()?;
+        return matches!(
+            op,
+            CompareOp::Eq | CompareOp::Gt | CompareOp::Ge | CompareOp::Lt | CompareOp::Le
+        )
+        .then(|| Hint::Instant(*op, at, Box::new(leaf.clone())));
+    }
+    let column = if name.eq_ignore_ascii_case("id") {
+        Column::Id
+    } else if name.eq_ignore_ascii_case(kind.unique_attr()) {
+        Column::UniqueKey
+    } else if name.eq_ignore_ascii_case("externalId") {
+        Column::ExternalId
+    } else {
+        return None;
+    };
+    // The unique key is lower-cased as the evaluator folds case-insensitive text
+    // (`str::to_lowercase`); `id` and `externalId` are caseExact.
+    let value = if column == Column::UniqueKey {
+        value.to_lowercase()
+    } else {
+        value.clone()
+    };
+    match op {
+        CompareOp::Eq => Some(Hint::Eq(column, value)),
+        CompareOp::Sw => {
+            let high = successor(&value);
+            Some(Hint::Range(column, value, high))
+        }
+        _ => None,
     }
 }
 
@@ -198,41 +233,71 @@ impl Hint {
     fn selective(&self) -> bool {
         match self {
             Hint::Eq(..) => true,
-            Hint::Range(..) => false,
+            Hint::Range(..) | Hint::Instant(..) => false,
             Hint::And(all) => all.iter().any(Hint::selective),
             Hint::Or(all) => all.iter().all(Hint::selective),
         }
     }
 
-    /// The condition in `dialect`, placeholders numbered from `first`, with its values.
-    fn render(&self, dialect: SqlDialect, first: usize) -> (String, Vec<SqlParam>) {
-        let mut values = Vec::new();
-        let sql = self.write(dialect, first, &mut values);
-        (sql, values)
-    }
-
-    fn write(&self, dialect: SqlDialect, first: usize, values: &mut Vec<SqlParam>) -> String {
-        let bind = |v: &str, values: &mut Vec<SqlParam>| {
-            values.push(SqlParam::Text(v.to_owned()));
+    /// The condition in `dialect`, its placeholders numbered from `first`, its values
+    /// appended to `values`. `leaf(filter, first)` gives the document predicate of an
+    /// [`Hint::Instant`] leaf for the rows whose column is NULL (numbered from `first`),
+    /// or an empty text for a superset, which takes every such row.
+    fn write(
+        &self,
+        dialect: SqlDialect,
+        first: usize,
+        values: &mut Vec<SqlParam>,
+        leaf: &mut dyn FnMut(&Filter, usize) -> Result<(String, Vec<SqlParam>)>,
+    ) -> Result<String> {
+        let bind = |v: SqlParam, values: &mut Vec<SqlParam>| {
+            let ty = match (&v, dialect) {
+                (SqlParam::Integer(_), SqlDialect::Postgres) => "::int8",
+                (_, SqlDialect::Postgres) => "::text",
+                _ => "",
+            };
+            values.push(v);
+            let n = first + values.len() - 1;
             match dialect {
-                SqlDialect::Postgres => format!("${}::text", first + values.len() - 1),
-                _ => format!("?{}", first + values.len() - 1),
+                SqlDialect::Postgres => format!("${n}{ty}"),
+                _ => format!("?{n}"),
             }
         };
+        let text = |v: &str| SqlParam::Text(v.to_owned());
         // Ranges in code point order, whatever the database's collation.
         let ordered = |c: Column| match dialect {
             SqlDialect::Postgres => format!("{} COLLATE \"C\"", c.name()),
             _ => c.name().to_owned(),
         };
-        match self {
-            Hint::Eq(c, v) => format!("{} = {}", c.name(), bind(v, values)),
+        Ok(match self {
+            Hint::Eq(c, v) => format!("{} = {}", c.name(), bind(text(v), values)),
             Hint::Range(c, low, high) => {
                 let col = ordered(*c);
-                let mut sql = format!("{col} >= {}", bind(low, values));
+                let mut sql = format!("{col} >= {}", bind(text(low), values));
                 if let Some(high) = high {
-                    sql += &format!(" AND {col} < {}", bind(high, values));
+                    sql += &format!(" AND {col} < {}", bind(text(high), values));
                 }
                 format!("({sql})")
+            }
+            Hint::Instant(op, at, filter) => {
+                let symbol = match op {
+                    CompareOp::Gt => ">",
+                    CompareOp::Ge => ">=",
+                    CompareOp::Lt => "<",
+                    CompareOp::Le => "<=",
+                    _ => "=",
+                };
+                let known = format!(
+                    "last_modified {symbol} {}",
+                    bind(SqlParam::Integer(*at), values)
+                );
+                let (unknown, more) = leaf(filter, first + values.len())?;
+                values.extend(more);
+                if unknown.is_empty() {
+                    format!("({known} OR last_modified IS NULL)")
+                } else {
+                    format!("({known} OR (last_modified IS NULL AND {unknown}))")
+                }
             }
             Hint::And(all) | Hint::Or(all) => {
                 let joint = if matches!(self, Hint::And(_)) {
@@ -240,13 +305,13 @@ impl Hint {
                 } else {
                     " OR "
                 };
-                let parts: Vec<String> = all
-                    .iter()
-                    .map(|h| h.write(dialect, first, values))
-                    .collect();
+                let mut parts = Vec::with_capacity(all.len());
+                for h in all {
+                    parts.push(h.write(dialect, first, values, leaf)?);
+                }
                 format!("({})", parts.join(joint))
             }
-        }
+        })
     }
 }
 
@@ -256,7 +321,7 @@ mod tests {
     use scim2_core::filter::parse_filter;
 
     fn hint_of(filter: &str, kind: Kind) -> Option<Hint> {
-        hint(&parse_filter(filter).unwrap(), kind)
+        hint(&parse_filter(filter).unwrap(), kind, false)
     }
 
     #[test]
@@ -303,7 +368,11 @@ mod tests {
             Hint::Range(Column::UniqueKey, "jo".into(), Some("jp".into()))
         );
         assert!(!sw.selective());
-        let (sql, values) = sw.render(SqlDialect::Postgres, 4);
+        let mut values = Vec::new();
+        let mut none = |_: &Filter, _: usize| Ok((String::new(), Vec::new()));
+        let sql = sw
+            .write(SqlDialect::Postgres, 4, &mut values, &mut none)
+            .unwrap();
         assert_eq!(
             sql,
             r#"(unique_key COLLATE "C" >= $4::text AND unique_key COLLATE "C" < $5::text)"#

@@ -65,6 +65,28 @@ pub(super) const MIGRATIONS: &[&str] = &[
     // 4: the unique key in code point order (COLLATE "C"), as list requests sort by it
     // and as their `sw` filters read a range of it, whatever the database's locale.
     "CREATE INDEX resources_unique_c ON resources (resource_type, unique_key COLLATE \"C\", seq);",
+    // 5: `meta.lastModified` as an instant (nanoseconds since 1970), indexed, for
+    // filters on it. The bridge writes whole seconds in UTC (`…T09:07:57Z`): those are
+    // converted here (a value of that shape that is no date, left NULL); any other form
+    // is left NULL, which list requests evaluate from the document as before.
+    "ALTER TABLE resources ADD COLUMN last_modified bigint;
+     DO $$
+     DECLARE r record;
+     BEGIN
+        FOR r IN SELECT resource_type, id, data::jsonb -> 'meta' ->> 'lastModified' AS at
+                 FROM resources
+                 WHERE data::jsonb -> 'meta' ->> 'lastModified'
+                    ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$'
+        LOOP
+            BEGIN
+                UPDATE resources
+                   SET last_modified = extract(epoch FROM r.at::timestamptz)::bigint * 1000000000
+                 WHERE resource_type = r.resource_type AND id = r.id;
+            EXCEPTION WHEN others THEN NULL;
+            END;
+        END LOOP;
+     END $$;
+     CREATE INDEX resources_last_modified ON resources (resource_type, last_modified);",
 ];
 
 /// Held (session-level) while migrations run: replicas starting at once migrate one at a

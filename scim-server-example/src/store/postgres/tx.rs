@@ -44,6 +44,7 @@ param!(
     Option<&str> => Type::TEXT,
     Option<String> => Type::TEXT,
     i64 => Type::INT8,
+    Option<i64> => Type::INT8,
     f64 => Type::FLOAT8,
     Vec<i64> => Type::INT8_ARRAY,
 );
@@ -427,9 +428,17 @@ impl Tx for PgTx<'_, '_> {
     fn insert(&mut self, rt: &str, row: &Row) -> Result<(), StoreError> {
         let data = row.data.to_string();
         self.execute(
-            "INSERT INTO resources (resource_type, id, data, unique_key, external_id)
-             VALUES ($1, $2, $3, $4, $5)",
-            &[&rt, &row.id, &data, &row.unique_key, &row.external_id],
+            "INSERT INTO resources (resource_type, id, data, unique_key, external_id,
+                last_modified)
+             VALUES ($1, $2, $3, $4, $5, $6)",
+            &[
+                &rt,
+                &row.id,
+                &data,
+                &row.unique_key,
+                &row.external_id,
+                &row.last_modified(),
+            ],
         )
         .map(|_| ())
     }
@@ -437,9 +446,17 @@ impl Tx for PgTx<'_, '_> {
     fn update(&mut self, rt: &str, row: &Row) -> Result<(), StoreError> {
         let data = row.data.to_string();
         self.execute(
-            "UPDATE resources SET data = $3, unique_key = $4, external_id = $5
+            "UPDATE resources SET data = $3, unique_key = $4, external_id = $5,
+                last_modified = $6
              WHERE resource_type = $1 AND id = $2",
-            &[&rt, &row.id, &data, &row.unique_key, &row.external_id],
+            &[
+                &rt,
+                &row.id,
+                &data,
+                &row.unique_key,
+                &row.external_id,
+                &row.last_modified(),
+            ],
         )
         .map(|_| ())
     }

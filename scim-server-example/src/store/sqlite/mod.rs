@@ -55,6 +55,16 @@ const MIGRATIONS: &[&str] = &[
     "UPDATE resources SET data = json_remove(data, '$.password')
         WHERE resource_type = 'User' AND json_valid(data)
           AND json_type(data, '$.password') IS NOT NULL;",
+    // 5: `meta.lastModified` as an instant (nanoseconds since 1970), indexed, for
+    // filters on it. The bridge writes whole seconds in UTC (`…T09:07:57Z`): those are
+    // converted here; any other form is left NULL, which list requests evaluate from the
+    // document as before.
+    "ALTER TABLE resources ADD COLUMN last_modified INTEGER;
+     UPDATE resources SET last_modified =
+        CAST(strftime('%s', json_extract(data, '$.meta.lastModified')) AS INTEGER) * 1000000000
+        WHERE json_valid(data) AND json_extract(data, '$.meta.lastModified')
+            GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]:[0-9][0-9]Z';
+     CREATE INDEX resources_last_modified ON resources(resource_type, last_modified);",
 ];
 
 /// The migration (1-based, as `user_version` counts) that removes stored passwords:

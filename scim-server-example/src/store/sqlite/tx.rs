@@ -237,15 +237,17 @@ impl Tx for SqliteTx<'_> {
         let seq = self.next_seq("resources")?;
         self.tx
             .execute(
-                "INSERT INTO resources (resource_type, id, seq, data, unique_key, external_id)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                "INSERT INTO resources (resource_type, id, seq, data, unique_key, external_id,
+                    last_modified)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
                 params![
                     rt,
                     row.id,
                     seq,
                     row.data.to_string(),
                     row.unique_key,
-                    row.external_id
+                    row.external_id,
+                    row.last_modified()
                 ],
             )
             .map(|_| ())
@@ -255,14 +257,16 @@ impl Tx for SqliteTx<'_> {
     fn update(&mut self, rt: &str, row: &Row) -> Result<(), StoreError> {
         self.tx
             .execute(
-                "UPDATE resources SET data = ?3, unique_key = ?4, external_id = ?5
+                "UPDATE resources SET data = ?3, unique_key = ?4, external_id = ?5,
+                    last_modified = ?6
                  WHERE resource_type = ?1 AND id = ?2",
                 params![
                     rt,
                     row.id,
                     row.data.to_string(),
                     row.unique_key,
-                    row.external_id
+                    row.external_id,
+                    row.last_modified()
                 ],
             )
             .map(|_| ())
