@@ -98,6 +98,10 @@ pub(crate) fn is_selective(filter: &Filter, kind: Kind) -> bool {
     hint(filter, kind, false).is_some_and(|h| h.selective())
 }
 
+/// The document predicate of one leaf of a filter, placeholders numbered from the
+/// given one, with its values (see [`Hint::write`]).
+type LeafPredicate<'a> = dyn FnMut(&Filter, usize) -> Result<(String, Vec<SqlParam>)> + 'a;
+
 /// An indexed column.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Column {
@@ -248,7 +252,7 @@ impl Hint {
         dialect: SqlDialect,
         first: usize,
         values: &mut Vec<SqlParam>,
-        leaf: &mut dyn FnMut(&Filter, usize) -> Result<(String, Vec<SqlParam>)>,
+        leaf: &mut LeafPredicate<'_>,
     ) -> Result<String> {
         let bind = |v: SqlParam, values: &mut Vec<SqlParam>| {
             let ty = match (&v, dialect) {
