@@ -44,7 +44,11 @@ fn users() -> Vec<Value> {
                 "userType": types[i % types.len()],
                 "emails": [
                     {"type": "work", "value": if i == 0 { "bjensen@example.com".to_owned() } else { format!("w{i}@example.com") }, "primary": true},
-                    {"type": if i % 2 == 0 { "home" } else { "other" }, "value": format!("h{i}@example.org")}
+                    {"type": if i % 2 == 0 { "home" } else { "other" }, "value": match i {
+                        7 => "ÜNÏ7@example.com".to_owned(),
+                        8 => "K\u{212a}8@example.com".to_owned(),
+                        _ => format!("h{i}@example.org"),
+                    }}
                 ],
             });
             if i % 3 != 0 {
@@ -90,6 +94,13 @@ fn more_filters(group_id: &str, user_id: &str) -> Vec<String> {
         r#"active eq true or userType eq "Intern""#,
         r#"not (active eq false) and title pr"#,
         r#"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber gt "3""#,
+        r#"emails.value eq "W1@EXAMPLE.COM""#,
+        r#"emails.value eq "ünï7@example.com" or emails.value eq "kK8@example.com""#,
+        r#"emails[value eq "h3@example.org"]"#,
+        r#"emails[type eq "home" and value eq "h4@example.org"]"#,
+        r#"emails[type eq "other"].value eq "h5@example.org""#,
+        r#"emails.value eq "bjensen@example.com" and not (userName eq "x")"#,
+        r#"emails.value ne "w2@example.com""#,
     ]
     .into_iter()
     .map(str::to_owned)
@@ -280,9 +291,10 @@ fn every_filter_answers_as_the_evaluator_on_postgres() {
     every_filter_answers_as_the_evaluator(&b);
 }
 
-/// Users created, the bridge stopped, and `meta.lastModified`'s column taken back to
-/// how a database before it looked (`downgrade`); once the bridge upgrades it again, the
-/// column must hold each user's instant, as the bridge computes it for new writes.
+/// Users created, the bridge stopped, and `meta.lastModified`'s column and the
+/// `emails.value` index taken back to how a database before them looked (`downgrade`);
+/// once the bridge upgrades it again, the column must hold each user's instant, as the
+/// bridge computes it for new writes, and filters on either must answer as before.
 fn last_modified_is_filled_on_upgrade(
     data: &Path,
     args: &[&str],
@@ -291,7 +303,8 @@ fn last_modified_is_filled_on_upgrade(
 ) {
     let b = Bridge::start(data, args);
     for i in 0..5 {
-        let u = json!({"schemas": [USER], "userName": format!("up{i}@example.com")});
+        let u = json!({"schemas": [USER], "userName": format!("up{i}@example.com"),
+                       "emails": [{"value": format!("Ü{i}@Example.com")}, {"value": format!("A{i}@Example.com")}]});
         assert_eq!(b.call("POST", "/scim/v2/Users", Some(&u)).0, 201);
     }
     drop(b);
@@ -326,6 +339,16 @@ fn last_modified_is_filled_on_upgrade(
     ));
     let v = get(&b, &format!("/scim/v2/Users?filter={f}"));
     assert_eq!(v["totalResults"], same.count(), "{v}");
+    // emails.value, from the index the upgrade filled (ASCII) or from the documents
+    // (the rest).
+    for (filter, name) in [
+        (r#"emails.value eq "a3@example.COM""#, "up3@example.com"),
+        (r#"emails.value eq "ü2@EXAMPLE.com""#, "up2@example.com"),
+    ] {
+        let v = get(&b, &format!("/scim/v2/Users?filter={}", encoded(filter)));
+        assert_eq!(v["totalResults"], 1, "{filter}: {v}");
+        assert_eq!(v["Resources"][0]["userName"], name, "{filter}");
+    }
 }
 
 #[test]
@@ -342,6 +365,7 @@ fn last_modified_is_filled_on_upgrade_on_sqlite() {
                 .execute_batch(
                     "DROP INDEX resources_last_modified;
                      ALTER TABLE resources DROP COLUMN last_modified;
+                     DROP TABLE resource_values;
                      PRAGMA user_version = 4;",
                 )
                 .unwrap()
@@ -373,7 +397,8 @@ fn last_modified_is_filled_on_upgrade_on_postgres() {
                 .batch_execute(
                     "DROP INDEX resources_last_modified;
                      ALTER TABLE resources DROP COLUMN last_modified;
-                     DELETE FROM schema_migrations WHERE version = 5;",
+                     DROP TABLE resource_values;
+                     DELETE FROM schema_migrations WHERE version >= 5;",
                 )
                 .unwrap()
         },

@@ -33,7 +33,35 @@ impl Row {
         let text = self.data.get("meta")?.get("lastModified")?.as_str()?;
         i64::try_from(scim2_core::filter::date_time_instant(text)?).ok()
     }
+
+    /// The values of `emails.value`, lower-cased as the filter evaluator folds them
+    /// (`emails.value` is not caseExact, RFC 7643 §4.1.2), kept in an indexed table
+    /// ([`EMAIL_VALUES`]) so that `emails.value eq` reads the index. `None` stands for a
+    /// value the evaluator might match that is not a string (an element that is not an
+    /// object, a `value` that is not a string): list requests read that row's document.
+    pub(crate) fn email_values(&self) -> Vec<Option<String>> {
+        let elements = match self.data.get("emails") {
+            None | Some(Value::Null) => return Vec::new(),
+            Some(Value::Array(all)) => all.iter().collect(),
+            Some(one) => vec![one],
+        };
+        let mut values: Vec<Option<String>> = elements
+            .into_iter()
+            .filter_map(|e| match e.get("value") {
+                _ if !e.is_object() => Some(None),
+                None | Some(Value::Null) => None,
+                Some(Value::String(v)) => Some(Some(v.to_lowercase())),
+                Some(_) => Some(None),
+            })
+            .collect();
+        values.sort();
+        values.dedup();
+        values
+    }
 }
+
+/// The `attr` under which [`Row::email_values`] are kept in `resource_values`.
+pub(crate) const EMAIL_VALUES: &str = "emails.value";
 
 /// A group member.
 #[derive(Clone, Debug, PartialEq, Eq)]

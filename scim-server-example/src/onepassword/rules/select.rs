@@ -14,7 +14,7 @@ use scim2_core::sql::{translate, SqlDialect, SqlParam};
 
 use super::{Kind, Result};
 use crate::onepassword::EXTENSION;
-use crate::store::{Selection, Tx};
+use crate::store::{Selection, Tx, EMAIL_VALUES};
 
 /// The rows a filter selects, and whether the selection is exactly the filter's matches
 /// (else a superset, which the caller filters again in Rust).
@@ -66,14 +66,17 @@ pub(crate) fn select(
     // Said by the indexed columns alone, the document read only where they do not know.
     if let Some(cover) = hint(filter, kind, true) {
         let mut params = Vec::new();
+        // Exact unless a leaf read from the documents has no exact SQL form.
+        let mut exact = true;
         let mut leaf = |leaf: &Filter, first: usize| -> Result<(String, Vec<SqlParam>)> {
             let p = translate(leaf, schema, &target.clone().with_first_param(first))?;
+            exact &= p.exact;
             Ok((guarded(&p.sql), p.params))
         };
         let sql = cover.write(target.dialect, target.first_param, &mut params, &mut leaf)?;
         return Ok(Selected {
             selection: Selection { sql, params },
-            exact: true,
+            exact,
         });
     }
     let mut params = predicate.params;
@@ -134,6 +137,10 @@ enum Hint {
     /// 1970, NULL where the document's value is not a dateTime the column can hold: for
     /// those rows the leaf filter is read from the document).
     Instant(CompareOp, i64, Box<Filter>),
+    /// `emails.value` equal to this lower-cased value, through the `resource_values`
+    /// table (whose NULL rows stand for values it does not hold: for those resources the
+    /// leaf filter is read from the document).
+    Email(String, Box<Filter>),
     /// Every one holds.
     And(Vec<Hint>),
     /// One of them holds.
@@ -155,8 +162,55 @@ fn hint(filter: &Filter, kind: Kind, exact: bool) -> Option<Hint> {
             _ => None,
         },
         Filter::Or(a, b) => Some(Hint::Or(vec![hint(a, kind, exact)?, hint(b, kind, exact)?])),
+        Filter::ValuePath(vp) if !exact => email_in_value_path(filter, vp, kind),
         Filter::ValuePath(_) | Filter::Not(_) => None,
     }
+}
+
+/// A superset of the value path `vp` (the whole `filter`) through the `emails.value`
+/// index: `emails[… value eq "x" …]` or Entra's `emails[…].value eq "x"`.
+fn email_in_value_path(
+    filter: &Filter,
+    vp: &scim2_core::filter::ValuePathExpr,
+    kind: Kind,
+) -> Option<Hint> {
+    if kind != Kind::User || !is_core_attr(&vp.attr, kind, "emails") || vp.attr.sub_attr().is_some()
+    {
+        return None;
+    }
+    let email = |predicate: &Predicate| match predicate {
+        Predicate::Compare(CompareOp::Eq, CompValue::String(v)) if !v.contains('\0') => {
+            Some(Hint::Email(v.to_lowercase(), Box::new(filter.clone())))
+        }
+        _ => None,
+    };
+    if let Some(sub) = &vp.sub_attr {
+        if sub.name.eq_ignore_ascii_case("value") {
+            return email(&sub.predicate);
+        }
+    }
+    /// `value eq "x"` among the conjuncts of `f`.
+    fn conjunct(f: &Filter) -> Option<&Predicate> {
+        match f {
+            Filter::Attribute(e)
+                if e.path.urn().is_none()
+                    && e.path.sub_attr().is_none()
+                    && e.path.name().eq_ignore_ascii_case("value") =>
+            {
+                Some(&e.predicate)
+            }
+            Filter::And(a, b) => conjunct(a).or_else(|| conjunct(b)),
+            _ => None,
+        }
+    }
+    email(conjunct(&vp.filter)?)
+}
+
+/// Whether `path` names the core attribute `name` of `kind` (with its URN or without).
+fn is_core_attr(path: &scim2_core::filter::AttrPath, kind: Kind, name: &str) -> bool {
+    path.urn()
+        .is_none_or(|u| u.eq_ignore_ascii_case(&core_urn(kind)))
+        && path.name().eq_ignore_ascii_case(name)
 }
 
 /// The column condition equal to one comparison `leaf` (`expr`), if there is one.
@@ -176,6 +230,13 @@ fn leaf_hint(leaf: &Filter, expr: &scim2_core::filter::AttrExpr, kind: Kind) -> 
     }
     let name = path.name();
     if let Some(sub) = path.sub_attr() {
+        if kind == Kind::User
+            && name.eq_ignore_ascii_case("emails")
+            && sub.eq_ignore_ascii_case("value")
+        {
+            return (*op == CompareOp::Eq)
+                .then(|| Hint::Email(value.to_lowercase(), Box::new(leaf.clone())));
+        }
         if !(name.eq_ignore_ascii_case("meta") && sub.eq_ignore_ascii_case("lastModified")) {
             return None;
         }
@@ -236,7 +297,7 @@ impl Hint {
     /// Whether the condition is equalities only: one or a few rows, through an index.
     fn selective(&self) -> bool {
         match self {
-            Hint::Eq(..) => true,
+            Hint::Eq(..) | Hint::Email(..) => true,
             Hint::Range(..) | Hint::Instant(..) => false,
             Hint::And(all) => all.iter().any(Hint::selective),
             Hint::Or(all) => all.iter().all(Hint::selective),
@@ -303,6 +364,27 @@ impl Hint {
                     format!("({known} OR (last_modified IS NULL AND {unknown}))")
                 }
             }
+            Hint::Email(value, filter) => {
+                let rt = match dialect {
+                    SqlDialect::Postgres => "$1",
+                    _ => "?1",
+                };
+                let ids = |condition: String| {
+                    format!(
+                        "id IN (SELECT id FROM resource_values WHERE resource_type = {rt} \
+                         AND attr = '{EMAIL_VALUES}' AND {condition})"
+                    )
+                };
+                let known = ids(format!("value = {}", bind(text(value), values)));
+                let unknown = ids("value IS NULL".to_owned());
+                let (leaf_sql, more) = leaf(filter, first + values.len())?;
+                values.extend(more);
+                if leaf_sql.is_empty() {
+                    format!("({known} OR {unknown})")
+                } else {
+                    format!("({known} OR ({unknown} AND {leaf_sql}))")
+                }
+            }
             Hint::And(all) | Hint::Or(all) => {
                 let joint = if matches!(self, Hint::And(_)) {
                     " AND "
@@ -362,6 +444,26 @@ mod tests {
         assert_eq!(hint_of(r#"not (userName eq "a")"#, Kind::User), None);
         assert_eq!(hint_of(r#"userName ne "a""#, Kind::User), None);
         assert_eq!(hint_of(r#"userName eq "a\u0000""#, Kind::User), None);
+    }
+
+    #[test]
+    fn email_values_are_looked_up_in_value_paths_only_as_supersets() {
+        let exact = |f: &str| hint(&parse_filter(f).unwrap(), Kind::User, true);
+        for f in [
+            r#"emails.value eq "A@B""#,
+            r#"emails[type eq "work"].value eq "A@B""#,
+            r#"emails[type eq "work" and value eq "A@B"]"#,
+        ] {
+            match hint_of(f, Kind::User) {
+                Some(Hint::Email(v, _)) => assert_eq!(v, "a@b", "{f}"),
+                other => panic!("{f}: {other:?}"),
+            }
+        }
+        assert!(exact(r#"emails.value eq "a@b""#).is_some());
+        assert!(exact(r#"emails[type eq "work"].value eq "a@b""#).is_none());
+        assert!(hint_of(r#"emails[type eq "work" or value eq "a@b"]"#, Kind::User).is_none());
+        assert!(hint_of(r#"emails.value co "a@b""#, Kind::User).is_none());
+        assert!(hint_of(r#"emails.value eq "a@b""#, Kind::Group).is_none());
     }
 
     #[test]

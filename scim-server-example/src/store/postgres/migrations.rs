@@ -87,6 +87,32 @@ pub(super) const MIGRATIONS: &[&str] = &[
         END LOOP;
      END $$;
      CREATE INDEX resources_last_modified ON resources (resource_type, last_modified);",
+    // 6: the values of multi-valued attributes filters look up (`emails.value`), one row
+    // each, lower-cased, indexed. Filled here for ASCII values (lower-cased letter by
+    // letter, whatever the locale, as the bridge does); any other value is a NULL row,
+    // which list requests evaluate from the document.
+    "CREATE TABLE resource_values (
+        resource_type text NOT NULL,
+        id text NOT NULL,
+        attr text NOT NULL,
+        value text
+     );
+     CREATE INDEX resource_values_lookup ON resource_values (resource_type, attr, value);
+     CREATE INDEX resource_values_owner ON resource_values (resource_type, id);
+     INSERT INTO resource_values (resource_type, id, attr, value)
+        SELECT DISTINCT r.resource_type, r.id, 'emails.value',
+               CASE WHEN jsonb_typeof(e) = 'object' AND jsonb_typeof(e -> 'value') = 'string'
+                         AND (e ->> 'value') ~ '^[ -~]*$'
+                    THEN translate(e ->> 'value', 'ABCDEFGHIJKLMNOPQRSTUVWXYZ',
+                                   'abcdefghijklmnopqrstuvwxyz') END
+        FROM resources r, jsonb_array_elements(
+            CASE WHEN jsonb_typeof(r.data::jsonb -> 'emails') = 'array'
+                 THEN r.data::jsonb -> 'emails' ELSE '[]'::jsonb END) e
+        WHERE jsonb_typeof(r.data::jsonb -> 'emails') = 'array'
+          AND (jsonb_typeof(e) <> 'object' OR coalesce(jsonb_typeof(e -> 'value'), 'null') <> 'null');
+     INSERT INTO resource_values (resource_type, id, attr, value)
+        SELECT resource_type, id, 'emails.value', NULL FROM resources
+        WHERE jsonb_typeof(data::jsonb -> 'emails') NOT IN ('array', 'null');",
 ];
 
 /// Held (session-level) while migrations run: replicas starting at once migrate one at a

@@ -6,7 +6,7 @@ use scim2_core::sql::{SqlDialect, SqlParam, SqlTarget};
 
 use super::classify;
 use crate::store::{
-    Account, AccountState, MemberRow, Order, RawRow, Row, Selection, StoreError, Tx,
+    Account, AccountState, MemberRow, Order, RawRow, Row, Selection, StoreError, Tx, EMAIL_VALUES,
 };
 
 /// A transaction, open until the closure given to [`crate::store::Store`] returns.
@@ -211,6 +211,22 @@ impl PgTx<'_, '_> {
             .and_then(|r| r.try_get(0))
             .map_err(classify)?;
         Ok(count_of(n))
+    }
+
+    /// Replaces the indexed values of the resource `row` of `rt` ([`Row::email_values`]).
+    fn write_values(&mut self, rt: &str, row: &Row) -> Result<(), StoreError> {
+        self.execute(
+            "DELETE FROM resource_values WHERE resource_type = $1 AND id = $2",
+            &[&rt, &row.id],
+        )?;
+        for value in row.email_values() {
+            self.execute(
+                "INSERT INTO resource_values (resource_type, id, attr, value)
+                 VALUES ($1, $2, $3, $4)",
+                &[&rt, &row.id, &EMAIL_VALUES, &value],
+            )?;
+        }
+        Ok(())
     }
 
     /// Runs a statement that returns no rows; how many rows it changed.
@@ -439,13 +455,13 @@ impl Tx for PgTx<'_, '_> {
                 &row.external_id,
                 &row.last_modified(),
             ],
-        )
-        .map(|_| ())
+        )?;
+        self.write_values(rt, row)
     }
 
     fn update(&mut self, rt: &str, row: &Row) -> Result<(), StoreError> {
         let data = row.data.to_string();
-        self.execute(
+        let changed = self.execute(
             "UPDATE resources SET data = $3, unique_key = $4, external_id = $5,
                 last_modified = $6
              WHERE resource_type = $1 AND id = $2",
@@ -457,14 +473,21 @@ impl Tx for PgTx<'_, '_> {
                 &row.external_id,
                 &row.last_modified(),
             ],
-        )
-        .map(|_| ())
+        )?;
+        if changed == 0 {
+            return Ok(());
+        }
+        self.write_values(rt, row)
     }
 
     fn remove(&mut self, rt: &str, id: &str) -> Result<bool, StoreError> {
         if !storable(id) {
             return Ok(false);
         }
+        self.execute(
+            "DELETE FROM resource_values WHERE resource_type = $1 AND id = $2",
+            &[&rt, &id],
+        )?;
         self.execute(
             "DELETE FROM resources WHERE resource_type = $1 AND id = $2",
             &[&rt, &id],

@@ -65,6 +65,29 @@ const MIGRATIONS: &[&str] = &[
         WHERE json_valid(data) AND json_extract(data, '$.meta.lastModified')
             GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]:[0-9][0-9]Z';
      CREATE INDEX resources_last_modified ON resources(resource_type, last_modified);",
+    // 6: the values of multi-valued attributes filters look up (`emails.value`), one row
+    // each, lower-cased, indexed. Filled here for ASCII values (which SQLite lower-cases
+    // as the bridge does); any other value is a NULL row, which list requests evaluate
+    // from the document.
+    "CREATE TABLE resource_values (
+        resource_type TEXT NOT NULL,
+        id TEXT NOT NULL,
+        attr TEXT NOT NULL,
+        value TEXT
+     );
+     CREATE INDEX resource_values_lookup ON resource_values(resource_type, attr, value);
+     CREATE INDEX resource_values_owner ON resource_values(resource_type, id);
+     INSERT INTO resource_values (resource_type, id, attr, value)
+        SELECT DISTINCT r.resource_type, r.id, 'emails.value',
+               CASE WHEN e.type = 'object' AND json_type(e.value, '$.value') = 'text'
+                         AND NOT (json_extract(e.value, '$.value') GLOB '*[^ -~]*')
+                    THEN lower(json_extract(e.value, '$.value')) END
+        FROM resources r, json_each(r.data, '$.emails') e
+        WHERE json_valid(r.data) AND json_type(r.data, '$.emails') = 'array'
+          AND (e.type <> 'object' OR coalesce(json_type(e.value, '$.value'), 'null') <> 'null');
+     INSERT INTO resource_values (resource_type, id, attr, value)
+        SELECT resource_type, id, 'emails.value', NULL FROM resources
+        WHERE json_valid(data) AND json_type(data, '$.emails') NOT IN ('array', 'null');",
 ];
 
 /// The migration (1-based, as `user_version` counts) that removes stored passwords:

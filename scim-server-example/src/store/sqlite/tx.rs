@@ -7,7 +7,7 @@ use scim2_core::sql::{SqlDialect, SqlParam, SqlTarget};
 
 use super::classify;
 use crate::store::{
-    Account, AccountState, MemberRow, Order, RawRow, Row, Selection, StoreError, Tx,
+    Account, AccountState, MemberRow, Order, RawRow, Row, Selection, StoreError, Tx, EMAIL_VALUES,
 };
 
 /// A transaction, open until the closure given to [`crate::store::Store`] returns.
@@ -94,6 +94,28 @@ impl SqliteTx<'_> {
             .into_iter()
             .map(|(_, r)| r)
             .collect())
+    }
+
+    /// Replaces the indexed values of the resource `row` of `rt` ([`Row::email_values`]).
+    fn write_values(&self, rt: &str, row: &Row) -> Result<(), StoreError> {
+        self.tx
+            .execute(
+                "DELETE FROM resource_values WHERE resource_type = ?1 AND id = ?2",
+                params![rt, row.id],
+            )
+            .map_err(classify)?;
+        let mut insert = self
+            .tx
+            .prepare_cached(
+                "INSERT INTO resource_values (resource_type, id, attr, value) VALUES (?1, ?2, ?3, ?4)",
+            )
+            .map_err(classify)?;
+        for value in row.email_values() {
+            insert
+                .execute(params![rt, row.id, EMAIL_VALUES, value])
+                .map_err(classify)?;
+        }
+        Ok(())
     }
 
     fn next_seq(&self, table: &str) -> Result<i64, StoreError> {
@@ -250,12 +272,13 @@ impl Tx for SqliteTx<'_> {
                     row.last_modified()
                 ],
             )
-            .map(|_| ())
-            .map_err(classify)
+            .map_err(classify)?;
+        self.write_values(rt, row)
     }
 
     fn update(&mut self, rt: &str, row: &Row) -> Result<(), StoreError> {
-        self.tx
+        let changed = self
+            .tx
             .execute(
                 "UPDATE resources SET data = ?3, unique_key = ?4, external_id = ?5,
                     last_modified = ?6
@@ -269,11 +292,20 @@ impl Tx for SqliteTx<'_> {
                     row.last_modified()
                 ],
             )
-            .map(|_| ())
-            .map_err(classify)
+            .map_err(classify)?;
+        if changed == 0 {
+            return Ok(());
+        }
+        self.write_values(rt, row)
     }
 
     fn remove(&mut self, rt: &str, id: &str) -> Result<bool, StoreError> {
+        self.tx
+            .execute(
+                "DELETE FROM resource_values WHERE resource_type = ?1 AND id = ?2",
+                params![rt, id],
+            )
+            .map_err(classify)?;
         self.tx
             .execute(
                 "DELETE FROM resources WHERE resource_type = ?1 AND id = ?2",
