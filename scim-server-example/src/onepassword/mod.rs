@@ -110,10 +110,10 @@ impl From<RuleError> for ProvisionerError {
     }
 }
 
-/// Bounds on list requests no index answers (filters other than `eq` on `id`,
-/// `userName`/`displayName` or `externalId`; `sortBy`, `externalId eq` included;
-/// searches across resource types, `externalId eq` included; unbounded pages), which
-/// read every row of a type.
+/// Bounds on list requests that may read every row of a type: filters without an index
+/// equality (`eq` on `id`, `userName`/`displayName`, `externalId` or `emails.value`),
+/// `sortBy` on another attribute than `userName`/`displayName`, searches across
+/// resource types, unbounded pages.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ScanLimits {
     /// How many such requests may run at once; past it they are refused with 429 and
@@ -400,7 +400,7 @@ impl<S: Store> Provisioner for OnePassword<S> {
             rules::Plan::Scan => Some(self.scans.clone().try_acquire_owned().map_err(|_| {
                 ProvisionerError::Busy {
                     detail: format!(
-                        "{} searches that may read every {rt} (filters without an eq on id, userName, displayName or externalId; sortBy other than userName or displayName; searches across resource types) are already running; retry shortly",
+                        "{} searches that may read every {rt} (filters without an eq on id, userName, displayName, externalId or emails.value; sortBy other than userName or displayName; searches across resource types) are already running; retry shortly",
                         self.scan_limits.max_concurrent
                     ),
                     retry_after: ScanLimits::RETRY_AFTER,
