@@ -25,6 +25,7 @@
 mod kind;
 mod rules;
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -409,13 +410,17 @@ impl<S: Store> Provisioner for OnePassword<S> {
             _ => None,
         };
         let query = query.clone();
+        // Dropped with this future when the client goes: a scan then stops at its next
+        // batch (and gives its permit back) instead of reading on for nobody.
+        let abandoned = Abandoned::default();
+        let gone = abandoned.0.clone();
         self.blocking(move |store, _, registry| {
-            // Held until the scan ends, even if the client has gone.
+            // Held until the scan ends.
             let _permit = permit;
             let schema = registry.resource_schema(kind.as_str()).ok_or_else(|| {
                 ScimError::not_found(format!("no resource type {}", kind.as_str()))
             })?;
-            store.read(|tx| rules::list(tx, kind, &schema, &query, limits))
+            store.read(|tx| rules::list(tx, kind, &schema, &query, limits, &gone))
         })
         .await
     }
@@ -466,6 +471,16 @@ impl<S: Store> Provisioner for OnePassword<S> {
             detail: "the resource kept changing under this PATCH; retry".into(),
             retry_after: Duration::from_secs(1),
         })
+    }
+}
+
+/// Set when dropped: the list request that holds it is gone (see [`rules::list`]).
+#[derive(Default)]
+struct Abandoned(Arc<AtomicBool>);
+
+impl Drop for Abandoned {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Relaxed);
     }
 }
 

@@ -4,6 +4,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod abandoned_scans_read_on;
 mod blocked_statement_holds_connections;
 mod certificate_failure_names_the_host;
 mod concurrent_token_rotations_print_dead_tokens;

@@ -3,6 +3,8 @@
 //! scans that read the selected rows in batches while holding only what the answer
 //! needs.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use scim2_core::provisioner::{ListPage, ListQuery, SortOrder};
 use scim2_core::schema::ResourceSchema;
 use scim2_core::ScimError;
@@ -68,13 +70,15 @@ pub(crate) struct HeldLimits {
 
 /// A page of resources. The filter is translated to SQL; when the translation is exact
 /// and the database can sort as asked, it counts the matches and reads only the page;
-/// otherwise a [`scan`] reads the selected rows in batches, bounded by `limits`.
+/// otherwise a [`scan`] reads the selected rows in batches, bounded by `limits`, and
+/// stops once `abandoned` is set (the client gone).
 pub(crate) fn list(
     tx: &mut dyn Tx,
     kind: Kind,
     schema: &ResourceSchema<'_>,
     query: &ListQuery,
     limits: HeldLimits,
+    abandoned: &AtomicBool,
 ) -> Result<ListPage> {
     let rt = kind.as_str();
     let Selected { selection, exact } = select(tx, kind, schema, query.filter.as_ref())?;
@@ -107,7 +111,7 @@ pub(crate) fn list(
             })?;
             Ok(ListPage::new(total, assemble_all(tx, kind, rows)?))
         }
-        _ => scan(tx, kind, query, &selection, exact, limits),
+        _ => scan(tx, kind, query, &selection, exact, limits, abandoned),
     }
 }
 
@@ -241,6 +245,7 @@ fn scan(
     selection: &Selection,
     exact: bool,
     limits: HeldLimits,
+    abandoned: &AtomicBool,
 ) -> Result<ListPage> {
     let rt = kind.as_str();
     let skip = query.start_index.saturating_sub(1);
@@ -253,6 +258,18 @@ fn scan(
     let mut budget = Held::new(rt, limits);
     let mut after = 0;
     loop {
+        if abandoned.load(Ordering::Relaxed) {
+            tracing::info!(
+                resource_type = rt,
+                "a list request's client went away: its scan stopped"
+            );
+            return Err(ScimError::new(
+                http::StatusCode::SERVICE_UNAVAILABLE,
+                None,
+                "the client went away",
+            )
+            .into());
+        }
         let batch = tx.scan_after(rt, selection, after, SCAN_BATCH)?;
         let Some((last, _)) = batch.last() else {
             break;
