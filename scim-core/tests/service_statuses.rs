@@ -515,6 +515,40 @@ async fn lists_sort_page_project_and_search() {
     assert_eq!(r.json["totalResults"], 2, "{}", r.json);
     let r = call(&svc, "GET", "/?filter=displayName+sw+%22bob%22", &[], None).await;
     assert_eq!(r.json["totalResults"], 1);
+
+    // Across types, one order over every match (RFC 7644 §3.4.2.3): the users, without a
+    // displayName, after the groups when ascending and before them when descending.
+    send(
+        &svc,
+        "POST",
+        "/scim/v2/Groups",
+        &json!({"displayName": "banana"}),
+    )
+    .await;
+    let names = |r: &Reply| -> Vec<String> {
+        r.json["Resources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| {
+                x["displayName"]
+                    .as_str()
+                    .or(x["userName"].as_str())
+                    .unwrap()
+                    .to_owned()
+            })
+            .collect()
+    };
+    let sorted = json!({"filter": "userName sw \"b\" or displayName sw \"b\"",
+                        "sortBy": "displayName"});
+    let r = send(&svc, "POST", "/scim/v2/.search", &sorted).await;
+    assert_eq!(names(&r), ["banana", "bobcats", "bob"], "{}", r.json);
+    let mut sorted = sorted;
+    sorted["sortOrder"] = json!("descending");
+    sorted["count"] = json!(2);
+    let r = send(&svc, "POST", "/scim/v2/.search", &sorted).await;
+    assert_eq!(names(&r), ["bob", "bobcats"], "{}", r.json);
+    assert_eq!(r.json["totalResults"], 3);
 }
 
 #[tokio::test]

@@ -11,7 +11,7 @@
 
 use crate::onepassword::{Kind, BUILTIN_GROUPS};
 use crate::store::postgres::PgStore;
-use crate::store::{AccountState, MemberRow, Row, Selection, Store, StoreError, Tx};
+use crate::store::{AccountState, MemberRow, Order, Row, Selection, Store, StoreError, Tx};
 
 /// Rows read from the source per batch.
 const BATCH: u64 = 500;
@@ -162,7 +162,7 @@ fn clear_fresh_target(dst: &mut dyn Tx) -> Result<(), StoreError> {
     if users > 0 {
         return Err(refuse(format!("{users} users")));
     }
-    let groups = dst.page("Group", &Selection::all(), 0, BATCH)?;
+    let groups = dst.page("Group", &Selection::all(), Order::Created, 0, BATCH)?;
     for group in &groups {
         if !BUILTIN_GROUPS.iter().any(|(id, _)| *id == group.id) {
             return Err(refuse(format!("the group {}", group.id)));
@@ -237,7 +237,7 @@ mod tests {
         let (first, members, account) = to
             .read(|tx| {
                 Ok::<_, StoreError>((
-                    tx.page("User", &Selection::all(), 0, 1)?,
+                    tx.page("User", &Selection::all(), Order::Created, 0, 1)?,
                     tx.members("owners")?,
                     tx.account("u7")?,
                 ))

@@ -234,20 +234,25 @@ impl ListQuery {
                 matched.push(r);
             }
         }
-        if let Some(path) = &self.sort_by {
-            let keyed: Vec<(Option<Value>, Value)> = matched
-                .into_iter()
-                .map(|r| (sort_key(&r, path), r))
-                .collect();
-            let mut keyed = keyed;
-            let case_exact = self.sort_case_exact;
-            let descending = self.sort_order == SortOrder::Descending;
-            keyed.sort_by(|(a, _), (b, _)| {
-                compare_keys(a.as_ref(), b.as_ref(), case_exact, descending)
-            });
-            matched = keyed.into_iter().map(|(_, r)| r).collect();
-        }
+        self.sort(&mut matched, |r| r);
         Ok(self.slice(matched))
+    }
+
+    /// Sorts `items` by `sortBy`/`sortOrder` (RFC 7644 §3.4.2.3) of the resource each
+    /// holds (`resource`), stably; leaves them as they are without `sortBy`.
+    pub fn sort<T>(&self, items: &mut Vec<T>, resource: impl Fn(&T) -> &Value) {
+        let Some(path) = &self.sort_by else {
+            return;
+        };
+        let mut keyed: Vec<(Option<Value>, T)> = std::mem::take(items)
+            .into_iter()
+            .map(|item| (sort_key(resource(&item), path), item))
+            .collect();
+        let case_exact = self.sort_case_exact;
+        let descending = self.sort_order == SortOrder::Descending;
+        keyed
+            .sort_by(|(a, _), (b, _)| compare_keys(a.as_ref(), b.as_ref(), case_exact, descending));
+        *items = keyed.into_iter().map(|(_, item)| item).collect();
     }
 
     /// Pages an already filtered and sorted list.
@@ -288,20 +293,31 @@ fn sort_key(resource: &Value, path: &AttrPath) -> Option<Value> {
     }
 }
 
-/// Orders two sort keys; missing values sort last in either order.
+/// Orders two sort keys. Missing values are ordered as if greater than any value: last
+/// when ascending, first when descending (RFC 7644 §3.4.2.3).
 fn compare_keys(
     a: Option<&Value>,
     b: Option<&Value>,
     case_exact: bool,
     descending: bool,
 ) -> Ordering {
-    let (a, b) = match (a, b) {
-        (None, None) => return Ordering::Equal,
-        (None, Some(_)) => return Ordering::Greater,
-        (Some(_), None) => return Ordering::Less,
-        (Some(a), Some(b)) => (a, b),
-    };
     let ord = match (a, b) {
+        (None, None) => Ordering::Equal,
+        (None, Some(_)) => Ordering::Greater,
+        (Some(_), None) => Ordering::Less,
+        (Some(a), Some(b)) => compare_values(a, b, case_exact),
+    };
+    if descending {
+        ord.reverse()
+    } else {
+        ord
+    }
+}
+
+/// Orders two present sort keys: strings (folded unless `case_exact`), numbers,
+/// booleans; values of different types are equal.
+fn compare_values(a: &Value, b: &Value, case_exact: bool) -> Ordering {
+    match (a, b) {
         (Value::String(x), Value::String(y)) if !case_exact => {
             x.to_lowercase().cmp(&y.to_lowercase())
         }
@@ -312,11 +328,6 @@ fn compare_keys(
             .unwrap_or(Ordering::Equal),
         (Value::Bool(x), Value::Bool(y)) => x.cmp(y),
         _ => Ordering::Equal,
-    };
-    if descending {
-        ord.reverse()
-    } else {
-        ord
     }
 }
 
@@ -433,12 +444,16 @@ mod tests {
         assert_eq!(names, ["carol", "bob"]);
         assert_eq!(page.total_results, 4);
 
-        // Sorting by a multi-valued attribute uses the primary value; missing sorts last.
+        // Sorting by a multi-valued attribute uses the primary value; missing sorts last
+        // when ascending and first when descending (RFC 7644 §3.4.2.3).
         let mut q = query(None);
         q.sort_by = Some(AttrPath::new("emails"));
-        let page = q.page(users).unwrap();
+        let page = q.page(users.clone()).unwrap();
         assert_eq!(page.resources[0]["userName"], "Ann");
         assert_eq!(page.resources[4]["displayName"], "no user name");
+        q.sort_order = SortOrder::Descending;
+        let page = q.page(users).unwrap();
+        assert_eq!(page.resources[0]["displayName"], "no user name");
     }
 
     #[test]

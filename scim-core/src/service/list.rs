@@ -325,10 +325,13 @@ impl ScimService {
             }
             (resources, page.total_results, query.start_index)
         } else {
-            // Across types: collect every match, then page the concatenation.
+            // Across types: collect every match, sort the whole (RFC 7644 §3.4.2.3: one
+            // order over every type), then page it.
             let mut all = Vec::new();
             let mut window = None;
-            for t in &types {
+            let mut sorting = None;
+            let mut projections = Vec::with_capacity(types.len());
+            for (i, t) in types.iter().enumerate() {
                 let schema = self.schema(t)?;
                 let mut query = raw.to_query(&schema, filter.as_ref(), max)?;
                 window.get_or_insert((query.start_index, query.count));
@@ -342,17 +345,23 @@ impl ScimService {
                     ))
                     .into());
                 }
-                for r in page.resources {
-                    all.push(self.present(call, t, r, &query.projection)?);
-                }
+                all.extend(page.resources.into_iter().map(|r| (i, r)));
+                projections.push(query.projection.clone());
+                sorting.get_or_insert(query);
+            }
+            if let Some(query) = &sorting {
+                query.sort(&mut all, |(_, r)| r);
             }
             let (start, count) = window.unwrap_or((1, max));
             let total = all.len() as u64;
-            let page = all
+            let mut page = Vec::new();
+            for (i, r) in all
                 .into_iter()
                 .skip(start.saturating_sub(1) as usize)
                 .take(count as usize)
-                .collect();
+            {
+                page.push(self.present(call, &types[i], r, &projections[i])?);
+            }
             (page, total, start)
         };
         let list = ListResponse::new(resources, total, start_index);

@@ -138,6 +138,7 @@ pub struct Account {
 /// indexed columns), with its placeholders numbered from 2: every statement binds the
 /// resource type first.
 #[derive(Clone, Debug, Default, PartialEq)]
+#[non_exhaustive]
 pub struct Selection {
     /// The condition; empty for every row.
     pub sql: String,
@@ -168,6 +169,7 @@ impl Selection {
 
 /// The order of a page of resources.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Order {
     /// Creation order.
     Created,
@@ -177,6 +179,22 @@ pub enum Order {
         /// Descending rather than ascending.
         descending: bool,
     },
+}
+
+impl Order {
+    /// The `ORDER BY` list of this order, the unique key compared as `key` (the column,
+    /// with the collation the engine needs for code point order), and the condition a
+    /// statement adds for it: pages sorted by the unique key hold the resources that
+    /// have one (every resource the rules write), read in the order of its index.
+    pub(crate) fn sql(self, key: &str) -> (String, &'static str) {
+        match self {
+            Order::Created => ("seq".to_owned(), "TRUE"),
+            Order::UniqueKey { descending: false } => (key.to_owned(), "unique_key IS NOT NULL"),
+            Order::UniqueKey { descending: true } => {
+                (format!("{key} DESC"), "unique_key IS NOT NULL")
+            }
+        }
+    }
 }
 
 /// A storage failure.
@@ -348,12 +366,13 @@ pub trait Tx {
         after: i64,
         limit: u64,
     ) -> Result<Vec<(i64, Row)>, StoreError>;
-    /// At most `limit` resources of `rt` that `selection` selects, in creation order,
-    /// after skipping `offset`: only the page is read.
+    /// At most `limit` resources of `rt` that `selection` selects, in `order`, after
+    /// skipping `offset`: only the page is read.
     fn page(
         &mut self,
         rt: &str,
         selection: &Selection,
+        order: Order,
         offset: u64,
         limit: u64,
     ) -> Result<Vec<Row>, StoreError>;

@@ -87,14 +87,14 @@ pub(crate) fn list(
         Some(order) if exact && bounded => {
             let skip = query.start_index.saturating_sub(1);
             let mut budget = Held::new(rt, limits);
-            // Without a filter, in creation order (Okta's import pages through every
-            // user): counted from the index, the page read by offset. Otherwise the
+            // Without a filter (Okta's import pages through every user): counted from
+            // the index, the page read by offset in the index's order. Otherwise the
             // matches' positions in one pass, then the page's rows.
-            if selection == Selection::all() && order == Order::Created {
+            if selection == Selection::all() {
                 let total = tx.count(rt, &selection)?;
                 let wanted = query.count.min(total.saturating_sub(skip));
                 let rows = read_chunked(wanted, &mut budget, |done, limit| {
-                    tx.page(rt, &selection, skip + done, limit)
+                    tx.page(rt, &selection, order, skip + done, limit)
                 })?;
                 return Ok(ListPage::new(total, assemble_all(tx, kind, rows)?));
             }

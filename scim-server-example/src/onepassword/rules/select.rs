@@ -58,6 +58,40 @@ pub(crate) fn select(
     };
     let target = tx.filter_target().with_computed(computed(kind));
     let predicate = translate(filter, schema, &target)?;
+    let selected = translated(tx, kind, schema, filter, predicate, &target)?;
+    if selected.selection.sql.len() <= MAX_SQL {
+        return Ok(selected);
+    }
+    // Too large to hand to the database (dateTime comparisons take kilobytes each):
+    // the column conditions alone, the filter evaluated in Rust.
+    tracing::debug!(%filter, bytes = selected.selection.sql.len(),
+        "the filter's SQL is too large: it is evaluated in Rust");
+    let mut params = Vec::new();
+    let mut none = |_: &Filter, _: usize| Ok((String::new(), Vec::new()));
+    let sql = match hint(filter, kind, false) {
+        Some(h) => h.write(target.dialect, target.first_param, &mut params, &mut none)?,
+        None => String::new(),
+    };
+    Ok(Selected {
+        selection: Selection { sql, params },
+        exact: false,
+    })
+}
+
+/// The most SQL text a selection may hand to the database; a longer one is left to the
+/// evaluator (see [`select`]).
+const MAX_SQL: usize = 256 << 10;
+
+/// The selection for `filter`, whose whole translation is `predicate`: the column
+/// conditions alone when they say the whole filter, else beside the predicate.
+fn translated(
+    tx: &dyn Tx,
+    kind: Kind,
+    schema: &ResourceSchema<'_>,
+    filter: &Filter,
+    predicate: scim2_core::sql::SqlPredicate,
+    target: &scim2_core::sql::SqlTarget,
+) -> Result<Selected> {
     let guard = tx.object_guard();
     // A row whose document is not a JSON object is selected whatever the filter, so
     // that reading it fails as corrupted (500, logged with its id) instead of the
@@ -98,7 +132,22 @@ pub(crate) fn select(
 /// Whether `filter` on `kind` is answered through an index on an equality (one or a few
 /// rows read), so that it need not wait for a full scan's turn.
 pub(crate) fn is_selective(filter: &Filter, kind: Kind) -> bool {
-    hint(filter, kind, false).is_some_and(|h| h.selective())
+    comparisons(filter) <= MAX_SELECTIVE_COMPARISONS
+        && hint(filter, kind, false).is_some_and(|h| h.selective())
+}
+
+/// The most comparisons a filter with an index equality may hold and still not wait
+/// for a full-scan permit: past it, what the database compiles and evaluates on the
+/// few rows the index selects costs more than a lookup should.
+const MAX_SELECTIVE_COMPARISONS: usize = 16;
+
+/// How many comparisons (`pr`, `op value`, value paths) `filter` holds.
+fn comparisons(filter: &Filter) -> usize {
+    match filter {
+        Filter::Attribute(_) | Filter::ValuePath(_) => 1,
+        Filter::Not(f) => comparisons(f),
+        Filter::And(a, b) | Filter::Or(a, b) => comparisons(a) + comparisons(b),
+    }
 }
 
 /// The document predicate of one leaf of a filter, placeholders numbered from the
@@ -375,14 +424,18 @@ impl Hint {
                          AND attr = '{EMAIL_VALUES}' AND {condition})"
                     )
                 };
-                let known = ids(format!("value = {}", bind(text(value), values)));
-                let unknown = ids("value IS NULL".to_owned());
+                // The candidates through the index (the value, or a value it does not
+                // hold), then, for an exact answer, those with the value or whose
+                // document matches: a shape both planners drive from the index.
+                let v = bind(text(value), values);
+                let candidates = ids(format!("(value = {v} OR value IS NULL)"));
                 let (leaf_sql, more) = leaf(filter, first + values.len())?;
                 values.extend(more);
                 if leaf_sql.is_empty() {
-                    format!("({known} OR {unknown})")
+                    candidates
                 } else {
-                    format!("({known} OR ({unknown} AND {leaf_sql}))")
+                    let known = ids(format!("value = {v}"));
+                    format!("({candidates} AND ({known} OR {leaf_sql}))")
                 }
             }
             Hint::And(all) | Hint::Or(all) => {
@@ -464,6 +517,24 @@ mod tests {
         assert!(hint_of(r#"emails[type eq "work" or value eq "a@b"]"#, Kind::User).is_none());
         assert!(hint_of(r#"emails.value co "a@b""#, Kind::User).is_none());
         assert!(hint_of(r#"emails.value eq "a@b""#, Kind::Group).is_none());
+    }
+
+    #[test]
+    fn an_equality_beside_many_comparisons_is_not_selective() {
+        let terms = |n: usize| {
+            let dates: Vec<String> = (0..n)
+                .map(|i| {
+                    format!(
+                        r#"meta.lastModified gt "2020-01-{:02}T00:00:00Z""#,
+                        i % 28 + 1
+                    )
+                })
+                .collect();
+            format!(r#"userName eq "a" and ({})"#, dates.join(" or "))
+        };
+        let parsed = |f: &str| parse_filter(f).unwrap();
+        assert!(is_selective(&parsed(&terms(15)), Kind::User));
+        assert!(!is_selective(&parsed(&terms(16)), Kind::User));
     }
 
     #[test]

@@ -67,25 +67,42 @@ pub(super) const MIGRATIONS: &[&str] = &[
     "CREATE INDEX resources_unique_c ON resources (resource_type, unique_key COLLATE \"C\", seq);",
     // 5: `meta.lastModified` as an instant (nanoseconds since 1970), indexed, for
     // filters on it. The bridge writes whole seconds in UTC (`…T09:07:57Z`): those are
-    // converted here (a value of that shape that is no date, left NULL); any other form
-    // is left NULL, which list requests evaluate from the document as before.
+    // converted here when they name a real time that the column can hold (no February
+    // 30th, no hour 24, no second 60; years 1678–2261); anything else is left NULL,
+    // which list requests evaluate from the document as before. Set-based first;
+    // should a row's data not be JSON, row by row, each such row left NULL.
     "ALTER TABLE resources ADD COLUMN last_modified bigint;
+     CREATE FUNCTION pg_temp.scim_instant(at text) RETURNS bigint LANGUAGE sql AS $f$
+        SELECT CASE WHEN at ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$' THEN
+            CASE WHEN substr(at, 1, 4)::int BETWEEN 1678 AND 2261
+                  AND substr(at, 6, 2)::int BETWEEN 1 AND 12
+                  AND substr(at, 9, 2)::int BETWEEN 1 AND extract(day FROM
+                        make_date(substr(at, 1, 4)::int, substr(at, 6, 2)::int, 1)
+                        + interval '1 month - 1 day')::int
+                  AND substr(at, 12, 2)::int <= 23
+                  AND substr(at, 15, 2)::int <= 59
+                  AND substr(at, 18, 2)::int <= 59
+            THEN extract(epoch FROM at::timestamptz)::bigint * 1000000000 END
+        END
+     $f$;
      DO $$
      DECLARE r record;
      BEGIN
-        FOR r IN SELECT resource_type, id, data::jsonb -> 'meta' ->> 'lastModified' AS at
-                 FROM resources
-                 WHERE data::jsonb -> 'meta' ->> 'lastModified'
-                    ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$'
-        LOOP
-            BEGIN
-                UPDATE resources
-                   SET last_modified = extract(epoch FROM r.at::timestamptz)::bigint * 1000000000
-                 WHERE resource_type = r.resource_type AND id = r.id;
-            EXCEPTION WHEN others THEN NULL;
-            END;
-        END LOOP;
+        BEGIN
+            UPDATE resources
+               SET last_modified = pg_temp.scim_instant(data::jsonb -> 'meta' ->> 'lastModified');
+        EXCEPTION WHEN others THEN
+            FOR r IN SELECT resource_type, id, data FROM resources LOOP
+                BEGIN
+                    UPDATE resources
+                       SET last_modified = pg_temp.scim_instant(r.data::jsonb -> 'meta' ->> 'lastModified')
+                     WHERE resource_type = r.resource_type AND id = r.id;
+                EXCEPTION WHEN others THEN NULL;
+                END;
+            END LOOP;
+        END;
      END $$;
+     DROP FUNCTION pg_temp.scim_instant(text);
      CREATE INDEX resources_last_modified ON resources (resource_type, last_modified);",
     // 6: the values of multi-valued attributes filters look up (`emails.value`), one row
     // each, lower-cased, indexed. Filled here for ASCII values (lower-cased letter by
@@ -99,20 +116,38 @@ pub(super) const MIGRATIONS: &[&str] = &[
      );
      CREATE INDEX resource_values_lookup ON resource_values (resource_type, attr, value);
      CREATE INDEX resource_values_owner ON resource_values (resource_type, id);
-     INSERT INTO resource_values (resource_type, id, attr, value)
-        SELECT DISTINCT r.resource_type, r.id, 'emails.value',
+     CREATE FUNCTION pg_temp.scim_emails(doc jsonb, rt text, rid text)
+        RETURNS TABLE (resource_type text, id text, attr text, value text)
+        LANGUAGE sql AS $f$
+        SELECT rt, rid, 'emails.value',
                CASE WHEN jsonb_typeof(e) = 'object' AND jsonb_typeof(e -> 'value') = 'string'
                          AND (e ->> 'value') ~ '^[ -~]*$'
                     THEN translate(e ->> 'value', 'ABCDEFGHIJKLMNOPQRSTUVWXYZ',
                                    'abcdefghijklmnopqrstuvwxyz') END
-        FROM resources r, jsonb_array_elements(
-            CASE WHEN jsonb_typeof(r.data::jsonb -> 'emails') = 'array'
-                 THEN r.data::jsonb -> 'emails' ELSE '[]'::jsonb END) e
-        WHERE jsonb_typeof(r.data::jsonb -> 'emails') = 'array'
-          AND (jsonb_typeof(e) <> 'object' OR coalesce(jsonb_typeof(e -> 'value'), 'null') <> 'null');
-     INSERT INTO resource_values (resource_type, id, attr, value)
-        SELECT resource_type, id, 'emails.value', NULL FROM resources
-        WHERE jsonb_typeof(data::jsonb -> 'emails') NOT IN ('array', 'null');",
+        FROM jsonb_array_elements(CASE WHEN jsonb_typeof(doc -> 'emails') = 'array'
+                                       THEN doc -> 'emails' ELSE '[]'::jsonb END) e
+        WHERE jsonb_typeof(e) <> 'object' OR coalesce(jsonb_typeof(e -> 'value'), 'null') <> 'null'
+        UNION
+        SELECT rt, rid, 'emails.value', NULL
+        WHERE jsonb_typeof(doc -> 'emails') NOT IN ('array', 'null')
+     $f$;
+     DO $$
+     DECLARE r record;
+     BEGIN
+        BEGIN
+            INSERT INTO resource_values (resource_type, id, attr, value)
+                SELECT v.* FROM resources, pg_temp.scim_emails(data::jsonb, resource_type, id) v;
+        EXCEPTION WHEN others THEN
+            FOR r IN SELECT resource_type, id, data FROM resources LOOP
+                BEGIN
+                    INSERT INTO resource_values (resource_type, id, attr, value)
+                        SELECT * FROM pg_temp.scim_emails(r.data::jsonb, r.resource_type, r.id);
+                EXCEPTION WHEN others THEN NULL;
+                END;
+            END LOOP;
+        END;
+     END $$;
+     DROP FUNCTION pg_temp.scim_emails(jsonb, text, text);",
 ];
 
 /// Held (session-level) while migrations run: replicas starting at once migrate one at a
@@ -194,6 +229,14 @@ pub(super) fn migrate(conn: &mut postgres::Client) -> Result<(), StoreError> {
     for (i, sql) in MIGRATIONS.iter().enumerate().skip(applied) {
         let version = i32::try_from(i + 1).unwrap_or(i32::MAX);
         let mut tx = conn.transaction().map_err(classify)?;
+        // Under the write lock: a write an older replica began before the migration
+        // lands before it (and is migrated with the rest) or after it (and finds the
+        // schema newer, and refuses), never half-way.
+        tx.execute(
+            "SELECT pg_advisory_xact_lock($1, $2)",
+            &[&LOCK_SPACE, &WRITE_LOCK],
+        )
+        .map_err(classify)?;
         tx.batch_execute(sql).map_err(classify)?;
         tx.execute(
             "INSERT INTO schema_migrations (version) VALUES ($1)",

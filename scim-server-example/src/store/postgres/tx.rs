@@ -379,13 +379,15 @@ impl Tx for PgTx<'_, '_> {
         &mut self,
         rt: &str,
         selection: &Selection,
+        order: Order,
         offset: u64,
         limit: u64,
     ) -> Result<Vec<Row>, StoreError> {
         let n = selection.next_param();
+        let (order, keyed) = order.sql("unique_key COLLATE \"C\"");
         let sql = format!(
-            "SELECT {ROW_COLUMNS} FROM resources WHERE resource_type = $1 AND {}
-             ORDER BY seq LIMIT ${n} OFFSET ${}",
+            "SELECT {ROW_COLUMNS} FROM resources WHERE resource_type = $1 AND {} AND {keyed}
+             ORDER BY {order} LIMIT ${n} OFFSET ${}",
             selection.condition(),
             n + 1
         );
@@ -404,18 +406,11 @@ impl Tx for PgTx<'_, '_> {
         order: Order,
     ) -> Result<Vec<i64>, StoreError> {
         // Code point order (COLLATE "C"), as the rules and `sortBy` compare, whatever the
-        // database's locale; missing keys last either way.
-        let order = match order {
-            Order::Created => "seq",
-            Order::UniqueKey { descending: false } => {
-                "unique_key IS NULL, unique_key COLLATE \"C\", seq"
-            }
-            Order::UniqueKey { descending: true } => {
-                "unique_key IS NULL, unique_key COLLATE \"C\" DESC, seq"
-            }
-        };
+        // database's locale.
+        let (order, keyed) = order.sql("unique_key COLLATE \"C\"");
         let sql = format!(
-            "SELECT seq FROM resources WHERE resource_type = $1 AND {} ORDER BY {order}",
+            "SELECT seq FROM resources WHERE resource_type = $1 AND {} AND {keyed}
+             ORDER BY {order}",
             selection.condition()
         );
         let args = bind(rt, selection, []);

@@ -57,13 +57,18 @@ const MIGRATIONS: &[&str] = &[
           AND json_type(data, '$.password') IS NOT NULL;",
     // 5: `meta.lastModified` as an instant (nanoseconds since 1970), indexed, for
     // filters on it. The bridge writes whole seconds in UTC (`…T09:07:57Z`): those are
-    // converted here; any other form is left NULL, which list requests evaluate from the
+    // converted here when they name a real time that the column can hold (`strftime`
+    // gives the same text back: no February 30th, no hour 24, no second 60; years
+    // 1678–2261); anything else is left NULL, which list requests evaluate from the
     // document as before.
     "ALTER TABLE resources ADD COLUMN last_modified INTEGER;
      UPDATE resources SET last_modified =
         CAST(strftime('%s', json_extract(data, '$.meta.lastModified')) AS INTEGER) * 1000000000
         WHERE json_valid(data) AND json_extract(data, '$.meta.lastModified')
-            GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]:[0-9][0-9]Z';
+            GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]:[0-9][0-9]Z'
+          AND strftime('%Y-%m-%dT%H:%M:%SZ', json_extract(data, '$.meta.lastModified'))
+            = json_extract(data, '$.meta.lastModified')
+          AND substr(json_extract(data, '$.meta.lastModified'), 1, 4) BETWEEN '1678' AND '2261';
      CREATE INDEX resources_last_modified ON resources(resource_type, last_modified);",
     // 6: the values of multi-valued attributes filters look up (`emails.value`), one row
     // each, lower-cased, indexed. Filled here for ASCII values (which SQLite lower-cases

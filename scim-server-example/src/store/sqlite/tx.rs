@@ -76,10 +76,29 @@ impl SqliteTx<'_> {
         sql: &str,
         args: impl rusqlite::Params,
     ) -> Result<Vec<(i64, Row)>, StoreError> {
-        let mut stmt = self.tx.prepare_cached(sql).map_err(classify)?;
-        let rows = stmt.query_map(args, raw_row).map_err(classify)?;
-        rows.map(|r| r.map_err(classify).and_then(|r| r.parse(rt)))
-            .collect()
+        let raw: Vec<RawRow> =
+            self.with_statement(sql, |stmt| stmt.query_map(args, raw_row)?.collect())?;
+        raw.into_iter().map(|r| r.parse(rt)).collect()
+    }
+
+    /// Runs `f` on the statement `sql`, prepared once per connection and cached when it
+    /// is short; a long one (a large translated filter, up to megabytes) is prepared for
+    /// this call only, so that the cache never holds it.
+    fn with_statement<T>(
+        &self,
+        sql: &str,
+        f: impl FnOnce(&mut rusqlite::Statement<'_>) -> rusqlite::Result<T>,
+    ) -> Result<T, StoreError> {
+        /// The longest statement kept in the connection's cache.
+        const CACHED_SQL: usize = 8 << 10;
+        let result = if sql.len() <= CACHED_SQL {
+            self.tx
+                .prepare_cached(sql)
+                .and_then(|mut stmt| f(&mut stmt))
+        } else {
+            self.tx.prepare(sql).and_then(|mut stmt| f(&mut stmt))
+        };
+        result.map_err(classify)
     }
 
     /// [`Self::rows`] without the positions.
@@ -193,13 +212,15 @@ impl Tx for SqliteTx<'_> {
         &mut self,
         rt: &str,
         selection: &Selection,
+        order: Order,
         offset: u64,
         limit: u64,
     ) -> Result<Vec<Row>, StoreError> {
         let n = selection.next_param();
+        let (order, keyed) = order.sql("unique_key");
         let sql = format!(
-            "SELECT {ROW_COLUMNS} FROM resources WHERE resource_type = ?1 AND {}
-             ORDER BY seq LIMIT ?{n} OFFSET ?{}",
+            "SELECT {ROW_COLUMNS} FROM resources WHERE resource_type = ?1 AND {} AND {keyed}
+             ORDER BY {order} LIMIT ?{n} OFFSET ?{}",
             selection.condition(),
             n + 1
         );
@@ -213,21 +234,16 @@ impl Tx for SqliteTx<'_> {
         selection: &Selection,
         order: Order,
     ) -> Result<Vec<i64>, StoreError> {
-        let order = match order {
-            Order::Created => "seq",
-            // Missing keys last either way, as `sortBy` orders them.
-            Order::UniqueKey { descending: false } => "unique_key IS NULL, unique_key, seq",
-            Order::UniqueKey { descending: true } => "unique_key IS NULL, unique_key DESC, seq",
-        };
+        let (order, keyed) = order.sql("unique_key");
         let sql = format!(
-            "SELECT seq FROM resources WHERE resource_type = ?1 AND {} ORDER BY {order}",
+            "SELECT seq FROM resources WHERE resource_type = ?1 AND {} AND {keyed}
+             ORDER BY {order}",
             selection.condition()
         );
-        let mut stmt = self.tx.prepare_cached(&sql).map_err(classify)?;
-        let rows = stmt
-            .query_map(params_from_iter(bind(rt, selection, [])), |r| r.get(0))
-            .map_err(classify)?;
-        rows.collect::<Result<_, _>>().map_err(classify)
+        self.with_statement(&sql, |stmt| {
+            stmt.query_map(params_from_iter(bind(rt, selection, [])), |r| r.get(0))?
+                .collect()
+        })
     }
 
     fn rows_at(&mut self, rt: &str, positions: &[i64]) -> Result<Vec<Row>, StoreError> {
@@ -244,15 +260,12 @@ impl Tx for SqliteTx<'_> {
             "SELECT count(*) FROM resources WHERE resource_type = ?1 AND {}",
             selection.condition()
         );
-        self.tx
-            .prepare_cached(&sql)
-            .and_then(|mut stmt| {
-                stmt.query_row(params_from_iter(bind(rt, selection, [])), |r| {
-                    r.get::<_, i64>(0)
-                })
+        self.with_statement(&sql, |stmt| {
+            stmt.query_row(params_from_iter(bind(rt, selection, [])), |r| {
+                r.get::<_, i64>(0)
             })
-            .map(|n| u64::try_from(n).unwrap_or_default())
-            .map_err(classify)
+        })
+        .map(|n| u64::try_from(n).unwrap_or_default())
     }
 
     fn insert(&mut self, rt: &str, row: &Row) -> Result<(), StoreError> {
