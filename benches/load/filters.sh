@@ -21,11 +21,11 @@
 #
 # Usage: benches/load/filters.sh
 #   USERS=100000 ENGINES=sqlite,postgres REPEAT=5 ROW_BUDGET=30 DURATION=20 CLIENTS=4
-#   GROUP_COUNT=300 SEED=14 PORT=3211 PARTS=1,2,3,4 by default. KEEP_DIR=/some/dir keeps
+#   GROUP_COUNT=300 SEED=14 PORT=3211 PARTS=1,2,3,4 FILTERS=benches/fixtures/filters.json
+#   by default. Part 1 always runs (it preloads an empty store). KEEP_DIR=/some/dir keeps
 #   each engine's store there (KEEP_DIR/sqlite, KEEP_DIR/postgres) and skips the preload
 #   when it already holds USERS users: for quick iteration (e.g. PARTS=1 once, then
-#   PARTS=2); remove the directory after changing USERS or SEED. Part 1 always runs
-#   when the store is empty.
+#   PARTS=2 as often as needed); remove the directory after changing USERS or SEED.
 # Prints markdown tables on stdout (progress on stderr). Needs root for `apt-get install
 # wrk` when wrk is missing; everything binds 127.0.0.1. PostgreSQL is skipped with a
 # message when it is not installed.
@@ -46,7 +46,7 @@ GROUP_COUNT=${GROUP_COUNT:-300}
 SEED=${SEED:-14}
 PORT=${PORT:-3211}
 KEEP_DIR=${KEEP_DIR:-}
-FILTERS=benches/fixtures/filters.json
+FILTERS=${FILTERS:-benches/fixtures/filters.json}
 # The full scans of part 4.
 SCANS=('title pr' "name.familyName co \"O'Malley\"" 'emails co "example.org"' 'meta.lastModified gt "2011-05-13T04:42:34Z"')
 
@@ -146,12 +146,12 @@ lookups_beside_scans() {
   p50=$(awk '$1=="50%" {print $2}' <<<"$out")
   p99=$(awk '$1=="99%" {print $2}' <<<"$out")
   max=$(awk '$1=="Latency" {print $4}' <<<"$out")
-  codes=$(awk '$1=="status" {printf "%s%s %s", sep, $2, $3; sep=", "}' <<<"$out")
+  codes=$(awk '$1=="status" {sub(":", "", $2); printf "%s%s×%s", sep, $2, $3; sep=", "}' <<<"$out")
   read -r requests ok refused other scan_median <"$work/scan.out"
   echo
   echo "| engine | lookups/s (1 connection) | lookup p50 | lookup p99 | lookup max | lookup statuses | scanners' requests | 200 | 429 | other | scan median ms (200s) |"
   echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
-  echo "| $engine | $rps | $p50 | $p99 | $max | ${codes//:/} | $requests | $ok | $refused | $other | $scan_median |"
+  echo "| $engine | $rps | $p50 | $p99 | $max | $codes | $requests | $ok | $refused | $other | $scan_median |"
 }
 
 # Runs every part (of PARTS) on one engine: $1 names it.
