@@ -307,7 +307,10 @@ def loop(base, paths, seconds, offset, tally, lock, latencies=None):
     k = offset
     while time.monotonic() < end:
         t = time.perf_counter()
-        status, _, _ = client.call("GET", paths[k % len(paths)])
+        try:
+            status, _, _ = client.call("GET", paths[k % len(paths)])
+        except (http.client.HTTPException, OSError):
+            status = "error"  # counted as other; the next call reconnects
         took = time.perf_counter() - t
         k += 1
         with lock:
