@@ -303,6 +303,13 @@ impl SqliteStore {
             },
         };
         store.migrate()?;
+        // Statistics for the query planner (bounded work, refreshed only where the tables
+        // changed enough), read by the read connections opened next: without them it may
+        // walk the creation-order index past 100,000 rows for an indexed lookup.
+        store
+            .lock()?
+            .execute_batch("PRAGMA analysis_limit = 1000; PRAGMA optimize = 0x10002;")
+            .map_err(classify)?;
         let readers = (0..READERS)
             .map(|_| connect(path))
             .collect::<Result<Vec<_>, _>>()?;

@@ -235,6 +235,13 @@ impl Tx for SqliteTx<'_> {
         order: Order,
     ) -> Result<Vec<i64>, StoreError> {
         let (order, keyed) = order.sql("unique_key");
+        // Creation order by sorting the matches (`+seq`), never by walking the
+        // creation-order index past rows an index on the selection would skip.
+        let order = if order == "seq" {
+            "+seq".to_owned()
+        } else {
+            order
+        };
         let sql = format!(
             "SELECT seq FROM resources WHERE resource_type = ?1 AND {} AND {keyed}
              ORDER BY {order}",
