@@ -21,12 +21,15 @@
 //! `options` (how sessions are set up and bounded), `migrations` (the schema), `errors`
 //! (sorting and wording the client's errors), `lead` (which replica runs the
 //! confirmation watcher, and taking it over from a frozen one), `tx` (the rules' reads and
-//! writes in SQL) and `tls` (the URL and TLS to the server).
+//! writes in SQL), `params` (typed query parameters), `summary` (what is read of a
+//! resource's JSON in Rust) and `tls` (the URL and TLS to the server).
 
 mod errors;
 mod lead;
 mod migrations;
 mod options;
+mod params;
+mod summary;
 mod tls;
 mod tx;
 

@@ -1,10 +1,11 @@
 //! The store's transactions on PostgreSQL: [`PgTx`], the [`Tx`] every rule runs on. Every
 //! SQL statement that reads or writes resources on this engine is here.
 
-use postgres::types::{ToSql, Type};
-use scim2_core::sql::{SqlDialect, SqlParam, SqlTarget};
+use scim2_core::sql::{SqlDialect, SqlTarget};
 
 use super::classify;
+use super::params::{bind, clamp, count_of, refs, storable_list, typed, Params, Value};
+use super::summary::Summary;
 use crate::store::{
     Account, AccountState, MemberRow, Order, RawRow, Row, Selection, StoreError, Tx, EMAIL_VALUES,
 };
@@ -12,107 +13,6 @@ use crate::store::{
 /// A transaction, open until the closure given to [`crate::store::Store`] returns.
 pub(super) struct PgTx<'t, 'c> {
     pub(super) tx: &'t mut postgres::Transaction<'c>,
-}
-
-/// A query parameter that names its PostgreSQL type, so that every statement goes to the
-/// server typed, parsed, bound and run in one round trip (an untyped one takes two: the
-/// server first describes what it expects).
-trait Param: Sync {
-    /// The parameter's type.
-    fn pg_type(&self) -> Type;
-    /// The parameter as the driver takes it.
-    fn as_sql(&self) -> &(dyn ToSql + Sync);
-}
-
-/// [`Param`] for each Rust type the statements here bind.
-macro_rules! param {
-    ($($t:ty => $pg:expr),* $(,)?) => {$(
-        impl Param for $t {
-            fn pg_type(&self) -> Type {
-                $pg
-            }
-            fn as_sql(&self) -> &(dyn ToSql + Sync) {
-                self
-            }
-        }
-    )*};
-}
-
-param!(
-    &str => Type::TEXT,
-    String => Type::TEXT,
-    Option<&str> => Type::TEXT,
-    Option<String> => Type::TEXT,
-    i64 => Type::INT8,
-    Option<i64> => Type::INT8,
-    f64 => Type::FLOAT8,
-    Vec<i64> => Type::INT8_ARRAY,
-    Vec<String> => Type::TEXT_ARRAY,
-);
-
-/// A value of a [`Selection`], as the driver binds it.
-enum Value {
-    /// `text`.
-    Text(String),
-    /// `int8`.
-    Integer(i64),
-    /// `float8`.
-    Real(f64),
-    /// A kind of value a later scim2-core may add: bound as a `NULL` `text`, which no
-    /// row matches.
-    Null(Option<String>),
-}
-
-impl Param for Value {
-    fn pg_type(&self) -> Type {
-        match self {
-            Value::Text(_) | Value::Null(_) => Type::TEXT,
-            Value::Integer(_) => Type::INT8,
-            Value::Real(_) => Type::FLOAT8,
-        }
-    }
-    fn as_sql(&self) -> &(dyn ToSql + Sync) {
-        match self {
-            Value::Text(v) => v,
-            Value::Integer(v) => v,
-            Value::Real(v) => v,
-            Value::Null(v) => v,
-        }
-    }
-}
-
-/// The values of a statement over `selection`: the resource type, the selection's
-/// values, then `rest`.
-fn bind(rt: &str, selection: &Selection, rest: impl IntoIterator<Item = Value>) -> Vec<Value> {
-    let values = selection.params.iter().map(|p| match p {
-        SqlParam::Text(s) => Value::Text(s.clone()),
-        SqlParam::Integer(i) => Value::Integer(*i),
-        SqlParam::Real(f) => Value::Real(*f),
-        _ => Value::Null(None),
-    });
-    std::iter::once(Value::Text(rt.to_owned()))
-        .chain(values)
-        .chain(rest)
-        .collect()
-}
-
-/// `values` as references, as the statements here take them.
-fn refs(values: &[Value]) -> Vec<&dyn Param> {
-    values.iter().map(|v| v as &dyn Param).collect()
-}
-
-/// `values` that may be stored (none holding U+0000), as one array value for
-/// `= ANY($n)`, which the planner answers from an index.
-fn storable_list(values: &[String]) -> Vec<String> {
-    values.iter().filter(|v| storable(v)).cloned().collect()
-}
-
-/// Query parameters.
-type Params<'a> = [&'a dyn Param];
-
-/// `args` with their types, as the driver's typed calls take them.
-fn typed<'a>(args: &'a Params<'a>) -> Vec<(&'a (dyn ToSql + Sync), Type)> {
-    args.iter().map(|a| (a.as_sql(), a.pg_type())).collect()
 }
 
 /// The columns [`raw_row`] reads, in its order.
@@ -137,16 +37,6 @@ fn account_from(r: &postgres::Row) -> Result<Account, postgres::Error> {
         from.as_deref(),
         r.try_get(3)?,
     ))
-}
-
-/// A count or bound as the database takes it.
-fn clamp(n: u64) -> i64 {
-    i64::try_from(n).unwrap_or(i64::MAX)
-}
-
-/// A count as the database returns it.
-fn count_of(n: i64) -> u64 {
-    u64::try_from(n).unwrap_or_default()
 }
 
 impl PgTx<'_, '_> {
@@ -239,63 +129,8 @@ impl PgTx<'_, '_> {
 /// PostgreSQL's text cannot hold U+0000, and the rules refuse it in every resource a
 /// client writes (on every engine), so a value with one names nothing stored. It is
 /// answered as not found (as on SQLite), without a query the server would refuse.
-fn storable(value: &str) -> bool {
+pub(super) fn storable(value: &str) -> bool {
     !value.contains('\0')
-}
-
-/// What [`PgTx::version`] and [`PgTx::groups_of`] read of a resource's `data`, parsed
-/// here rather than by PostgreSQL's JSON functions: those fail (22P05) on any row whose
-/// JSON escapes U+0000 in a name, as rows stored before the rules refused U+0000 may,
-/// and would make every member of such a group unreadable. The rest of the document is
-/// skipped, not built.
-#[derive(serde::Deserialize)]
-struct Summary {
-    /// `displayName`.
-    #[serde(default, rename = "displayName")]
-    display_name: Option<serde_json::Value>,
-    /// `meta`, for its `version`.
-    #[serde(default)]
-    meta: Option<SummaryMeta>,
-}
-
-/// The part of `meta` a [`Summary`] reads.
-#[derive(serde::Deserialize)]
-struct SummaryMeta {
-    /// `meta.version`.
-    #[serde(default)]
-    version: Option<serde_json::Value>,
-}
-
-impl Summary {
-    /// The summary of resource `id` of type `rt` stored as `data`; a row whose data is
-    /// not a JSON object is [`StoreError::Corrupt`] (logged), as [`RawRow::parse`] has it.
-    fn of(rt: &str, id: &str, data: &str) -> Result<Summary, StoreError> {
-        serde_json::from_str(data).map_err(|e| {
-            let detail = format!("data is not a JSON object: {e}");
-            tracing::error!(resource_type = rt, id, %detail, "stored resource is corrupted");
-            StoreError::Corrupt {
-                resource_type: rt.to_owned(),
-                id: id.to_owned(),
-                detail,
-            }
-        })
-    }
-
-    /// `meta.version`, if it is a string.
-    fn version(self) -> Option<String> {
-        match self.meta?.version? {
-            serde_json::Value::String(v) => Some(v),
-            _ => None,
-        }
-    }
-
-    /// `displayName`, or `""` when it is not a string.
-    fn display_name(self) -> String {
-        match self.display_name {
-            Some(serde_json::Value::String(name)) => name,
-            _ => String::new(),
-        }
-    }
 }
 
 impl Tx for PgTx<'_, '_> {
