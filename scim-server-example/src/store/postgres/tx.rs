@@ -103,6 +103,28 @@ impl PgTx<'_, '_> {
         Ok(count_of(n))
     }
 
+    /// Runs `sql` (an INSERT or UPDATE of `resources`) with the row's columns as `$1`…`$6`
+    /// (type, id, data, unique key, externalId, lastModified), then replaces its indexed
+    /// values when it wrote a row.
+    fn write_row(&mut self, sql: &str, rt: &str, row: &Row) -> Result<(), StoreError> {
+        let data = row.data.to_string();
+        let written = self.execute(
+            sql,
+            &[
+                &rt,
+                &row.id,
+                &data,
+                &row.unique_key,
+                &row.external_id,
+                &row.last_modified(),
+            ],
+        )?;
+        if written == 0 {
+            return Ok(());
+        }
+        self.write_values(rt, row)
+    }
+
     /// Replaces the indexed values of the resource `row` of `rt` ([`Row::email_values`]).
     fn write_values(&mut self, rt: &str, row: &Row) -> Result<(), StoreError> {
         self.execute(
@@ -274,42 +296,23 @@ impl Tx for PgTx<'_, '_> {
     }
 
     fn insert(&mut self, rt: &str, row: &Row) -> Result<(), StoreError> {
-        let data = row.data.to_string();
-        self.execute(
+        self.write_row(
             "INSERT INTO resources (resource_type, id, data, unique_key, external_id,
                 last_modified)
              VALUES ($1, $2, $3, $4, $5, $6)",
-            &[
-                &rt,
-                &row.id,
-                &data,
-                &row.unique_key,
-                &row.external_id,
-                &row.last_modified(),
-            ],
-        )?;
-        self.write_values(rt, row)
+            rt,
+            row,
+        )
     }
 
     fn update(&mut self, rt: &str, row: &Row) -> Result<(), StoreError> {
-        let data = row.data.to_string();
-        let changed = self.execute(
+        self.write_row(
             "UPDATE resources SET data = $3, unique_key = $4, external_id = $5,
                 last_modified = $6
              WHERE resource_type = $1 AND id = $2",
-            &[
-                &rt,
-                &row.id,
-                &data,
-                &row.unique_key,
-                &row.external_id,
-                &row.last_modified(),
-            ],
-        )?;
-        if changed == 0 {
-            return Ok(());
-        }
-        self.write_values(rt, row)
+            rt,
+            row,
+        )
     }
 
     fn remove(&mut self, rt: &str, id: &str) -> Result<bool, StoreError> {

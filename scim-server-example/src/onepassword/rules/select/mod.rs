@@ -8,9 +8,10 @@
 //! or userName eq "b"` reads two rows through the unique index, `userName sw "j"` a range
 //! of it, where the document predicate alone would read every row.
 
+use scim2_core::filter::CompiledFilter;
 use scim2_core::filter::{CompValue, CompareOp, Filter, Predicate};
 use scim2_core::schema::ResourceSchema;
-use scim2_core::sql::{translate, SqlDialect, SqlParam};
+use scim2_core::sql::{translate, SqlDialect, SqlParam, SqlTarget};
 
 use super::{Kind, Result};
 use crate::onepassword::EXTENSION;
@@ -57,8 +58,7 @@ pub(crate) fn select(
         });
     };
     let target = tx.filter_target().with_computed(computed(kind));
-    let predicate = translate(filter, schema, &target)?;
-    let selected = translated(tx, kind, schema, filter, predicate, &target)?;
+    let selected = translated(tx, kind, schema, filter, &target)?;
     if selected.selection.sql.len() <= MAX_SQL {
         return Ok(selected);
     }
@@ -66,12 +66,7 @@ pub(crate) fn select(
     // the column conditions alone, the filter evaluated in Rust.
     tracing::debug!(%filter, bytes = selected.selection.sql.len(),
         "the filter's SQL is too large: it is evaluated in Rust");
-    let mut params = Vec::new();
-    let mut none = |_: &Filter, _: usize| Ok((String::new(), Vec::new()));
-    let sql = match hint(filter, kind, false) {
-        Some(h) => h.write(target.dialect, target.first_param, &mut params, &mut none)?,
-        None => String::new(),
-    };
+    let (sql, params) = superset(filter, kind, &target, target.first_param)?;
     Ok(Selected {
         selection: Selection { sql, params },
         exact: false,
@@ -82,23 +77,41 @@ pub(crate) fn select(
 /// evaluator (see [`select`]).
 const MAX_SQL: usize = 256 << 10;
 
-/// The selection for `filter`, whose whole translation is `predicate`: the column
-/// conditions alone when they say the whole filter, else beside the predicate.
+/// The column conditions implied by `filter` as a superset of its matches, placeholders
+/// numbered from `first`, with their values; empty when there are none.
+fn superset(
+    filter: &Filter,
+    kind: Kind,
+    target: &SqlTarget,
+    first: usize,
+) -> Result<(String, Vec<SqlParam>)> {
+    let mut values = Vec::new();
+    let mut none = |_: &Filter, _: usize| Ok((String::new(), Vec::new()));
+    let sql = match hint(filter, kind, false) {
+        Some(h) => h.write(target.dialect, first, &mut values, &mut none)?,
+        None => String::new(),
+    };
+    Ok((sql, values))
+}
+
+/// The selection for `filter`: the column conditions alone when they say the whole
+/// filter (the documents read only where a column does not know), else the filter's
+/// translation beside the conditions it implies.
 fn translated(
     tx: &dyn Tx,
     kind: Kind,
     schema: &ResourceSchema<'_>,
     filter: &Filter,
-    predicate: scim2_core::sql::SqlPredicate,
-    target: &scim2_core::sql::SqlTarget,
+    target: &SqlTarget,
 ) -> Result<Selected> {
     let guard = tx.object_guard();
     // A row whose document is not a JSON object is selected whatever the filter, so
     // that reading it fails as corrupted (500, logged with its id) instead of the
     // filter quietly passing over it.
     let guarded = |sql: &str| format!("(CASE WHEN {guard} THEN {sql} ELSE TRUE END)");
-    // Said by the indexed columns alone, the document read only where they do not know.
     if let Some(cover) = hint(filter, kind, true) {
+        // Refused exactly as the translation would refuse it (RFC 7644 §3.4.2.2).
+        CompiledFilter::new(filter, schema).map_err(scim2_core::ScimError::from)?;
         let mut params = Vec::new();
         // Exact unless a leaf read from the documents has no exact SQL form.
         let mut exact = true;
@@ -113,13 +126,11 @@ fn translated(
             exact,
         });
     }
+    let predicate = translate(filter, schema, target)?;
     let mut params = predicate.params;
     let mut sql = guarded(&predicate.sql);
-    if let Some(hint) = hint(filter, kind, false) {
-        let first = target.first_param + params.len();
-        let mut values = Vec::new();
-        let mut none = |_: &Filter, _: usize| Ok((String::new(), Vec::new()));
-        let condition = hint.write(target.dialect, first, &mut values, &mut none)?;
+    let (condition, values) = superset(filter, kind, target, target.first_param + params.len())?;
+    if !condition.is_empty() {
         sql = format!("{condition} AND {sql}");
         params.extend(values);
     }
