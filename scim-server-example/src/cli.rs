@@ -216,6 +216,32 @@ pub struct Cli {
     #[arg(long, env = "SCIM_BRIDGE_TOKEN_FILE", global = true)]
     pub token_file: Option<PathBuf>,
 
+    /// Suspensions and deletions SCIM clients may make within --deprovision-window;
+    /// past it, further ones are held until an operator runs `scim-bridge
+    /// deprovisioning release` (or `discard`). Off unless set.
+    #[arg(long, env = "SCIM_BRIDGE_DEPROVISION_LIMIT", global = true)]
+    pub deprovision_limit: Option<u64>,
+
+    /// The window --deprovision-limit counts over (`10m`, `1h`, `2h 30m`).
+    #[arg(
+        long,
+        env = "SCIM_BRIDGE_DEPROVISION_WINDOW",
+        default_value = "10m",
+        value_parser = humantime::parse_duration,
+        global = true
+    )]
+    pub deprovision_window: std::time::Duration,
+
+    /// Days the audit trail keeps each record; older ones are deleted by the bridge
+    /// (hourly). 0 keeps them for ever.
+    #[arg(
+        long,
+        env = "SCIM_BRIDGE_AUDIT_RETENTION_DAYS",
+        default_value_t = 365,
+        global = true
+    )]
+    pub audit_retention_days: u32,
+
     /// What to do.
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -343,6 +369,44 @@ pub enum Command {
         #[command(subcommand)]
         action: InvitationAction,
     },
+    /// Read the audit trail (newest first): every change the bridge made, by whom.
+    Audit {
+        /// Only records since this time: RFC 3339 (`2026-12-01T09:00:00Z`) or an age
+        /// (`24h`, `7d`).
+        #[arg(long)]
+        since: Option<String>,
+        /// Only records about this user (userName or id).
+        #[arg(long)]
+        user: Option<String>,
+        /// Only records with this action (`user.suspended`, `member.added`, …).
+        #[arg(long)]
+        action: Option<String>,
+        /// Most records to print.
+        #[arg(long, default_value_t = 100)]
+        count: u64,
+        /// One JSON object per line instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// See, release or discard the suspensions and deletions the deprovisioning guard
+    /// held (--deprovision-limit); works while the server runs.
+    Deprovisioning {
+        /// What to do.
+        #[command(subcommand)]
+        action: DeprovisioningAction,
+    },
+}
+
+/// What to do with held deprovisioning.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Subcommand)]
+pub enum DeprovisioningAction {
+    /// List what is held, oldest first.
+    List,
+    /// Apply every held suspension and deletion, oldest first (each recorded in the
+    /// audit trail as released by `cli`).
+    Release,
+    /// Forget every held suspension and deletion: the people stay as they are.
+    Discard,
 }
 
 /// Token actions.

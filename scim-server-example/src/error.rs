@@ -87,4 +87,7 @@ pub enum Error {
     /// `invitations accept` failed (no such user, or the store).
     #[error(transparent)]
     Invitation(RuleError),
+    /// Reading the audit trail, or settling held deprovisioning, failed.
+    #[error("cannot read or change the store: {0}")]
+    Journal(StoreError),
 }

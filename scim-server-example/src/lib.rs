@@ -13,12 +13,14 @@
 #![deny(missing_docs)]
 
 pub mod cli;
+mod commands;
 mod datadir;
 mod descriptors;
 mod error;
 mod health;
 mod migrate;
 pub mod onepassword;
+mod retention;
 mod run;
 mod server;
 mod small_file;

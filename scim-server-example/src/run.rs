@@ -9,12 +9,13 @@ use scim2_core::limits::ResourceLimits;
 use scim2_core::service::{ScimService, ServiceConfig};
 
 use crate::cli::{Cli, Command, InvitationAction, LogFormat, TokenAction};
-use crate::onepassword::{self, OnePassword, Policy};
+use crate::onepassword::audit::Actor;
+use crate::onepassword::{self, OnePassword};
 use crate::store::postgres::{PgOptions, PgStore};
 use crate::store::sqlite::SqliteStore;
 use crate::store::Store;
 use crate::token::{self, BearerAuth, TokenError, TokenHash, TokenLock, TOKEN_FILE};
-use crate::{datadir, descriptors, health, server, watcher, Error};
+use crate::{commands, datadir, descriptors, health, retention, server, watcher, Error};
 
 /// Runs what `cli` asks for: serves until stopped, or runs a subcommand.
 pub fn run(cli: &Cli) -> Result<(), Error> {
@@ -25,7 +26,29 @@ pub fn run(cli: &Cli) -> Result<(), Error> {
         }) => rotate_token(cli),
         Some(Command::Invitations {
             action: InvitationAction::Accept { user_name },
-        }) => accept(cli, user_name),
+        }) => on_store!(cli, |store| accept_on(store, user_name)),
+        Some(Command::Audit {
+            since,
+            user,
+            action,
+            count,
+            json,
+        }) => {
+            let args = commands::AuditArgs {
+                since: since.as_deref(),
+                user: user.as_deref(),
+                action: action.as_deref(),
+                count: *count,
+                json: *json,
+            };
+            on_store!(cli, |store| commands::audit_on(store, &args))
+        }
+        Some(Command::Deprovisioning { action }) => {
+            let policy = commands::policy(cli);
+            on_store!(cli, |store| commands::deprovisioning_on(
+                store, &policy, *action
+            ))
+        }
         Some(Command::Migrate {
             from_data_dir,
             to_database_url,
@@ -355,14 +378,7 @@ fn serve_on<S: Store>(
         (Some(c), Some(k)) => Some(server::tls_acceptor(c, k)?),
         _ => None,
     };
-    let policy = Policy {
-        allowed_domains: cli
-            .allowed_domains
-            .iter()
-            .map(|d| d.trim().to_lowercase())
-            .filter(|d| !d.is_empty())
-            .collect(),
-    };
+    let policy = commands::policy(cli);
     let provisioner = Arc::new(
         OnePassword::new(store.clone(), policy)
             .map_err(Error::Account)?
@@ -425,6 +441,7 @@ fn serve_on<S: Store>(
             max_connections = limits.max_connections, file_descriptor_limit = nofile,
             client_profile = ?cli.client_profile, "scim-bridge started");
         let watcher = tokio::spawn(watcher::run(provisioner.clone(), health.clone(), interval));
+        let pruner = tokio::spawn(retention::run(app_store.clone(), cli.audit_retention_days));
         let follower = refresh.map(|refresh| {
             let auth = auth.clone();
             tokio::spawn(async move {
@@ -449,6 +466,7 @@ fn serve_on<S: Store>(
         ));
         server::serve(listener, app, tls).await;
         watcher.abort();
+        pruner.abort();
         if let Some(follower) = follower {
             follower.abort();
         }
@@ -478,6 +496,7 @@ fn rotate_token(cli: &Cli) -> Result<(), Error> {
     let _lock = TokenLock::try_acquire(dir)?;
     let token = token::generate();
     TokenHash::new(&token).save(&dir.join(TOKEN_FILE))?;
+    commands::record_rotation(&*open_store(dir)?);
     println!("New Secret Token (shown only now; a running bridge uses it within a second):\n\n  {token}\n");
     println!("Paste it into Entra ID (Provisioning > Admin Credentials > Secret Token) and press Test Connection.");
     Ok(())
@@ -505,6 +524,7 @@ fn rotate_database_token(cli: &Cli, url: &str) -> Result<(), Error> {
     if !stored {
         return Err(TokenError::BusyInDatabase.into());
     }
+    commands::record_rotation(&*store);
     println!("New Secret Token (shown only now; every bridge on this database uses it within seconds):\n\n  {token}\n");
     println!("Paste it into Entra ID (Provisioning > Admin Credentials > Secret Token) and press Test Connection.");
     Ok(())
@@ -532,18 +552,29 @@ fn migrate_to_database(from: &Path, url: &str) -> Result<(), Error> {
     Ok(())
 }
 
-/// `invitations accept`: the person with this `userName` accepted their invitation.
-fn accept(cli: &Cli, user_name: &str) -> Result<(), Error> {
-    match database_url(cli) {
-        Some(url) => accept_on(&*open_database(url)?, user_name),
-        None => accept_on(&*open_store(datadir::existing(&cli.data_dir)?)?, user_name),
-    }
+/// Runs `$body` with `$store` bound to the store the command line names: the
+/// PostgreSQL database of --database-url, else the SQLite database in --data-dir (which
+/// must exist). For the commands that work while the server runs.
+macro_rules! on_store {
+    ($cli:expr, |$store:ident| $body:expr) => {
+        match database_url($cli) {
+            Some(url) => {
+                let $store = &*open_database(url)?;
+                $body
+            }
+            None => {
+                let $store = &*open_store(datadir::existing(&$cli.data_dir)?)?;
+                $body
+            }
+        }
+    };
 }
+use on_store;
 
 /// `invitations accept` on `store`.
 fn accept_on<S: Store>(store: &S, user_name: &str) -> Result<(), Error> {
     let state = store
-        .write(|tx| onepassword::accept_invitation(tx, user_name))
+        .write(|tx| onepassword::accept_invitation(tx, user_name, &Actor::cli()))
         .map_err(Error::Invitation)?;
     println!("{user_name} is now {}", state.as_str());
     Ok(())

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::health::Health;
+use crate::onepassword::audit::Actor;
 use crate::onepassword::{confirm_pending, OnePassword, CONFIRM_BATCH};
 use crate::store::Store;
 
@@ -55,7 +56,7 @@ pub async fn run<S: Store>(
         let result = tokio::task::spawn_blocking(move || {
             let mut confirmed = Vec::new();
             loop {
-                let batch = store.write(confirm_pending)?;
+                let batch = store.write(|tx| confirm_pending(tx, &Actor::watcher()))?;
                 let done = (batch.len() as u64) < CONFIRM_BATCH;
                 confirmed.extend(batch);
                 // Between batches, whether this replica still leads (which also records

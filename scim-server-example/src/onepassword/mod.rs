@@ -22,6 +22,8 @@
 //!   ([`OnePassword::with_max_held_bytes`]); a sorted scan holds only each match's sort
 //!   key and id, and reads the page's resources once sorted; the PATCH engine never runs inside a write transaction.
 
+pub mod audit;
+mod guard;
 mod kind;
 mod rules;
 
@@ -39,7 +41,10 @@ use scim2_core::ScimError;
 use serde_json::Value;
 
 use crate::store::{AccountState, Store, StoreError};
+use audit::Actor;
+use rules::Writer;
 
+pub use guard::{settle, DeprovisionLimit, Outcome};
 pub use kind::Kind;
 pub use rules::{accept_invitation, confirm_pending, state_counts, CONFIRM_BATCH};
 
@@ -167,6 +172,9 @@ const PATCH_ATTEMPTS: usize = 16;
 pub struct Policy {
     /// When not empty, `userName` must be an email in one of these domains.
     pub allowed_domains: Vec<String>,
+    /// When set, suspensions and deletions past the limit are held (the deprovisioning
+    /// guard).
+    pub deprovisioning: Option<DeprovisionLimit>,
 }
 
 /// The schema registry of the bridge: the standard one plus [`EXTENSION`].
@@ -326,13 +334,13 @@ impl<S: Store> OnePassword<S> {
 impl<S: Store> Provisioner for OnePassword<S> {
     async fn create(
         &self,
-        _ctx: &RequestContext,
+        ctx: &RequestContext,
         rt: &str,
         resource: Value,
     ) -> Result<Value, ProvisionerError> {
-        let kind = Kind::parse(rt)?;
+        let (kind, actor) = (Kind::parse(rt)?, Actor::of(ctx));
         self.writing(move |store, policy, _| {
-            store.write(|tx| rules::create(tx, policy, kind, resource))
+            store.write(|tx| rules::create(tx, &Writer::new(policy, &actor), kind, resource))
         })
         .await
     }
@@ -350,19 +358,19 @@ impl<S: Store> Provisioner for OnePassword<S> {
 
     async fn replace(
         &self,
-        _ctx: &RequestContext,
+        ctx: &RequestContext,
         rt: &str,
         id: &str,
         resource: Value,
         expected: Option<&str>,
     ) -> Result<Value, ProvisionerError> {
-        let kind = Kind::parse(rt)?;
+        let (kind, actor) = (Kind::parse(rt)?, Actor::of(ctx));
         let (id, expected) = (id.to_owned(), expected.map(str::to_owned));
         self.writing(move |store, policy, _| {
             store.write(|tx| {
                 let old = rules::get(tx, kind, &id)?;
                 scim2_core::meta::check_version(&old, expected.as_deref())?;
-                rules::update(tx, policy, kind, &id, &old, resource)
+                rules::update(tx, &Writer::new(policy, &actor), kind, &id, &old, resource)
             })
         })
         .await
@@ -370,15 +378,16 @@ impl<S: Store> Provisioner for OnePassword<S> {
 
     async fn delete(
         &self,
-        _ctx: &RequestContext,
+        ctx: &RequestContext,
         rt: &str,
         id: &str,
         expected: Option<&str>,
     ) -> Result<(), ProvisionerError> {
-        let kind = Kind::parse(rt)?;
+        let (kind, actor) = (Kind::parse(rt)?, Actor::of(ctx));
         let (id, expected) = (id.to_owned(), expected.map(str::to_owned));
-        self.writing(move |store, _, _| {
-            store.write(|tx| rules::delete(tx, kind, &id, expected.as_deref()))
+        self.writing(move |store, policy, _| {
+            let w = Writer::new(policy, &actor);
+            store.write(|tx| rules::delete(tx, &w, kind, &id, expected.as_deref()))
         })
         .await
     }
@@ -431,13 +440,13 @@ impl<S: Store> Provisioner for OnePassword<S> {
     /// read (else read again, up to `PATCH_ATTEMPTS` times; 412 under If-Match).
     async fn patch(
         &self,
-        _ctx: &RequestContext,
+        ctx: &RequestContext,
         rt: &str,
         id: &str,
         input: &PatchInput<'_>,
         expected: Option<&str>,
     ) -> Result<Value, ProvisionerError> {
-        let kind = Kind::parse(rt)?;
+        let (kind, actor) = (Kind::parse(rt)?, Actor::of(ctx));
         let (rt, id, expected) = (rt.to_owned(), id.to_owned(), expected.map(str::to_owned));
         let (request, compat): (PatchRequest, _) = (input.request.clone(), *input.compat);
         let full_result = input.full_result;
@@ -449,7 +458,15 @@ impl<S: Store> Provisioner for OnePassword<S> {
             if let Some(changes) = rules::member_changes(kind, &request) {
                 return store
                     .write(|tx| {
-                        rules::patch_members(tx, &id, &changes, &request, expected, full_result)
+                        rules::patch_members(
+                            tx,
+                            &id,
+                            &changes,
+                            &request,
+                            expected,
+                            full_result,
+                            &actor,
+                        )
                     })
                     .map(Some);
             }
@@ -458,7 +475,15 @@ impl<S: Store> Provisioner for OnePassword<S> {
                 let old = store.read(|tx| rules::get(tx, kind, &id))?;
                 let next = scim2_core::provisioner::patched(&old, &input, expected)?;
                 let written = store.write(|tx| {
-                    rules::update_if_current(tx, policy, kind, &id, &old, next, expected)
+                    rules::update_if_current(
+                        tx,
+                        &Writer::new(policy, &actor),
+                        kind,
+                        &id,
+                        &old,
+                        next,
+                        expected,
+                    )
                 })?;
                 if written.is_some() {
                     return Ok(written);

@@ -11,6 +11,7 @@
 //!
 //! Every limit and timeout here is listed in `docs/limits.md`.
 
+mod audit;
 mod connection;
 mod request;
 mod throttle;

@@ -178,6 +178,38 @@ impl<S: Store> App<S> {
         }
     }
 
+    /// `GET /audit` (token): a page of the audit trail ([`super::audit`]).
+    async fn audit(&self, req: &Request<Incoming>, conn: &Activity) -> Response<Bytes> {
+        if let Err(e) = self.auth.check_headers(req.headers()) {
+            return refused(e);
+        }
+        conn.trust();
+        if req.method() != http::Method::GET {
+            let mut r = error_response(&ScimError::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                None,
+                "/audit is read with GET",
+            ));
+            r.headers_mut()
+                .insert(http::header::ALLOW, HeaderValue::from_static("GET"));
+            return r;
+        }
+        let query = match super::audit::parse(req.uri().query()) {
+            Ok(q) => q,
+            Err(e) => return error_response(&e),
+        };
+        let store = self.store.clone();
+        tokio::task::spawn_blocking(move || super::audit::answer(&*store, &query))
+            .await
+            .unwrap_or_else(|_| {
+                error_response(&ScimError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    None,
+                    "reading the audit trail failed",
+                ))
+            })
+    }
+
     async fn health(&self, req: &Request<Incoming>, conn: &Activity) -> Response<Bytes> {
         if let Err(e) = self.auth.check_headers(req.headers()) {
             return refused(e);
@@ -241,6 +273,7 @@ impl<S: Store> App<S> {
                 )),
                 Ok(_permit) if path == "/readyz" => self.ready().await,
                 Ok(_permit) if path == "/health" => self.health(&req, conn).await,
+                Ok(_permit) if path == "/audit" => self.audit(&req, conn).await,
                 Ok(_permit) => match self.store.superseded() {
                     // RFC 9110 §15.6.4 (503) with §10.2.3 (Retry-After): the load
                     // balancer, seeing `/readyz` fail, sends the retry to a newer replica.

@@ -6,8 +6,11 @@
 //! embedded default for one machine, and [`postgres::PgStore`], for several replicas
 //! behind a load balancer on one PostgreSQL database.
 
+mod journal;
 pub mod postgres;
 pub mod sqlite;
+
+pub use journal::{AuditEvent, AuditQuery, HeldAction, HeldChange, Journal};
 
 use scim2_core::sql::{SqlParam, SqlTarget};
 use serde_json::Value;
@@ -339,8 +342,8 @@ impl Account {
     }
 }
 
-/// What can be done inside a transaction.
-pub trait Tx {
+/// What can be done inside a transaction (with the audit trail, [`Journal`]).
+pub trait Tx: Journal {
     /// The resource of `rt` with this id.
     fn get(&mut self, rt: &str, id: &str) -> Result<Option<Row>, StoreError>;
     /// The `meta.version` of the resource of `rt` with this id, without reading the rest

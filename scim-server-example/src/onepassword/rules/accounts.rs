@@ -11,12 +11,13 @@ use serde_json::Value;
 use super::stored::stored_row;
 use super::view::assemble;
 use super::{Kind, Result};
+use crate::onepassword::audit::{self, Action, Actor, Entry};
 use crate::store::{AccountState, Tx};
 
 /// Rewrites a user's `meta` after a state change made outside a request, so that clients
 /// see a new version: what is stored is kept as it is ([`stored_row`], nothing refused),
-/// so that no stored value can stop a confirmation.
-fn touch_user(tx: &mut dyn Tx, id: &str) -> Result<()> {
+/// so that no stored value can stop a confirmation. Records `action` by `actor`.
+fn touch_user(tx: &mut dyn Tx, id: &str, action: Action, actor: &Actor) -> Result<()> {
     let Some(row) = tx.get(Kind::User.as_str(), id)? else {
         return Ok(());
     };
@@ -27,12 +28,18 @@ fn touch_user(tx: &mut dyn Tx, id: &str) -> Result<()> {
     probe["meta"] = Value::Null;
     new["meta"]["version"] = Value::from(scim2_core::version::weak_etag(&probe));
     tx.update(Kind::User.as_str(), &stored_row(Kind::User, id, &new))?;
+    let state = format!("{}:state", crate::onepassword::EXTENSION);
+    audit::record(
+        tx,
+        actor,
+        [Entry::on(action, "User", &new).with_attributes(vec![state])],
+    )?;
     Ok(())
 }
 
-/// A person accepted their invitation: *invited* becomes *pending*. Returns the state
-/// the account is in afterwards.
-pub fn accept_invitation(tx: &mut dyn Tx, user_name: &str) -> Result<AccountState> {
+/// A person accepted their invitation: *invited* becomes *pending* (recorded as done by
+/// `actor`). Returns the state the account is in afterwards.
+pub fn accept_invitation(tx: &mut dyn Tx, user_name: &str, actor: &Actor) -> Result<AccountState> {
     let row = tx
         .find_unique(Kind::User.as_str(), &user_name.to_lowercase())?
         .ok_or_else(|| ScimError::not_found(format!("no user with userName {user_name}")))?;
@@ -44,11 +51,13 @@ pub fn accept_invitation(tx: &mut dyn Tx, user_name: &str) -> Result<AccountStat
             account.state = AccountState::Pending;
             account.changed_at = now();
             tx.set_account(&account)?;
-            touch_user(tx, &row.id)?;
+            touch_user(tx, &row.id, Action::UserAccepted, actor)?;
         }
         AccountState::Suspended if account.suspended_from == Some(AccountState::Invited) => {
             account.suspended_from = Some(AccountState::Pending);
             tx.set_account(&account)?;
+            let entry = Entry::on(Action::UserAccepted, "User", &row.data);
+            audit::record(tx, actor, [entry])?;
         }
         _ => {}
     }
@@ -60,16 +69,16 @@ pub fn accept_invitation(tx: &mut dyn Tx, user_name: &str) -> Result<AccountStat
 pub const CONFIRM_BATCH: u64 = 256;
 
 /// The confirmation watcher's work, one batch: up to [`CONFIRM_BATCH`] *pending*
-/// accounts become *active*. Returns the user ids confirmed; fewer than a batch means
-/// none are left.
-pub fn confirm_pending(tx: &mut dyn Tx) -> Result<Vec<String>> {
+/// accounts become *active* (each recorded as done by `actor`). Returns the user ids
+/// confirmed; fewer than a batch means none are left.
+pub fn confirm_pending(tx: &mut dyn Tx, actor: &Actor) -> Result<Vec<String>> {
     let pending = tx.accounts_in(AccountState::Pending, CONFIRM_BATCH)?;
     let mut confirmed = Vec::with_capacity(pending.len());
     for mut account in pending {
         account.state = AccountState::Active;
         account.changed_at = now();
         tx.set_account(&account)?;
-        touch_user(tx, &account.user_id)?;
+        touch_user(tx, &account.user_id, Action::UserConfirmed, actor)?;
         confirmed.push(account.user_id);
     }
     Ok(confirmed)

@@ -12,6 +12,7 @@ use super::members::member_rows;
 use super::owners::keeping_an_owner;
 use super::stored::{duplicate, to_row};
 use super::{forbidden, str_at, Kind, Result};
+use crate::onepassword::audit::{self, Action, Actor, Entry};
 use crate::onepassword::{BUILTIN_GROUPS, TEAM_MEMBERS};
 use crate::store::{MemberRow, Row, Tx};
 
@@ -22,20 +23,24 @@ fn builtin_name(id: &str) -> Option<&'static str> {
         .map(|(_, n)| *n)
 }
 
-/// Creates the built-in groups that are missing.
+/// Creates the built-in groups that are missing (recorded as done by the bridge).
 pub(crate) fn ensure_builtin_groups(tx: &mut dyn Tx) -> Result<()> {
     for (id, name) in BUILTIN_GROUPS {
         if tx.get(Kind::Group.as_str(), id)?.is_none() {
             let mut data = json!({"schemas": [urn::GROUP], "displayName": name});
             stamp_new(&mut data, "Group", id);
-            tx.insert(
-                Kind::Group.as_str(),
-                &Row {
-                    id: id.to_owned(),
-                    data,
-                    unique_key: Some(name.to_lowercase()),
-                    external_id: None,
-                },
+            let row = Row {
+                id: id.to_owned(),
+                data,
+                unique_key: Some(name.to_lowercase()),
+                external_id: None,
+            };
+            tx.insert(Kind::Group.as_str(), &row)?;
+            let created = Entry::on(Action::GroupCreated, "Group", &row.data);
+            audit::record(
+                tx,
+                &Actor::bridge(),
+                [created.with_attributes(vec!["displayName".into()])],
             )?;
         }
     }

@@ -13,6 +13,7 @@ use super::owners::keeping_an_owner;
 use super::stored::refuse_nul;
 use super::view::get;
 use super::{str_at, Kind, Result};
+use crate::onepassword::audit::{self, Action, Actor, Entry};
 use crate::onepassword::TEAM_MEMBERS;
 use crate::store::{MemberRow, Row, Tx};
 
@@ -208,6 +209,7 @@ pub(crate) fn patch_members(
     request: &PatchRequest,
     expected: Option<&str>,
     full_result: bool,
+    actor: &Actor,
 ) -> Result<Value> {
     // Members added are refused as a whole group's would be ([`refuse_nul`]); a member
     // removed that holds U+0000 is one no group has.
@@ -220,8 +222,15 @@ pub(crate) fn patch_members(
         .get(Kind::Group.as_str(), id)?
         .ok_or_else(|| ScimError::not_found(format!("Group {id} not found")))?;
     scim2_core::meta::check_version(&row.data, expected)?;
-    let changed = keeping_an_owner(tx, id, |tx| apply_member_changes(tx, id, changes))?;
-    let data = if changed {
+    let applied = keeping_an_owner(tx, id, |tx| apply_member_changes(tx, id, changes))?;
+    audit::record(
+        tx,
+        actor,
+        applied
+            .iter()
+            .map(|(action, m)| Entry::on(*action, "Group", &row.data).with_member(m)),
+    )?;
+    let data = if !applied.is_empty() {
         let change = serde_json::to_value(&request.operations).unwrap_or_default();
         touch_group(tx, row, &change)?
     } else {
@@ -267,10 +276,14 @@ pub(super) fn leave_every_group(tx: &mut dyn Tx, member_id: &str) -> Result<()> 
     Ok(())
 }
 
-/// Adds and removes members row by row; whether membership changed. Team Members'
-/// membership is implicit: nothing changes.
-fn apply_member_changes(tx: &mut dyn Tx, id: &str, changes: &[MemberChange]) -> Result<bool> {
-    let mut changed = false;
+/// Adds and removes members row by row; the changes made, in order (none when
+/// membership did not change). Team Members' membership is implicit: nothing changes.
+fn apply_member_changes(
+    tx: &mut dyn Tx,
+    id: &str,
+    changes: &[MemberChange],
+) -> Result<Vec<(Action, String)>> {
+    let mut changed = Vec::new();
     if id == TEAM_MEMBERS {
         return Ok(changed);
     }
@@ -287,14 +300,14 @@ fn apply_member_changes(tx: &mut dyn Tx, id: &str, changes: &[MemberChange]) -> 
                         ..new.clone()
                     };
                     tx.add_member(id, &m)?;
-                    changed = true;
+                    changed.push((Action::MemberAdded, m.id));
                 }
             }
             MemberChange::Remove(list) => {
                 for member in list {
                     if tx.has_member(id, member)? {
                         tx.remove_member(id, member)?;
-                        changed = true;
+                        changed.push((Action::MemberRemoved, member.clone()));
                     }
                 }
             }

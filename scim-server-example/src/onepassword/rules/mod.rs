@@ -29,6 +29,7 @@ use http::StatusCode;
 use scim2_core::ScimError;
 use serde_json::Value;
 
+use super::audit::{self, Actor};
 use super::kind::Kind;
 use super::{Policy, RuleError};
 use crate::store::Tx;
@@ -41,6 +42,22 @@ pub(crate) use view::get;
 
 type Result<T> = std::result::Result<T, RuleError>;
 
+/// Who writes and under which rules: the account policy (with the deprovisioning guard)
+/// and the actor the audit trail names.
+pub(crate) struct Writer<'a> {
+    /// The account policy.
+    pub(crate) policy: &'a Policy,
+    /// Who makes the change.
+    pub(crate) actor: &'a Actor,
+}
+
+impl<'a> Writer<'a> {
+    /// `actor` writing under `policy`.
+    pub(crate) fn new(policy: &'a Policy, actor: &'a Actor) -> Self {
+        Writer { policy, actor }
+    }
+}
+
 /// The string member `name` of `v`.
 fn str_at<'v>(v: &'v Value, name: &str) -> Option<&'v str> {
     v.get(name).and_then(Value::as_str)
@@ -51,37 +68,42 @@ fn forbidden(detail: String) -> RuleError {
     ScimError::new(StatusCode::FORBIDDEN, None, detail).into()
 }
 
-/// Creates a resource (validated, with `id` and `meta`).
+/// Creates a resource (validated, with `id` and `meta`), recording it in the audit trail.
 pub(crate) fn create(
     tx: &mut dyn Tx,
-    policy: &Policy,
+    w: &Writer<'_>,
     kind: Kind,
     resource: Value,
 ) -> Result<Value> {
     let id = str_at(&resource, "id").unwrap_or_default().to_owned();
     match kind {
-        Kind::User => users::create(tx, policy, &id, resource)?,
+        Kind::User => users::create(tx, w.policy, &id, resource)?,
         Kind::Group => groups::create(tx, &id, &resource)?,
     }
-    get(tx, kind, &id)
+    let created = get(tx, kind, &id)?;
+    audit::record(tx, w.actor, audit::created(kind.as_str(), &created))?;
+    Ok(created)
 }
 
-/// Replaces a resource (after a PUT's validation or a PATCH) given its assembled old form.
+/// Replaces a resource (after a PUT's validation or a PATCH) given its assembled old form,
+/// recording what changed in the audit trail.
 pub(crate) fn update(
     tx: &mut dyn Tx,
-    policy: &Policy,
+    w: &Writer<'_>,
     kind: Kind,
     id: &str,
     old: &Value,
     new: Value,
 ) -> Result<Value> {
-    match kind {
-        Kind::User => users::update(tx, policy, id, old, new),
+    let updated = match kind {
+        Kind::User => users::update(tx, w, id, old, new)?,
         Kind::Group => {
             groups::update(tx, id, &new)?;
-            get(tx, kind, id)
+            get(tx, kind, id)?
         }
-    }
+    };
+    audit::record(tx, w.actor, audit::updated(kind.as_str(), old, &updated))?;
+    Ok(updated)
 }
 
 /// The write half of a PATCH whose engine ran outside any transaction on `old` (read
@@ -90,7 +112,7 @@ pub(crate) fn update(
 /// and retries); 412 when it did.
 pub(crate) fn update_if_current(
     tx: &mut dyn Tx,
-    policy: &Policy,
+    w: &Writer<'_>,
     kind: Kind,
     id: &str,
     old: &Value,
@@ -108,17 +130,29 @@ pub(crate) fn update_if_current(
         }
         return Ok(None);
     }
-    update(tx, policy, kind, id, old, next).map(Some)
+    update(tx, w, kind, id, old, next).map(Some)
 }
 
-/// Deletes a resource.
-pub(crate) fn delete(tx: &mut dyn Tx, kind: Kind, id: &str, expected: Option<&str>) -> Result<()> {
+/// Deletes a resource, recording it in the audit trail; a user's deletion past the
+/// deprovisioning guard's limit is held instead (the caller answers as if deleted).
+pub(crate) fn delete(
+    tx: &mut dyn Tx,
+    w: &Writer<'_>,
+    kind: Kind,
+    id: &str,
+    expected: Option<&str>,
+) -> Result<()> {
     let current = get(tx, kind, id)?;
     scim2_core::meta::check_version(&current, expected)?;
     match kind {
-        Kind::User => users::delete(tx, id, &current)?,
+        Kind::User => {
+            if !users::delete(tx, w, id, &current)? {
+                return Ok(());
+            }
+        }
         Kind::Group => groups::delete(tx, id)?,
     }
     tx.remove(kind.as_str(), id)?;
+    audit::record(tx, w.actor, [audit::deleted(kind.as_str(), &current)])?;
     Ok(())
 }

@@ -9,6 +9,7 @@ use scim2_core::schema::urn;
 use serde_json::{json, Value};
 
 use super::*;
+use crate::onepassword::audit::Actor;
 use crate::onepassword::{BUILTIN_GROUPS, EXTENSION, OWNERS, TEAM_MEMBERS};
 use crate::store::postgres::PgStore;
 use crate::store::sqlite::SqliteStore;
@@ -127,6 +128,7 @@ impl Account {
             .expect("the built-in groups");
         let policy = Policy {
             allowed_domains: domains.iter().map(|d| d.to_string()).collect(),
+            ..Policy::default()
         };
         Account { store, policy }
     }
@@ -138,7 +140,7 @@ impl Account {
     /// Creates `resource` as the service would: with `id` and `meta`.
     fn create(&self, kind: Kind, id: &str, mut resource: Value) -> Result<Value> {
         stamp_new(&mut resource, kind.as_str(), id);
-        self.write(|tx, policy| create(tx, policy, kind, resource))
+        self.write(|tx, policy| create(tx, &Writer::new(policy, &Actor::cli()), kind, resource))
     }
 
     fn user(&self, id: &str, user_name: &str) -> Result<Value> {
@@ -162,7 +164,7 @@ impl Account {
             let old = get(tx, kind, id)?;
             let mut new = old.clone();
             change(&mut new);
-            update(tx, policy, kind, id, &old, new)
+            update(tx, &Writer::new(policy, &Actor::cli()), kind, id, &old, new)
         })
     }
 
@@ -176,7 +178,7 @@ impl Account {
     }
 
     fn delete(&self, kind: Kind, id: &str) -> Result<()> {
-        self.write(|tx, _| delete(tx, kind, id, None))
+        self.write(|tx, policy| delete(tx, &Writer::new(policy, &Actor::cli()), kind, id, None))
     }
 
     fn state(&self, id: &str) -> (AccountState, Option<AccountState>) {
@@ -187,7 +189,8 @@ impl Account {
     }
 
     fn accept(&self, user_name: &str) -> Result<AccountState> {
-        self.store.write(|tx| accept_invitation(tx, user_name))
+        self.store
+            .write(|tx| accept_invitation(tx, user_name, &Actor::cli()))
     }
 
     /// A PATCH of a group's members that takes the row-by-row path.
@@ -199,7 +202,7 @@ impl Account {
         .expect("a PATCH request");
         let changes = member_changes(Kind::Group, &request).expect("a members-only PATCH");
         self.store
-            .write(|tx| patch_members(tx, group, &changes, &request, None, true))
+            .write(|tx| patch_members(tx, group, &changes, &request, None, true, &Actor::cli()))
     }
 
     fn member_ids(&self, group: &str) -> Vec<String> {
@@ -341,7 +344,10 @@ fn suspension_restores_the_state_from_before(engine: Engine) {
     assert_eq!(restored["active"], true);
     assert_eq!(account.state("u"), (AccountState::Pending, None));
 
-    account.store.write(confirm_pending).expect("confirmed");
+    account
+        .store
+        .write(|tx| confirm_pending(tx, &Actor::watcher()))
+        .expect("confirmed");
     account.set_active("u", false).expect("suspended");
     account.set_active("u", true).expect("restored");
     assert_eq!(account.state("u"), (AccountState::Active, None));
@@ -375,7 +381,10 @@ fn invitations_are_accepted_then_confirmed(engine: Engine) {
     account.user("v", "v@example.com").expect("v");
     assert_eq!(created[EXTENSION]["state"], "invited");
     assert_eq!(
-        account.store.write(confirm_pending).expect("none"),
+        account
+            .store
+            .write(|tx| confirm_pending(tx, &Actor::watcher()))
+            .expect("none"),
         Vec::<String>::new()
     );
 
@@ -384,7 +393,13 @@ fn invitations_are_accepted_then_confirmed(engine: Engine) {
     assert_eq!(pending[EXTENSION]["state"], "pending");
     assert_ne!(version_of(&pending), version_of(&created), "a new version");
 
-    assert_eq!(account.store.write(confirm_pending).expect("one"), ["u"]);
+    assert_eq!(
+        account
+            .store
+            .write(|tx| confirm_pending(tx, &Actor::watcher()))
+            .expect("one"),
+        ["u"]
+    );
     assert_eq!(account.state("u").0, AccountState::Active);
     // Accepting again changes nothing.
     assert_eq!(
@@ -571,7 +586,15 @@ fn a_group_stored_with_nul_in_a_name_leaves_its_members_readable(engine: Engine)
         .write(|tx, policy| {
             let mut next = user.clone();
             next["title"] = json!("t");
-            update_if_current(tx, policy, Kind::User, "u", &user, next, None)
+            update_if_current(
+                tx,
+                &Writer::new(policy, &Actor::cli()),
+                Kind::User,
+                "u",
+                &user,
+                next,
+                None,
+            )
         })
         .expect("patched");
     assert_eq!(next.expect("written at the version read")["title"], "t");
@@ -583,7 +606,13 @@ fn a_group_stored_with_nul_in_a_name_leaves_its_members_readable(engine: Engine)
         Some(version_of(&account.get(Kind::Group, "poison").expect("g")).map(str::to_owned))
     );
     account.accept("u@example.com").expect("accepted");
-    assert_eq!(account.store.write(confirm_pending).expect("one"), ["u"]);
+    assert_eq!(
+        account
+            .store
+            .write(|tx| confirm_pending(tx, &Actor::watcher()))
+            .expect("one"),
+        ["u"]
+    );
     // The group itself is read, and can be changed once rid of U+0000.
     account
         .put(Kind::Group, "poison", |g| {

@@ -9,9 +9,11 @@ use serde_json::{json, Value};
 use super::owners::{is_last_owner, last_owner_error};
 use super::stored::{duplicate, to_row};
 use super::view::assemble;
-use super::{str_at, Kind, Result};
+use super::{str_at, Kind, Result, Writer};
+use crate::onepassword::audit::{self, Action};
+use crate::onepassword::guard::{held_entry, hold, must_hold};
 use crate::onepassword::Policy;
-use crate::store::{Account, AccountState, Tx};
+use crate::store::{Account, AccountState, HeldAction, Tx};
 
 /// Creates user `id` (validated, with `meta`): *invited*, or *suspended* (from invited)
 /// when created with `active: false`.
@@ -43,18 +45,36 @@ pub(super) fn create(
 /// last Owner) or restores the account.
 pub(super) fn update(
     tx: &mut dyn Tx,
-    policy: &Policy,
+    w: &Writer<'_>,
     id: &str,
     old: &Value,
-    new: Value,
+    mut new: Value,
 ) -> Result<Value> {
-    check_domain(policy, str_at(&new, "userName").unwrap_or_default())?;
+    check_domain(w.policy, str_at(&new, "userName").unwrap_or_default())?;
     let account = tx.account(id)?.unwrap_or(Account {
         user_id: id.to_owned(),
         state: AccountState::Invited,
         suspended_from: None,
         changed_at: now(),
     });
+    let asked = new.get("active").and_then(Value::as_bool);
+    if asked == Some(false)
+        && account.state != AccountState::Suspended
+        && !is_last_owner(tx, id)?
+        && must_hold(tx, w.policy.deprovisioning, w.actor)?
+    {
+        // Held: the person stays as they are; the rest of the change applies.
+        hold(tx, HeldAction::Suspend, old, w.actor)?;
+        new["active"] = Value::Bool(true);
+    } else if asked == Some(true)
+        && w.policy.deprovisioning.is_some()
+        && w.actor.is_client()
+        && tx.unhold_user(id, HeldAction::Suspend)? > 0
+    {
+        // The directory changed its mind before an operator released the suspension.
+        let entry = held_entry(Action::DeprovisioningDiscarded, HeldAction::Suspend, old);
+        audit::record(tx, w.actor, [entry])?;
+    }
     let next = match (new.get("active").and_then(Value::as_bool), account.state) {
         (Some(false), s) if s != AccountState::Suspended => {
             if is_last_owner(tx, id)? {
@@ -86,14 +106,19 @@ pub(super) fn update(
 }
 
 /// Deletes user `id`'s account record and memberships (refused for the last Owner); the
-/// caller removes the row.
-pub(super) fn delete(tx: &mut dyn Tx, id: &str, current: &Value) -> Result<()> {
+/// caller removes the row. `false` when the deprovisioning guard held the deletion
+/// instead: nothing is deleted.
+pub(super) fn delete(tx: &mut dyn Tx, w: &Writer<'_>, id: &str, current: &Value) -> Result<bool> {
     if is_last_owner(tx, id)? {
         return Err(last_owner_error(current, "deleted"));
     }
+    if must_hold(tx, w.policy.deprovisioning, w.actor)? {
+        hold(tx, HeldAction::Delete, current, w.actor)?;
+        return Ok(false);
+    }
     tx.remove_account(id)?;
     super::members::leave_every_group(tx, id)?;
-    Ok(())
+    Ok(true)
 }
 
 /// The allowed-domain rule for `userName`.

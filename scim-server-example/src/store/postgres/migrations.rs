@@ -148,6 +148,33 @@ pub(super) const MIGRATIONS: &[&str] = &[
         END;
      END $$;
      DROP FUNCTION pg_temp.scim_emails(jsonb, text, text);",
+    // 7: the audit trail (every change, written in the transaction that makes it) and
+    // the deprovisioning the guard holds (docs/operations.md).
+    "CREATE TABLE audit (
+        seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        at bigint NOT NULL,
+        request_id text,
+        actor text NOT NULL,
+        action text NOT NULL,
+        resource_type text NOT NULL,
+        resource_id text,
+        resource_name text,
+        attributes text NOT NULL,
+        member text
+     );
+     CREATE INDEX audit_at ON audit (at);
+     CREATE INDEX audit_action ON audit (action, at);
+     CREATE INDEX audit_resource_id ON audit (resource_id, seq);
+     CREATE INDEX audit_resource_name ON audit (lower(resource_name), seq);
+     CREATE TABLE held_deprovisioning (
+        seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        at bigint NOT NULL,
+        request_id text,
+        actor text NOT NULL,
+        action text NOT NULL,
+        user_id text NOT NULL,
+        user_name text
+     );",
 ];
 
 /// Held (session-level) while migrations run: replicas starting at once migrate one at a

@@ -25,6 +25,7 @@
 //! resource's JSON in Rust) and `tls` (the URL and TLS to the server).
 
 mod errors;
+mod journal;
 mod lead;
 mod migrations;
 mod options;

@@ -43,6 +43,21 @@ param!(
     Vec<String> => Type::TEXT_ARRAY,
 );
 
+impl Param for crate::store::journal::AuditParam {
+    fn pg_type(&self) -> Type {
+        match self {
+            crate::store::journal::AuditParam::Integer(_) => Type::INT8,
+            crate::store::journal::AuditParam::Text(_) => Type::TEXT,
+        }
+    }
+    fn as_sql(&self) -> &(dyn ToSql + Sync) {
+        match self {
+            crate::store::journal::AuditParam::Integer(v) => v,
+            crate::store::journal::AuditParam::Text(v) => v,
+        }
+    }
+}
+
 /// A value of a [`Selection`], as the driver binds it.
 pub(super) enum Value {
     /// `text`.

@@ -41,7 +41,11 @@ fn account_from(r: &postgres::Row) -> Result<Account, postgres::Error> {
 
 impl PgTx<'_, '_> {
     /// The rows `sql` selects.
-    fn query(&mut self, sql: &str, args: &Params<'_>) -> Result<Vec<postgres::Row>, StoreError> {
+    pub(super) fn query(
+        &mut self,
+        sql: &str,
+        args: &Params<'_>,
+    ) -> Result<Vec<postgres::Row>, StoreError> {
         self.tx.query_typed(sql, &typed(args)).map_err(classify)
     }
 
@@ -94,7 +98,7 @@ impl PgTx<'_, '_> {
     }
 
     /// The one count `sql` selects.
-    fn count_of(&mut self, sql: &str, args: &Params<'_>) -> Result<u64, StoreError> {
+    pub(super) fn count_of(&mut self, sql: &str, args: &Params<'_>) -> Result<u64, StoreError> {
         let n: i64 = self
             .tx
             .query_typed_one(sql, &typed(args))
@@ -142,7 +146,7 @@ impl PgTx<'_, '_> {
     }
 
     /// Runs a statement that returns no rows; how many rows it changed.
-    fn execute(&mut self, sql: &str, args: &Params<'_>) -> Result<u64, StoreError> {
+    pub(super) fn execute(&mut self, sql: &str, args: &Params<'_>) -> Result<u64, StoreError> {
         self.tx.execute_typed(sql, &typed(args)).map_err(classify)
     }
 }

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use rusqlite::{Connection, ErrorCode, TransactionBehavior};
 
+mod journal;
 mod tx;
 
 use super::{Store, StoreError, Tx};
@@ -93,6 +94,33 @@ const MIGRATIONS: &[&str] = &[
      INSERT INTO resource_values (resource_type, id, attr, value)
         SELECT resource_type, id, 'emails.value', NULL FROM resources
         WHERE json_valid(data) AND json_type(data, '$.emails') NOT IN ('array', 'null');",
+    // 7: the audit trail (every change, written in the transaction that makes it) and
+    // the deprovisioning the guard holds (docs/operations.md).
+    "CREATE TABLE audit (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        at INTEGER NOT NULL,
+        request_id TEXT,
+        actor TEXT NOT NULL,
+        action TEXT NOT NULL,
+        resource_type TEXT NOT NULL,
+        resource_id TEXT,
+        resource_name TEXT,
+        attributes TEXT NOT NULL,
+        member TEXT
+     );
+     CREATE INDEX audit_at ON audit(at);
+     CREATE INDEX audit_action ON audit(action, at);
+     CREATE INDEX audit_resource_id ON audit(resource_id, seq);
+     CREATE INDEX audit_resource_name ON audit(lower(resource_name), seq);
+     CREATE TABLE held_deprovisioning (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        at INTEGER NOT NULL,
+        request_id TEXT,
+        actor TEXT NOT NULL,
+        action TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        user_name TEXT
+     );",
 ];
 
 /// The migration (1-based, as `user_version` counts) that removes stored passwords:

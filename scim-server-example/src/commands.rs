@@ -1,0 +1,191 @@
+//! The operator's commands on the audit trail and held deprovisioning (`scim-bridge
+//! audit`, `scim-bridge deprovisioning list|release|discard`), run on whichever store the
+//! command line names, while the server runs or not.
+
+use crate::cli::{Cli, DeprovisioningAction};
+use crate::onepassword::audit::{self, event_json, instant_text, now_nanos, Actor};
+use crate::onepassword::{settle, Policy};
+use crate::store::{AuditQuery, Store, StoreError};
+use crate::Error;
+
+/// The most records `scim-bridge audit` prints at once.
+pub(crate) const MAX_AUDIT_COUNT: u64 = 100_000;
+
+/// What `scim-bridge audit` asks for.
+pub(crate) struct AuditArgs<'a> {
+    /// `--since`.
+    pub(crate) since: Option<&'a str>,
+    /// `--user`.
+    pub(crate) user: Option<&'a str>,
+    /// `--action`.
+    pub(crate) action: Option<&'a str>,
+    /// `--count`.
+    pub(crate) count: u64,
+    /// `--json`.
+    pub(crate) json: bool,
+}
+
+/// `scim-bridge audit` on `store`: the records asked for, newest first, as a table or
+/// one JSON object per line.
+pub(crate) fn audit_on<S: Store>(store: &S, args: &AuditArgs<'_>) -> Result<(), Error> {
+    let since = match args.since {
+        None => None,
+        Some(text) => Some(audit::parse_instant(text, now_nanos()).ok_or_else(|| {
+            Error::Setting(format!(
+                "--since {text:?} is neither an RFC 3339 time (2026-12-01T09:00:00Z) nor an age (24h, 7d)"
+            ))
+        })?),
+    };
+    if let Some(action) = args.action {
+        if audit::Action::parse(action).is_none() {
+            let known: Vec<&str> = audit::Action::ALL.iter().map(|a| a.as_str()).collect();
+            return Err(Error::Setting(format!(
+                "--action {action:?} is not one of: {}",
+                known.join(", ")
+            )));
+        }
+    }
+    let query = AuditQuery {
+        since,
+        resource_type: args.user.map(|_| "User".to_owned()),
+        resource: args.user.map(str::to_owned),
+        action: args.action.map(str::to_owned),
+        limit: args.count.min(MAX_AUDIT_COUNT),
+        ..AuditQuery::default()
+    };
+    let events = store
+        .read(|tx| tx.audit_events(&query))
+        .map_err(Error::Journal)?;
+    if args.json {
+        for e in &events {
+            println!("{}", event_json(e));
+        }
+        return Ok(());
+    }
+    if events.is_empty() {
+        println!("No audit records match.");
+        return Ok(());
+    }
+    println!(
+        "{:<24}  {:<24}  {:<17}  {:<32}  DETAIL",
+        "TIME", "ACTION", "BY", "RESOURCE"
+    );
+    for e in &events {
+        let resource = format!(
+            "{} {}",
+            e.resource_type,
+            e.resource_name
+                .as_deref()
+                .or(e.resource_id.as_deref())
+                .unwrap_or("-")
+        );
+        let mut detail = Vec::new();
+        if let Some(m) = &e.member {
+            detail.push(format!("member {m}"));
+        }
+        if !e.attributes.is_empty() {
+            detail.push(e.attributes.join(","));
+        }
+        if let Some(r) = &e.request_id {
+            detail.push(format!("request {r}"));
+        }
+        println!(
+            "{:<24}  {:<24}  {:<17}  {:<32}  {}",
+            instant_text(e.at),
+            e.action,
+            e.actor,
+            resource,
+            detail.join("; ")
+        );
+    }
+    Ok(())
+}
+
+/// `scim-bridge deprovisioning list|release|discard` on `store`.
+pub(crate) fn deprovisioning_on<S: Store>(
+    store: &S,
+    policy: &Policy,
+    action: DeprovisioningAction,
+) -> Result<(), Error> {
+    if action == DeprovisioningAction::List {
+        let held = store.read(|tx| tx.held(u64::MAX)).map_err(Error::Journal)?;
+        if held.is_empty() {
+            println!("Nothing is held.");
+        }
+        for h in &held {
+            println!(
+                "{}  {:<8}  {}  ({})  asked by {}{}",
+                instant_text(h.at),
+                h.action.as_str(),
+                h.user_name.as_deref().unwrap_or("-"),
+                h.user_id,
+                h.actor,
+                h.request_id
+                    .as_deref()
+                    .map(|r| format!(", request {r}"))
+                    .unwrap_or_default()
+            );
+        }
+        return Ok(());
+    }
+    let release = action == DeprovisioningAction::Release;
+    let outcomes = settle(store, policy, &Actor::cli(), release).map_err(Error::Journal)?;
+    let (mut done, mut failed) = (0, 0);
+    for o in &outcomes {
+        let who = o.change.user_name.as_deref().unwrap_or(&o.change.user_id);
+        match &o.result {
+            Ok(true) => done += 1,
+            Ok(false) => println!("{who}: nothing to do (already done, or the user is gone)"),
+            Err(why) => {
+                failed += 1;
+                println!(
+                    "{who}: not {}d, still held: {why}",
+                    o.change.action.as_str()
+                );
+            }
+        }
+    }
+    let verb = if release { "Released" } else { "Discarded" };
+    println!("{verb} {done} held change(s); {failed} could not be applied.");
+    if failed > 0 {
+        return Err(Error::Journal(StoreError::Other(format!(
+            "{failed} held change(s) could not be released; `scim-bridge deprovisioning discard` forgets them"
+        ))));
+    }
+    Ok(())
+}
+
+/// Records that the Secret Token was rotated (by the `token rotate` command), after the
+/// new hash is in place: the hash lives in a file (or a setting) the store's transaction
+/// does not cover, so the record follows it (a crash in between loses the record only).
+pub(crate) fn record_rotation<S: Store>(store: &S) {
+    let entry = audit::Entry {
+        action: audit::Action::TokenRotated,
+        resource_type: "Token",
+        resource_id: None,
+        resource_name: None,
+        attributes: Vec::new(),
+        member: None,
+    };
+    if let Err(e) = store.write(|tx| audit::record(tx, &Actor::cli(), [entry])) {
+        eprintln!("warning: the rotation could not be recorded in the audit trail: {e}");
+    }
+}
+
+/// The policy the bridge applies, from the command line.
+pub(crate) fn policy(cli: &Cli) -> Policy {
+    Policy {
+        allowed_domains: cli
+            .allowed_domains
+            .iter()
+            .map(|d| d.trim().to_lowercase())
+            .filter(|d| !d.is_empty())
+            .collect(),
+        deprovisioning: cli
+            .deprovision_limit
+            .map(|limit| crate::onepassword::DeprovisionLimit {
+                limit,
+                window: cli.deprovision_window,
+            }),
+    }
+}
