@@ -85,6 +85,57 @@ fn acknowledged_writes_survive_kill_9() {
     assert_eq!(status, 201);
     let (_, list) = b.call("GET", "/scim/v2/Users?count=0", None);
     assert!(list["totalResults"].as_u64().unwrap() as usize > acked.len());
+    the_audit_trail_agrees_with_the_data(&b);
+}
+
+/// Every user has exactly one `user.invited` record and none is recorded that is not
+/// there; a user has a title exactly when a `user.updated` record names `title`: each
+/// change was committed with its record, or neither was.
+fn the_audit_trail_agrees_with_the_data(b: &Bridge) {
+    use std::collections::{BTreeMap, BTreeSet};
+    let (status, users) = b.call("GET", "/scim/v2/Users?count=10000", None);
+    assert_eq!(status, 200, "{users}");
+    let mut titled = BTreeSet::new();
+    let ids: BTreeSet<String> = users["Resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| {
+            let id = u["id"].as_str().unwrap().to_owned();
+            if u["title"].is_string() {
+                titled.insert(id.clone());
+            }
+            id
+        })
+        .collect();
+    let mut invited: BTreeMap<String, usize> = BTreeMap::new();
+    let mut retitled = BTreeSet::new();
+    let mut cursor = String::new();
+    loop {
+        let (status, page) = b.call(
+            "GET",
+            &format!("/audit?resourceType=User&count=1000{cursor}"),
+            None,
+        );
+        assert_eq!(status, 200, "{page}");
+        for e in page["events"].as_array().unwrap() {
+            let id = e["resourceId"].as_str().unwrap().to_owned();
+            match e["action"].as_str().unwrap() {
+                "user.invited" => *invited.entry(id).or_default() += 1,
+                "user.updated" if e["attributes"] == json!(["title"]) => {
+                    retitled.insert(id);
+                }
+                other => panic!("unexpected record {other}: {e}"),
+            }
+        }
+        match page["nextCursor"].as_str() {
+            Some(next) => cursor = format!("&cursor={next}"),
+            None => break,
+        }
+    }
+    assert_eq!(invited.keys().cloned().collect::<BTreeSet<_>>(), ids);
+    assert!(invited.values().all(|n| *n == 1), "{invited:?}");
+    assert_eq!(retitled, titled);
 }
 
 #[test]

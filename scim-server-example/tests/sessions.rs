@@ -179,3 +179,99 @@ fn the_client_profile_flag_selects_the_toggles() {
         assert_eq!(s, status, "{profile}: {v}");
     }
 }
+
+/// The audit trail after a replay of Entra ID's session, oldest first, as
+/// `action resourceType name [member] (attributes)`.
+fn audit_after_entra_session(store: Store, pg: Option<&PgServer>) -> Vec<String> {
+    let session = SESSIONS
+        .iter()
+        .find(|s| s.name == "entra.json")
+        .expect("the Entra session");
+    let fixture = session.parse().unwrap();
+    let mut endpoint = Http::start(store, pg, &[]);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("a runtime");
+    runtime
+        .block_on(replay(&mut endpoint, "entra", &fixture))
+        .expect("the Entra session replays");
+    let (status, page) = endpoint.bridges[0].call("GET", "/audit?count=1000", None);
+    assert_eq!(status, 200, "{page}");
+    let events = page["events"].as_array().expect("events");
+    // Members by the name of the user created with that id.
+    let names: std::collections::HashMap<&str, &str> = events
+        .iter()
+        .filter(|e| e["action"] == "user.invited")
+        .filter_map(|e| Some((e["resourceId"].as_str()?, e["resourceName"].as_str()?)))
+        .collect();
+    let mut lines: Vec<String> = events
+        .iter()
+        .filter(|e| e["actor"] != "bridge")
+        .map(|e| {
+            let actor = e["actor"].as_str().unwrap_or_default();
+            assert!(
+                actor.starts_with("token:") && actor.len() == "token:".len() + 8,
+                "a SCIM change by {actor}"
+            );
+            assert!(e["requestId"].is_string(), "{e}");
+            let attrs: Vec<&str> = e["attributes"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|a| a.as_str())
+                .collect();
+            format!(
+                "{} {} {}{} ({})",
+                e["action"].as_str().unwrap_or_default(),
+                e["resourceType"].as_str().unwrap_or_default(),
+                e["resourceName"].as_str().unwrap_or("-"),
+                e["member"]
+                    .as_str()
+                    .map(|m| format!(" member={}", names.get(m).unwrap_or(&m)))
+                    .unwrap_or_default(),
+                attrs.join(",")
+            )
+        })
+        .collect();
+    lines.reverse();
+    lines
+}
+
+/// What Entra ID's session changes, one record per change and none for the requests
+/// that changed nothing (the duplicates answered 409, the manager replaced by itself,
+/// the member added twice, the second DELETE answered 404, every read).
+const ENTRA_AUDIT: &[&str] = &[
+    "user.invited User boss@contoso.com (displayName,emails,externalId,userName)",
+    "user.updated User boss@contoso.com (addresses,phoneNumbers)",
+    "user.updated User boss@contoso.com (addresses,phoneNumbers)",
+    "user.invited User ann.lee@contoso.com (displayName,emails,externalId,name,title,urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department,urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber,userName)",
+    "user.updated User ann.lee@contoso.com (displayName,name,urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department)",
+    "user.updated User ann.lee@contoso.com (emails)",
+    "user.updated User ann.lee@contoso.com (addresses,phoneNumbers)",
+    "user.updated User ann.lee@contoso.com (urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager)",
+    "user.updated User ann.lee@contoso.com (urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager)",
+    "user.suspended User ann.lee@contoso.com (active)",
+    "user.restored User ann.lee@contoso.com (active)",
+    "group.created Group Sales Team (displayName,externalId)",
+    "member.added Group Sales Team member=ann.lee@contoso.com ()",
+    "member.added Group Sales Team member=boss@contoso.com ()",
+    "member.removed Group Sales Team member=ann.lee@contoso.com ()",
+    "member.removed Group Sales Team member=boss@contoso.com ()",
+    "group.renamed Group Sales EMEA (displayName)",
+    "user.deleted User ann.lee@contoso.com ()",
+    "group.deleted Group Sales EMEA ()",
+];
+
+#[test]
+fn the_entra_session_leaves_exactly_its_audit_records() {
+    assert_eq!(audit_after_entra_session(Store::Sqlite, None), ENTRA_AUDIT);
+}
+
+#[test]
+fn the_entra_session_leaves_exactly_its_audit_records_on_postgresql() {
+    let Some(pg) = server() else { return };
+    assert_eq!(
+        audit_after_entra_session(Store::Replicas, Some(pg)),
+        ENTRA_AUDIT
+    );
+}

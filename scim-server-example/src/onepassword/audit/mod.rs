@@ -389,7 +389,8 @@ pub fn instant_text(at: i64) -> String {
 pub fn parse_instant(text: &str, now: i64) -> Option<i64> {
     let text = text.trim();
     if let Some(at) = scim2_core::filter::date_time_instant(text) {
-        return i64::try_from(at).ok();
+        // Past what nanoseconds in an i64 hold (years 1678–2261): the nearest end.
+        return Some(i64::try_from(at).unwrap_or(if at > 0 { i64::MAX } else { i64::MIN }));
     }
     let age = humantime::parse_duration(text).ok()?;
     Some(now.saturating_sub(i64::try_from(age.as_nanos()).unwrap_or(i64::MAX)))
