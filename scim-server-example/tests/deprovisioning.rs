@@ -1,0 +1,202 @@
+//! The deprovisioning guard's whole cycle: past `--deprovision-limit` suspensions and
+//! deletions within the window, further ones are held (the person stays as they are, the
+//! client gets the answer it expects), visible in the audit trail and the command line,
+//! then released or discarded by an operator; a restore from the directory drops a held
+//! suspension.
+
+mod common;
+
+use common::{patch, Bridge};
+use serde_json::{json, Value};
+
+fn create(b: &Bridge, name: &str) -> String {
+    let (status, v) = b.call(
+        "POST",
+        "/scim/v2/Users",
+        Some(&json!({"userName": name, "active": true})),
+    );
+    assert_eq!(status, 201, "{v}");
+    v["id"].as_str().unwrap().to_owned()
+}
+
+/// Entra ID's suspension: `Replace` `active` with `"False"`.
+fn suspend(b: &Bridge, id: &str) -> (u16, Value) {
+    b.call(
+        "PATCH",
+        &format!("/scim/v2/Users/{id}"),
+        Some(&patch(
+            json!([{"op": "Replace", "path": "active", "value": "False"}]),
+        )),
+    )
+}
+
+fn active(b: &Bridge, id: &str) -> Option<bool> {
+    let (status, v) = b.call("GET", &format!("/scim/v2/Users/{id}"), None);
+    (status == 200).then(|| v["active"].as_bool().unwrap())
+}
+
+fn held_actions(b: &Bridge) -> Vec<String> {
+    let (_, page) = b.call("GET", "/audit?action=deprovisioning.held", None);
+    page["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["resourceName"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[test]
+fn past_the_limit_deprovisioning_is_held_until_released_or_discarded() {
+    let dir = tempfile::tempdir().unwrap();
+    let b = Bridge::start(
+        dir.path(),
+        &["--deprovision-limit", "2", "--deprovision-window", "10m"],
+    );
+    let ids: Vec<String> = (0..6)
+        .map(|i| create(&b, &format!("p{i}@example.com")))
+        .collect();
+
+    // Two go through.
+    assert_eq!(suspend(&b, &ids[0]).0, 200);
+    assert_eq!(
+        b.call("DELETE", &format!("/scim/v2/Users/{}", ids[1]), None)
+            .0,
+        204
+    );
+    assert_eq!(active(&b, &ids[0]), Some(false));
+    assert_eq!(active(&b, &ids[1]), None);
+
+    // The third and fourth are held: answered as Entra expects, nothing changes.
+    let (status, v) = suspend(&b, &ids[2]);
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(
+        v["active"], true,
+        "the held suspension is not shown as done"
+    );
+    assert_eq!(
+        b.call("DELETE", &format!("/scim/v2/Users/{}", ids[3]), None)
+            .0,
+        204
+    );
+    assert_eq!(active(&b, &ids[2]), Some(true));
+    assert_eq!(
+        active(&b, &ids[3]),
+        Some(true),
+        "a held deletion keeps the person"
+    );
+    // Other changes in a request that suspends still apply.
+    let (status, v) = b.call(
+        "PATCH",
+        &format!("/scim/v2/Users/{}", ids[4]),
+        Some(&patch(json!([
+            {"op": "replace", "path": "title", "value": "Engineer"},
+            {"op": "replace", "path": "active", "value": false}
+        ]))),
+    );
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(
+        (v["title"].as_str(), v["active"].as_bool()),
+        (Some("Engineer"), Some(true))
+    );
+    assert_eq!(
+        held_actions(&b),
+        ["p4@example.com", "p3@example.com", "p2@example.com"]
+    );
+
+    // The operator sees them, oldest first.
+    let (ok, out) = b.subcommand(&["deprovisioning", "list"]);
+    assert!(ok, "{out}");
+    let listed: Vec<&str> = out.lines().collect();
+    assert_eq!(listed.len(), 3, "{out}");
+    assert!(
+        listed[0].contains("suspend") && listed[0].contains("p2@example.com"),
+        "{out}"
+    );
+    assert!(
+        listed[1].contains("delete") && listed[1].contains("p3@example.com"),
+        "{out}"
+    );
+
+    // The directory restores p4 before anyone releases it: its suspension is dropped.
+    let (status, _) = b.call(
+        "PATCH",
+        &format!("/scim/v2/Users/{}", ids[4]),
+        Some(&patch(
+            json!([{"op": "Replace", "path": "active", "value": "True"}]),
+        )),
+    );
+    assert_eq!(status, 200);
+    let (_, out) = b.subcommand(&["deprovisioning", "list"]);
+    assert_eq!(out.lines().count(), 2, "{out}");
+
+    // Released: applied, oldest first, and recorded as the operator's.
+    let (ok, out) = b.subcommand(&["deprovisioning", "release"]);
+    assert!(ok, "{out}");
+    assert!(out.contains("Released 2"), "{out}");
+    assert_eq!(active(&b, &ids[2]), Some(false));
+    assert_eq!(active(&b, &ids[3]), None);
+    let (_, page) = b.call("GET", "/audit?count=6", None);
+    let recent: Vec<(&str, &str, &str)> = page["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["action"].as_str().unwrap(),
+                e["resourceName"].as_str().unwrap_or("-"),
+                e["actor"].as_str().unwrap(),
+            )
+        })
+        .map(|(a, n, actor)| {
+            (
+                a,
+                n,
+                if actor.starts_with("token:") {
+                    "token"
+                } else {
+                    actor
+                },
+            )
+        })
+        .collect();
+    assert_eq!(
+        recent,
+        [
+            ("user.deleted", "p3@example.com", "cli"),
+            ("deprovisioning.released", "p3@example.com", "cli"),
+            ("user.suspended", "p2@example.com", "cli"),
+            ("deprovisioning.released", "p2@example.com", "cli"),
+            ("deprovisioning.discarded", "p4@example.com", "token"),
+            ("user.updated", "p4@example.com", "token"),
+        ]
+    );
+
+    // Still within the window: the next is held again, and discarded this time.
+    assert_eq!(suspend(&b, &ids[5]).0, 200);
+    assert_eq!(active(&b, &ids[5]), Some(true));
+    let (ok, out) = b.subcommand(&["deprovisioning", "discard"]);
+    assert!(ok, "{out}");
+    assert!(out.contains("Discarded 1"), "{out}");
+    assert_eq!(active(&b, &ids[5]), Some(true));
+    let (_, out) = b.subcommand(&["deprovisioning", "list"]);
+    assert!(out.contains("Nothing is held"), "{out}");
+    let (_, page) = b.call(
+        "GET",
+        "/audit?action=deprovisioning.discarded&count=1",
+        None,
+    );
+    assert_eq!(page["events"][0]["resourceName"], "p5@example.com");
+    assert_eq!(page["events"][0]["actor"], "cli");
+}
+
+#[test]
+fn without_a_limit_nothing_is_held() {
+    let dir = tempfile::tempdir().unwrap();
+    let b = Bridge::start(dir.path(), &[]);
+    for i in 0..12 {
+        let id = create(&b, &format!("q{i}@example.com"));
+        assert_eq!(suspend(&b, &id).0, 200);
+        assert_eq!(active(&b, &id), Some(false));
+    }
+    assert!(held_actions(&b).is_empty());
+}
