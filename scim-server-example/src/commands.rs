@@ -108,7 +108,9 @@ pub(crate) fn deprovisioning_on<S: Store>(
     action: DeprovisioningAction,
 ) -> Result<(), Error> {
     if action == DeprovisioningAction::List {
-        let held = store.read(|tx| tx.held(u64::MAX)).map_err(Error::Journal)?;
+        let held = store
+            .read(|tx| tx.held(0, u64::MAX))
+            .map_err(Error::Journal)?;
         if held.is_empty() {
             println!("Nothing is held.");
         }

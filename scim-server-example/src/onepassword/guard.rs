@@ -94,6 +94,9 @@ pub struct Outcome {
     pub result: Result<bool, String>,
 }
 
+/// How many held changes [`settle`] reads at a time.
+const SETTLE_BATCH: u64 = 256;
+
 /// Applies (`release`) or forgets every held change, oldest first, each in its own
 /// transaction with its audit records (by `actor`): a change that cannot be applied (the
 /// last Owner) stays held and is reported, the others go on.
@@ -106,12 +109,7 @@ pub fn settle<S: crate::store::Store>(
     let mut outcomes = Vec::new();
     let mut after = 0;
     loop {
-        let batch: Vec<HeldChange> = store
-            .read(|tx| tx.held(u64::MAX))?
-            .into_iter()
-            .filter(|h| h.seq > after)
-            .take(256)
-            .collect();
+        let batch = store.read(|tx| tx.held(after, SETTLE_BATCH))?;
         let Some(last) = batch.last() else {
             break;
         };

@@ -116,8 +116,9 @@ pub trait Journal {
     fn prune_audit(&mut self, before: i64, limit: u64) -> Result<u64, StoreError>;
     /// Keeps a held change.
     fn hold(&mut self, change: &HeldChange) -> Result<(), StoreError>;
-    /// At most `limit` held changes, oldest first.
-    fn held(&mut self, limit: u64) -> Result<Vec<HeldChange>, StoreError>;
+    /// At most `limit` held changes after the one at position `after` (0: from the
+    /// first), oldest first.
+    fn held(&mut self, after: i64, limit: u64) -> Result<Vec<HeldChange>, StoreError>;
     /// How many changes are held, and when the oldest was.
     fn held_summary(&mut self) -> Result<(u64, Option<i64>), StoreError>;
     /// Forgets the held change at `seq` (released or discarded); whether it was there.

@@ -136,11 +136,11 @@ impl Journal for PgTx<'_, '_> {
         .map(|_| ())
     }
 
-    fn held(&mut self, limit: u64) -> Result<Vec<HeldChange>, StoreError> {
+    fn held(&mut self, after: i64, limit: u64) -> Result<Vec<HeldChange>, StoreError> {
         self.query(
             "SELECT seq, at, request_id, actor, action, user_id, user_name
-                FROM held_deprovisioning ORDER BY seq LIMIT $1",
-            &[&clamp(limit)],
+                FROM held_deprovisioning WHERE seq > $1 ORDER BY seq LIMIT $2",
+            &[&after, &clamp(limit)],
         )?
         .iter()
         .map(|r| held_from(r).map_err(super::classify))

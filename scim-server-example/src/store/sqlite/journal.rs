@@ -140,17 +140,17 @@ impl Journal for SqliteTx<'_> {
             .map_err(classify)
     }
 
-    fn held(&mut self, limit: u64) -> Result<Vec<HeldChange>, StoreError> {
+    fn held(&mut self, after: i64, limit: u64) -> Result<Vec<HeldChange>, StoreError> {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         let mut stmt = self
             .tx
             .prepare_cached(
                 "SELECT seq, at, request_id, actor, action, user_id, user_name
-                    FROM held_deprovisioning ORDER BY seq LIMIT ?1",
+                    FROM held_deprovisioning WHERE seq > ?1 ORDER BY seq LIMIT ?2",
             )
             .map_err(classify)?;
         let rows = stmt
-            .query_map(params![limit], held_from)
+            .query_map(params![after, limit], held_from)
             .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
             .map_err(classify)?;
         Ok(rows)

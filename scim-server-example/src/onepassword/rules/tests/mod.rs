@@ -15,7 +15,7 @@ use crate::store::postgres::PgStore;
 use crate::store::sqlite::SqliteStore;
 use crate::store::{AccountState, Store, StoreError};
 
-#[path = "../../../tests/common/postgres.rs"]
+#[path = "../../../../tests/common/postgres.rs"]
 mod pg;
 
 /// The engine a test runs on.
@@ -681,3 +681,5 @@ fn nul_is_refused_before_anything_is_written(engine: Engine) {
         .expect("lookups answer");
     assert_eq!((unique, accounts, groups, account_of), (None, 0, 0, None));
 }
+
+mod journal;
