@@ -241,10 +241,10 @@ fn audit_after_entra_session(store: Store, pg: Option<&PgServer>) -> Vec<String>
 /// that changed nothing (the duplicates answered 409, the manager replaced by itself,
 /// the member added twice, the second DELETE answered 404, every read).
 const ENTRA_AUDIT: &[&str] = &[
-    "user.invited User boss@contoso.com (displayName,emails,externalId,userName)",
+    "user.invited User boss@contoso.com (active,displayName,emails,externalId,userName)",
     "user.updated User boss@contoso.com (addresses,phoneNumbers)",
     "user.updated User boss@contoso.com (addresses,phoneNumbers)",
-    "user.invited User ann.lee@contoso.com (displayName,emails,externalId,name,title,urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department,urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber,userName)",
+    "user.invited User ann.lee@contoso.com (active,displayName,emails,externalId,name,title,urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department,urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber,userName)",
     "user.updated User ann.lee@contoso.com (displayName,name,urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department)",
     "user.updated User ann.lee@contoso.com (emails)",
     "user.updated User ann.lee@contoso.com (addresses,phoneNumbers)",

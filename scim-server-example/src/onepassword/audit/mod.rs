@@ -298,9 +298,10 @@ pub fn member_ids(group: &Value) -> Vec<String> {
         .collect()
 }
 
-/// What creating `resource` (as assembled) records.
+/// What creating `resource` (as assembled) records: the attributes it was created with
+/// (`active` among them), and for a group each member added.
 pub fn created(resource_type: &'static str, resource: &Value) -> Vec<Entry> {
-    let attributes = changed_attributes(&json!({}), resource, &["members", "active"]);
+    let attributes = changed_attributes(&json!({}), resource, &["members"]);
     if resource_type == "Group" {
         let group = Entry::on(Action::GroupCreated, "Group", resource);
         let members = member_ids(resource)
@@ -310,15 +311,9 @@ pub fn created(resource_type: &'static str, resource: &Value) -> Vec<Entry> {
             .chain(members)
             .collect();
     }
-    let mut out =
-        vec![Entry::on(Action::UserInvited, "User", resource).with_attributes(attributes)];
-    if resource.get("active") == Some(&Value::Bool(false)) {
-        out.push(
-            Entry::on(Action::UserSuspended, "User", resource)
-                .with_attributes(vec!["active".into()]),
-        );
-    }
-    out
+    // A user created with `active: false` is invited suspended: one record naming
+    // `active`, not a suspension (the deprovisioning guard counts suspensions).
+    vec![Entry::on(Action::UserInvited, "User", resource).with_attributes(attributes)]
 }
 
 /// What replacing `old` with `new` (both as assembled) records: the attributes that

@@ -31,15 +31,12 @@ fn changed_attributes_name_what_differs_never_values_or_server_attributes() {
 }
 
 #[test]
-fn a_user_created_suspended_is_invited_then_suspended() {
+fn a_user_created_suspended_is_invited_naming_active_not_suspended() {
     let user =
         json!({"id": "u1", "userName": "a@x", "active": false, "emails": [{"value": "a@x"}]});
     let entries = created("User", &user);
-    assert_eq!(
-        actions(&entries),
-        [("user.invited", None), ("user.suspended", None)]
-    );
-    assert_eq!(entries[0].attributes, ["emails", "userName"]);
+    assert_eq!(actions(&entries), [("user.invited", None)]);
+    assert_eq!(entries[0].attributes, ["active", "emails", "userName"]);
     assert_eq!(entries[0].resource_id.as_deref(), Some("u1"));
     assert_eq!(entries[0].resource_name.as_deref(), Some("a@x"));
 }
