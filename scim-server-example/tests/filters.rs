@@ -424,6 +424,8 @@ fn last_modified_is_filled_on_upgrade_on_sqlite() {
                 "DROP INDEX resources_last_modified;
                  ALTER TABLE resources DROP COLUMN last_modified;
                  DROP TABLE resource_values;
+                 DROP TABLE audit;
+                 DROP TABLE held_deprovisioning;
                  PRAGMA user_version = 4;",
             )
             .unwrap()
@@ -468,6 +470,8 @@ fn last_modified_is_filled_on_upgrade_on_postgres() {
                  DROP INDEX resources_last_modified;
                  ALTER TABLE resources DROP COLUMN last_modified;
                  DROP TABLE resource_values;
+                 DROP TABLE audit;
+                 DROP TABLE held_deprovisioning;
                  DELETE FROM schema_migrations WHERE version >= 5;",
             )
             .unwrap()

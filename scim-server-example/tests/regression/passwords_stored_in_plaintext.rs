@@ -154,7 +154,7 @@ fn passwords_are_never_stored_and_database_files_are_0600() {
     // Back to schema version 3: without the later migrations' column either.
     conn.execute_batch(
         "DROP INDEX resources_last_modified; ALTER TABLE resources DROP COLUMN last_modified;
-         DROP TABLE resource_values;",
+         DROP TABLE resource_values; DROP TABLE audit; DROP TABLE held_deprovisioning;",
     )
     .unwrap();
     conn.pragma_update(None, "user_version", 3).unwrap();
