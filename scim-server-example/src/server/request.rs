@@ -176,13 +176,12 @@ impl<S: Store> App<S> {
         self
     }
 
-    /// Checks the Secret Token on a request's head; a refusal (401 with its challenge,
-    /// or 403) is counted and returned as the response.
-    fn authorize(&self, headers: &http::HeaderMap) -> Result<(), Response<Bytes>> {
-        self.auth.check_headers(headers).map_err(|e| {
-            self.metrics.auth_failure();
-            refused(e)
-        })
+    /// Checks the Secret Token on a request's head: `None` when it is there, else the
+    /// refusal to answer (401 with its challenge, or 403), counted.
+    fn refusal(&self, headers: &http::HeaderMap) -> Option<Response<Bytes>> {
+        let e = self.auth.check_headers(headers).err()?;
+        self.metrics.auth_failure();
+        Some(refused(e))
     }
 
     /// `/metrics`: the Secret Token or the metrics token; the account and group counts
@@ -195,7 +194,7 @@ impl<S: Store> App<S> {
             .as_ref()
             .is_some_and(|m| m.check_headers(req.headers()).is_ok());
         if !by_metrics_token {
-            if let Err(resp) = self.authorize(req.headers()) {
+            if let Some(resp) = self.refusal(req.headers()) {
                 return resp;
             }
         }
@@ -276,7 +275,7 @@ impl<S: Store> App<S> {
     }
 
     async fn health(&self, req: &Request<Incoming>, conn: &Activity) -> Response<Bytes> {
-        if let Err(resp) = self.authorize(req.headers()) {
+        if let Some(resp) = self.refusal(req.headers()) {
             return resp;
         }
         conn.trust();
@@ -371,7 +370,7 @@ impl<S: Store> App<S> {
     }
 
     async fn scim(&self, req: Request<Incoming>, conn: &Activity) -> Response<Bytes> {
-        if let Err(resp) = self.authorize(req.headers()) {
+        if let Some(resp) = self.refusal(req.headers()) {
             return resp;
         }
         conn.trust();
