@@ -255,3 +255,61 @@ fn the_metrics_token_can_come_from_a_file() {
     let (status, _, _, _) = get(&b, "/scim/v2/Users", Some(METRICS_TOKEN));
     assert_eq!(status, 401);
 }
+
+#[test]
+fn a_store_failure_met_by_a_request_is_counted_by_kind() {
+    let dir = tempfile::tempdir().unwrap();
+    // The watcher's interval is the default (300 s): once its run at start is done, only
+    // the request below meets the lock (the watcher's own failures count too).
+    let b = Bridge::start(dir.path(), &["--metrics-token", METRICS_TOKEN]);
+    assert!(eventually(10, || value(
+        &samples(&scrape(&b)),
+        "scim_bridge_confirmation_watcher_last_run_timestamp_seconds"
+    ) > 0.0));
+    // Another process holds the database's write lock past the busy timeout (10 s).
+    let mut conn = rusqlite::Connection::open(common::store::db_path(dir.path())).unwrap();
+    let lock = conn
+        .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+        .unwrap();
+    let (status, body) = b.call(
+        "POST",
+        "/scim/v2/Users",
+        Some(&json!({"schemas": [U], "userName": "blocked@example.com"})),
+    );
+    assert_eq!(status, 503, "{body}");
+    lock.rollback().unwrap();
+    let after = samples(&scrape(&b));
+    assert_eq!(
+        value(&after, r#"scim_bridge_store_errors_total{kind="busy"}"#),
+        1.0
+    );
+    assert_eq!(
+        value(
+            &after,
+            r#"scim_bridge_requests_total{method="POST",resource="Users",status="503"}"#
+        ),
+        1.0
+    );
+    // A uniqueness conflict is the client's, not a failure of the store.
+    for _ in 0..2 {
+        b.call(
+            "POST",
+            "/scim/v2/Users",
+            Some(&json!({"schemas": [U], "userName": "twice@example.com"})),
+        );
+    }
+    let after = samples(&scrape(&b));
+    assert_eq!(
+        value(
+            &after,
+            r#"scim_bridge_requests_total{method="POST",resource="Users",status="409"}"#
+        ),
+        1.0
+    );
+    let errors: f64 = after
+        .iter()
+        .filter(|(k, _)| k.starts_with("scim_bridge_store_errors_total"))
+        .map(|(_, v)| v)
+        .sum();
+    assert_eq!(errors, 1.0);
+}
