@@ -297,7 +297,8 @@ impl<S: Store> OnePassword<S> {
     }
 
     /// The same provisioner, telling `observer` of every storage failure a request meets
-    /// (called where the failure becomes the client's 503 or 500, once per request).
+    /// (called where the failure becomes the client's error: 503, 500, or 400 for a
+    /// value the store cannot hold; once per failed request).
     pub fn with_store_error_observer(mut self, observer: StoreErrorObserver) -> Self {
         self.store_errors = Some(observer);
         self
