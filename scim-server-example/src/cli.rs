@@ -123,8 +123,8 @@ pub struct Cli {
     #[arg(long, env = "SCIM_BRIDGE_PUBLIC_URL", global = true)]
     pub public_url: Option<String>,
 
-    /// Most connections (and requests in flight) served at once; more are answered 503
-    /// and closed. Default: 1024, or fewer if the file descriptor limit is lower (the
+    /// Most connections (and requests in flight) served at once; more are answered 429
+    /// with Retry-After (connections past it are then closed). Default: 1024, or fewer if the file descriptor limit is lower (the
     /// limit less 128 kept for the database and the listener).
     #[arg(long, env = "SCIM_BRIDGE_MAX_CONNECTIONS", global = true)]
     pub max_connections: Option<usize>,
@@ -140,7 +140,7 @@ pub struct Cli {
     pub idle_timeout: f64,
 
     /// Most bytes of request bodies held in memory at once, over all requests; a body
-    /// that would go over is answered 503 with Retry-After.
+    /// that would go over is answered 429 with Retry-After.
     #[arg(long, env = "SCIM_BRIDGE_MAX_BODY_MEMORY", default_value_t = 64 * 1024 * 1024, global = true)]
     pub max_body_memory: usize,
 
@@ -242,9 +242,50 @@ pub struct Cli {
     )]
     pub audit_retention_days: u32,
 
+    /// A read-only token for `GET /metrics` (at least 32 characters), so that a
+    /// Prometheus scraper never holds the Secret Token, which can provision. It
+    /// authenticates nothing else; the Secret Token is accepted at /metrics too.
+    #[arg(
+        long,
+        env = "SCIM_BRIDGE_METRICS_TOKEN",
+        hide_env_values = true,
+        conflicts_with = "metrics_token_file",
+        global = true
+    )]
+    pub metrics_token: Option<MetricsToken>,
+
+    /// Read the metrics token (see --metrics-token) from this file.
+    #[arg(long, env = "SCIM_BRIDGE_METRICS_TOKEN_FILE", global = true)]
+    pub metrics_token_file: Option<PathBuf>,
+
     /// What to do.
     #[command(subcommand)]
     pub command: Option<Command>,
+}
+
+/// A `--metrics-token`: shown redacted, like the database URL.
+#[derive(Clone, PartialEq, Eq)]
+pub struct MetricsToken(String);
+
+impl MetricsToken {
+    /// The token as given.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for MetricsToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("MetricsToken(<redacted>)")
+    }
+}
+
+impl std::str::FromStr for MetricsToken {
+    type Err = std::convert::Infallible;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(MetricsToken(s.to_owned()))
+    }
 }
 
 /// A `--client-profile` value: a profile named by `scim2_core::patch::Compat::profile`;
@@ -443,6 +484,9 @@ mod tests {
         let cli =
             Cli::try_parse_from(["scim-bridge", "--database-url", url.as_str()]).expect("parsed");
         assert!(!format!("{cli:?}").contains("s3cret"));
+        let cli = Cli::try_parse_from(["scim-bridge", "--metrics-token", "m3trics-s3cret"])
+            .expect("parsed");
+        assert!(!format!("{cli:?}").contains("m3trics-s3cret"));
         assert_eq!(" ".parse::<DatabaseUrl>().expect("empty").as_str(), "");
         assert!("mysql://db/scim".parse::<DatabaseUrl>().is_err());
     }

@@ -9,6 +9,7 @@ use scim2_core::limits::ResourceLimits;
 use scim2_core::service::{ScimService, ServiceConfig};
 
 use crate::cli::{Cli, Command, InvitationAction, LogFormat, TokenAction};
+use crate::metrics::Metrics;
 use crate::onepassword::audit::Actor;
 use crate::onepassword::{self, OnePassword};
 use crate::store::postgres::{PgOptions, PgStore};
@@ -137,6 +138,28 @@ fn supplied_token(cli: &Cli) -> Result<Option<BearerAuth>, Error> {
         return Ok(Some(BearerAuth::fixed(token)));
     }
     Ok(None)
+}
+
+/// The read-only metrics token from `--metrics-token` (or SCIM_BRIDGE_METRICS_TOKEN) or
+/// `--metrics-token-file`, if one is given: held to the Secret Token's rules
+/// ([`token::check_supplied`]).
+fn metrics_token(cli: &Cli) -> Result<Option<String>, Error> {
+    let text = match (&cli.metrics_token, &cli.metrics_token_file) {
+        (Some(token), _) => token.as_str().to_owned(),
+        (None, Some(file)) => {
+            crate::small_file::read_to_string(file).map_err(|source| Error::ReadTokenFile {
+                path: file.clone(),
+                source,
+            })?
+        }
+        (None, None) => return Ok(None),
+    };
+    let token = token::check_supplied(&text).map_err(|e| {
+        Error::Setting(format!(
+            "--metrics-token (SCIM_BRIDGE_METRICS_TOKEN, --metrics-token-file): {e}"
+        ))
+    })?;
+    Ok(Some(token.to_owned()))
 }
 
 /// The authenticator, and the token to print if one was just generated.
@@ -374,6 +397,8 @@ fn serve_on<S: Store>(
         refresh,
     } = token;
     let auth = Arc::new(auth);
+    let metrics_token = metrics_token(cli)?;
+    let metrics = Arc::new(Metrics::new());
     let tls = match (&cli.tls_cert, &cli.tls_key) {
         (Some(c), Some(k)) => Some(server::tls_acceptor(c, k)?),
         _ => None,
@@ -386,7 +411,8 @@ fn serve_on<S: Store>(
                 max_concurrent: cli.max_full_scans,
                 max_held: cli.max_held_resources,
             })
-            .with_max_held_bytes(cli.max_held_bytes),
+            .with_max_held_bytes(cli.max_held_bytes)
+            .with_store_error_observer(metrics.store_error_observer()),
     );
     let mut config = ServiceConfig::default()
         .with_base_paths(["/scim/v2", "/scim"])
@@ -440,7 +466,12 @@ fn serve_on<S: Store>(
         tracing::info!(%local, data_dir = data_dir.as_deref(), engine = app_store.engine(), tls = tls.is_some(),
             max_connections = limits.max_connections, file_descriptor_limit = nofile,
             client_profile = ?cli.client_profile, "scim-bridge started");
-        let watcher = tokio::spawn(watcher::run(provisioner.clone(), health.clone(), interval));
+        let watcher = tokio::spawn(watcher::run(
+            provisioner.clone(),
+            health.clone(),
+            metrics.clone(),
+            interval,
+        ));
         let pruner = tokio::spawn(retention::run(app_store.clone(), cli.audit_retention_days));
         let follower = refresh.map(|refresh| {
             let auth = auth.clone();
@@ -463,7 +494,8 @@ fn serve_on<S: Store>(
             limits,
             tls.is_some(),
             local,
-        ));
+        )
+        .with_metrics(metrics, metrics_token.as_deref()));
         server::serve(listener, app, tls).await;
         watcher.abort();
         pruner.abort();

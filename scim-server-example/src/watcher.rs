@@ -9,8 +9,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::health::Health;
+use crate::metrics::Metrics;
 use crate::onepassword::audit::Actor;
-use crate::onepassword::{confirm_pending, OnePassword, CONFIRM_BATCH};
+use crate::onepassword::{confirm_pending, OnePassword, RuleError, CONFIRM_BATCH};
 use crate::store::Store;
 
 /// How soon a failed run (the database unreachable) is tried again, at most the interval:
@@ -23,6 +24,7 @@ const RETRY: Duration = Duration::from_secs(5);
 pub async fn run<S: Store>(
     provisioner: Arc<OnePassword<S>>,
     health: Arc<Health>,
+    metrics: Arc<Metrics>,
     interval: Duration,
 ) {
     let retry = RETRY.min(interval);
@@ -32,11 +34,13 @@ pub async fn run<S: Store>(
         delay = interval;
         let store = provisioner.store().clone();
         let leads = {
-            let store = store.clone();
-            tokio::task::spawn_blocking(move || store.lead())
-                .await
-                .map_err(|e| e.to_string())
-                .and_then(|r| r.map_err(|e| e.to_string()))
+            let (store, metrics) = (store.clone(), metrics.clone());
+            tokio::task::spawn_blocking(move || {
+                store.lead().inspect_err(|e| metrics.store_error(e))
+            })
+            .await
+            .map_err(|e| e.to_string())
+            .and_then(|r| r.map_err(|e| e.to_string()))
         };
         match leads {
             Ok(true) => {}
@@ -53,19 +57,27 @@ pub async fn run<S: Store>(
             }
         }
         // One short transaction per batch: writes from clients interleave.
+        let counted = metrics.clone();
         let result = tokio::task::spawn_blocking(move || {
-            let mut confirmed = Vec::new();
-            loop {
-                let batch = store.write(|tx| confirm_pending(tx, &Actor::watcher()))?;
-                let done = (batch.len() as u64) < CONFIRM_BATCH;
-                confirmed.extend(batch);
-                // Between batches, whether this replica still leads (which also records
-                // its heartbeat, so a long run is not taken for a hung leader): one that
-                // lost the lead stops here.
-                if done || !store.lead()? {
-                    return Ok::<_, crate::onepassword::RuleError>(confirmed);
+            let run = || {
+                let mut confirmed = Vec::new();
+                loop {
+                    let batch = store.write(|tx| confirm_pending(tx, &Actor::watcher()))?;
+                    let done = (batch.len() as u64) < CONFIRM_BATCH;
+                    confirmed.extend(batch);
+                    // Between batches, whether this replica still leads (which also
+                    // records its heartbeat, so a long run is not taken for a hung
+                    // leader): one that lost the lead stops here.
+                    if done || !store.lead()? {
+                        return Ok::<_, RuleError>(confirmed);
+                    }
                 }
-            }
+            };
+            run().inspect_err(|e| {
+                if let RuleError::Store(e) = e {
+                    counted.store_error(e);
+                }
+            })
         })
         .await
         .map_err(|e| e.to_string())
@@ -81,6 +93,9 @@ pub async fn run<S: Store>(
             ),
             Ok(_) => tracing::debug!("confirmation watcher: nobody pending"),
             Err(e) => tracing::error!(error = %e, "confirmation watcher failed; will retry"),
+        }
+        if let Ok(ids) = &result {
+            metrics.watcher_ran(ids.len());
         }
         health.watcher_ran(result.map(|ids| ids.len()), next);
     }

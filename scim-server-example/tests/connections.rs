@@ -71,7 +71,7 @@ const H2_PING: &[u8] = &[0, 0, 8, 6, 0, 0, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8];
 
 fn open_idle(addr: &str, kind: Idle) -> TcpStream {
     let mut s = TcpStream::connect(addr).unwrap();
-    // Writes may fail: a socket past the limit is answered 503 and closed at once.
+    // Writes may fail: a socket past the limit is answered 429 and closed at once.
     match kind {
         Idle::Silent => {}
         Idle::OneByte => {
@@ -429,14 +429,15 @@ fn bodies_in_flight_share_a_bounded_memory_budget() {
     // (Two connections' heads reach the bridge in no set order: let this one arrive
     // first, or the 300 kB body below would take the budget and this one be refused.)
     std::thread::sleep(Duration::from_millis(300));
-    // …so a 300 kB body is refused with 503 and Retry-After until it completes.
+    // …so a 300 kB body is refused with 429 (the bridge is saturated, RFC 6585 §4) and
+    // Retry-After until it completes.
     let mut other = head(300_000).into_bytes();
     other.extend(vec![b' '; 300_000]);
     let mut last = String::new();
     assert!(
         eventually(10, || {
             last = exchange(&b.addr(), &other, Duration::from_secs(5));
-            last.starts_with("HTTP/1.1 503")
+            last.starts_with("HTTP/1.1 429")
         }),
         "{}",
         &last[..last.len().min(300)]
@@ -566,7 +567,7 @@ fn a_connection_flood_is_not_a_log_flood() {
     let addr = b.addr();
     // Authenticated connections hold both slots (they are never evicted).
     let _held: Vec<TcpStream> = (0..2).map(|_| common::open_authenticated(&addr)).collect();
-    let refused = (0..200).filter(|_| ping_status(&addr) == 503).count();
+    let refused = (0..200).filter(|_| ping_status(&addr) == 429).count();
     assert!(refused >= 190, "the flood was refused ({refused} of 200)");
     let text = std::fs::read_to_string(&log).unwrap();
     let warnings = text
@@ -613,7 +614,7 @@ fn clients_without_the_token_cannot_keep_the_slots_from_those_with_it() {
     );
     let addr = b.addr();
     let _held: Vec<TcpStream> = (0..2).map(|_| common::open_authenticated(&addr)).collect();
-    assert_eq!(ping_status(&addr), 503);
+    assert_eq!(ping_status(&addr), 429);
 }
 
 #[test]

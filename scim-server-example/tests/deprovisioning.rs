@@ -45,6 +45,17 @@ fn held_actions(b: &Bridge) -> Vec<String> {
         .collect()
 }
 
+/// `scim_bridge_deprovisioning_held` as `/metrics` shows it.
+fn held_gauge(b: &Bridge) -> u64 {
+    let (status, text) = b.call("GET", "/metrics", None);
+    assert_eq!(status, 200, "{text}");
+    let text = text.as_str().expect("the exposition text");
+    text.lines()
+        .find_map(|l| l.strip_prefix("scim_bridge_deprovisioning_held "))
+        .and_then(|v| v.trim().parse().ok())
+        .expect("the gauge")
+}
+
 #[test]
 fn past_the_limit_deprovisioning_is_held_until_released_or_discarded() {
     let dir = tempfile::tempdir().unwrap();
@@ -102,6 +113,9 @@ fn past_the_limit_deprovisioning_is_held_until_released_or_discarded() {
         held_actions(&b),
         ["p4@example.com", "p3@example.com", "p2@example.com"]
     );
+
+    // Visible to monitoring.
+    assert_eq!(held_gauge(&b), 3);
 
     // The operator sees them, oldest first.
     let (ok, out) = b.subcommand(&["deprovisioning", "list"]);
@@ -180,6 +194,7 @@ fn past_the_limit_deprovisioning_is_held_until_released_or_discarded() {
     assert_eq!(active(&b, &ids[5]), Some(true));
     let (_, out) = b.subcommand(&["deprovisioning", "list"]);
     assert!(out.contains("Nothing is held"), "{out}");
+    assert_eq!(held_gauge(&b), 0);
     let (_, page) = b.call(
         "GET",
         "/audit?action=deprovisioning.discarded&count=1",

@@ -87,7 +87,7 @@ fn slow_clients_are_cut_off() {
 }
 
 #[test]
-fn connections_past_the_limit_get_503() {
+fn connections_past_the_limit_get_429_with_retry_after() {
     let dir = tempfile::tempdir().unwrap();
     let b = Bridge::start(
         dir.path(),
@@ -101,7 +101,12 @@ fn connections_past_the_limit_get_503() {
         b"GET /ping HTTP/1.1\r\nHost: x\r\n\r\n",
         Duration::from_secs(5),
     );
-    assert!(resp.starts_with("HTTP/1.1 503"), "{resp}");
+    // RFC 6585 §4: too many requests, and when to come back (RFC 9110 §10.2.3).
+    assert!(resp.starts_with("HTTP/1.1 429 "), "{resp}");
+    assert!(
+        resp.to_ascii_lowercase().contains("\r\nretry-after: 1\r\n"),
+        "{resp}"
+    );
     assert!(resp.contains("limit of 2 connections"), "{resp}");
     drop((_idle1, _idle2));
     assert!(common::eventually(5, || raw(

@@ -159,9 +159,30 @@ pub const DEFAULT_HELD_BYTES: usize = 64 << 20;
 /// reads still find threads.
 pub const MAX_QUEUED_WRITES: usize = 8;
 
+/// How many write requests may wait for one of the [`MAX_QUEUED_WRITES`] slots at once.
+/// One more is answered `429 Too Many Requests` at once, with `Retry-After`
+/// [`WRITE_LINE_FULL_RETRY`] (RFC 6585 §4): a burst past this is refused in
+/// microseconds instead of each request waiting [`WRITE_SLOT_WAIT`] in memory.
+pub const MAX_WAITING_WRITES: usize = 64;
+
 /// How long a write request waits for one of the [`MAX_QUEUED_WRITES`] slots before it is
-/// answered 503 with `Retry-After` (the store's busy timeout).
+/// answered `429 Too Many Requests` with `Retry-After` [`WRITE_SLOT_RETRY`] (the store's
+/// busy timeout).
 pub const WRITE_SLOT_WAIT: Duration = Duration::from_secs(10);
+
+/// The `Retry-After` of a write that waited [`WRITE_SLOT_WAIT`] for a slot in vain: the
+/// writes ahead of it have been stuck as long (another process holding the database's
+/// write lock, a slow disk), so the client is asked to stay away as long as it waited.
+pub const WRITE_SLOT_RETRY: Duration = WRITE_SLOT_WAIT;
+
+/// The `Retry-After` of a write refused because [`MAX_WAITING_WRITES`] already wait: the
+/// line drains at the store's pace, so that within about half a [`WRITE_SLOT_WAIT`] it
+/// has room again or its writers have been answered.
+pub const WRITE_LINE_FULL_RETRY: Duration = Duration::from_secs(5);
+
+/// Told of every storage failure a request meets, as it is turned into an error for the
+/// client (`scim-bridge` counts them by kind for `/metrics`).
+pub type StoreErrorObserver = Arc<dyn Fn(&StoreError) + Send + Sync>;
 
 /// How often a PATCH without If-Match reads, applies and tries to write again when
 /// another writer changed the resource in between; then 429 with `Retry-After`.
@@ -222,6 +243,11 @@ pub struct OnePassword<S: Store> {
     scans: Arc<tokio::sync::Semaphore>,
     /// One permit per write request at the store ([`MAX_QUEUED_WRITES`]).
     writes: Arc<tokio::sync::Semaphore>,
+    /// One permit per write request at the store or waiting for a slot there
+    /// ([`MAX_QUEUED_WRITES`] + [`MAX_WAITING_WRITES`]).
+    write_line: Arc<tokio::sync::Semaphore>,
+    /// Told of each storage failure a request meets, if anyone listens.
+    store_errors: Option<StoreErrorObserver>,
 }
 
 impl<S: Store> std::fmt::Debug for OnePassword<S> {
@@ -247,6 +273,10 @@ impl<S: Store> OnePassword<S> {
             max_held_bytes: 0,
             scans: Arc::new(tokio::sync::Semaphore::new(0)),
             writes: Arc::new(tokio::sync::Semaphore::new(MAX_QUEUED_WRITES)),
+            write_line: Arc::new(tokio::sync::Semaphore::new(
+                MAX_QUEUED_WRITES + MAX_WAITING_WRITES,
+            )),
+            store_errors: None,
         }
         .with_scan_limits(ScanLimits::default())
         .with_max_held_bytes(DEFAULT_HELD_BYTES))
@@ -274,6 +304,14 @@ impl<S: Store> OnePassword<S> {
         self
     }
 
+    /// The same provisioner, telling `observer` of every storage failure a request meets
+    /// (called where the failure becomes the client's error: 503, 500, or 400 for a
+    /// value the store cannot hold; once per failed request).
+    pub fn with_store_error_observer(mut self, observer: StoreErrorObserver) -> Self {
+        self.store_errors = Some(observer);
+        self
+    }
+
     /// The store.
     pub fn store(&self) -> &Arc<S> {
         &self.store
@@ -293,16 +331,36 @@ impl<S: Store> OnePassword<S> {
         tokio::task::spawn_blocking(move || f(&store, &policy, &registry))
             .await
             .map_err(ProvisionerError::internal)?
-            .map_err(ProvisionerError::from)
+            .map_err(|e| {
+                if let (RuleError::Store(e), Some(observe)) = (&e, &self.store_errors) {
+                    observe(e);
+                }
+                ProvisionerError::from(e)
+            })
     }
 
     /// Runs `f`, a write, on a blocking thread once one of the [`MAX_QUEUED_WRITES`] slots
-    /// is free; waits for one asynchronously, at most [`WRITE_SLOT_WAIT`], then 503.
+    /// is free; waits for one asynchronously, at most [`WRITE_SLOT_WAIT`], then 429. When
+    /// [`MAX_WAITING_WRITES`] already wait, 429 at once: a saturated bridge tells the
+    /// client when to come back (RFC 6585 §4, RFC 9110 §10.2.3) rather than making it
+    /// time out.
     async fn writing<T, F>(&self, f: F) -> Result<T, ProvisionerError>
     where
         T: Send + 'static,
         F: FnOnce(&S, &Policy, &SchemaRegistry) -> Result<T, RuleError> + Send + 'static,
     {
+        let Ok(in_line) = self.write_line.clone().try_acquire_owned() else {
+            tracing::warn!(
+                waiting = MAX_WAITING_WRITES,
+                "a write was refused: too many writes are waiting for the database"
+            );
+            return Err(ProvisionerError::Busy {
+                detail: format!(
+                    "{MAX_WAITING_WRITES} writes are already waiting for the database; retry later"
+                ),
+                retry_after: WRITE_LINE_FULL_RETRY,
+            });
+        };
         let permit = match tokio::time::timeout(
             WRITE_SLOT_WAIT,
             self.writes.clone().acquire_owned(),
@@ -316,14 +374,15 @@ impl<S: Store> OnePassword<S> {
                     waited = ?WRITE_SLOT_WAIT,
                     "a write waited too long behind other writes"
                 );
-                return Err(ProvisionerError::Unavailable(
-                    "too many writes are waiting for the database; retry later".into(),
-                ));
+                return Err(ProvisionerError::Busy {
+                    detail: "too many writes are waiting for the database; retry later".into(),
+                    retry_after: WRITE_SLOT_RETRY,
+                });
             }
         };
         self.blocking(move |store, policy, registry| {
             // Held until the write ends, even if the client has gone.
-            let _permit = permit;
+            let _permits = (permit, in_line);
             f(store, policy, registry)
         })
         .await

@@ -1,11 +1,12 @@
 //! The HTTP side: hyper 1 over tokio, optional TLS (rustls), the accept loop with its
-//! connection limit, and graceful shutdown on SIGINT/SIGTERM.
+//! connection limit (past it, `429` with `Retry-After`), and graceful shutdown on
+//! SIGINT/SIGTERM.
 //!
 //! - [`connection`]: one connection's life and the timeouts that bound it, whatever the
 //!   client sends (nothing, a byte, an HTTP/2 preface, a TLS handshake), and the SCIM
 //!   errors for HTTP/1 heads over the limit (414 for a too-long request line, else 431).
-//! - [`request`]: one request: `/ping`, `/livez`, `/readyz`, `/health`, and SCIM with the
-//!   token checked on the head before any body byte is read.
+//! - [`request`]: one request: `/ping`, `/livez`, `/readyz`, `/health`, `/metrics`, and
+//!   SCIM with the token checked on the head before any body byte is read.
 //! - [`throttle`]: rate-limited warnings, so that a flood is not a log flood.
 //! - [`tls`]: loading the certificate and key.
 //!
@@ -56,7 +57,7 @@ pub const H2_STREAM_WINDOW: u32 = 64 * 1024;
 /// HTTP/2 receive window per connection: all that a client may have in flight on one
 /// connection unread, whatever its streams.
 pub const H2_CONNECTION_WINDOW: u32 = 128 * 1024;
-/// How long a refused connection may take to receive its 503.
+/// How long a refused connection may take to receive its 429.
 const REFUSE_WRITE_TIMEOUT: Duration = Duration::from_secs(1);
 /// How long a newcomer waits for the slot of a connection evicted for it.
 const EVICTION_WAIT: Duration = Duration::from_secs(1);
@@ -74,7 +75,7 @@ pub struct Limits {
     /// How long a kept-alive connection may sit with no request in flight before it is
     /// closed (the header timeout instead, while connections are scarce).
     pub idle_timeout: Duration,
-    /// Most connections served at once; more get 503 and are closed.
+    /// Most connections served at once; more get 429 with `Retry-After` and are closed.
     pub max_connections: usize,
     /// Most bytes of request bodies held in memory at once, over all requests.
     pub max_body_memory: usize,
@@ -193,22 +194,25 @@ fn builder(limits: &Limits) -> auto::Builder<TokioExecutor> {
     builder
 }
 
-/// Answers a connection over the limit with 503 (plain HTTP) or just closes it (TLS).
+/// Answers a connection over the limit with `429 Too Many Requests` and `Retry-After`
+/// (RFC 6585 §4; plain HTTP), or just closes it (TLS: answering would mean a handshake
+/// for a client there is no room for).
 async fn refuse(mut stream: tokio::net::TcpStream, tls: bool, limit: usize) {
     use tokio::io::AsyncWriteExt;
     let answer = async {
         if !tls {
             let body = ScimError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
+                StatusCode::TOO_MANY_REQUESTS,
                 None,
                 format!("the bridge is serving its limit of {limit} connections; retry shortly"),
             )
             .to_body()
             .to_string();
             let head = format!(
-                "HTTP/1.1 503 Service Unavailable\r\ncontent-type: {}\r\ncontent-length: {}\r\nretry-after: 1\r\nconnection: close\r\n\r\n",
+                "HTTP/1.1 429 Too Many Requests\r\ncontent-type: {}\r\ncontent-length: {}\r\nretry-after: {}\r\nconnection: close\r\n\r\n",
                 scim2_core::service::SCIM_JSON,
-                body.len()
+                body.len(),
+                request::SATURATED_RETRY.as_secs()
             );
             let _ = stream.write_all(head.as_bytes()).await;
             let _ = stream.write_all(body.as_bytes()).await;

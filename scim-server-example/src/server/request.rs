@@ -1,5 +1,7 @@
 //! One request: `/ping` and `/livez` (no token, no store), `/readyz` (no token; the store
-//! asked, at most once a second), `/health` (token), and SCIM.
+//! asked, at most once a second), `/health` (token), `/metrics` (the token or the
+//! read-only metrics token), and SCIM. Every answered request is counted in
+//! [`Metrics`] by method, resource and status (bounded labels, never a raw path).
 //!
 //! For SCIM the order is what keeps a client without a token cheap: the head is checked
 //! first (one `Authorization` header with the Secret Token), and only then is the body
@@ -7,6 +9,12 @@
 //! refused), under the body size limit, the body timeout, and a budget of body bytes held
 //! in memory at once over all requests. Requests in flight (HTTP/1 requests and HTTP/2
 //! streams alike) are capped at the connection limit.
+//!
+//! A saturated bridge answers `429 Too Many Requests` with `Retry-After` (RFC 6585 §4,
+//! RFC 9110 §10.2.3), which Entra ID and Okta honour by pausing and retrying: requests
+//! in flight over the connection limit, and bodies over the memory budget
+//! ([`SATURATED_RETRY`]). A bridge older than its database answers `503` with
+//! `Retry-After` instead: that is not load, and waiting does not cure it here.
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -23,8 +31,9 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use super::connection::Activity;
 use super::Limits;
 use crate::health::Health;
-use crate::onepassword::state_counts;
-use crate::store::Store;
+use crate::metrics::Metrics;
+use crate::onepassword::{state_counts, RuleError};
+use crate::store::{Selection, Store, StoreError};
 use crate::token::{Authenticated, BearerAuth};
 
 /// The unit of the body-memory budget: permits are KiB.
@@ -50,6 +59,10 @@ pub struct App<S: Store> {
     /// The last readiness verdict and when it was reached (see [`App::ready`]); held
     /// while the store is asked, so that one probe at a time asks it.
     readiness: tokio::sync::Mutex<Readiness>,
+    /// What `/metrics` exposes.
+    metrics: Arc<Metrics>,
+    /// The read-only token `/metrics` accepts besides the Secret Token, if one is set.
+    metrics_auth: Option<BearerAuth>,
 }
 
 /// What `/readyz` remembers between probes.
@@ -84,17 +97,37 @@ fn text(status: StatusCode, body: &'static str) -> Response<Bytes> {
     r
 }
 
-/// A SCIM error response `503` with `Retry-After: 1` (RFC 9110 §15.6.4, §10.2.3), for
-/// overload, or a bridge older than its database.
-fn busy(detail: String) -> Response<Bytes> {
-    let mut r = error_response(&ScimError::new(
-        StatusCode::SERVICE_UNAVAILABLE,
-        None,
-        detail,
-    ));
-    r.headers_mut()
-        .insert(http::header::RETRY_AFTER, HeaderValue::from_static("1"));
+/// The `Retry-After` of a request refused because the bridge is saturated (requests in
+/// flight at the connection limit, bodies at the memory budget): both drain as requests
+/// finish, in milliseconds to seconds.
+pub(super) const SATURATED_RETRY: Duration = Duration::from_secs(1);
+
+/// How long a scrape waits for the store's counts before answering with the last ones.
+const SCRAPE_STORE_WAIT: Duration = READINESS_WAIT;
+
+/// A SCIM error response with `Retry-After` (RFC 9110 §10.2.3).
+fn retry_later(status: StatusCode, detail: String, after: Duration) -> Response<Bytes> {
+    let mut r = error_response(&ScimError::new(status, None, detail));
+    r.headers_mut().insert(
+        http::header::RETRY_AFTER,
+        HeaderValue::from(after.as_secs()),
+    );
     r
+}
+
+/// `429 Too Many Requests` with `Retry-After` (RFC 6585 §4), for a saturated bridge.
+fn busy(detail: String) -> Response<Bytes> {
+    retry_later(StatusCode::TOO_MANY_REQUESTS, detail, SATURATED_RETRY)
+}
+
+/// `503 Service Unavailable` with `Retry-After: 1` (RFC 9110 §15.6.4), for a bridge
+/// older than its database.
+fn unavailable(detail: String) -> Response<Bytes> {
+    retry_later(
+        StatusCode::SERVICE_UNAVAILABLE,
+        detail,
+        Duration::from_secs(1),
+    )
 }
 
 /// The 401 (with its challenge) or 403 for a refused head.
@@ -130,7 +163,74 @@ impl<S: Store> App<S> {
             body_budget: Arc::new(Semaphore::new(units)),
             requests: Arc::new(Semaphore::new(limits.max_connections)),
             readiness: tokio::sync::Mutex::new(Readiness::default()),
+            metrics: Arc::new(Metrics::new()),
+            metrics_auth: None,
         }
+    }
+
+    /// The same handler recording into `metrics`, its `/metrics` also accepting
+    /// `metrics_token` (a read-only token: it authenticates nothing else).
+    pub fn with_metrics(mut self, metrics: Arc<Metrics>, metrics_token: Option<&str>) -> Self {
+        self.metrics = metrics;
+        self.metrics_auth = metrics_token.map(BearerAuth::fixed);
+        self
+    }
+
+    /// Checks the Secret Token on a request's head: `None` when it is there, else the
+    /// refusal to answer (401 with its challenge, or 403), counted.
+    fn refusal(&self, headers: &http::HeaderMap) -> Option<Response<Bytes>> {
+        let e = self.auth.check_headers(headers).err()?;
+        self.metrics.auth_failure();
+        Some(refused(e))
+    }
+
+    /// `/metrics`: the Secret Token or the metrics token; the account and group counts
+    /// read from the store now, on a blocking thread (the last ones, and a storage
+    /// failure counted, when the store fails or does not answer within
+    /// [`SCRAPE_STORE_WAIT`]).
+    async fn metrics(&self, req: &Request<Incoming>, conn: &Activity) -> Response<Bytes> {
+        let by_metrics_token = self
+            .metrics_auth
+            .as_ref()
+            .is_some_and(|m| m.check_headers(req.headers()).is_ok());
+        if !by_metrics_token {
+            if let Some(resp) = self.refusal(req.headers()) {
+                return resp;
+            }
+        }
+        conn.trust();
+        let store = self.store.clone();
+        let read = tokio::task::spawn_blocking(move || {
+            store.read(|tx| {
+                let accounts = state_counts(tx)?;
+                let groups = tx.count("Group", &Selection::all())?;
+                let (held, _) = tx.held_summary()?;
+                Ok::<_, RuleError>((accounts, groups, held))
+            })
+        });
+        match tokio::time::timeout(SCRAPE_STORE_WAIT, read).await {
+            Ok(Ok(Ok((accounts, groups, held)))) => {
+                self.metrics.set_store_counts(&accounts, groups);
+                self.metrics.set_deprovisioning_held(held);
+            }
+            Ok(Ok(Err(e))) => {
+                tracing::warn!(error = %e, "metrics: the store's counts could not be read");
+                if let RuleError::Store(e) = &e {
+                    self.metrics.store_error(e);
+                }
+            }
+            Ok(Err(_)) | Err(_) => {
+                tracing::warn!("metrics: the store did not answer; serving the last counts");
+                self.metrics
+                    .store_error(&StoreError::Unavailable(String::new()));
+            }
+        }
+        let mut r = Response::new(Bytes::from(self.metrics.encode()));
+        r.headers_mut().insert(
+            http::header::CONTENT_TYPE,
+            HeaderValue::from_static(crate::metrics::CONTENT_TYPE),
+        );
+        r
     }
 
     /// `/readyz`, with no token (a load balancer's probe often cannot send one, and must
@@ -211,8 +311,8 @@ impl<S: Store> App<S> {
     }
 
     async fn health(&self, req: &Request<Incoming>, conn: &Activity) -> Response<Bytes> {
-        if let Err(e) = self.auth.check_headers(req.headers()) {
-            return refused(e);
+        if let Some(resp) = self.refusal(req.headers()) {
+            return resp;
         }
         conn.trust();
         let store = self.store.clone();
@@ -274,10 +374,11 @@ impl<S: Store> App<S> {
                 Ok(_permit) if path == "/readyz" => self.ready().await,
                 Ok(_permit) if path == "/health" => self.health(&req, conn).await,
                 Ok(_permit) if path == "/audit" => self.audit(&req, conn).await,
+                Ok(_permit) if path == "/metrics" => self.metrics(&req, conn).await,
                 Ok(_permit) => match self.store.superseded() {
                     // RFC 9110 §15.6.4 (503) with §10.2.3 (Retry-After): the load
                     // balancer, seeing `/readyz` fail, sends the retry to a newer replica.
-                    Some(why) => busy(why),
+                    Some(why) => unavailable(why),
                     None => self.scim(req, conn).await,
                 },
             },
@@ -288,6 +389,12 @@ impl<S: Store> App<S> {
         // The bridge's own SCIM errors (401, 503, 413) follow `Accept` as the service's do.
         label_json(&mut resp, media);
         abandoned.method = None;
+        self.metrics.request(
+            &method,
+            &path,
+            resp.status().as_u16(),
+            started.elapsed().as_secs_f64(),
+        );
         tracing::info!(
             %method,
             path = %truncate(&path, 200),
@@ -300,8 +407,8 @@ impl<S: Store> App<S> {
     }
 
     async fn scim(&self, req: Request<Incoming>, conn: &Activity) -> Response<Bytes> {
-        if let Err(e) = self.auth.check_headers(req.headers()) {
-            return refused(e);
+        if let Some(resp) = self.refusal(req.headers()) {
+            return resp;
         }
         conn.trust();
         let (mut parts, body) = req.into_parts();

@@ -47,6 +47,7 @@ mod token_rotate_refusal_speaks_of_data_directory;
 mod unparseable_database_url_says_nothing;
 mod waiting_writers_hold_threads;
 mod watcher_error_names_the_client;
+mod write_bursts_wait_then_503;
 
 /// The core User schema.
 pub const USER: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
