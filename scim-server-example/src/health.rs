@@ -1,10 +1,28 @@
 //! What `/health` reports: one entry per component (store, confirmation watcher, SCIM
-//! server), each with a state and timestamps, plus the version.
+//! server), each with a state and timestamps, plus the version. The status page (`/app`)
+//! shows the same report, gathered by the same function ([`Health::gather`]).
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use serde_json::{json, Value};
+
+use crate::onepassword::state_counts;
+use crate::store::Store;
+
+/// The last authenticated SCIM request: what the identity provider last did, never its
+/// query or body (a filter names people).
+#[derive(Clone, Debug)]
+pub struct LastRequest {
+    /// The method.
+    pub method: String,
+    /// The path, without the query (the caller cuts it as it does in the log).
+    pub path: String,
+    /// The response's status code.
+    pub status: u16,
+    /// When it was answered (RFC 3339).
+    pub at: String,
+}
 
 /// The confirmation watcher's latest news.
 #[derive(Clone, Debug, Default)]
@@ -31,6 +49,7 @@ pub struct Health {
     tls: bool,
     requests: AtomicU64,
     watcher: Mutex<WatcherReport>,
+    last_scim: Mutex<Option<LastRequest>>,
 }
 
 impl Health {
@@ -42,7 +61,38 @@ impl Health {
             tls,
             requests: AtomicU64::new(0),
             watcher: Mutex::new(WatcherReport::default()),
+            last_scim: Mutex::new(None),
         }
+    }
+
+    /// Records an authenticated SCIM request as the last one: its method, its path
+    /// (the query is never kept) and its status.
+    pub fn scim_request(&self, method: &str, path: &str, status: u16) {
+        if let Ok(mut last) = self.last_scim.lock() {
+            *last = Some(LastRequest {
+                method: method.to_owned(),
+                path: path.to_owned(),
+                status,
+                at: scim2_core::meta::now(),
+            });
+        }
+    }
+
+    /// The report of a bridge serving `store`: the store is checked and its accounts
+    /// counted on the blocking pool, then [`Health::report`]. Both `/health` and the
+    /// status page call this.
+    pub async fn gather<S: Store>(&self, store: &Arc<S>) -> Value {
+        let reader = store.clone();
+        let counts = tokio::task::spawn_blocking(move || {
+            reader.check().map_err(|e| e.to_string())?;
+            reader
+                .read(state_counts)
+                .map_err(|e| e.to_string())
+                .map(|c| serde_json::to_value(c).unwrap_or_default())
+        })
+        .await
+        .unwrap_or_else(|e| Err(e.to_string()));
+        self.report(store.engine(), counts)
     }
 
     /// Counts a request.
@@ -81,6 +131,7 @@ impl Health {
     /// account counts or why it cannot be read (a text that names no host).
     pub fn report(&self, engine: &str, store: Result<Value, String>) -> Value {
         let w = self.watcher.lock().map(|w| w.clone()).unwrap_or_default();
+        let last = self.last_scim.lock().ok().and_then(|l| l.clone());
         let store_ok = store.is_ok();
         let watcher_state = match (&w.last_run_at, &w.last_error) {
             _ if w.standby => "standby",
@@ -117,8 +168,38 @@ impl Health {
                     "startedAt": self.started_at,
                     "requests": self.requests.load(Ordering::Relaxed),
                     "tls": self.tls,
+                    "lastRequest": last.map(|l| json!({
+                        "method": l.method,
+                        "path": l.path,
+                        "status": l.status,
+                        "at": l.at,
+                    })),
                 }
             }
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_last_scim_request_is_reported() {
+        let h = Health::new(60, false);
+        assert!(
+            h.report("sqlite", Ok(json!({})))["components"]["scimServer"]["lastRequest"].is_null()
+        );
+        h.scim_request("GET", "/scim/v2/Users", 200);
+        h.scim_request("POST", "/scim/v2/Users", 201);
+        let r = h.report("sqlite", Ok(json!({})));
+        let last = &r["components"]["scimServer"]["lastRequest"];
+        assert_eq!(last["method"], "POST");
+        assert_eq!(last["path"], "/scim/v2/Users");
+        assert_eq!(last["status"], 201);
+        assert!(
+            last["at"].as_str().is_some_and(|t| t.ends_with('Z')),
+            "{last}"
+        );
     }
 }

@@ -10,6 +10,7 @@ use scim2_core::service::{ScimService, ServiceConfig};
 
 use crate::cli::{Cli, Command, InvitationAction, LogFormat, TokenAction};
 use crate::onepassword::{self, OnePassword, Policy};
+use crate::status::StatusPage;
 use crate::store::postgres::{PgOptions, PgStore};
 use crate::store::sqlite::SqliteStore;
 use crate::store::Store;
@@ -438,15 +439,15 @@ fn serve_on<S: Store>(
                 }
             })
         });
-        let app = Arc::new(server::App::new(
-            scim,
-            auth,
-            health,
-            app_store,
-            limits,
-            tls.is_some(),
-            local,
-        ));
+        let status_page = StatusPage::new(tls.is_some(), limits.body_timeout)
+            .with_tenant_url(tenant_url(cli, local))
+            .with_rotate_command(rotate_command(cli))
+            .with_database(database_url(cli).is_some())
+            .with_public_url(cli.public_url.as_deref());
+        let app = Arc::new(
+            server::App::new(scim, auth, health, app_store, limits, tls.is_some(), local)
+                .with_status_page(status_page),
+        );
         server::serve(listener, app, tls).await;
         watcher.abort();
         if let Some(follower) = follower {

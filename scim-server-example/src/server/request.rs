@@ -1,5 +1,6 @@
 //! One request: `/ping` and `/livez` (no token, no store), `/readyz` (no token; the store
-//! asked, at most once a second), `/health` (token), and SCIM.
+//! asked, at most once a second), `/health` (token), the status page (`/` and `/app`,
+//! signed in with the token; see [`crate::status`]), and SCIM.
 //!
 //! For SCIM the order is what keeps a client without a token cheap: the head is checked
 //! first (one `Authorization` header with the Secret Token), and only then is the body
@@ -23,7 +24,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use super::connection::Activity;
 use super::Limits;
 use crate::health::Health;
-use crate::onepassword::state_counts;
+use crate::status::{self, StatusPage};
 use crate::store::Store;
 use crate::token::{Authenticated, BearerAuth};
 
@@ -50,6 +51,8 @@ pub struct App<S: Store> {
     /// The last readiness verdict and when it was reached (see [`App::ready`]); held
     /// while the store is asked, so that one probe at a time asks it.
     readiness: tokio::sync::Mutex<Readiness>,
+    /// The status page and its sessions.
+    status: StatusPage,
 }
 
 /// What `/readyz` remembers between probes.
@@ -130,7 +133,15 @@ impl<S: Store> App<S> {
             body_budget: Arc::new(Semaphore::new(units)),
             requests: Arc::new(Semaphore::new(limits.max_connections)),
             readiness: tokio::sync::Mutex::new(Readiness::default()),
+            status: StatusPage::new(tls, limits.body_timeout),
         }
+    }
+
+    /// Serves `page` as the status page (the Tenant URL, the rotate command and the
+    /// audit feed it shows are set on it).
+    pub fn with_status_page(mut self, page: StatusPage) -> Self {
+        self.status = page;
+        self
     }
 
     /// `/readyz`, with no token (a load balancer's probe often cannot send one, and must
@@ -183,17 +194,7 @@ impl<S: Store> App<S> {
             return refused(e);
         }
         conn.trust();
-        let store = self.store.clone();
-        let counts = tokio::task::spawn_blocking(move || {
-            store.check().map_err(|e| e.to_string())?;
-            store
-                .read(state_counts)
-                .map_err(|e| e.to_string())
-                .map(|c| serde_json::to_value(c).unwrap_or_default())
-        })
-        .await
-        .unwrap_or_else(|e| Err(e.to_string()));
-        let body = self.health.report(self.store.engine(), counts);
+        let body = self.health.gather(&self.store).await;
         let status = if body["status"] == "healthy" {
             StatusCode::OK
         } else {
@@ -241,6 +242,10 @@ impl<S: Store> App<S> {
                 )),
                 Ok(_permit) if path == "/readyz" => self.ready().await,
                 Ok(_permit) if path == "/health" => self.health(&req, conn).await,
+                Ok(_permit) if status::serves(&path) => {
+                    let report = || self.health.gather(&self.store);
+                    self.status.handle(req, &self.auth, report).await
+                }
                 Ok(_permit) => match self.store.superseded() {
                     // RFC 9110 §15.6.4 (503) with §10.2.3 (Retry-After): the load
                     // balancer, seeing `/readyz` fail, sends the retry to a newer replica.
@@ -276,11 +281,16 @@ impl<S: Store> App<S> {
         if let Some(uri) = self.absolute_uri(&parts) {
             parts.uri = uri;
         }
-        let (bytes, _held) = match self.read_body(&parts.headers, body).await {
-            Ok(b) => b,
-            Err(resp) => return resp,
+        let (method, path) = (parts.method.clone(), parts.uri.path().to_owned());
+        let resp = match self.read_body(&parts.headers, body).await {
+            Ok((bytes, _held)) => self.scim.handle(Request::from_parts(parts, bytes)).await,
+            Err(resp) => resp,
         };
-        self.scim.handle(Request::from_parts(parts, bytes)).await
+        // The status page's "last SCIM request": never the query or the body.
+        let code = resp.status().as_u16();
+        self.health
+            .scim_request(method.as_str(), truncate(&path, 200), code);
+        resp
     }
 
     /// The request URI in absolute form, with the scheme the bridge really serves and the
