@@ -335,18 +335,21 @@ impl StatusPage {
     /// `Sec-Fetch-Site` other than `same-origin`, or an `Origin` that is neither the
     /// address the request was sent to nor `--public-url`'s, is another site's. A
     /// client that sends neither (not a browser, or an old one) is let through: the
-    /// cookie is `SameSite=Strict`, and signing in needs the token anyway.
+    /// cookie is `SameSite=Strict`, and signing in needs the token anyway. So is
+    /// `Origin: null`, which is what a browser sends for the page's own forms under its
+    /// `Referrer-Policy: no-referrer` (the Fetch standard's "append a request `Origin`
+    /// header"); a browser that sends `Sec-Fetch-Site` has said which site it is.
     fn same_origin(&self, headers: &HeaderMap) -> bool {
         if let Some(site) = headers.get("sec-fetch-site") {
             if site.as_bytes() != b"same-origin" {
                 return false;
             }
         }
-        let Some(origin) = headers.get(header::ORIGIN) else {
-            return true;
-        };
-        let Ok(origin) = origin.to_str() else {
-            return false;
+        let origin = match headers.get(header::ORIGIN).map(|o| o.to_str()) {
+            None => return true,
+            Some(Ok("null")) => return true,
+            Some(Ok(o)) => o,
+            Some(Err(_)) => return false,
         };
         if self
             .public_origin

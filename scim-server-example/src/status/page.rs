@@ -23,7 +23,7 @@ body{margin:0;font:16px/1.45 system-ui,-apple-system,'Segoe UI',Roboto,sans-seri
 header{display:flex;flex-wrap:wrap;gap:.5rem 1rem;align-items:center;justify-content:space-between;padding:.75rem 1rem;border-bottom:1px solid var(--line);background:var(--card)}\
 header h1{font-size:1.15rem;margin:0}\
 main{max-width:64rem;margin:0 auto;padding:1rem}\
-.grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(17rem,1fr));gap:1rem}\
+.grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(17rem,1fr));gap:1rem;margin:0 0 1rem}.grid section{margin:0}\
 section{background:var(--card);border:1px solid var(--line);border-radius:.5rem;padding:.75rem 1rem;margin:0 0 1rem;min-width:0}\
 h2{font-size:1rem;margin:0 0 .5rem}\
 dl{display:grid;grid-template-columns:max-content 1fr;gap:.15rem .75rem;margin:0}\
@@ -121,8 +121,9 @@ fn time(v: &Value, now: OffsetDateTime) -> String {
     match v.as_str() {
         Some(at) => match relative(at, now) {
             Some(r) => format!(
-                "<time datetime=\"{0}\">{0}</time> <span class=\"muted\">({1})</span>",
+                "<time datetime=\"{}\">{}</time> <span class=\"muted\">({})</span>",
                 escape(at),
+                escape(&at.replacen('T', " ", 1)),
                 escape(&r)
             ),
             None => escape(at),

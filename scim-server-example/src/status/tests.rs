@@ -136,7 +136,7 @@ async fn forms_from_other_sites_and_other_shapes_are_refused() {
     let form = format!("token={TOKEN}");
     for headers in [
         &[("origin", "https://evil.test")][..],
-        &[("origin", "null")][..],
+        &[("origin", "null"), ("sec-fetch-site", "cross-site")][..],
         &[("sec-fetch-site", "cross-site")][..],
         &[
             ("sec-fetch-site", "same-site"),
@@ -149,6 +149,19 @@ async fn forms_from_other_sites_and_other_shapes_are_refused() {
         assert_eq!(r.status(), StatusCode::FORBIDDEN, "{headers:?}");
         assert!(r.headers().get(header::SET_COOKIE).is_none());
     }
+    // The page's own form under `Referrer-Policy: no-referrer` says `Origin: null`.
+    let r = page
+        .handle(
+            post(
+                "/app/sign-in",
+                &form,
+                &[("origin", "null"), ("sec-fetch-site", "same-origin")],
+            ),
+            &auth,
+            report,
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
     // Signing out from another site ends nothing.
     let c = sign_in(&page, &auth).await;
     let r = page
