@@ -235,13 +235,13 @@ impl StatusPage {
         B: hyper::body::Body<Data = Bytes>,
         B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
     {
-        if let Err(resp) = self.check_form(req.headers()) {
-            return resp;
+        if let Some(refusal) = self.refuse_form(req.headers()) {
+            return refusal;
         }
         let (parts, body) = req.into_parts();
         let bytes = match self.read_form(&parts.headers, body).await {
             Ok(b) => b,
-            Err(resp) => return resp,
+            Err((status, title, message)) => return html(status, page::error(title, message)),
         };
         let token = form_urlencoded::parse(&bytes)
             .find(|(k, _)| k == "token")
@@ -280,8 +280,8 @@ impl StatusPage {
 
     /// `POST /app/sign-out`: ends the request's sessions here and clears the cookie.
     fn sign_out(&self, headers: &HeaderMap) -> Response<Bytes> {
-        if let Err(resp) = self.check_form(headers) {
-            return resp;
+        if let Some(refusal) = self.refuse_form(headers) {
+            return refusal;
         }
         for id in session::ids(headers) {
             self.sessions.end(id);
@@ -298,12 +298,12 @@ impl StatusPage {
         }
     }
 
-    /// Refuses a form another site made the browser send (`403`), or one that is not
-    /// `application/x-www-form-urlencoded` (`415`).
-    fn check_form(&self, headers: &HeaderMap) -> Result<(), Response<Bytes>> {
+    /// The refusal of a form another site made the browser send (`403`), or of one that
+    /// is not `application/x-www-form-urlencoded` (`415`); `None` for a form to read.
+    fn refuse_form(&self, headers: &HeaderMap) -> Option<Response<Bytes>> {
         if !self.same_origin(headers) {
             tracing::warn!("status page: form refused (sent from another site)");
-            return Err(html(
+            return Some(html(
                 StatusCode::FORBIDDEN,
                 page::error(
                     "Refused",
@@ -320,7 +320,7 @@ impl StatusPage {
                     .eq_ignore_ascii_case("application/x-www-form-urlencoded")
             });
         if !form {
-            return Err(html(
+            return Some(html(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 page::error(
                     "Unsupported form",
@@ -328,7 +328,7 @@ impl StatusPage {
                 ),
             ));
         }
-        Ok(())
+        None
     }
 
     /// Whether a form comes from the page itself, as far as the browser says: a
@@ -363,43 +363,45 @@ impl StatusPage {
         matches!((authority, host), (Some(a), Some(h)) if a.eq_ignore_ascii_case(h))
     }
 
-    /// The form's body, at most [`MAX_FORM_BYTES`], within the body timeout.
-    async fn read_form<B>(&self, headers: &HeaderMap, body: B) -> Result<Bytes, Response<Bytes>>
+    /// The form's body, at most [`MAX_FORM_BYTES`], within the body timeout; or the
+    /// status, title and message of the page that says why not.
+    async fn read_form<B>(&self, headers: &HeaderMap, body: B) -> Result<Bytes, Unread>
     where
         B: hyper::body::Body<Data = Bytes>,
         B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
     {
-        let too_large = || {
-            html(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                page::error(
-                    "Form too large",
-                    "The sign-in form is larger than it can be.",
-                ),
-            )
-        };
+        const TOO_LARGE: Unread = (
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "Form too large",
+            "The sign-in form is larger than it can be.",
+        );
         let declared = headers
             .get(header::CONTENT_LENGTH)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.parse::<u64>().ok());
         if declared.is_some_and(|n| n > MAX_FORM_BYTES as u64) {
-            return Err(too_large());
+            return Err(TOO_LARGE);
         }
         let read = http_body_util::Limited::new(body, MAX_FORM_BYTES).collect();
         match tokio::time::timeout(self.body_timeout, read).await {
             Ok(Ok(collected)) => Ok(collected.to_bytes()),
-            Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => Err(too_large()),
-            Ok(Err(_)) => Err(html(
+            Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => Err(TOO_LARGE),
+            Ok(Err(_)) => Err((
                 StatusCode::BAD_REQUEST,
-                page::error("Unreadable form", "The form could not be read."),
+                "Unreadable form",
+                "The form could not be read.",
             )),
-            Err(_) => Err(html(
+            Err(_) => Err((
                 StatusCode::REQUEST_TIMEOUT,
-                page::error("Too slow", "The form took too long to arrive."),
+                "Too slow",
+                "The form took too long to arrive.",
             )),
         }
     }
 }
+
+/// Why a form's body was not read: the status, and the title and message of the page.
+type Unread = (StatusCode, &'static str, &'static str);
 
 /// An HTML response.
 fn html(status: StatusCode, body: String) -> Response<Bytes> {
