@@ -272,3 +272,53 @@ fn forms_from_another_site_are_refused() {
     );
     assert_eq!(a.status, 401);
 }
+
+/// The token a `token rotate` printed.
+fn rotated_token(bridge: &Bridge) -> String {
+    let (ok, out) = bridge.subcommand(&["token", "rotate"]);
+    assert!(ok, "{out}");
+    out.lines()
+        .find(|l| l.starts_with("  ") && !l.trim().is_empty())
+        .map(|l| l.trim().to_owned())
+        .unwrap_or_else(|| panic!("a token in {out}"))
+}
+
+#[test]
+fn rotating_the_token_ends_sessions() {
+    let dir = tempfile::tempdir().unwrap();
+    let b = Bridge::start_with_own_token(dir.path(), &[]);
+    let first = rotated_token(&b);
+    // The bridge reads the token file again within a second.
+    let cookie = wait_until(|| {
+        let a = sign_in(&b, &first);
+        (a.status == 303).then(|| session_cookie(&a))
+    });
+    let page = send(&b, "GET", "/app", &[("Cookie", &cookie)], None);
+    assert!(page.body.contains("<h2>Store</h2>"));
+
+    let second = rotated_token(&b);
+    assert_ne!(first, second);
+    wait_until(|| {
+        let page = send(&b, "GET", "/app", &[("Cookie", &cookie)], None);
+        page.body.contains("Your session ended").then_some(())
+    });
+    assert_eq!(
+        sign_in(&b, &first).status,
+        401,
+        "the old token signs in no more"
+    );
+    assert_eq!(sign_in(&b, &second).status, 303);
+}
+
+/// Polls `f` until it gives a value (at most 30 s).
+fn wait_until<T>(mut f: impl FnMut() -> Option<T>) -> T {
+    let mut found = None;
+    assert!(
+        common::eventually(30, || {
+            found = f();
+            found.is_some()
+        }),
+        "timed out"
+    );
+    found.unwrap()
+}
