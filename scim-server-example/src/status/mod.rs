@@ -163,14 +163,14 @@ impl StatusPage {
         secure(resp)
     }
 
-    /// The session the request carries, if it is live under the current token.
-    fn session<'a>(&self, headers: &'a HeaderMap, auth: &BearerAuth) -> Option<&'a str> {
+    /// Whether the request carries a session that is live under the current token.
+    fn signed_in(&self, headers: &HeaderMap, auth: &BearerAuth) -> bool {
         let ids = session::ids(headers);
         if ids.is_empty() {
-            return None;
+            return false;
         }
         let token = auth.fingerprint();
-        ids.into_iter().find(|id| self.sessions.check(id, token))
+        ids.into_iter().any(|id| self.sessions.check(id, token))
     }
 
     /// `GET /app`: the page, or the sign-in form (saying the session ended, if the
@@ -185,7 +185,7 @@ impl StatusPage {
         F: FnOnce() -> Fut,
         Fut: Future<Output = Value>,
     {
-        if self.session(headers, auth).is_none() {
+        if !self.signed_in(headers, auth) {
             if session::ids(headers).is_empty() {
                 return html(StatusCode::OK, page::sign_in(None));
             }
@@ -209,7 +209,7 @@ impl StatusPage {
 
     /// `GET /app/audit`: more audit events, or back to `/app` to sign in.
     async fn more(&self, headers: &HeaderMap, auth: &BearerAuth) -> Response<Bytes> {
-        if self.session(headers, auth).is_none() {
+        if !self.signed_in(headers, auth) {
             return redirect();
         }
         let events = self.events(MORE_EVENTS).await;
