@@ -7,8 +7,8 @@
 //!   last-Owner rule, allowed domains) as a SCIM provisioner over a [`store::Store`];
 //! - [`store`]: the storage interface and its engines (SQLite, embedded; PostgreSQL, for
 //!   several replicas), which know nothing of the rules written over them;
-//! - the HTTP server, the Secret Token, the data directory, `/health`, `/metrics` and
-//!   the confirmation watcher, private to the crate.
+//! - the HTTP server, the Secret Token, the data directory, `/health`, `/metrics`, the
+//!   status page (`/app`) and the confirmation watcher, private to the crate.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
@@ -25,6 +25,7 @@ mod retention;
 mod run;
 mod server;
 mod small_file;
+mod status;
 pub mod store;
 mod token;
 mod watcher;

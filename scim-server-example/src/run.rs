@@ -12,6 +12,7 @@ use crate::cli::{Cli, Command, InvitationAction, LogFormat, TokenAction};
 use crate::metrics::Metrics;
 use crate::onepassword::audit::Actor;
 use crate::onepassword::{self, OnePassword};
+use crate::status::StatusPage;
 use crate::store::postgres::{PgOptions, PgStore};
 use crate::store::sqlite::SqliteStore;
 use crate::store::Store;
@@ -404,6 +405,7 @@ fn serve_on<S: Store>(
         _ => None,
     };
     let policy = commands::policy(cli);
+    let guard = policy.deprovisioning;
     let provisioner = Arc::new(
         OnePassword::new(store.clone(), policy)
             .map_err(Error::Account)?
@@ -437,7 +439,8 @@ fn serve_on<S: Store>(
         .with_registry(onepassword::registry())
         .with_authenticator(auth.clone())
         .with_config(config);
-    let health = Arc::new(health::Health::new(interval.as_secs(), tls.is_some()));
+    let health =
+        Arc::new(health::Health::new(interval.as_secs(), tls.is_some()).with_deprovisioning(guard));
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -486,16 +489,17 @@ fn serve_on<S: Store>(
                 }
             })
         });
-        let app = Arc::new(server::App::new(
-            scim,
-            auth,
-            health,
-            app_store,
-            limits,
-            tls.is_some(),
-            local,
-        )
-        .with_metrics(metrics, metrics_token.as_deref()));
+        let status_page = StatusPage::new(tls.is_some(), limits.body_timeout)
+            .with_tenant_url(tenant_url(cli, local))
+            .with_rotate_command(rotate_command(cli))
+            .with_database(database_url(cli).is_some())
+            .with_public_url(cli.public_url.as_deref())
+            .with_audit_feed(audit_feed(app_store.clone()));
+        let app = Arc::new(
+            server::App::new(scim, auth, health, app_store, limits, tls.is_some(), local)
+                .with_metrics(metrics, metrics_token.as_deref())
+                .with_status_page(status_page),
+        );
         server::serve(listener, app, tls).await;
         watcher.abort();
         pruner.abort();
@@ -510,6 +514,21 @@ fn serve_on<S: Store>(
     drop(runtime);
     drop(store);
     Ok(())
+}
+
+/// The status page's view of the audit trail: the latest `n` records of `store`, as
+/// `GET /audit` shows them.
+fn audit_feed<S: Store>(store: Arc<S>) -> crate::status::AuditFeed {
+    Arc::new(move |n| {
+        let query = crate::store::AuditQuery {
+            limit: n as u64,
+            ..crate::store::AuditQuery::default()
+        };
+        store
+            .read(|tx| tx.audit_events(&query))
+            .map(|events| events.iter().map(onepassword::audit::event_json).collect())
+            .map_err(|e| e.to_string())
+    })
 }
 
 /// `token rotate`: a new token in the data directory's token file, under the token lock.

@@ -385,15 +385,39 @@ impl BearerAuth {
             ));
         };
         let token = bearer_token(header)?;
-        self.reload_if_changed();
-        let ok = self.hash.read().map(|h| h.verify(token)).unwrap_or(false);
-        if ok {
+        if self.verify_token(token) {
             Ok(())
         } else {
             Err(AuthError::bearer(
                 "the bearer token is not the bridge's Secret Token",
             ))
         }
+    }
+
+    /// Whether `token` (the bare token, as typed into the status page's sign-in form) is
+    /// the current Secret Token, compared in constant time as [`BearerAuth::check`] does.
+    /// Tokens longer than any header could carry are refused unhashed.
+    pub fn verify_token(&self, token: &str) -> bool {
+        if token.is_empty() || token.len() > MAX_HEADER {
+            return false;
+        }
+        self.reload_if_changed();
+        self.hash.read().map(|h| h.verify(token)).unwrap_or(false)
+    }
+
+    /// A fingerprint of the current Secret Token's hash: it changes when the token is
+    /// rotated, so that what was granted under the old token (a status-page session) can
+    /// tell it no longer holds. It reveals nothing usable: a digest of the salted hash.
+    pub fn fingerprint(&self) -> [u8; 32] {
+        self.reload_if_changed();
+        let mut h = Sha256::new();
+        h.update(b"scim-bridge token fingerprint\0");
+        if let Ok(hash) = self.hash.read() {
+            h.update(hash.salt.as_bytes());
+            h.update(b"\0");
+            h.update(hash.sha256.as_bytes());
+        }
+        h.finalize().into()
     }
 }
 
@@ -468,6 +492,21 @@ mod tests {
             "two, even both right"
         );
         assert!(auth.check_headers(&http::HeaderMap::new()).is_err());
+    }
+
+    #[test]
+    fn bare_tokens_verify_and_rotation_changes_the_fingerprint() {
+        let t = generate();
+        let auth = BearerAuth::fixed(&t);
+        assert!(auth.verify_token(&t));
+        assert!(!auth.verify_token(&format!("{t}x")));
+        assert!(!auth.verify_token(""));
+        assert!(!auth.verify_token(&"a".repeat(MAX_HEADER + 1)));
+        let before = auth.fingerprint();
+        assert_eq!(before, auth.fingerprint(), "stable while the token is");
+        auth.set_hash(TokenHash::new(&generate()));
+        assert_ne!(before, auth.fingerprint());
+        assert!(!auth.verify_token(&t), "the old token no longer signs in");
     }
 
     #[test]

@@ -49,8 +49,9 @@ fn serves_https_with_the_given_certificate() {
         .unwrap()
         .with_root_certificates(roots)
         .with_no_client_auth();
+    let tls = Arc::new(tls);
     let agent = ureq::AgentBuilder::new()
-        .tls_config(Arc::new(tls))
+        .tls_config(tls.clone())
         .timeout(Duration::from_secs(10))
         .build();
     let resp = agent.get(&format!("{line}/ping")).call().unwrap();
@@ -62,6 +63,21 @@ fn serves_https_with_the_given_certificate() {
         .unwrap();
     let body: serde_json::Value = serde_json::from_str(&resp.into_string().unwrap()).unwrap();
     assert_eq!(body["totalResults"], 0);
+
+    // Under TLS the status page's session cookie is `Secure` (tests/status_page.rs tests
+    // the rest of the page over plain HTTP).
+    let signing_in = ureq::AgentBuilder::new()
+        .tls_config(tls)
+        .redirects(0)
+        .timeout(Duration::from_secs(10))
+        .build();
+    let resp = signing_in
+        .post(&format!("{line}/app/sign-in"))
+        .send_form(&[("token", common::TOKEN)])
+        .unwrap();
+    assert_eq!(resp.status(), 303);
+    let cookie = resp.header("set-cookie").unwrap_or_default();
+    assert!(cookie.ends_with("; Secure"), "{cookie}");
 
     let plain = line.replacen("https://", "http://", 1);
     assert!(ureq::get(&format!("{plain}/ping"))

@@ -1,7 +1,9 @@
 //! One request: `/ping` and `/livez` (no token, no store), `/readyz` (no token; the store
 //! asked, at most once a second), `/health` (token), `/metrics` (the token or the
-//! read-only metrics token), and SCIM. Every answered request is counted in
-//! [`Metrics`] by method, resource and status (bounded labels, never a raw path).
+//! read-only metrics token), `/audit` (token), the status page (`/` and `/app`, signed
+//! in with the token; see [`crate::status`]), and SCIM. Every answered request is
+//! counted in [`Metrics`] by method, resource and status (bounded labels, never a raw
+//! path).
 //!
 //! For SCIM the order is what keeps a client without a token cheap: the head is checked
 //! first (one `Authorization` header with the Secret Token), and only then is the body
@@ -33,6 +35,7 @@ use super::Limits;
 use crate::health::Health;
 use crate::metrics::Metrics;
 use crate::onepassword::{state_counts, RuleError};
+use crate::status::{self, StatusPage};
 use crate::store::{Selection, Store, StoreError};
 use crate::token::{Authenticated, BearerAuth};
 
@@ -63,6 +66,8 @@ pub struct App<S: Store> {
     metrics: Arc<Metrics>,
     /// The read-only token `/metrics` accepts besides the Secret Token, if one is set.
     metrics_auth: Option<BearerAuth>,
+    /// The status page and its sessions.
+    status: StatusPage,
 }
 
 /// What `/readyz` remembers between probes.
@@ -165,7 +170,15 @@ impl<S: Store> App<S> {
             readiness: tokio::sync::Mutex::new(Readiness::default()),
             metrics: Arc::new(Metrics::new()),
             metrics_auth: None,
+            status: StatusPage::new(tls, limits.body_timeout),
         }
+    }
+
+    /// Serves `page` as the status page (the Tenant URL, the rotate command and the
+    /// audit feed it shows are set on it).
+    pub fn with_status_page(mut self, page: StatusPage) -> Self {
+        self.status = page;
+        self
     }
 
     /// The same handler recording into `metrics`, its `/metrics` also accepting
@@ -280,8 +293,8 @@ impl<S: Store> App<S> {
 
     /// `GET /audit` (token): a page of the audit trail ([`super::audit`]).
     async fn audit(&self, req: &Request<Incoming>, conn: &Activity) -> Response<Bytes> {
-        if let Err(e) = self.auth.check_headers(req.headers()) {
-            return refused(e);
+        if let Some(resp) = self.refusal(req.headers()) {
+            return resp;
         }
         conn.trust();
         if req.method() != http::Method::GET {
@@ -315,17 +328,7 @@ impl<S: Store> App<S> {
             return resp;
         }
         conn.trust();
-        let store = self.store.clone();
-        let counts = tokio::task::spawn_blocking(move || {
-            store.check().map_err(|e| e.to_string())?;
-            store
-                .read(state_counts)
-                .map_err(|e| e.to_string())
-                .map(|c| serde_json::to_value(c).unwrap_or_default())
-        })
-        .await
-        .unwrap_or_else(|e| Err(e.to_string()));
-        let body = self.health.report(self.store.engine(), counts);
+        let body = self.health.gather(&self.store).await;
         let status = if body["status"] == "healthy" {
             StatusCode::OK
         } else {
@@ -375,6 +378,10 @@ impl<S: Store> App<S> {
                 Ok(_permit) if path == "/health" => self.health(&req, conn).await,
                 Ok(_permit) if path == "/audit" => self.audit(&req, conn).await,
                 Ok(_permit) if path == "/metrics" => self.metrics(&req, conn).await,
+                Ok(_permit) if status::serves(&path) => {
+                    let report = || self.health.gather(&self.store);
+                    self.status.handle(req, &self.auth, report).await
+                }
                 Ok(_permit) => match self.store.superseded() {
                     // RFC 9110 §15.6.4 (503) with §10.2.3 (Retry-After): the load
                     // balancer, seeing `/readyz` fail, sends the retry to a newer replica.
@@ -416,11 +423,16 @@ impl<S: Store> App<S> {
         if let Some(uri) = self.absolute_uri(&parts) {
             parts.uri = uri;
         }
-        let (bytes, _held) = match self.read_body(&parts.headers, body).await {
-            Ok(b) => b,
-            Err(resp) => return resp,
+        let (method, path) = (parts.method.clone(), parts.uri.path().to_owned());
+        let resp = match self.read_body(&parts.headers, body).await {
+            Ok((bytes, _held)) => self.scim.handle(Request::from_parts(parts, bytes)).await,
+            Err(resp) => resp,
         };
-        self.scim.handle(Request::from_parts(parts, bytes)).await
+        // The status page's "last SCIM request": never the query or the body.
+        let code = resp.status().as_u16();
+        self.health
+            .scim_request(method.as_str(), truncate(&path, 200), code);
+        resp
     }
 
     /// The request URI in absolute form, with the scheme the bridge really serves and the
