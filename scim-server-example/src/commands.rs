@@ -4,7 +4,7 @@
 
 use crate::cli::{Cli, DeprovisioningAction};
 use crate::onepassword::audit::{self, event_json, instant_text, now_nanos, Actor};
-use crate::onepassword::{settle, Policy};
+use crate::onepassword::{settle, DeprovisionLimit, Policy};
 use crate::store::{AuditQuery, Store, StoreError};
 use crate::Error;
 
@@ -47,7 +47,6 @@ pub(crate) fn audit_on<S: Store>(store: &S, args: &AuditArgs<'_>) -> Result<(), 
     }
     let query = AuditQuery {
         since,
-        resource_type: args.user.map(|_| "User".to_owned()),
         resource: args.user.map(str::to_owned),
         action: args.action.map(str::to_owned),
         limit: args.count.min(MAX_AUDIT_COUNT),
@@ -176,18 +175,15 @@ pub(crate) fn record_rotation<S: Store>(store: &S) {
 
 /// The policy the bridge applies, from the command line.
 pub(crate) fn policy(cli: &Cli) -> Policy {
-    Policy {
-        allowed_domains: cli
-            .allowed_domains
-            .iter()
-            .map(|d| d.trim().to_lowercase())
-            .filter(|d| !d.is_empty())
-            .collect(),
-        deprovisioning: cli
-            .deprovision_limit
-            .map(|limit| crate::onepassword::DeprovisionLimit {
-                limit,
-                window: cli.deprovision_window,
-            }),
-    }
+    Policy::default()
+        .with_allowed_domains(
+            cli.allowed_domains
+                .iter()
+                .map(|d| d.trim().to_lowercase())
+                .filter(|d| !d.is_empty()),
+        )
+        .with_deprovisioning(
+            cli.deprovision_limit
+                .map(|limit| DeprovisionLimit::new(limit, cli.deprovision_window)),
+        )
 }

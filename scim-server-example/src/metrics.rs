@@ -309,6 +309,7 @@ pub fn resource_of(path: &str) -> &'static str {
     match path {
         "/health" => return "health",
         "/metrics" => return "metrics",
+        "/audit" => return "audit",
         "/readyz" => return "readyz",
         "/livez" => return "livez",
         "/ping" => return "ping",
@@ -355,6 +356,7 @@ mod tests {
             ("/scim/v2/.search", ".search"),
             ("/health", "health"),
             ("/metrics", "metrics"),
+            ("/audit", "audit"),
             ("/readyz", "readyz"),
             ("/livez", "livez"),
             ("/ping", "ping"),

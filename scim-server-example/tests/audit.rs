@@ -6,39 +6,14 @@
 
 mod common;
 
-use common::{eventually, patch, Bridge};
+use common::{audit_events as audit, create_user as create, eventually, patch, Bridge};
 use serde_json::{json, Value};
-
-/// Every record of `/audit?{query}`, newest first, following `nextCursor`.
-fn audit(b: &Bridge, query: &str) -> Vec<Value> {
-    let mut out = Vec::new();
-    let mut cursor = String::new();
-    loop {
-        let (status, page) = b.call("GET", &format!("/audit?{query}{cursor}"), None);
-        assert_eq!(status, 200, "{page}");
-        out.extend(page["events"].as_array().unwrap().iter().cloned());
-        match page["nextCursor"].as_str() {
-            Some(next) => cursor = format!("&cursor={next}"),
-            None => return out,
-        }
-    }
-}
 
 fn actions(events: &[Value]) -> Vec<&str> {
     events
         .iter()
         .map(|e| e["action"].as_str().unwrap_or_default())
         .collect()
-}
-
-fn create(b: &Bridge, name: &str) -> String {
-    let (status, v) = b.call(
-        "POST",
-        "/scim/v2/Users",
-        Some(&json!({"userName": name, "active": true})),
-    );
-    assert_eq!(status, 201, "{v}");
-    v["id"].as_str().unwrap().to_owned()
 }
 
 #[test]
@@ -255,4 +230,111 @@ fn the_watcher_the_operator_and_token_rotations_are_named() {
     );
     // A token is named by a fingerprint, never by itself.
     assert!(!out.contains(&token), "the token itself is in the trail");
+}
+
+/// A request that fails after the rules wrote a record (a suspension held by the guard,
+/// then a value the store refuses) leaves neither the record nor the hold: they were in
+/// the transaction that failed.
+#[test]
+fn a_request_failing_after_its_record_was_written_leaves_none() {
+    let dir = tempfile::tempdir().unwrap();
+    let b = Bridge::start(dir.path(), &["--deprovision-limit", "0"]);
+    let id = create(&b, "nul@example.com");
+    let before = audit(&b, "");
+    let (status, v) = b.call(
+        "PATCH",
+        &format!("/scim/v2/Users/{id}"),
+        Some(&patch(json!([
+            {"op": "replace", "path": "active", "value": false},
+            {"op": "replace", "path": "title", "value": "a\u{0}b"}
+        ]))),
+    );
+    assert_eq!(status, 400, "{v}");
+    assert_eq!(
+        audit(&b, ""),
+        before,
+        "a record of the failed request stayed"
+    );
+    let (ok, out) = b.subcommand(&["deprovisioning", "list"]);
+    assert!(ok && out.contains("Nothing is held"), "{out}");
+    // The same suspension alone is held, and recorded.
+    let (status, _) = b.call(
+        "PATCH",
+        &format!("/scim/v2/Users/{id}"),
+        Some(&patch(
+            json!([{"op": "replace", "path": "active", "value": false}]),
+        )),
+    );
+    assert_eq!(status, 200);
+    let held = audit(&b, "action=deprovisioning.held");
+    assert_eq!(held.len(), 1);
+    assert_eq!(held[0]["resourceId"], id.as_str());
+}
+
+/// A user's memberships are found by the user's name or id, though they are recorded on
+/// the group.
+#[test]
+fn a_users_memberships_are_found_by_its_name_or_id() {
+    let dir = tempfile::tempdir().unwrap();
+    let b = Bridge::start(dir.path(), &[]);
+    let ann = create(&b, "ann@example.com");
+    create(&b, "bo@example.com");
+    let (status, g) = b.call(
+        "POST",
+        "/scim/v2/Groups",
+        Some(&json!({"displayName": "Sales", "members": [{"value": ann}]})),
+    );
+    assert_eq!(status, 201, "{g}");
+    let by_name = audit(&b, "resource=ANN%40example.com");
+    assert_eq!(actions(&by_name), ["member.added", "user.invited"]);
+    assert_eq!(by_name[0]["resourceName"], "Sales");
+    assert_eq!(by_name[0]["member"], ann.as_str());
+    assert_eq!(audit(&b, &format!("resource={ann}")), by_name);
+    assert_eq!(
+        actions(&audit(&b, "resource=bo%40example.com")),
+        ["user.invited"]
+    );
+}
+
+/// `--audit-retention-days`: the bridge deletes older records itself (at start, then
+/// hourly) and keeps the rest.
+#[test]
+fn records_older_than_the_retention_are_deleted_by_the_bridge() {
+    let dir = tempfile::tempdir().unwrap();
+    let b = Bridge::start(dir.path(), &[]);
+    create(&b, "kept@example.com");
+    b.kill9();
+    let day = 86_400_000_000_000_i64;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as i64;
+    let conn = rusqlite::Connection::open(common::store::db_path(dir.path())).unwrap();
+    for (age, name) in [
+        (3 * day, "old@example.com"),
+        (day / 2, "recent@example.com"),
+    ] {
+        conn.execute(
+            "INSERT INTO audit (at, actor, action, resource_type, resource_name, attributes)
+             VALUES (?1, 'token:00000000', 'user.invited', 'User', ?2, '[]')",
+            rusqlite::params![now - age, name],
+        )
+        .unwrap();
+    }
+    drop(conn);
+    let b = Bridge::start(dir.path(), &["--audit-retention-days", "1"]);
+    let names = || -> Vec<String> {
+        audit(&b, "action=user.invited")
+            .iter()
+            .map(|e| e["resourceName"].as_str().unwrap_or_default().to_owned())
+            .collect()
+    };
+    assert!(
+        eventually(30, || !names().contains(&"old@example.com".to_owned())),
+        "the 3-day-old record is still there: {:?}",
+        names()
+    );
+    let mut left = names();
+    left.sort();
+    assert_eq!(left, ["kept@example.com", "recent@example.com"]);
 }

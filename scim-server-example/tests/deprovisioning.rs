@@ -6,18 +6,8 @@
 
 mod common;
 
-use common::{patch, Bridge};
+use common::{create_user as create, patch, Bridge};
 use serde_json::{json, Value};
-
-fn create(b: &Bridge, name: &str) -> String {
-    let (status, v) = b.call(
-        "POST",
-        "/scim/v2/Users",
-        Some(&json!({"userName": name, "active": true})),
-    );
-    assert_eq!(status, 201, "{v}");
-    v["id"].as_str().unwrap().to_owned()
-}
 
 /// Entra ID's suspension: `Replace` `active` with `"False"`.
 fn suspend(b: &Bridge, id: &str) -> (u16, Value) {

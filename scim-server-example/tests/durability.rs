@@ -116,27 +116,14 @@ fn the_audit_trail_agrees_with_the_data(b: &Bridge) {
     }
     let mut invited: BTreeMap<String, usize> = BTreeMap::new();
     let mut retitled = BTreeSet::new();
-    let mut cursor = String::new();
-    loop {
-        let (status, page) = b.call(
-            "GET",
-            &format!("/audit?resourceType=User&count=1000{cursor}"),
-            None,
-        );
-        assert_eq!(status, 200, "{page}");
-        for e in page["events"].as_array().unwrap() {
-            let id = e["resourceId"].as_str().unwrap().to_owned();
-            match e["action"].as_str().unwrap() {
-                "user.invited" => *invited.entry(id).or_default() += 1,
-                "user.updated" if e["attributes"] == json!(["title"]) => {
-                    retitled.insert(id);
-                }
-                other => panic!("unexpected record {other}: {e}"),
+    for e in common::audit_events(b, "resourceType=User&count=1000") {
+        let id = e["resourceId"].as_str().unwrap().to_owned();
+        match e["action"].as_str().unwrap() {
+            "user.invited" => *invited.entry(id).or_default() += 1,
+            "user.updated" if e["attributes"] == json!(["title"]) => {
+                retitled.insert(id);
             }
-        }
-        match page["nextCursor"].as_str() {
-            Some(next) => cursor = format!("&cursor={next}"),
-            None => break,
+            other => panic!("unexpected record {other}: {e}"),
         }
     }
     assert_eq!(invited.keys().cloned().collect::<BTreeSet<_>>(), ids);

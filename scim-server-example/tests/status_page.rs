@@ -346,6 +346,18 @@ fn held_deprovisioning_and_the_audit_trail_are_on_the_page() {
         (Some("holding"), Some(1)),
         "{health}"
     );
+    // A refused sign-in counts as an authentication failure.
+    assert_eq!(
+        sign_in(&bridge, "not-the-token-0123456789abcdef0123").status,
+        401
+    );
+    let (_, metrics) = bridge.call("GET", "/metrics", None);
+    assert!(
+        metrics
+            .as_str()
+            .is_some_and(|m| m.lines().any(|l| l == "scim_bridge_auth_failures_total 1")),
+        "{metrics}"
+    );
     let cookie = session_cookie(&sign_in(&bridge, TOKEN));
     let page = send(&bridge, "GET", "/app", &[("Cookie", &cookie)], None);
     assert_eq!(page.status, 200);

@@ -16,13 +16,21 @@ use super::audit::{self, now_nanos, Action, Actor, Entry};
 use crate::store::{HeldAction, HeldChange, StoreError, Tx};
 
 /// The guard's setting: more than `limit` suspensions or deletions within `window` and
-/// further ones are held.
+/// further ones are held. Made with [`DeprovisionLimit::new`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct DeprovisionLimit {
     /// How many may go through within the window.
     pub limit: u64,
     /// The window.
     pub window: Duration,
+}
+
+impl DeprovisionLimit {
+    /// At most `limit` suspensions and deletions within `window`.
+    pub fn new(limit: u64, window: Duration) -> Self {
+        DeprovisionLimit { limit, window }
+    }
 }
 
 /// The actions the guard counts.
@@ -48,7 +56,7 @@ pub(crate) fn must_hold(
     }
     let window = i64::try_from(guard.window.as_nanos()).unwrap_or(i64::MAX);
     let since = now_nanos().saturating_sub(window);
-    Ok(tx.count_audit(&COUNTED, audit::CLIENT_PREFIX, since)? >= guard.limit)
+    Ok(tx.count_audit(&COUNTED, &audit::INTERNAL_ACTORS, since)? >= guard.limit)
 }
 
 /// Holds `action` on `user` (as assembled) asked by `actor`, and records that it was held.
@@ -94,10 +102,7 @@ pub struct Outcome {
     pub result: Result<bool, String>,
 }
 
-/// How many held changes [`settle`] reads at a time.
-const SETTLE_BATCH: u64 = 256;
-
-/// Applies (`release`) or forgets every held change, oldest first, each in its own
+/// Applies (`release`) or forgets every change held when it starts, oldest first, each in its own
 /// transaction with its audit records (by `actor`): a change that cannot be applied (the
 /// last Owner) stays held and is reported, the others go on.
 pub fn settle<S: crate::store::Store>(
@@ -106,23 +111,18 @@ pub fn settle<S: crate::store::Store>(
     actor: &Actor,
     release: bool,
 ) -> Result<Vec<Outcome>, StoreError> {
-    let mut outcomes = Vec::new();
-    let mut after = 0;
-    loop {
-        let batch = store.read(|tx| tx.held(after, SETTLE_BATCH))?;
-        let Some(last) = batch.last() else {
-            break;
-        };
-        after = last.seq;
-        for change in batch {
-            let result = store
-                .write(|tx| settle_one(tx, policy, actor, &change, release))
-                .map_err(|e| match e {
-                    super::RuleError::Scim(e) => e.detail().to_owned(),
-                    super::RuleError::Store(e) => e.to_string(),
-                });
-            outcomes.push(Outcome { change, result });
-        }
+    // What is held now, and nothing held meanwhile: the operator decides on what they
+    // saw (`deprovisioning list`), not on what arrives while this runs.
+    let held = store.read(|tx| tx.held(0, u64::MAX))?;
+    let mut outcomes = Vec::with_capacity(held.len());
+    for change in held {
+        let result = store
+            .write(|tx| settle_one(tx, policy, actor, &change, release))
+            .map_err(|e| match e {
+                super::RuleError::Scim(e) => e.detail().to_owned(),
+                super::RuleError::Store(e) => e.to_string(),
+            });
+        outcomes.push(Outcome { change, result });
     }
     Ok(outcomes)
 }

@@ -188,14 +188,29 @@ pub type StoreErrorObserver = Arc<dyn Fn(&StoreError) + Send + Sync>;
 /// another writer changed the resource in between; then 429 with `Retry-After`.
 const PATCH_ATTEMPTS: usize = 16;
 
-/// Account policy.
+/// Account policy: build it with `Policy::default()` and the `with_*` methods.
 #[derive(Clone, Debug, Default)]
+#[non_exhaustive]
 pub struct Policy {
     /// When not empty, `userName` must be an email in one of these domains.
     pub allowed_domains: Vec<String>,
     /// When set, suspensions and deletions past the limit are held (the deprovisioning
     /// guard).
     pub deprovisioning: Option<DeprovisionLimit>,
+}
+
+impl Policy {
+    /// The same policy with `userName` limited to emails in `domains` (none: any).
+    pub fn with_allowed_domains(mut self, domains: impl IntoIterator<Item = String>) -> Self {
+        self.allowed_domains = domains.into_iter().collect();
+        self
+    }
+
+    /// The same policy with the deprovisioning guard set to `guard` (`None`: off).
+    pub fn with_deprovisioning(mut self, guard: Option<DeprovisionLimit>) -> Self {
+        self.deprovisioning = guard;
+        self
+    }
 }
 
 /// The schema registry of the bridge: the standard one plus [`EXTENSION`].

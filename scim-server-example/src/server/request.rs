@@ -380,7 +380,12 @@ impl<S: Store> App<S> {
                 Ok(_permit) if path == "/metrics" => self.metrics(&req, conn).await,
                 Ok(_permit) if status::serves(&path) => {
                     let report = || self.health.gather(&self.store);
-                    self.status.handle(req, &self.auth, report).await
+                    let resp = self.status.handle(req, &self.auth, report).await;
+                    // A refused sign-in is a token refused, as on SCIM.
+                    if resp.status() == StatusCode::UNAUTHORIZED {
+                        self.metrics.auth_failure();
+                    }
+                    resp
                 }
                 Ok(_permit) => match self.store.superseded() {
                     // RFC 9110 §15.6.4 (503) with §10.2.3 (Retry-After): the load

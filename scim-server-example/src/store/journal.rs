@@ -42,7 +42,8 @@ pub struct AuditQuery {
     pub until: Option<i64>,
     /// Only events on this kind of resource (`User`, `Group`, `Token`).
     pub resource_type: Option<String>,
-    /// Only events on the resource with this id, or this name (case-insensitively).
+    /// Only events on the resource with this id, or this name (case-insensitively), and
+    /// the membership changes of that resource (as a member).
     pub resource: Option<String>,
     /// Only events with this action.
     pub action: Option<String>,
@@ -104,12 +105,12 @@ pub trait Journal {
     fn append_audit(&mut self, event: &AuditEvent) -> Result<(), StoreError>;
     /// The events `query` selects, newest first.
     fn audit_events(&mut self, query: &AuditQuery) -> Result<Vec<AuditEvent>, StoreError>;
-    /// How many events with one of `actions`, by an actor whose name starts with
-    /// `actor_prefix`, happened at or after `since`.
+    /// How many events with one of `actions`, by an actor not in `except_actors`,
+    /// happened at or after `since`.
     fn count_audit(
         &mut self,
         actions: &[&str],
-        actor_prefix: &str,
+        except_actors: &[&str],
         since: i64,
     ) -> Result<u64, StoreError>;
     /// Deletes at most `limit` of the events older than `before`; how many it deleted.
@@ -164,8 +165,12 @@ pub(crate) fn audit_conditions(
         add("action = #", AuditParam::Text(action.clone()));
     }
     if let Some(resource) = &q.resource {
+        // The resource itself, and the memberships it joined or left (by its id, or
+        // by the id of the user that had this name).
         add(
-            "(resource_id = # OR lower(resource_name) = lower(#))",
+            "(resource_id = # OR lower(resource_name) = lower(#) OR member = #
+              OR member IN (SELECT resource_id FROM audit
+                            WHERE lower(resource_name) = lower(#) AND resource_type = 'User'))",
             AuditParam::Text(resource.clone()),
         );
     }
@@ -185,10 +190,11 @@ mod tests {
             ..AuditQuery::default()
         };
         let (sql, values) = audit_conditions(&q, |n| format!("${n}"));
-        assert_eq!(
-            sql,
-            "TRUE AND at >= $1 AND (resource_id = $2 OR lower(resource_name) = lower($2))"
+        assert!(
+            sql.starts_with("TRUE AND at >= $1 AND (resource_id = $2 OR"),
+            "{sql}"
         );
+        assert!(!sql.contains("$3"), "one placeholder per value: {sql}");
         assert_eq!(
             values,
             [

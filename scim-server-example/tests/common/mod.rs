@@ -259,3 +259,29 @@ pub fn eventually(secs: u64, mut f: impl FnMut() -> bool) -> bool {
     }
     f()
 }
+
+/// Creates user `name` (`active: true`); its id.
+pub fn create_user(bridge: &Bridge, name: &str) -> String {
+    let (status, v) = bridge.call(
+        "POST",
+        "/scim/v2/Users",
+        Some(&serde_json::json!({"userName": name, "active": true})),
+    );
+    assert_eq!(status, 201, "{v}");
+    v["id"].as_str().expect("an id").to_owned()
+}
+
+/// Every audit record of `/audit?{query}`, newest first, following `nextCursor`.
+pub fn audit_events(bridge: &Bridge, query: &str) -> Vec<Value> {
+    let mut out = Vec::new();
+    let mut cursor = String::new();
+    loop {
+        let (status, page) = bridge.call("GET", &format!("/audit?{query}{cursor}"), None);
+        assert_eq!(status, 200, "{page}");
+        out.extend(page["events"].as_array().expect("events").iter().cloned());
+        match page["nextCursor"].as_str() {
+            Some(next) => cursor = format!("&cursor={next}"),
+            None => return out,
+        }
+    }
+}

@@ -26,10 +26,13 @@ impl Actor {
     /// by fingerprint) and its request id.
     pub fn of(ctx: &RequestContext) -> Self {
         Actor {
-            name: ctx
-                .principal
-                .as_ref()
-                .map_or_else(|| "anonymous".to_owned(), |p| p.subject.clone()),
+            name: match ctx.principal.as_ref().map(|p| p.subject.as_str()) {
+                None => "anonymous".to_owned(),
+                // An embedder's principal named like the bridge's own actors is still a
+                // client, and named so.
+                Some(s) if INTERNAL_ACTORS.contains(&s) => format!("client:{s}"),
+                Some(s) => s.to_owned(),
+            },
             request_id: Some(ctx.request_id.clone()).filter(|r| !r.is_empty()),
         }
     }
@@ -56,13 +59,19 @@ impl Actor {
         }
     }
 
-    /// Whether this actor is a SCIM client (the actors the deprovisioning guard counts).
+    /// Whether this actor is a SCIM client, whatever authenticated it (the actors the
+    /// deprovisioning guard counts and holds): anyone but the bridge's own
+    /// [`INTERNAL_ACTORS`].
     pub fn is_client(&self) -> bool {
-        self.name.starts_with(CLIENT_PREFIX)
+        !INTERNAL_ACTORS.contains(&self.name.as_str())
     }
 }
 
-/// The prefix of the name of an actor that is a SCIM client.
+/// The actors that are the bridge itself or its operator, never a SCIM client.
+pub const INTERNAL_ACTORS: [&str; 3] = ["watcher", "cli", "bridge"];
+
+/// The prefix of the name the bridge's own authenticator gives a SCIM client
+/// (`token:` and a fingerprint of the Secret Token).
 pub const CLIENT_PREFIX: &str = "token:";
 
 /// What happened.

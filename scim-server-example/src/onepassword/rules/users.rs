@@ -67,11 +67,11 @@ pub(super) fn update(
         hold(tx, HeldAction::Suspend, old, w.actor)?;
         new["active"] = Value::Bool(true);
     } else if asked == Some(true)
-        && w.policy.deprovisioning.is_some()
         && w.actor.is_client()
         && tx.unhold_user(id, HeldAction::Suspend)? > 0
     {
-        // The directory changed its mind before an operator released the suspension.
+        // The directory changed its mind before an operator released the suspension
+        // (whether or not the guard is still on: what it held stays until settled).
         let entry = held_entry(Action::DeprovisioningDiscarded, HeldAction::Suspend, old);
         audit::record(tx, w.actor, [entry])?;
     }

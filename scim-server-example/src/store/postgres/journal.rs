@@ -100,14 +100,15 @@ impl Journal for PgTx<'_, '_> {
     fn count_audit(
         &mut self,
         actions: &[&str],
-        actor_prefix: &str,
+        except_actors: &[&str],
         since: i64,
     ) -> Result<u64, StoreError> {
         let actions: Vec<String> = actions.iter().map(|a| (*a).to_owned()).collect();
+        let except: Vec<String> = except_actors.iter().map(|a| (*a).to_owned()).collect();
         self.count_of(
             "SELECT count(*) FROM audit WHERE action = ANY($1) AND at >= $2
-                AND left(actor, length($3)) = $3",
-            &[&actions, &since, &actor_prefix],
+                AND actor <> ALL($3)",
+            &[&actions, &since, &except],
         )
     }
 

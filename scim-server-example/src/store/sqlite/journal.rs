@@ -93,17 +93,18 @@ impl Journal for SqliteTx<'_> {
     fn count_audit(
         &mut self,
         actions: &[&str],
-        actor_prefix: &str,
+        except_actors: &[&str],
         since: i64,
     ) -> Result<u64, StoreError> {
         let actions = serde_json::Value::from(actions.to_vec()).to_string();
+        let except = serde_json::Value::from(except_actors.to_vec()).to_string();
         let n: i64 = self
             .tx
             .prepare_cached(
                 "SELECT count(*) FROM audit WHERE action IN (SELECT value FROM json_each(?1))
-                    AND at >= ?2 AND substr(actor, 1, length(?3)) = ?3",
+                    AND at >= ?2 AND actor NOT IN (SELECT value FROM json_each(?3))",
             )
-            .and_then(|mut s| s.query_row(params![actions, since, actor_prefix], |r| r.get(0)))
+            .and_then(|mut s| s.query_row(params![actions, since, except], |r| r.get(0)))
             .map_err(classify)?;
         Ok(u64::try_from(n).unwrap_or_default())
     }

@@ -112,6 +112,7 @@ const MIGRATIONS: &[&str] = &[
      CREATE INDEX audit_action ON audit(action, at);
      CREATE INDEX audit_resource_id ON audit(resource_id, seq);
      CREATE INDEX audit_resource_name ON audit(lower(resource_name), seq);
+     CREATE INDEX audit_member ON audit(member, seq) WHERE member IS NOT NULL;
      CREATE TABLE held_deprovisioning (
         seq INTEGER PRIMARY KEY AUTOINCREMENT,
         at INTEGER NOT NULL,

@@ -129,12 +129,12 @@ fn events_are_kept_queried_counted_and_pruned(engine: Engine) {
     );
     let counted = account
         .store
-        .read(|tx| tx.count_audit(&["user.suspended", "user.deleted"], "token:", 250))
+        .read(|tx| tx.count_audit(&["user.suspended", "user.deleted"], &["cli"], 250))
         .expect("counted");
     assert_eq!(counted, 2);
     let by_others = account
         .store
-        .read(|tx| tx.count_audit(&["user.suspended", "user.deleted"], "cli", 0))
+        .read(|tx| tx.count_audit(&["user.suspended", "user.deleted"], &["token:0badc0de"], 0))
         .expect("counted");
     assert_eq!(by_others, 0);
     let pruned = account
