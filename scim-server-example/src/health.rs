@@ -2,6 +2,7 @@
 //! server), each with a state and timestamps, plus the version. The status page (`/app`)
 //! shows the same report, gathered by the same function ([`Health::gather`]).
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -9,7 +10,7 @@ use serde_json::{json, Value};
 
 use crate::onepassword::audit::instant_text;
 use crate::onepassword::{state_counts, DeprovisionLimit, RuleError};
-use crate::store::Store;
+use crate::store::{Selection, Store, Tx};
 
 /// The last authenticated SCIM request: what the identity provider last did, never its
 /// query or body (a filter names people).
@@ -40,6 +41,28 @@ pub struct WatcherReport {
     pub last_error: Option<String>,
     /// Whether another replica runs the watcher (this one stands by to take over).
     pub standby: bool,
+}
+
+/// What `/health` and `/metrics` read from the store, in one read transaction.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Counts {
+    /// Accounts by state.
+    pub accounts: HashMap<&'static str, u64>,
+    /// Groups, the built-in ones included.
+    pub groups: u64,
+    /// How many changes the deprovisioning guard holds, and when the oldest was held.
+    pub held: (u64, Option<i64>),
+}
+
+impl Counts {
+    /// Reads the counts in `tx`.
+    pub fn read(tx: &mut dyn Tx) -> Result<Self, RuleError> {
+        Ok(Counts {
+            accounts: state_counts(tx)?,
+            groups: tx.count("Group", &Selection::all())?,
+            held: tx.held_summary()?,
+        })
+    }
 }
 
 /// Shared health state.
@@ -88,17 +111,17 @@ impl Health {
         }
     }
 
-    /// The report of a bridge serving `store`: the store is checked and its accounts
-    /// counted on the blocking pool, then [`Health::report`]. Both `/health` and the
-    /// status page call this.
+    /// The report of a bridge serving `store`: the store is checked and read
+    /// ([`Counts::read`]) on the blocking pool, then [`Health::report`]. Both `/health`
+    /// and the status page call this.
     pub async fn gather<S: Store>(&self, store: &Arc<S>) -> Value {
         let reader = store.clone();
         let read = tokio::task::spawn_blocking(move || {
             reader.check().map_err(|e| e.to_string())?;
             reader
-                .read(|tx| Ok::<_, RuleError>((state_counts(tx)?, tx.held_summary()?)))
+                .read(Counts::read)
                 .map_err(|e| e.to_string())
-                .map(|(c, held)| (serde_json::to_value(c).unwrap_or_default(), held))
+                .map(|c| (serde_json::to_value(c.accounts).unwrap_or_default(), c.held))
         })
         .await
         .unwrap_or_else(|e| Err(e.to_string()));
@@ -222,6 +245,8 @@ impl Health {
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use super::*;
 
     #[test]
@@ -243,13 +268,6 @@ mod tests {
             "{last}"
         );
     }
-}
-
-#[cfg(test)]
-mod deprovisioning_tests {
-    use std::time::Duration;
-
-    use super::*;
 
     #[test]
     fn the_guard_is_reported_when_on_or_holding() {

@@ -524,10 +524,7 @@ fn audit_feed<S: Store>(store: Arc<S>) -> crate::status::AuditFeed {
             limit: n as u64,
             ..crate::store::AuditQuery::default()
         };
-        store
-            .read(|tx| tx.audit_events(&query))
-            .map(|events| events.iter().map(onepassword::audit::event_json).collect())
-            .map_err(|e| e.to_string())
+        onepassword::audit::read_json(&*store, &query).map_err(|e| e.to_string())
     })
 }
 

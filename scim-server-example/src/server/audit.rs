@@ -14,7 +14,7 @@ use scim2_core::service::error_response;
 use scim2_core::ScimError;
 use serde_json::{json, Value};
 
-use crate::onepassword::audit::{event_json, now_nanos, parse_instant, Action};
+use crate::onepassword::audit::{now_nanos, parse_instant, read_json, Action};
 use crate::store::{AuditQuery, Store};
 
 /// Events per page unless `count` says otherwise.
@@ -85,7 +85,7 @@ pub(crate) fn answer<S: Store>(store: &S, query: &AuditQuery) -> Response<Bytes>
         limit: query.limit + 1,
         ..query.clone()
     };
-    let mut events = match store.read(|tx| tx.audit_events(&probe)) {
+    let mut events = match read_json(store, &probe) {
         Ok(events) => events,
         Err(e) => {
             tracing::warn!(error = %e, "the audit trail could not be read");
@@ -98,11 +98,13 @@ pub(crate) fn answer<S: Store>(store: &S, query: &AuditQuery) -> Response<Bytes>
     };
     let more = events.len() as u64 > query.limit;
     events.truncate(query.limit as usize);
-    let mut body = json!({
-        "events": events.iter().map(event_json).collect::<Vec<Value>>(),
-    });
-    if let (true, Some(last)) = (more, events.last()) {
-        body["nextCursor"] = Value::from(last.seq.to_string());
+    let next = events
+        .last()
+        .filter(|_| more)
+        .and_then(|e| e["seq"].as_i64());
+    let mut body = json!({ "events": events });
+    if let Some(seq) = next {
+        body["nextCursor"] = Value::from(seq.to_string());
     }
     let mut r = Response::new(Bytes::from(body.to_string()));
     r.headers_mut().insert(

@@ -32,11 +32,11 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use super::connection::Activity;
 use super::Limits;
-use crate::health::Health;
+use crate::health::{Counts, Health};
 use crate::metrics::Metrics;
-use crate::onepassword::{state_counts, RuleError};
+use crate::onepassword::RuleError;
 use crate::status::{self, StatusPage};
-use crate::store::{Selection, Store, StoreError};
+use crate::store::{Store, StoreError};
 use crate::token::{Authenticated, BearerAuth};
 
 /// The unit of the body-memory budget: permits are KiB.
@@ -213,18 +213,12 @@ impl<S: Store> App<S> {
         }
         conn.trust();
         let store = self.store.clone();
-        let read = tokio::task::spawn_blocking(move || {
-            store.read(|tx| {
-                let accounts = state_counts(tx)?;
-                let groups = tx.count("Group", &Selection::all())?;
-                let (held, _) = tx.held_summary()?;
-                Ok::<_, RuleError>((accounts, groups, held))
-            })
-        });
+        let read = tokio::task::spawn_blocking(move || store.read(Counts::read));
         match tokio::time::timeout(SCRAPE_STORE_WAIT, read).await {
-            Ok(Ok(Ok((accounts, groups, held)))) => {
-                self.metrics.set_store_counts(&accounts, groups);
-                self.metrics.set_deprovisioning_held(held);
+            Ok(Ok(Ok(counts))) => {
+                self.metrics
+                    .set_store_counts(&counts.accounts, counts.groups);
+                self.metrics.set_deprovisioning_held(counts.held.0);
             }
             Ok(Ok(Err(e))) => {
                 tracing::warn!(error = %e, "metrics: the store's counts could not be read");

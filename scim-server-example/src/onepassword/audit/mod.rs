@@ -400,6 +400,17 @@ pub fn parse_instant(text: &str, now: i64) -> Option<i64> {
     Some(now.saturating_sub(i64::try_from(age.as_nanos()).unwrap_or(i64::MAX)))
 }
 
+/// The events `query` selects in `store`, newest first, as JSON ([`event_json`]): what
+/// `GET /audit` and the status page show.
+pub fn read_json<S: crate::store::Store>(
+    store: &S,
+    query: &crate::store::AuditQuery,
+) -> Result<Vec<Value>, StoreError> {
+    store
+        .read(|tx| tx.audit_events(query))
+        .map(|events| events.iter().map(event_json).collect())
+}
+
 /// An audit event as JSON (`GET /audit`, `scim-bridge audit --json`, the status page).
 pub fn event_json(e: &AuditEvent) -> Value {
     json!({
