@@ -244,16 +244,18 @@ fn the_guard_holds_past_its_limit_and_settles_in_order(engine: Engine) {
 
 fn records_are_written_with_the_change_or_not_at_all(engine: Engine) {
     let account = Account::new(&engine, &[]);
-    let before = account
-        .store
-        .read(|tx| {
-            tx.audit_events(&AuditQuery {
-                limit: 100,
-                ..AuditQuery::default()
-            })
-        })
-        .expect("read")
-        .len();
+    let recorded = || {
+        let all = AuditQuery {
+            limit: 100,
+            ..AuditQuery::default()
+        };
+        account
+            .store
+            .read(|tx| tx.audit_events(&all))
+            .expect("read")
+            .len()
+    };
+    let before = recorded();
     // A transaction that records, then fails: neither stays.
     let failed: Result<(), StoreError> = account.store.write(|tx| {
         audit::record(
@@ -264,17 +266,7 @@ fn records_are_written_with_the_change_or_not_at_all(engine: Engine) {
         Err(StoreError::Other("the change failed".into()))
     });
     assert!(failed.is_err());
-    let after = account
-        .store
-        .read(|tx| {
-            tx.audit_events(&AuditQuery {
-                limit: 100,
-                ..AuditQuery::default()
-            })
-        })
-        .expect("read")
-        .len();
-    assert_eq!(before, after);
+    assert_eq!(recorded(), before);
     assert_eq!(before, 5, "the built-in groups' creation, recorded once");
 }
 
