@@ -5,8 +5,17 @@
 use crate::cli::{Cli, DeprovisioningAction};
 use crate::onepassword::audit::{self, event_json, instant_text, now_nanos, Actor};
 use crate::onepassword::{settle, DeprovisionLimit, Policy};
-use crate::store::{AuditQuery, Store, StoreError};
+use crate::store::{AuditQuery, HeldAction, Store};
 use crate::Error;
+
+/// `println!` that never panics: a reader that went away (`scim-bridge audit | head`)
+/// ends the output, not the command with a backtrace.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout().lock(), $($arg)*);
+    }};
+}
 
 /// The most records `scim-bridge audit` prints at once.
 pub(crate) const MAX_AUDIT_COUNT: u64 = 100_000;
@@ -36,6 +45,11 @@ pub(crate) fn audit_on<S: Store>(store: &S, args: &AuditArgs<'_>) -> Result<(), 
             ))
         })?),
     };
+    if !(1..=MAX_AUDIT_COUNT).contains(&args.count) {
+        return Err(Error::Setting(format!(
+            "--count must be from 1 to {MAX_AUDIT_COUNT}"
+        )));
+    }
     if let Some(action) = args.action {
         if audit::Action::parse(action).is_none() {
             let known: Vec<&str> = audit::Action::ALL.iter().map(|a| a.as_str()).collect();
@@ -49,7 +63,7 @@ pub(crate) fn audit_on<S: Store>(store: &S, args: &AuditArgs<'_>) -> Result<(), 
         since,
         resource: args.user.map(str::to_owned),
         action: args.action.map(str::to_owned),
-        limit: args.count.min(MAX_AUDIT_COUNT),
+        limit: args.count,
         ..AuditQuery::default()
     };
     let events = store
@@ -57,17 +71,20 @@ pub(crate) fn audit_on<S: Store>(store: &S, args: &AuditArgs<'_>) -> Result<(), 
         .map_err(Error::Journal)?;
     if args.json {
         for e in &events {
-            println!("{}", event_json(e));
+            say!("{}", event_json(e));
         }
         return Ok(());
     }
     if events.is_empty() {
-        println!("No audit records match.");
+        say!("No audit records match.");
         return Ok(());
     }
-    println!(
+    say!(
         "{:<24}  {:<24}  {:<17}  {:<32}  DETAIL",
-        "TIME", "ACTION", "BY", "RESOURCE"
+        "TIME",
+        "ACTION",
+        "BY",
+        "RESOURCE"
     );
     for e in &events {
         let resource = format!(
@@ -88,7 +105,7 @@ pub(crate) fn audit_on<S: Store>(store: &S, args: &AuditArgs<'_>) -> Result<(), 
         if let Some(r) = &e.request_id {
             detail.push(format!("request {r}"));
         }
-        println!(
+        say!(
             "{:<24}  {:<24}  {:<17}  {:<32}  {}",
             instant_text(e.at),
             e.action,
@@ -111,10 +128,10 @@ pub(crate) fn deprovisioning_on<S: Store>(
             .read(|tx| tx.held(0, u64::MAX))
             .map_err(Error::Journal)?;
         if held.is_empty() {
-            println!("Nothing is held.");
+            say!("Nothing is held.");
         }
         for h in &held {
-            println!(
+            say!(
                 "{}  {:<8}  {}  ({})  asked by {}{}",
                 instant_text(h.at),
                 h.action.as_str(),
@@ -136,22 +153,21 @@ pub(crate) fn deprovisioning_on<S: Store>(
         let who = o.change.user_name.as_deref().unwrap_or(&o.change.user_id);
         match &o.result {
             Ok(true) => done += 1,
-            Ok(false) => println!("{who}: nothing to do (already done, or the user is gone)"),
+            Ok(false) => say!("{who}: nothing to do (already done, or the user is gone)"),
             Err(why) => {
                 failed += 1;
-                println!(
-                    "{who}: not {}d, still held: {why}",
-                    o.change.action.as_str()
-                );
+                let what = match o.change.action {
+                    HeldAction::Suspend => "suspended",
+                    HeldAction::Delete => "deleted",
+                };
+                say!("{who}: not {what}, still held: {why}");
             }
         }
     }
     let verb = if release { "Released" } else { "Discarded" };
-    println!("{verb} {done} held change(s); {failed} could not be applied.");
+    say!("{verb} {done} held change(s); {failed} could not be applied.");
     if failed > 0 {
-        return Err(Error::Journal(StoreError::Other(format!(
-            "{failed} held change(s) could not be released; `scim-bridge deprovisioning discard` forgets them"
-        ))));
+        return Err(Error::NotReleased(failed));
     }
     Ok(())
 }

@@ -87,6 +87,9 @@ pub enum Error {
     /// `invitations accept` failed (no such user, or the store).
     #[error(transparent)]
     Invitation(RuleError),
+    /// `deprovisioning release` could not apply some held changes (they stay held).
+    #[error("{0} held change(s) could not be released and stay held (see above); `scim-bridge deprovisioning discard` forgets them")]
+    NotReleased(usize),
     /// Reading the audit trail, or settling held deprovisioning, failed.
     #[error("cannot read or change the store: {0}")]
     Journal(StoreError),

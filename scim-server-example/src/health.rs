@@ -299,7 +299,7 @@ mod tests {
         let holding = on.report("sqlite", Ok(json!({})), Some((3, Some(1_000_000_000))));
         let d = &holding["components"]["deprovisioning"];
         assert_eq!(d["state"], "holding");
-        assert_eq!(d["oldestAt"], "1970-01-01T00:00:01Z");
+        assert_eq!(d["oldestAt"], "1970-01-01T00:00:01.000Z");
         assert_eq!(
             holding["status"], "healthy",
             "a hold is the guard working, not a fault"

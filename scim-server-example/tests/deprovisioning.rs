@@ -205,3 +205,57 @@ fn without_a_limit_nothing_is_held() {
     }
     assert!(held_actions(&b).is_empty());
 }
+
+/// A held suspension stays held through other changes to the person (the resource they
+/// read shows `active: true`, and a PATCH carries it back unchanged) and through the
+/// client repeating itself; only a request that states `active: true` drops it.
+/// (Regression: any later PATCH of a held person dropped their suspension.)
+#[test]
+fn a_held_suspension_survives_other_updates_and_repeats() {
+    let dir = tempfile::tempdir().unwrap();
+    let b = Bridge::start(dir.path(), &["--deprovision-limit", "0"]);
+    let id = create(&b, "kept@example.com");
+    let at = format!("/scim/v2/Users/{id}");
+    assert_eq!(suspend(&b, &id).0, 200);
+    let renamed = patch(json!([{"op": "replace", "path": "displayName", "value": "Kept"}]));
+    assert_eq!(b.call("PATCH", &at, Some(&renamed)).0, 200);
+    assert_eq!(
+        b.call("PATCH", &at, Some(&renamed)).0,
+        200,
+        "a PATCH changing nothing"
+    );
+    assert_eq!(suspend(&b, &id).0, 200, "the client repeating itself");
+    let (ok, out) = b.subcommand(&["deprovisioning", "list"]);
+    assert!(ok, "{out}");
+    assert_eq!(out.lines().count(), 1, "held once, still held: {out}");
+    assert_eq!(held_actions(&b), ["kept@example.com"]);
+    // The directory restores them: dropped.
+    let restore = patch(
+        json!([{"op": "Replace", "path": "urn:ietf:params:scim:schemas:core:2.0:User:active", "value": "True"}]),
+    );
+    assert_eq!(b.call("PATCH", &at, Some(&restore)).0, 200);
+    let (_, out) = b.subcommand(&["deprovisioning", "list"]);
+    assert!(out.contains("Nothing is held"), "{out}");
+}
+
+/// A window outside one minute to seven days is refused at start, saying why (`10M` is
+/// ten months, `0s` would count nothing).
+#[test]
+fn an_implausible_window_is_refused_at_start() {
+    for window in ["10M", "0s", "30s", "8d"] {
+        let dir = tempfile::tempdir().unwrap();
+        let out = std::process::Command::new(common::binary())
+            .args(["--listen", "127.0.0.1:0", "--data-dir"])
+            .arg(dir.path())
+            .args(["--deprovision-limit", "5", "--deprovision-window", window])
+            .env("SCIM_BRIDGE_TOKEN", common::TOKEN)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{window}: started");
+        assert!(
+            stderr.contains("--deprovision-window must be from 1 minute to 7 days"),
+            "{window}: {stderr}"
+        );
+    }
+}

@@ -59,7 +59,8 @@ pub(crate) fn must_hold(
     Ok(tx.count_audit(&COUNTED, &audit::INTERNAL_ACTORS, since)? >= guard.limit)
 }
 
-/// Holds `action` on `user` (as assembled) asked by `actor`, and records that it was held.
+/// Holds `action` on `user` (as assembled) asked by `actor`, and records that it was held;
+/// nothing more when that change is held already (a client repeating itself).
 pub(crate) fn hold(
     tx: &mut dyn Tx,
     action: HeldAction,
@@ -67,6 +68,9 @@ pub(crate) fn hold(
     actor: &Actor,
 ) -> Result<(), StoreError> {
     let entry = held_entry(Action::DeprovisioningHeld, action, user);
+    if tx.is_held(entry.resource_id.as_deref().unwrap_or_default(), action)? {
+        return Ok(());
+    }
     tx.hold(&HeldChange {
         seq: 0,
         at: now_nanos(),

@@ -161,13 +161,14 @@ impl<S: Store> Provisioner for OnePassword<S> {
                     .map(Some);
             }
             let input = PatchInput::new(&request, &schema, &compat).with_full_result(full_result);
+            let touches_active = rules::patch_touches_active(&request);
             for _ in 0..PATCH_ATTEMPTS {
                 let old = store.read(|tx| rules::get(tx, kind, &id))?;
                 let next = scim2_core::provisioner::patched(&old, &input, expected)?;
                 let written = store.write(|tx| {
                     rules::update_if_current(
                         tx,
-                        &Writer::new(policy, &actor),
+                        &Writer::new(policy, &actor).stating_active(touches_active),
                         kind,
                         &id,
                         &old,

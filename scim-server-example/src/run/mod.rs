@@ -23,7 +23,7 @@ mod tokens;
 
 use tokens::{
     authenticator, database_authenticator, database_token_hash, metrics_token, rotate_command,
-    rotate_token, TOKEN_SETTING,
+    rotate_how, rotate_token, TOKEN_SETTING,
 };
 
 /// Runs what `cli` asks for: serves until stopped, or runs a subcommand.
@@ -148,6 +148,14 @@ fn serve(cli: &Cli) -> Result<(), Error> {
             .filter(|d| !d.is_zero())
             .ok_or_else(|| Error::Setting(format!("--{name} must be a positive number of seconds")))
     };
+    if cli.deprovision_limit.is_some()
+        && !(MIN_DEPROVISION_WINDOW..=MAX_DEPROVISION_WINDOW).contains(&cli.deprovision_window)
+    {
+        return Err(Error::Setting(format!(
+            "--deprovision-window must be from 1 minute to 7 days (got {}; `10m` is ten minutes, `10M` ten months)",
+            humantime::format_duration(cli.deprovision_window)
+        )));
+    }
     if cli.max_connections == Some(0) {
         return Err(Error::Setting(
             "--max-connections must be at least 1".to_owned(),
@@ -247,6 +255,11 @@ struct Token {
 /// How often a replica checks the database's schema version and reads the shared token
 /// hash again.
 const TOKEN_REFRESH: Duration = Duration::from_secs(1);
+
+/// The shortest `--deprovision-window`: shorter, the guard would hardly count anything.
+const MIN_DEPROVISION_WINDOW: Duration = Duration::from_secs(60);
+/// The longest `--deprovision-window` (past it, more likely a typo: `10M` is ten months).
+const MAX_DEPROVISION_WINDOW: Duration = Duration::from_secs(7 * 86_400);
 
 /// How many confirmation intervals the replica running the watcher may let pass without
 /// a heartbeat before another replica takes the watcher over.
@@ -373,7 +386,7 @@ fn serve_on<S: Store>(
         });
         let status_page = StatusPage::new(tls.is_some(), limits.body_timeout)
             .with_tenant_url(tenant_url(cli, local))
-            .with_rotate_command(rotate_command(cli))
+            .with_rotate_command(&rotate_how(cli))
             .with_database(database_url(cli).is_some())
             .with_public_url(cli.public_url.as_deref())
             .with_audit_feed(audit_feed(app_store.clone()));

@@ -135,6 +135,17 @@ pub(super) fn rotate_command(cli: &Cli) -> &'static str {
     }
 }
 
+/// How to rotate the token of a bridge started with `cli`, as the status page says it:
+/// the command, or where the token is managed when it is supplied.
+pub(super) fn rotate_how(cli: &Cli) -> String {
+    match external_token(cli) {
+        Some(source) => format!(
+            "The token comes from {source}: change it there and restart the bridge (`token rotate` refuses to)"
+        ),
+        None => format!("Run {} on the bridge's host", rotate_command(cli)),
+    }
+}
+
 /// `token rotate`: a new token in the data directory's token file, under the token lock.
 /// Refused when the token is managed elsewhere, since the new one would never be used.
 pub(super) fn rotate_token(cli: &Cli) -> Result<(), Error> {

@@ -22,6 +22,9 @@ pub(crate) const DEFAULT_COUNT: u64 = 100;
 /// The most events one page holds.
 pub(crate) const MAX_COUNT: u64 = 1000;
 
+/// The kinds of resource the audit trail names.
+const RESOURCE_TYPES: [&str; 3] = ["User", "Group", "Token"];
+
 /// The query of a `GET /audit` request, or the 400 that refuses it.
 pub(crate) fn parse(query: Option<&str>) -> Result<AuditQuery, ScimError> {
     let mut q = AuditQuery {
@@ -36,12 +39,26 @@ pub(crate) fn parse(query: Option<&str>) -> Result<AuditQuery, ScimError> {
             ))
         })
     };
+    let mut seen = std::collections::HashSet::new();
     for (k, v) in form_urlencoded::parse(query.unwrap_or("").as_bytes()) {
+        if !seen.insert(k.clone()) {
+            return Err(ScimError::invalid_value(format!(
+                "{k} is given twice: give each parameter once"
+            )));
+        }
         match k.as_ref() {
             "since" => q.since = Some(instant("since", &v)?),
             "until" => q.until = Some(instant("until", &v)?),
             "resource" => q.resource = Some(v.into_owned()),
-            "resourceType" => q.resource_type = Some(v.into_owned()),
+            "resourceType" => {
+                if !RESOURCE_TYPES.contains(&v.as_ref()) {
+                    return Err(ScimError::invalid_value(format!(
+                        "resourceType must be one of: {}",
+                        RESOURCE_TYPES.join(", ")
+                    )));
+                }
+                q.resource_type = Some(v.into_owned());
+            }
             "action" => {
                 if Action::parse(&v).is_none() {
                     let known: Vec<&str> = Action::ALL.iter().map(|a| a.as_str()).collect();

@@ -81,7 +81,7 @@ impl StatusPage {
             secure,
             body_timeout,
             tenant_url: String::new(),
-            rotate_command: "`scim-bridge token rotate`".to_owned(),
+            rotate_command: "Run `scim-bridge token rotate` on the bridge's host".to_owned(),
             store_argument: String::new(),
             public_origin: None,
             audit: None,
@@ -94,7 +94,7 @@ impl StatusPage {
         self
     }
 
-    /// How to rotate the token (`` `code` `` spans are set as code).
+    /// How to rotate the token, a sentence (`` `code` `` spans are set as code).
     pub fn with_rotate_command(mut self, text: &str) -> Self {
         self.rotate_command = text.to_owned();
         self

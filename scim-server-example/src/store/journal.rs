@@ -124,6 +124,8 @@ pub trait Journal {
     fn held_summary(&mut self) -> Result<(u64, Option<i64>), StoreError>;
     /// Forgets the held change at `seq` (released or discarded); whether it was there.
     fn unhold(&mut self, seq: i64) -> Result<bool, StoreError>;
+    /// Whether a change of `action` on user `user_id` is held.
+    fn is_held(&mut self, user_id: &str, action: HeldAction) -> Result<bool, StoreError>;
     /// Forgets the held changes of `action` on user `user_id`; how many there were.
     fn unhold_user(&mut self, user_id: &str, action: HeldAction) -> Result<u64, StoreError>;
 }

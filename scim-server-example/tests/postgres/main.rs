@@ -22,7 +22,7 @@ mod watcher;
 
 use std::time::Duration;
 
-use common::{Bridge, TOKEN};
+use common::{create_user, Bridge, TOKEN};
 use serde_json::{json, Value};
 
 /// A bridge on the database at `url`, with a data directory of its own (kept with it).
@@ -102,12 +102,6 @@ fn replicas_with(url: &str, n: usize, args: &[&str]) -> Vec<Replica> {
 
 fn user(name: &str) -> Value {
     json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": name, "active": true})
-}
-
-fn create_user(bridge: &Bridge, name: &str) -> String {
-    let (status, v) = bridge.call("POST", "/scim/v2/Users", Some(&user(name)));
-    assert_eq!(status, 201, "{v}");
-    v["id"].as_str().expect("an id").to_owned()
 }
 
 fn member_ids(bridge: &Bridge, group: &str) -> Vec<String> {

@@ -325,3 +325,48 @@ fn a_replica_killed_during_writes_loses_no_acknowledged_write_and_the_other_keep
         assert_eq!(status, 200, "an acknowledged write is missing: {v}");
     }
 }
+
+/// The deprovisioning guard's limit holds across replicas: ten suspensions sent at once,
+/// half to each of two replicas, with a limit of three: exactly three are applied and
+/// seven held, whichever replica each reached (the count is read in the write
+/// transaction, under the write lock every replica takes).
+#[test]
+fn the_deprovisioning_limit_holds_across_racing_replicas() {
+    let Some(pg) = server() else { return };
+    let url = pg.database();
+    let all = crate::replicas_with(&url, 2, &["--deprovision-limit", "3"]);
+    let ids: Vec<String> = (0..10)
+        .map(|i| create_user(&all[0], &format!("racer{i}@example.com")))
+        .collect();
+    let barrier = Barrier::new(ids.len());
+    let statuses: Vec<u16> = std::thread::scope(|s| {
+        let sent: Vec<_> = ids
+            .iter()
+            .enumerate()
+            .map(|(i, id)| {
+                let (bridge, barrier) = (&all[i % 2], &barrier);
+                s.spawn(move || {
+                    barrier.wait();
+                    let off = patch(json!([{"op": "replace", "path": "active", "value": false}]));
+                    bridge
+                        .call("PATCH", &format!("/scim/v2/Users/{id}"), Some(&off))
+                        .0
+                })
+            })
+            .collect();
+        sent.into_iter()
+            .map(|h| h.join().expect("a request"))
+            .collect()
+    });
+    assert!(statuses.iter().all(|s| *s == 200), "{statuses:?}");
+    let suspended = ids
+        .iter()
+        .filter(|id| {
+            let (_, u) = all[1].call("GET", &format!("/scim/v2/Users/{id}"), None);
+            u["active"] == false
+        })
+        .count();
+    assert_eq!(suspended, 3);
+    let (_, h) = health(&all[1]);
+    assert_eq!(h["components"]["deprovisioning"]["held"], 7, "{h}");
+}

@@ -5,6 +5,7 @@
 mod common;
 
 mod abandoned_scans_read_on;
+mod audit_piped_to_head_panics;
 mod blocked_statement_holds_connections;
 mod certificate_failure_names_the_host;
 mod concurrent_token_rotations_print_dead_tokens;

@@ -379,13 +379,20 @@ pub fn deleted(resource_type: &'static str, resource: &Value) -> Entry {
     Entry::on(action, resource_type, resource)
 }
 
-/// An instant (nanoseconds since 1970) as RFC 3339 text in UTC with milliseconds.
+/// An instant (nanoseconds since 1970) as RFC 3339 text in UTC with three digits of
+/// milliseconds, always (`2026-12-01T09:00:00.120Z`), so that times line up.
 pub fn instant_text(at: i64) -> String {
     use time::format_description::well_known::Rfc3339;
-    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(at - at.rem_euclid(1_000_000)))
+    let (seconds, nanos) = (at.div_euclid(1_000_000_000), at.rem_euclid(1_000_000_000));
+    let Some(whole) = time::OffsetDateTime::from_unix_timestamp(seconds)
         .ok()
         .and_then(|t| t.format(&Rfc3339).ok())
-        .unwrap_or_default()
+    else {
+        return String::new();
+    };
+    // `…:SSZ` becomes `…:SS.mmmZ`.
+    let stem = whole.strip_suffix('Z').unwrap_or(&whole);
+    format!("{stem}.{:03}Z", nanos / 1_000_000)
 }
 
 /// An instant written as RFC 3339 (`2026-12-01T09:00:00Z`) or as an age before `now`

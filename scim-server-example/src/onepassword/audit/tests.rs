@@ -98,8 +98,13 @@ fn every_action_reads_back_from_its_name() {
 #[test]
 fn instants_read_as_rfc3339_or_as_ages_and_print_back() {
     let at = parse_instant("2026-12-01T09:00:00Z", 0).expect("an instant");
-    assert_eq!(instant_text(at), "2026-12-01T09:00:00Z");
+    assert_eq!(instant_text(at), "2026-12-01T09:00:00.000Z");
     assert_eq!(instant_text(at + 1_234_567_890), "2026-12-01T09:00:01.234Z");
+    assert_eq!(instant_text(at + 200_000_000), "2026-12-01T09:00:00.200Z");
+    assert_eq!(
+        parse_instant(&instant_text(at + 5_000_000), 0),
+        Some(at + 5_000_000)
+    );
     let now = at;
     assert_eq!(parse_instant("24h", now), Some(at - 86_400_000_000_000));
     assert_eq!(parse_instant("7d", now), Some(at - 7 * 86_400_000_000_000));

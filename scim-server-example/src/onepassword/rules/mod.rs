@@ -49,13 +49,57 @@ pub(crate) struct Writer<'a> {
     pub(crate) policy: &'a Policy,
     /// Who makes the change.
     pub(crate) actor: &'a Actor,
+    /// Whether the request states `active` itself (a PUT's whole resource, a PATCH with
+    /// an operation on `active`), rather than carrying the value it read: only such a
+    /// request restores a person whose suspension the deprovisioning guard holds.
+    pub(crate) states_active: bool,
 }
 
 impl<'a> Writer<'a> {
-    /// `actor` writing under `policy`.
+    /// `actor` writing under `policy`, stating `active` if the resource has it.
     pub(crate) fn new(policy: &'a Policy, actor: &'a Actor) -> Self {
-        Writer { policy, actor }
+        Writer {
+            policy,
+            actor,
+            states_active: true,
+        }
     }
+
+    /// The same writer for a PATCH whose operations do (`true`) or do not touch `active`.
+    pub(crate) fn stating_active(mut self, states: bool) -> Self {
+        self.states_active = states;
+        self
+    }
+}
+
+/// Whether a PATCH's operations touch `active` (RFC 7644 §3.5.2): a path naming it (with
+/// or without the User schema's URN, in any case), or an operation without a path whose
+/// value holds it (at the top, or under the User schema's URN).
+pub(crate) fn patch_touches_active(request: &scim2_core::patch::PatchRequest) -> bool {
+    let core = scim2_core::schema::urn::USER.to_ascii_lowercase();
+    let names_active = |name: &str| {
+        let name = name.trim().to_ascii_lowercase();
+        name == "active" || name == format!("{core}:active")
+    };
+    request
+        .operations
+        .iter()
+        .any(|op| match op.path.as_deref() {
+            Some(path) => names_active(path),
+            None => op
+                .value
+                .as_ref()
+                .and_then(Value::as_object)
+                .is_some_and(|v| {
+                    v.iter().any(|(k, inner)| {
+                        names_active(k)
+                            || (k.eq_ignore_ascii_case(&core)
+                                && inner
+                                    .as_object()
+                                    .is_some_and(|o| o.keys().any(|k| names_active(k))))
+                    })
+                }),
+        })
 }
 
 /// The string member `name` of `v`.

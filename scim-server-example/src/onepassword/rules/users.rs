@@ -67,6 +67,7 @@ pub(super) fn update(
         hold(tx, HeldAction::Suspend, old, w.actor)?;
         new["active"] = Value::Bool(true);
     } else if asked == Some(true)
+        && w.states_active
         && w.actor.is_client()
         && tx.unhold_user(id, HeldAction::Suspend)? > 0
     {

@@ -23,6 +23,9 @@ impl<S: Store> App<S> {
             }
         }
         conn.trust();
+        if let Some(refused) = get_only(req, "/metrics") {
+            return refused;
+        }
         let store = self.store.clone();
         let read = tokio::task::spawn_blocking(move || store.read(Counts::read));
         match tokio::time::timeout(SCRAPE_STORE_WAIT, read).await {
@@ -102,15 +105,8 @@ impl<S: Store> App<S> {
             return resp;
         }
         conn.trust();
-        if req.method() != http::Method::GET {
-            let mut r = error_response(&ScimError::new(
-                StatusCode::METHOD_NOT_ALLOWED,
-                None,
-                "/audit is read with GET",
-            ));
-            r.headers_mut()
-                .insert(http::header::ALLOW, HeaderValue::from_static("GET"));
-            return r;
+        if let Some(refused) = get_only(req, "/audit") {
+            return refused;
         }
         let query = match crate::server::audit::parse(req.uri().query()) {
             Ok(q) => q,
@@ -147,4 +143,20 @@ impl<S: Store> App<S> {
         );
         r
     }
+}
+
+/// `405 Method Not Allowed` with `Allow: GET` (RFC 9110 §15.5.6) for a request to
+/// `path`, a resource only read, that is not a `GET`.
+fn get_only(req: &Request<Incoming>, path: &str) -> Option<Response<Bytes>> {
+    if req.method() == http::Method::GET {
+        return None;
+    }
+    let mut r = error_response(&ScimError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        None,
+        format!("{path} is read with GET"),
+    ));
+    r.headers_mut()
+        .insert(http::header::ALLOW, HeaderValue::from_static("GET"));
+    Some(r)
 }

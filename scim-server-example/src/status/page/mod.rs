@@ -303,7 +303,7 @@ fn status_at(
 
     let _ = write!(
         body,
-        "<section><h2>Rotate the Secret Token</h2><p>Run {} on the bridge's host, then paste \
+        "<section><h2>Rotate the Secret Token</h2><p>{}, then paste \
          the new token into the identity provider (Entra ID: Provisioning &gt; Admin \
          Credentials &gt; Secret Token) and press Test Connection. Everyone signed in to \
          this page is signed out.</p></section>",
@@ -339,11 +339,20 @@ fn deprovisioning(d: &Value, ctx: &Context<'_>) -> String {
         return String::new();
     }
     let held = d["held"].as_u64().unwrap_or(0);
-    let limit = format!(
-        "more than {} suspensions or deletions within {} s are held",
-        escape(&text(&d["limit"])),
-        escape(&text(&d["windowSeconds"]))
-    );
+    let limit = if d["limit"].is_null() {
+        "the guard is off now (what it held stays held)".to_owned()
+    } else {
+        format!(
+            "more than {} suspensions or deletions within {} s are held",
+            escape(&text(&d["limit"])),
+            escape(&text(&d["windowSeconds"]))
+        )
+    };
+    let (changes, are) = if held == 1 {
+        ("suspension or deletion", "is")
+    } else {
+        ("suspensions or deletions", "are")
+    };
     if held == 0 {
         return format!(
             "<section id=\"deprovisioning\"><h2>Deprovisioning guard</h2><p>On: {limit}. \
@@ -354,7 +363,7 @@ fn deprovisioning(d: &Value, ctx: &Context<'_>) -> String {
     format!(
         "<section id=\"deprovisioning\" class=\"alert\"><h2>Deprovisioning held: \
          <span class=\"state held\">{held}</span></h2>\
-         <p>{held} suspensions or deletions are held, the oldest since {}; {limit}. \
+         <p>{held} {changes} {are} held, the oldest since {}; {limit}. \
          The users stay as they are until an operator decides.</p>\
          <p>If the identity provider meant them: <code>scim-bridge deprovisioning release{arg}</code><br>\
          If they were a mistake (fix the scoping in the identity provider first): \

@@ -169,4 +169,12 @@ impl Journal for PgTx<'_, '_> {
             &[&user_id.replace('\0', ""), &action.as_str()],
         )
     }
+
+    fn is_held(&mut self, user_id: &str, action: HeldAction) -> Result<bool, StoreError> {
+        self.count_of(
+            "SELECT count(*) FROM held_deprovisioning WHERE user_id = $1 AND action = $2",
+            &[&user_id.replace('\0', ""), &action.as_str()],
+        )
+        .map(|n| n > 0)
+    }
 }

@@ -186,4 +186,13 @@ impl Journal for SqliteTx<'_> {
             .map(|n| n as u64)
             .map_err(classify)
     }
+
+    fn is_held(&mut self, user_id: &str, action: HeldAction) -> Result<bool, StoreError> {
+        self.tx
+            .prepare_cached(
+                "SELECT EXISTS (SELECT 1 FROM held_deprovisioning WHERE user_id = ?1 AND action = ?2)",
+            )
+            .and_then(|mut s| s.query_row(params![user_id, action.as_str()], |r| r.get(0)))
+            .map_err(classify)
+    }
 }
