@@ -7,7 +7,7 @@
 //! changed at most by name, and is never stored anywhere (RFC 7643 §4.1.1, `returned`
 //! `never`).
 
-use scim2_core::provisioner::RequestContext;
+use scim2_core::provisioner::{member_ids, RequestContext};
 use serde_json::{json, Value};
 
 use crate::store::{AuditEvent, StoreError, Tx};
@@ -295,18 +295,6 @@ pub fn changed_attributes(old: &Value, new: &Value, skip: &[&str]) -> Vec<String
     names
 }
 
-/// The ids of a group's `members` (as the rules assemble them).
-pub fn member_ids(group: &Value) -> Vec<String> {
-    group
-        .get("members")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .filter_map(|m| m.get("value").and_then(Value::as_str))
-        .map(str::to_owned)
-        .collect()
-}
-
 /// What creating `resource` (as assembled) records: the attributes it was created with
 /// (`active` among them), and for a group each member added.
 pub fn created(resource_type: &'static str, resource: &Value) -> Vec<Entry> {
@@ -314,8 +302,7 @@ pub fn created(resource_type: &'static str, resource: &Value) -> Vec<Entry> {
     if resource_type == "Group" {
         let group = Entry::on(Action::GroupCreated, "Group", resource);
         let members = member_ids(resource)
-            .into_iter()
-            .map(|m| Entry::on(Action::MemberAdded, "Group", resource).with_member(&m));
+            .map(|m| Entry::on(Action::MemberAdded, "Group", resource).with_member(m));
         return std::iter::once(group.with_attributes(attributes))
             .chain(members)
             .collect();
@@ -341,13 +328,14 @@ pub fn updated(resource_type: &'static str, old: &Value, new: &Value) -> Vec<Ent
         if !others.is_empty() {
             out.push(Entry::on(Action::GroupUpdated, "Group", new).with_attributes(others));
         }
-        let (before, after) = (member_ids(old), member_ids(new));
-        let before_set: std::collections::HashSet<&String> = before.iter().collect();
-        let after_set: std::collections::HashSet<&String> = after.iter().collect();
-        for m in after.iter().filter(|m| !before_set.contains(m)) {
+        let (before, after): (Vec<&str>, Vec<&str>) =
+            (member_ids(old).collect(), member_ids(new).collect());
+        let before_set: std::collections::HashSet<&str> = before.iter().copied().collect();
+        let after_set: std::collections::HashSet<&str> = after.iter().copied().collect();
+        for m in after.iter().filter(|m| !before_set.contains(**m)) {
             out.push(Entry::on(Action::MemberAdded, "Group", new).with_member(m));
         }
-        for m in before.iter().filter(|m| !after_set.contains(m)) {
+        for m in before.iter().filter(|m| !after_set.contains(**m)) {
             out.push(Entry::on(Action::MemberRemoved, "Group", new).with_member(m));
         }
         return out;
