@@ -4,16 +4,24 @@
 
 use crate::cli::{Cli, DeprovisioningAction};
 use crate::onepassword::audit::{self, event_json, instant_text, now_nanos, Actor};
-use crate::onepassword::{settle, DeprovisionLimit, Policy};
+use crate::onepassword::{settle, DeprovisionLimit, Policy, Settled};
 use crate::store::{AuditQuery, HeldAction, Store};
 use crate::Error;
 
 /// `println!` that never panics: a reader that went away (`scim-bridge audit | head`)
-/// ends the output, not the command with a backtrace.
+/// ends the output quietly, not with a backtrace; any other failure to write (a full
+/// disk) ends the command with an error, so that a cut-short export is never taken for
+/// a whole one.
 macro_rules! say {
     ($($arg:tt)*) => {{
         use std::io::Write as _;
-        let _ = writeln!(std::io::stdout().lock(), $($arg)*);
+        match writeln!(std::io::stdout().lock(), $($arg)*) {
+            Ok(()) => {}
+            // The reader has gone: nothing more to say, and nothing went wrong.
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return Ok(()),
+            // Anything else (a full disk) cut the output short: say so.
+            Err(e) => return Err(Error::Output(e)),
+        }
     }};
 }
 
@@ -152,8 +160,13 @@ pub(crate) fn deprovisioning_on<S: Store>(
     for o in &outcomes {
         let who = o.change.user_name.as_deref().unwrap_or(&o.change.user_id);
         match &o.result {
-            Ok(true) => done += 1,
-            Ok(false) => say!("{who}: nothing to do (already done, or the user is gone)"),
+            Ok(Settled::Done) => done += 1,
+            Ok(Settled::NothingToApply) => {
+                say!("{who}: nothing to apply (the user is gone, or suspended already)")
+            }
+            Ok(Settled::SettledElsewhere) => say!(
+                "{who}: settled meanwhile by someone else (another `deprovisioning` command, or the identity provider restoring them)"
+            ),
             Err(why) => {
                 failed += 1;
                 let what = match o.change.action {

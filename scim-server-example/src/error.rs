@@ -87,6 +87,9 @@ pub enum Error {
     /// `invitations accept` failed (no such user, or the store).
     #[error(transparent)]
     Invitation(RuleError),
+    /// The command's output could not be written (a full disk).
+    #[error("cannot write the output: {0}")]
+    Output(std::io::Error),
     /// `deprovisioning release` could not apply some held changes (they stay held).
     #[error("{0} held change(s) could not be released and stay held (see above); `scim-bridge deprovisioning discard` forgets them")]
     NotReleased(usize),

@@ -100,10 +100,20 @@ pub(crate) fn held_entry(event: Action, action: HeldAction, user: &serde_json::V
 pub struct Outcome {
     /// The change.
     pub change: HeldChange,
-    /// `Ok(true)` applied (or discarded), `Ok(false)` nothing left to do (the user is
-    /// gone, already suspended, or another operator got there first), `Err` why it
-    /// could not be applied (it stays held).
-    pub result: Result<bool, String>,
+    /// What was done, or why it could not be applied (it stays held).
+    pub result: Result<Settled, String>,
+}
+
+/// What settling one held change did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Settled {
+    /// Applied (released) or forgotten (discarded), as asked.
+    Done,
+    /// Released, but with nothing left to apply: the user is gone, or suspended already.
+    NothingToApply,
+    /// Settled meanwhile by someone else: another `deprovisioning` command, or the
+    /// identity provider restoring the user.
+    SettledElsewhere,
 }
 
 /// Applies (`release`) or forgets every change held when it starts, oldest first, each in its own
@@ -138,11 +148,11 @@ fn settle_one(
     actor: &Actor,
     change: &HeldChange,
     release: bool,
-) -> Result<bool, super::RuleError> {
+) -> Result<Settled, super::RuleError> {
     use super::rules::{self, Writer};
     use super::Kind;
     if !tx.unhold(change.seq)? {
-        return Ok(false);
+        return Ok(Settled::SettledElsewhere);
     }
     let user = serde_json::json!({"id": change.user_id, "userName": change.user_name});
     let event = if release {
@@ -151,8 +161,11 @@ fn settle_one(
         Action::DeprovisioningDiscarded
     };
     audit::record(tx, actor, [held_entry(event, change.action, &user)])?;
-    if !release || !tx.exists(Kind::User.as_str(), &change.user_id)? {
-        return Ok(!release);
+    if !release {
+        return Ok(Settled::Done);
+    }
+    if !tx.exists(Kind::User.as_str(), &change.user_id)? {
+        return Ok(Settled::NothingToApply);
     }
     let w = Writer::new(policy, actor);
     match change.action {
@@ -160,7 +173,7 @@ fn settle_one(
         HeldAction::Suspend => {
             let old = rules::get(tx, Kind::User, &change.user_id)?;
             if old.get("active") == Some(&serde_json::Value::Bool(false)) {
-                return Ok(false);
+                return Ok(Settled::NothingToApply);
             }
             let mut new = old.clone();
             new["active"] = serde_json::Value::Bool(false);
@@ -168,5 +181,5 @@ fn settle_one(
             rules::update(tx, &w, Kind::User, &change.user_id, &old, new)?;
         }
     }
-    Ok(true)
+    Ok(Settled::Done)
 }

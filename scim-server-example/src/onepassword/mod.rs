@@ -37,7 +37,7 @@ use scim2_core::ScimError;
 
 use crate::store::{AccountState, Store, StoreError};
 
-pub use guard::{settle, DeprovisionLimit, Outcome};
+pub use guard::{settle, DeprovisionLimit, Outcome, Settled};
 pub use kind::Kind;
 pub use rules::{accept_invitation, confirm_pending, state_counts, CONFIRM_BATCH};
 

@@ -148,9 +148,7 @@ fn serve(cli: &Cli) -> Result<(), Error> {
             .filter(|d| !d.is_zero())
             .ok_or_else(|| Error::Setting(format!("--{name} must be a positive number of seconds")))
     };
-    if cli.deprovision_limit.is_some()
-        && !(MIN_DEPROVISION_WINDOW..=MAX_DEPROVISION_WINDOW).contains(&cli.deprovision_window)
-    {
+    if !(MIN_DEPROVISION_WINDOW..=MAX_DEPROVISION_WINDOW).contains(&cli.deprovision_window) {
         return Err(Error::Setting(format!(
             "--deprovision-window must be from 1 minute to 7 days (got {}; `10m` is ten minutes, `10M` ten months)",
             humantime::format_duration(cli.deprovision_window)

@@ -45,3 +45,27 @@ fn a_reader_that_goes_away_ends_the_output_quietly() {
         assert!(out.status.success(), "{args:?}: {:?} {stderr}", out.status);
     }
 }
+
+/// Any other failure to write (a full disk) is an error, never a quiet exit 0 with the
+/// export cut short.
+#[cfg(target_os = "linux")]
+#[test]
+fn output_to_a_full_disk_fails_saying_so() {
+    let dir = tempfile::tempdir().unwrap();
+    store::initialise(dir.path());
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .unwrap();
+    let out = Command::new(binary())
+        .arg("--data-dir")
+        .arg(dir.path())
+        .args(["audit", "--json"])
+        .stdout(Stdio::from(full))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(stderr.contains("cannot write the output"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}

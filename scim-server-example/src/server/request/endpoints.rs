@@ -145,10 +145,10 @@ impl<S: Store> App<S> {
     }
 }
 
-/// `405 Method Not Allowed` with `Allow: GET` (RFC 9110 §15.5.6) for a request to
-/// `path`, a resource only read, that is not a `GET`.
+/// `405 Method Not Allowed` with `Allow: GET, HEAD` (RFC 9110 §15.5.6, §9.1) for a
+/// request to `path`, a resource only read, that is neither a `GET` nor a `HEAD`.
 fn get_only(req: &Request<Incoming>, path: &str) -> Option<Response<Bytes>> {
-    if req.method() == http::Method::GET {
+    if matches!(*req.method(), http::Method::GET | http::Method::HEAD) {
         return None;
     }
     let mut r = error_response(&ScimError::new(
@@ -157,6 +157,6 @@ fn get_only(req: &Request<Incoming>, path: &str) -> Option<Response<Bytes>> {
         format!("{path} is read with GET"),
     ));
     r.headers_mut()
-        .insert(http::header::ALLOW, HeaderValue::from_static("GET"));
+        .insert(http::header::ALLOW, HeaderValue::from_static("GET, HEAD"));
     Some(r)
 }

@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use super::{Account, Engine};
 use crate::onepassword::audit::{self, Action, Actor, Entry};
-use crate::onepassword::{settle, DeprovisionLimit, Kind, Policy};
+use crate::onepassword::{settle, DeprovisionLimit, Kind, Policy, Settled};
 use crate::store::{AuditEvent, AuditQuery, HeldAction, Store, StoreError};
 
 /// A SCIM client's actor, as a request makes it.
@@ -227,7 +227,7 @@ fn the_guard_holds_past_its_limit_and_settles_in_order(engine: Engine) {
     );
     let outcomes = settle(&account.store, &account.policy, &Actor::cli(), true).expect("settled");
     assert!(
-        outcomes.iter().all(|o| o.result == Ok(true)),
+        outcomes.iter().all(|o| o.result == Ok(Settled::Done)),
         "{outcomes:?}"
     );
     assert_eq!(account.get(Kind::User, "u2").expect("u2")["active"], false);
