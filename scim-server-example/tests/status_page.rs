@@ -186,7 +186,8 @@ fn sign_in_page_and_sign_out_over_http() {
         "<dt>invited</dt><dd>1</dd>",
         "<code>POST /scim/v2/Users</code> → 201",
         &format!("{}/scim/v2", b.url),
-        "<code>scim-bridge token rotate</code>",
+        // The test's token is supplied (SCIM_BRIDGE_TOKEN): the page says where to change it.
+        "The token comes from the SCIM_BRIDGE_TOKEN environment variable: change it there",
         "action=\"/app/sign-out\"",
     ] {
         assert!(page.body.contains(want), "missing {want:?}");
