@@ -1,5 +1,5 @@
 //! The 1Password account model (docs/operations.md, "Account states and invitations") as
-//! a SCIM [`Provisioner`] over a [`Store`].
+//! a SCIM [`Provisioner`](scim2_core::provisioner::Provisioner) over a [`Store`].
 //!
 //! - Users are people, `userName` their email (unique, case-insensitively; optionally
 //!   limited to allowed domains). `emails` derives from `userName` when absent.
