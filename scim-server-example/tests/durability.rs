@@ -154,3 +154,99 @@ fn a_pending_user_is_confirmed_after_a_restart() {
         "confirmed without any request after restart"
     );
 }
+
+/// A userName and the title it was last acknowledged with.
+type Titled = (String, Option<String>);
+
+/// One Bulk request of `n` creates from writer `w`, batch `k`, each user PATCHed by
+/// `bulkId` in the same request (the PATCH reads what the create before it wrote, which
+/// is deferred with the rest of the Bulk request's writes).
+fn bulk_of(w: usize, k: usize, n: usize) -> serde_json::Value {
+    let mut ops = Vec::new();
+    for i in 0..n {
+        let bulk_id = format!("u{i}");
+        ops.push(json!({
+            "method": "POST", "path": "/Users", "bulkId": bulk_id,
+            "data": {"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+                     "userName": format!("bulk-w{w}-k{k}-u{i}@example.com")}
+        }));
+        if i % 5 == 0 {
+            ops.push(json!({
+                "method": "PATCH", "path": format!("/Users/bulkId:{bulk_id}"),
+                "data": patch(json!([{"op": "add", "path": "title", "value": format!("t{i}")}]))
+            }));
+        }
+    }
+    json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:BulkRequest"], "Operations": ops})
+}
+
+/// Bulk requests are committed together (group commit), never acknowledged before they
+/// are durable: after `kill -9` in the middle of a stream of Bulk requests, every user an
+/// acknowledged Bulk request created is there, with the title its PATCH set.
+#[test]
+fn acknowledged_bulk_requests_survive_kill_9() {
+    let dir = tempfile::tempdir().unwrap();
+    let b = Bridge::start(dir.path(), &[]);
+    let url = b.url.clone();
+    // (userName, title) of every user in an acknowledged Bulk request.
+    let acked: Arc<Mutex<Vec<Titled>>> = Arc::default();
+    let mut writers = Vec::new();
+    for w in 0..3 {
+        let (url, acked) = (url.clone(), acked.clone());
+        writers.push(std::thread::spawn(move || {
+            let client = ureq::AgentBuilder::new()
+                .timeout(Duration::from_secs(10))
+                .build();
+            let auth = format!("Bearer {}", common::TOKEN);
+            for k in 0.. {
+                let sent = client
+                    .post(&format!("{url}/scim/v2/Bulk"))
+                    .set("Authorization", &auth)
+                    .set("Content-Type", "application/scim+json")
+                    .send_string(&bulk_of(w, k, 40).to_string());
+                let Ok(resp) = sent else { return };
+                let v: serde_json::Value =
+                    serde_json::from_str(&resp.into_string().unwrap()).unwrap();
+                let ops = v["Operations"].as_array().unwrap();
+                assert_eq!(ops.len(), 48, "{v}");
+                for op in ops {
+                    let status = op["status"].as_str().unwrap();
+                    assert!(status == "201" || status == "200", "{op}");
+                }
+                let mut acked = acked.lock().unwrap();
+                for i in 0..40 {
+                    let title = (i % 5 == 0).then(|| format!("t{i}"));
+                    acked.push((format!("bulk-w{w}-k{k}-u{i}@example.com"), title));
+                }
+            }
+        }));
+    }
+    assert!(
+        eventually(30, || acked.lock().unwrap().len() >= 400),
+        "the Bulk requests got going"
+    );
+    b.kill9();
+    for w in writers {
+        w.join().unwrap();
+    }
+    let b = Bridge::start(dir.path(), &[]);
+    let acked = acked.lock().unwrap().clone();
+    for (name, title) in &acked {
+        let (status, v) = b.call(
+            "GET",
+            &format!("/scim/v2/Users?filter=userName%20eq%20%22{name}%22"),
+            None,
+        );
+        assert_eq!(status, 200, "{v}");
+        assert_eq!(
+            v["totalResults"], 1,
+            "acknowledged Bulk create of {name} lost"
+        );
+        let user = &v["Resources"][0];
+        match title {
+            Some(t) => assert_eq!(user["title"], t.as_str(), "PATCH of {name} lost"),
+            None => assert!(user.get("title").is_none(), "{user}"),
+        }
+    }
+    the_audit_trail_agrees_with_the_data(&b);
+}

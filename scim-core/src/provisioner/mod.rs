@@ -78,6 +78,12 @@ pub struct RequestContext {
     pub principal: Option<Principal>,
     /// An id for this request, for logs.
     pub request_id: String,
+    /// Set on each operation of a Bulk request (RFC 7644 §3.7): an id that the operations
+    /// of one Bulk request share and no other request has. A provisioner may then defer
+    /// making an operation's write durable (commit several together) until
+    /// [`Provisioner::bulk_finished`], which the service calls with the same id before it
+    /// answers the Bulk request.
+    pub bulk: Option<u64>,
 }
 
 impl RequestContext {
@@ -86,6 +92,7 @@ impl RequestContext {
         RequestContext {
             principal: None,
             request_id: request_id.into(),
+            bulk: None,
         }
     }
 
@@ -100,6 +107,14 @@ impl RequestContext {
     #[must_use]
     pub fn with_request_id(mut self, request_id: impl Into<String>) -> Self {
         self.request_id = request_id.into();
+        self
+    }
+
+    /// Returns this context marked as an operation of the Bulk request `bulk` (see
+    /// [`RequestContext::bulk`]).
+    #[must_use]
+    pub fn with_bulk(mut self, bulk: u64) -> Self {
+        self.bulk = Some(bulk);
         self
     }
 }
@@ -363,6 +378,17 @@ pub trait Provisioner: Send + Sync {
         resource_type: &str,
         query: &ListQuery,
     ) -> Result<ListPage, ProvisionerError>;
+
+    /// Called once after every operation of a Bulk request (RFC 7644 §3.7) has run, with
+    /// the context the operations had ([`RequestContext::bulk`] set), before the service
+    /// answers: a provisioner that deferred making those operations' writes durable (to
+    /// commit many at once) makes them durable here. An error here answers the whole Bulk
+    /// request with it, since none of its results may then be relied on. The default has
+    /// nothing to do: each write was durable when its method returned.
+    async fn bulk_finished(&self, ctx: &RequestContext) -> Result<(), ProvisionerError> {
+        let _ = ctx;
+        Ok(())
+    }
 
     /// Applies a PATCH to the resource with this id and returns the result.
     ///

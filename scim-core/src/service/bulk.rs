@@ -6,6 +6,7 @@
 //! failed, or circular) make the operation fail with 409 (§3.7.1).
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use bytes::Bytes;
 use http::StatusCode;
@@ -20,6 +21,15 @@ use crate::json::get_ci;
 use crate::provisioner::ProvisionerError;
 use crate::resource::open_message;
 use crate::schema::urn;
+
+/// A new id for a Bulk request's operations ([`RequestContext::bulk`]), unique in this
+/// process.
+///
+/// [`RequestContext::bulk`]: crate::provisioner::RequestContext::bulk
+fn next_bulk_id() -> u64 {
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    NEXT.fetch_add(1, Ordering::Relaxed)
+}
 
 /// One parsed operation.
 struct Op {
@@ -43,6 +53,14 @@ impl ScimService {
         // The bulk limit replaces the general body limit here.
         let request = self.read_json(call.headers, body, max_payload)?;
         let (fail_on_errors, ops) = self.parse_bulk(&request)?;
+        // The operations share an id of their own, so that the provisioner may commit
+        // their writes together; `bulk_finished` makes them durable before the answer.
+        let call = &Call {
+            ctx: call.ctx.clone().with_bulk(next_bulk_id()),
+            query: call.query,
+            headers: call.headers,
+            base_url: call.base_url.clone(),
+        };
 
         let mut created: HashMap<String, (String, String)> = HashMap::new();
         let mut pending: Vec<(usize, Op)> = ops.into_iter().enumerate().collect();
@@ -113,6 +131,7 @@ impl ScimService {
                 break;
             }
         }
+        self.provisioner.bulk_finished(&call.ctx).await?;
         let body = json!({"schemas": [urn::BULK_RESPONSE], "Operations": results});
         Ok(response::json(StatusCode::OK, &body))
     }

@@ -355,6 +355,7 @@ impl ScimService {
             ctx: RequestContext {
                 principal,
                 request_id,
+                bulk: None,
             },
             query: parts.uri.query(),
             headers: &parts.headers,

@@ -23,10 +23,12 @@
 //!   key and id, and reads the page's resources once sorted; the PATCH engine never runs inside a write transaction.
 
 pub mod audit;
+mod durability;
 mod guard;
 mod kind;
 mod provisioner;
 mod rules;
+mod turns;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -256,6 +258,10 @@ pub struct OnePassword<S: Store> {
     write_line: Arc<tokio::sync::Semaphore>,
     /// Told of each storage failure a request meets, if anyone listens.
     store_errors: Option<StoreErrorObserver>,
+    /// The writes of unfinished Bulk requests, committed together when each finishes.
+    bulks: durability::Bulks,
+    /// PATCHes of one resource take turns.
+    turns: turns::Turns,
 }
 
 impl<S: Store> std::fmt::Debug for OnePassword<S> {
@@ -285,6 +291,8 @@ impl<S: Store> OnePassword<S> {
                 MAX_QUEUED_WRITES + MAX_WAITING_WRITES,
             )),
             store_errors: None,
+            bulks: durability::Bulks::default(),
+            turns: turns::Turns::default(),
         }
         .with_scan_limits(ScanLimits::default())
         .with_max_held_bytes(DEFAULT_HELD_BYTES))

@@ -29,8 +29,11 @@ impl<S: Store> Provisioner for OnePassword<S> {
         resource: Value,
     ) -> Result<Value, ProvisionerError> {
         let (kind, actor) = (Kind::parse(rt)?, Actor::of(ctx));
+        let durability = self.bulks.for_request(ctx);
         self.writing(move |store, policy, _| {
-            store.write(|tx| rules::create(tx, &Writer::new(policy, &actor), kind, resource))
+            durability.write(store, |tx| {
+                rules::create(tx, &Writer::new(policy, &actor), kind, resource)
+            })
         })
         .await
     }
@@ -56,8 +59,9 @@ impl<S: Store> Provisioner for OnePassword<S> {
     ) -> Result<Value, ProvisionerError> {
         let (kind, actor) = (Kind::parse(rt)?, Actor::of(ctx));
         let (id, expected) = (id.to_owned(), expected.map(str::to_owned));
+        let durability = self.bulks.for_request(ctx);
         self.writing(move |store, policy, _| {
-            store.write(|tx| {
+            durability.write(store, |tx| {
                 let old = rules::get(tx, kind, &id)?;
                 scim2_core::meta::check_version(&old, expected.as_deref())?;
                 rules::update(tx, &Writer::new(policy, &actor), kind, &id, &old, resource)
@@ -75,11 +79,24 @@ impl<S: Store> Provisioner for OnePassword<S> {
     ) -> Result<(), ProvisionerError> {
         let (kind, actor) = (Kind::parse(rt)?, Actor::of(ctx));
         let (id, expected) = (id.to_owned(), expected.map(str::to_owned));
+        let durability = self.bulks.for_request(ctx);
         self.writing(move |store, policy, _| {
             let w = Writer::new(policy, &actor);
-            store.write(|tx| rules::delete(tx, &w, kind, &id, expected.as_deref()))
+            durability.write(store, |tx| {
+                rules::delete(tx, &w, kind, &id, expected.as_deref())
+            })
         })
         .await
+    }
+
+    /// Commits the Bulk request's deferred writes (see [`super::durability`]).
+    async fn bulk_finished(&self, ctx: &RequestContext) -> Result<(), ProvisionerError> {
+        let Some(id) = ctx.bulk else {
+            return Ok(());
+        };
+        let bulks = self.bulks.clone();
+        self.blocking(move |store, _, _| Ok(bulks.finish(store, id)?))
+            .await
     }
 
     async fn list(
@@ -127,7 +144,8 @@ impl<S: Store> Provisioner for OnePassword<S> {
     /// PATCH without holding the write lock while the engine runs: a members-only group
     /// PATCH is applied row by row in one short transaction; anything else is read, applied
     /// outside any transaction, and written only if the resource is still at the version
-    /// read (else read again, up to `PATCH_ATTEMPTS` times; 412 under If-Match).
+    /// read (else applied again to the resource as the write found it, up to
+    /// `PATCH_ATTEMPTS` times; 412 under If-Match).
     async fn patch(
         &self,
         ctx: &RequestContext,
@@ -140,14 +158,16 @@ impl<S: Store> Provisioner for OnePassword<S> {
         let (rt, id, expected) = (rt.to_owned(), id.to_owned(), expected.map(str::to_owned));
         let (request, compat): (PatchRequest, _) = (input.request.clone(), *input.compat);
         let full_result = input.full_result;
+        let durability = self.bulks.for_request(ctx);
+        let turns = self.turns.clone();
         self.writing(move |store, policy, registry| {
             let schema = registry
                 .resource_schema(&rt)
                 .ok_or_else(|| ScimError::not_found(format!("no resource type {rt}")))?;
             let expected = expected.as_deref();
             if let Some(changes) = rules::member_changes(kind, &request) {
-                return store
-                    .write(|tx| {
+                return durability
+                    .write(store, |tx| {
                         rules::patch_members(
                             tx,
                             &id,
@@ -162,10 +182,16 @@ impl<S: Store> Provisioner for OnePassword<S> {
             }
             let input = PatchInput::new(&request, &schema, &compat).with_full_result(full_result);
             let touches_active = rules::patch_touches_active(&request);
-            for _ in 0..PATCH_ATTEMPTS {
-                let old = store.read(|tx| rules::get(tx, kind, &id))?;
+            let _turn = turns.take(&rt, &id);
+            durability.before_read(store)?;
+            let mut old = store.read(|tx| rules::get(tx, kind, &id))?;
+            for attempt in 0..PATCH_ATTEMPTS {
+                if attempt > 0 {
+                    // Writers that lost the same race spread out rather than meet again.
+                    std::thread::sleep(backoff(attempt));
+                }
                 let next = scim2_core::provisioner::patched(&old, &input, expected)?;
-                let written = store.write(|tx| {
+                let written = durability.write(store, |tx| {
                     rules::update_if_current(
                         tx,
                         &Writer::new(policy, &actor).stating_active(touches_active),
@@ -176,8 +202,9 @@ impl<S: Store> Provisioner for OnePassword<S> {
                         expected,
                     )
                 })?;
-                if written.is_some() {
-                    return Ok(written);
+                match written {
+                    Ok(written) => return Ok(Some(written)),
+                    Err(current) => old = current,
                 }
             }
             Ok(None)
@@ -188,6 +215,15 @@ impl<S: Store> Provisioner for OnePassword<S> {
             retry_after: Duration::from_secs(1),
         })
     }
+}
+
+/// How long a PATCH waits before its `attempt`th try after losing a race for the same
+/// resource: a random time up to 200 µs doubled per attempt (at most 13 ms), so that
+/// writers that keep meeting spread out.
+fn backoff(attempt: usize) -> Duration {
+    use std::hash::{BuildHasher, RandomState};
+    let ceiling = 200u64 << attempt.min(6);
+    Duration::from_micros(RandomState::new().hash_one(attempt) % ceiling)
 }
 
 /// Set when dropped: the list request that holds it is gone (see [`rules::list`]).

@@ -256,6 +256,25 @@ pub trait Store: Send + Sync + 'static {
         f: impl FnOnce(&mut dyn Tx) -> Result<T, E>,
     ) -> Result<T, E>;
 
+    /// Runs `f` in a write transaction like [`Store::write`], but may return before the
+    /// write is durable: the caller owes [`Store::make_durable`] with the returned
+    /// [`Owed`] (gathered over several writes with [`Owed::add`]) before it reports the
+    /// write as done. The operations of one Bulk request (RFC 7644 §3.7) write this way
+    /// and are committed together. The default is [`Store::write`], durable at once.
+    fn write_deferred<T, E: From<StoreError>>(
+        &self,
+        f: impl FnOnce(&mut dyn Tx) -> Result<T, E>,
+    ) -> Result<(T, Owed), E> {
+        self.write(f).map(|out| (out, Owed::default()))
+    }
+
+    /// Makes the writes `owed` stands for durable, or fails if they cannot be (then none
+    /// of them may be reported as done).
+    fn make_durable(&self, owed: Owed) -> Result<(), StoreError> {
+        let _ = owed;
+        Ok(())
+    }
+
     /// Whether the store answers (for `/health` and `/readyz`); on an engine several
     /// bridges share, also whether a newer bridge has upgraded it since this one started
     /// (then [`Store::superseded`] says so from now on).
@@ -278,6 +297,49 @@ pub trait Store: Send + Sync + 'static {
     /// engine only one process serves.
     fn lead(&self) -> Result<bool, StoreError> {
         Ok(true)
+    }
+}
+
+/// Writes made by [`Store::write_deferred`] that may not be durable yet: the batches
+/// (numbered by the engine, in commit order) that hold them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Owed {
+    /// The first batch, 0 for none.
+    first: u64,
+    /// The last batch.
+    last: u64,
+}
+
+impl Owed {
+    /// A write in batch `epoch` (from 1).
+    pub(crate) fn batch(epoch: u64) -> Self {
+        Owed {
+            first: epoch,
+            last: epoch,
+        }
+    }
+
+    /// Adds the writes `other` stands for.
+    pub fn add(&mut self, other: Owed) {
+        if other.is_empty() {
+            return;
+        }
+        if self.is_empty() {
+            *self = other;
+        } else {
+            self.first = self.first.min(other.first);
+            self.last = self.last.max(other.last);
+        }
+    }
+
+    /// Whether nothing is owed.
+    pub fn is_empty(&self) -> bool {
+        self.first == 0
+    }
+
+    /// The first and last batch owed, if any.
+    pub(crate) fn range(&self) -> Option<(u64, u64)> {
+        (!self.is_empty()).then_some((self.first, self.last))
     }
 }
 

@@ -151,9 +151,11 @@ pub(crate) fn update(
 }
 
 /// The write half of a PATCH whose engine ran outside any transaction on `old` (read
-/// earlier): writes `next` only if the resource is still at `old`'s version. `None` when
-/// another writer got in between and the client sent no If-Match (the caller reads again
-/// and retries); 412 when it did.
+/// earlier): writes `next` only if the resource is still at `old`'s version, and returns
+/// it (`Ok`). When another writer got in between and the client sent no If-Match, returns
+/// the resource as it is now (`Err`), read in this transaction, for the caller to apply
+/// the PATCH to again: a write not yet committed (a group commit still open) is seen
+/// here though not yet by the read connections. 412 when the client sent If-Match.
 pub(crate) fn update_if_current(
     tx: &mut dyn Tx,
     w: &Writer<'_>,
@@ -162,7 +164,7 @@ pub(crate) fn update_if_current(
     old: &Value,
     next: Value,
     expected: Option<&str>,
-) -> Result<Option<Value>> {
+) -> Result<std::result::Result<Value, Value>> {
     let rt = kind.as_str();
     // The stored version alone, not the (possibly large) row parsed.
     let current = tx
@@ -172,9 +174,9 @@ pub(crate) fn update_if_current(
         if let (Some(expected), Some(current)) = (expected, current.as_deref()) {
             return Err(ScimError::precondition_failed(expected, current).into());
         }
-        return Ok(None);
+        return get(tx, kind, id).map(Err);
     }
-    update(tx, w, kind, id, old, next).map(Some)
+    update(tx, w, kind, id, old, next).map(Ok)
 }
 
 /// Deletes a resource, recording it in the audit trail; a user's deletion past the

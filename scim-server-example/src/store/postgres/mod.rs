@@ -41,7 +41,7 @@ use r2d2_postgres::r2d2::{self, Pool, PooledConnection};
 use r2d2_postgres::PostgresConnectionManager;
 use tokio_postgres_rustls::MakeRustlsConnect;
 
-use super::{Store, StoreError, Tx};
+use super::{Owed, Store, StoreError, Tx};
 use errors::{classify, classify_connect, may_come_up, pool_error};
 use migrations::{connect_and_migrate, newer_schema, MIGRATIONS, SCHEMA_VERSION};
 pub use options::PgOptions;
@@ -191,6 +191,22 @@ impl PgStore {
         settings: &[(&str, &str)],
         f: impl FnOnce(&mut dyn Tx) -> Result<T, E>,
     ) -> Result<T, E> {
+        let out = self.write_committed(settings, f)?;
+        self.make_durable(Owed::batch(1))?;
+        Ok(out)
+    }
+
+    /// Runs `f` in a write transaction under the global write lock, and commits it
+    /// without waiting for the WAL flush (`synchronous_commit = off`): the lock is
+    /// released as soon as the transaction is committed, and the flush that makes it
+    /// durable ([`Store::make_durable`]) is shared with every other write flushing at
+    /// the time (PostgreSQL's own group commit of the WAL). Until that flush, a crash of
+    /// the database server may lose the transaction; nothing is reported as done before.
+    fn write_committed<T, E: From<StoreError>>(
+        &self,
+        settings: &[(&str, &str)],
+        f: impl FnOnce(&mut dyn Tx) -> Result<T, E>,
+    ) -> Result<T, E> {
         let mut conn = self.connection()?;
         // Read committed, so that each statement after the lock sees every write
         // committed before it was granted (a repeatable-read snapshot would be taken
@@ -207,6 +223,7 @@ impl PgStore {
         let replies = tx
             .simple_query(&format!(
                 "{}SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'; \
+                 SET LOCAL synchronous_commit = off; \
                  SELECT pg_advisory_xact_lock({LOCK_SPACE}, {WRITE_LOCK}); \
                  {SCHEMA_VERSION}",
                 self.write_setup
@@ -332,6 +349,29 @@ impl Store for PgStore {
         f: impl FnOnce(&mut dyn Tx) -> Result<T, E>,
     ) -> Result<T, E> {
         self.write_with_settings(&[], f)
+    }
+
+    fn write_deferred<T, E: From<StoreError>>(
+        &self,
+        f: impl FnOnce(&mut dyn Tx) -> Result<T, E>,
+    ) -> Result<(T, Owed), E> {
+        let out = self.write_committed(&[], f)?;
+        Ok((out, Owed::batch(1)))
+    }
+
+    /// Commits a transaction that has a transaction id, with the database's own
+    /// `synchronous_commit` (on by default; an operator's `remote_apply` also waits for
+    /// the standbys): PostgreSQL flushes the WAL up to its commit record, past every
+    /// transaction committed before it, those [`PgStore::write_committed`] committed
+    /// without waiting included.
+    fn make_durable(&self, owed: Owed) -> Result<(), StoreError> {
+        if owed.is_empty() {
+            return Ok(());
+        }
+        self.connection()?
+            .simple_query("BEGIN; SELECT txid_current(); COMMIT")
+            .map_err(classify)?;
+        Ok(())
     }
 
     /// The server answers, and the schema is not newer than this bridge knows: a newer

@@ -2,16 +2,18 @@
 //! migrations (`PRAGMA user_version`).
 
 use std::path::Path;
-use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Condvar, Mutex, PoisonError, Weak};
 use std::time::Duration;
 
 use rusqlite::{Connection, ErrorCode, TransactionBehavior};
 
+mod commit;
 mod journal;
 mod migrations;
 mod tx;
 
-use super::{Store, StoreError, Tx};
+use super::{Owed, Store, StoreError, Tx};
+use commit::Writer;
 use migrations::MIGRATIONS;
 use tx::SqliteTx;
 
@@ -46,11 +48,12 @@ fn checkpoint_truncate(conn: &Connection) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// SQLite behind a mutex: one writer at a time, as SQLite wants; other processes (the
-/// `invitations accept` subcommand) share the file through WAL and a busy timeout.
+/// SQLite with one writer connection, as SQLite wants, whose transactions are committed
+/// in groups ([`commit`]); other processes (the `invitations accept` subcommand) share
+/// the file through WAL and a busy timeout.
 pub struct SqliteStore {
     /// The one writer.
-    conn: Mutex<Connection>,
+    writer: Arc<Writer>,
     /// Read connections: WAL lets them read while the writer writes, and each other.
     readers: Readers,
 }
@@ -215,7 +218,7 @@ impl SqliteStore {
     pub fn open(path: &Path) -> Result<Self, StoreError> {
         restrict_files(path)?;
         let mut store = SqliteStore {
-            conn: Mutex::new(connect(path)?),
+            writer: Arc::new(Writer::new(connect(path)?)),
             readers: Readers {
                 idle: Mutex::new(Vec::new()),
                 freed: Condvar::new(),
@@ -227,7 +230,9 @@ impl SqliteStore {
         // changed enough), read by the read connections opened next: without them it may
         // walk the creation-order index past 100,000 rows for an indexed lookup.
         store
-            .lock()?
+            .writer
+            .exclusive()?
+            .conn
             .execute_batch("PRAGMA analysis_limit = 1000; PRAGMA optimize = 0x10002;")
             .map_err(classify)?;
         let readers = (0..READERS)
@@ -235,11 +240,13 @@ impl SqliteStore {
             .collect::<Result<Vec<_>, _>>()?;
         store.readers.size = readers.len();
         store.readers.idle = Mutex::new(readers);
+        commit_idle_batches(Arc::downgrade(&store.writer));
         Ok(store)
     }
 
     fn migrate(&self) -> Result<(), StoreError> {
-        let mut conn = self.lock()?;
+        let mut writer = self.writer.exclusive()?;
+        let conn = &mut writer.conn;
         let version: i64 = conn
             .query_row("PRAGMA user_version", [], |r| r.get(0))
             .map_err(classify)?;
@@ -279,62 +286,68 @@ impl SqliteStore {
         tx.commit().map_err(classify)?;
         if scrubbing {
             if removed_passwords {
-                scrub(&conn)?;
+                scrub(conn)?;
             }
             conn.pragma_update(None, "secure_delete", "FAST")
                 .map_err(classify)?;
         }
         Ok(())
     }
-
-    fn lock(&self) -> Result<MutexGuard<'_, Connection>, StoreError> {
-        self.conn
-            .lock()
-            .map_err(|_| StoreError::Other("store lock poisoned".into()))
-    }
-
-    /// Runs `f` in a transaction: a read on a pooled read connection (the writer until
-    /// they are opened), anything else on the writer.
-    fn run<T, E: From<StoreError>>(
-        &self,
-        behavior: TransactionBehavior,
-        f: impl FnOnce(&mut dyn Tx) -> Result<T, E>,
-    ) -> Result<T, E> {
-        if matches!(behavior, TransactionBehavior::Deferred) && self.readers.size > 0 {
-            let mut reader = self.readers.take();
-            return in_transaction(reader.conn()?, behavior, f);
-        }
-        let mut writer = self.lock()?;
-        in_transaction(&mut writer, behavior, f)
-    }
 }
 
-/// Runs `f` in a transaction on `conn`, committed only if `f` succeeds.
-fn in_transaction<T, E: From<StoreError>>(
-    conn: &mut Connection,
-    behavior: TransactionBehavior,
-    f: impl FnOnce(&mut dyn Tx) -> Result<T, E>,
-) -> Result<T, E> {
-    let tx = conn.transaction_with_behavior(behavior).map_err(classify)?;
-    let mut handle = SqliteTx { tx: &tx };
-    let out = f(&mut handle)?;
-    tx.commit().map_err(classify)?;
-    Ok(out)
+/// Commits, on a thread of its own, the batches that deferred writes left idle (a Bulk
+/// request whose client went before it finished); the thread ends with the store.
+fn commit_idle_batches(writer: Weak<Writer>) {
+    let spawned = std::thread::Builder::new()
+        .name("sqlite-idle-commit".into())
+        .spawn(move || loop {
+            std::thread::sleep(commit::IDLE_COMMIT);
+            match writer.upgrade() {
+                Some(writer) => writer.flush_idle(),
+                None => return,
+            }
+        });
+    if let Err(e) = spawned {
+        // Only writes deferred by a Bulk request abandoned midway wait for the next write.
+        tracing::warn!(error = %e, "could not start the idle-commit thread");
+    }
 }
 
 impl Store for SqliteStore {
+    /// On a pooled read connection: a read never waits for the writer.
     fn read<T, E: From<StoreError>>(
         &self,
         f: impl FnOnce(&mut dyn Tx) -> Result<T, E>,
     ) -> Result<T, E> {
-        self.run(TransactionBehavior::Deferred, f)
+        let mut reader = self.readers.take();
+        let conn = reader.conn()?;
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Deferred)
+            .map_err(classify)?;
+        let out = f(&mut SqliteTx { tx: &tx })?;
+        tx.commit().map_err(classify)?;
+        Ok(out)
     }
 
+    /// In the current group commit ([`commit`]): returns once it is durable.
     fn write<T, E: From<StoreError>>(
         &self,
         f: impl FnOnce(&mut dyn Tx) -> Result<T, E>,
     ) -> Result<T, E> {
-        self.run(TransactionBehavior::Immediate, f)
+        self.writer.write(false, f).map(|(out, _)| out)
+    }
+
+    fn write_deferred<T, E: From<StoreError>>(
+        &self,
+        f: impl FnOnce(&mut dyn Tx) -> Result<T, E>,
+    ) -> Result<(T, Owed), E> {
+        self.writer
+            .write(true, f)
+            .map(|(out, epoch)| (out, Owed::batch(epoch)))
+    }
+
+    fn make_durable(&self, owed: Owed) -> Result<(), StoreError> {
+        self.writer.make_durable(owed)
     }
 
     fn check(&self) -> Result<(), StoreError> {

@@ -10,9 +10,10 @@ use crate::store::{
     Account, AccountState, MemberRow, Order, RawRow, Row, Selection, StoreError, Tx, EMAIL_VALUES,
 };
 
-/// A transaction, open until the closure given to [`crate::store::Store`] returns.
+/// A transaction (or a write's savepoint in a group commit), open until the closure
+/// given to [`crate::store::Store`] returns.
 pub(super) struct SqliteTx<'c> {
-    pub(super) tx: &'c rusqlite::Transaction<'c>,
+    pub(super) tx: &'c rusqlite::Connection,
 }
 
 fn raw_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawRow> {

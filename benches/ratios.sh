@@ -1,0 +1,241 @@
+#!/usr/bin/env bash
+# Every ratio of the second performance round, measured in one run on this machine and
+# printed beside its target as a Markdown table (for benches/README.md), with the date.
+# Each ratio compares two figures taken minutes apart on the same host: absolute figures
+# move from run to run, ratios much less.
+#
+#   filter parse                 vs serde_json reading the same text as a JSON string
+#   PATCH apply (Entra shapes)   vs npm scim-patch 0.8.3
+#   initial sync through Bulk    vs scim2-server 0.8.3's Bulk (PyPI), 10,000 users
+#   POST /Users, 16 connections  vs the bridge before this round (BASE, built here)
+#   lookup `userName eq` at 100k vs a hyper server answering a fixed body of its size
+#   a page at the middle of 100k vs the first page (startIndex, and RFC 9865 cursors)
+#   lookup at 1,000,000 users    vs at 10,000 users; RSS at 1,000,000 users
+#   PostgreSQL                   the same load rows on PostgreSQL (when installed)
+#
+# Usage: benches/ratios.sh   (USERS=100000 BIG=1000000 DURATION=10s BASE=5a08817)
+# Needs root for `apt-get install wrk` when wrk is missing; binds 127.0.0.1 only.
+set -euo pipefail
+shopt -s nullglob
+cd "$(dirname "$0")/.."
+# shellcheck source=scripts/postgres.sh
+. scripts/postgres.sh
+here=benches/load
+USERS=${USERS:-100000}
+BIG=${BIG:-1000000}
+DURATION=${DURATION:-10s}
+BASE=${BASE:-5a08817}
+CONN=16
+
+if ! command -v wrk >/dev/null; then
+  apt-get update -qq && apt-get install -y -qq wrk >/dev/null
+fi
+work="$(mktemp -d)"
+pids=()
+cleanup() {
+  for p in "${pids[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  pg_stop
+  git worktree remove --force "$work/base" 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+echo "building (release): this tree, and the bridge at $BASE for the POST /Users baseline" >&2
+cargo build --release -q -p scim-server-example --bin scim-bridge
+cargo build --release -q -p scim-benches --bin fixed-body
+git worktree add -q --detach "$work/base" "$BASE"
+# Its own target directory, kept between runs (the build takes minutes).
+CARGO_TARGET_DIR="$(pwd)/target/ratios-base" cargo build --release -q \
+  --manifest-path "$work/base/Cargo.toml" -p scim-server-example --bin scim-bridge
+base_bin="$(pwd)/target/ratios-base/release/scim-bridge"
+
+export TOKEN="ratios-$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+BRIDGE=http://127.0.0.1:3210
+auth=(-H "Authorization: Bearer $TOKEN")
+wait_up() { for _ in $(seq 1 600); do curl -sf -o /dev/null "$1" && return 0; sleep 0.05; done; return 1; }
+now() { date +%s.%N; }
+since() { echo "$(now) - $1" | bc -l; }
+ratio() { echo "$1 / $2" | bc -l | xargs printf '%.2f'; }
+# "met" when $1 >= $2 (or, with a third argument "below", when $1 < $2).
+verdict() {
+  if [ "${3:-}" = below ]; then
+    if (($(echo "$1 < $2" | bc -l))); then echo met; else echo "not met"; fi
+  elif (($(echo "$1 >= $2" | bc -l))); then echo met; else echo "not met"; fi
+}
+rows=()
+add() { rows+=("| $1 | $2 | $3 | $4 | $5 | $6 |"); echo "$1: $2 / $3 = $4 (target $5: $6)" >&2; }
+
+# --- Micro-benchmarks ----------------------------------------------------------------
+# criterion's median time per iteration (ns) of bench $1 (its directory under
+# target/criterion).
+median_ns() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["median"]["point_estimate"])' "target/criterion/$1/new/estimates.json"; }
+crit=(-- --warm-up-time 2 --measurement-time 5 --noplot)
+cargo bench -q -p scim-benches --bench filter "${crit[@]}" 'filter/(parse/20|serde_json-string/20)$' >&2
+parse_ns=$(median_ns filter/parse/20)
+json_ns=$(median_ns filter/serde_json-string/20)
+# Throughput of each is 20 elements per iteration: the ratio of rates is the inverse
+# ratio of times.
+r=$(ratio "$json_ns" "$parse_ns")
+add "filter parse / serde_json string read (20 fixtures)" \
+  "$(echo "20e9 / $parse_ns" | bc -l | xargs printf '%.2f M/s' | awk '{printf "%.2f M/s", $1/1e6}')" \
+  "$(echo "20e9 / $json_ns" | bc -l | awk '{printf "%.2f M/s", $1/1e6}')" "$r" "≥ 0.9" "$(verdict "$r" 0.9)"
+
+cargo bench -q -p scim-benches --bench patch "${crit[@]}" 'patch/apply-owned/entra-8$' >&2
+patch_ns=$(median_ns patch/apply-owned/entra-8)
+ours_patch=$(echo "8e9 / $patch_ns" | bc -l)
+peer_dir="$work/peers"; mkdir -p "$peer_dir"; cp benches/peers/patch.js "$peer_dir/"
+(cd "$peer_dir" && npm init -y >/dev/null && npm install --silent --no-audit --no-fund scim-patch@0.8.3 >/dev/null)
+peer_patch=$(cd "$peer_dir" && FIXTURES="$OLDPWD/benches/fixtures" node patch.js | awk '{print $3}')
+r=$(ratio "$ours_patch" "$peer_patch")
+add "PATCH apply, Entra shapes / npm scim-patch" "$(printf '%.0f k/s' "$(echo "$ours_patch / 1000" | bc -l)")" \
+  "$(printf '%.0f k/s' "$(echo "$peer_patch / 1000" | bc -l)")" "${r}×" "≥ 10×" "$(verdict "$r" 10)"
+
+# --- Load ----------------------------------------------------------------------------
+# wrk for DURATION; prints requests/s (statuses other than 2xx on stderr).
+load() {
+  local url=$1 script=$2 out
+  out=$(wrk -t2 -c"$CONN" -d"$DURATION" --latency ${script:+-s "$script"} "$url" 2>&1)
+  if grep -q "Non-2xx" <<<"$out"; then
+    echo "wrk saw errors ($script): $(grep -E '^(status|Non-2xx)' <<<"$out" | tr '\n' ' ')" >&2
+  fi
+  awk '/Requests\/sec/ {print $2}' <<<"$out"
+}
+
+# Bulk request bodies for users FROM..TO-1, 1,000 operations each, written once.
+bulk_files() {
+  local from=$1 to=$2 dir=$3
+  mkdir -p "$dir"
+  python3 - "$from" "$to" "$dir" <<'PY'
+import json, sys
+a, b, out = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+for start in range(a, b, 1000):
+    ops = [{"method": "POST", "path": "/Users", "bulkId": f"u{i}",
+            "data": {"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+                     "userName": f"user{i}@example.com", "active": True}}
+           for i in range(start, min(start + 1000, b))]
+    with open(f"{out}/{start:09d}.json", "w") as f:
+        json.dump({"schemas": ["urn:ietf:params:scim:api:messages:2.0:BulkRequest"], "Operations": ops}, f)
+PY
+}
+# Sends the Bulk bodies for FROM..TO-1 to the server at $1 one after another, each
+# answered before the next; prints users/s.
+preload() {
+  local url=$1 from=$2 to=$3 t body
+  rm -rf "$work/bulks"; bulk_files "$from" "$to" "$work/bulks"
+  t=$(now)
+  for body in "$work"/bulks/*.json; do
+    curl -sf -o /dev/null "${auth[@]}" -H 'Content-Type: application/scim+json' --data-binary "@$body" "$url/Bulk"
+  done
+  echo "($to - $from) / $(since "$t")" | bc -l
+}
+
+start_bridge() {
+  local bin=$1; shift
+  SCIM_BRIDGE_TOKEN="$TOKEN" RUST_LOG=warn "$bin" --listen 127.0.0.1:3210 \
+    --data-dir "$work/data" --max-connections 4096 "$@" >"$work/bridge.out" 2>&1 &
+  bridge_pid=$!
+  pids+=("$bridge_pid")
+  wait_up "$BRIDGE/ping"
+}
+stop_bridge() { kill "$bridge_pid"; wait "$bridge_pid" 2>/dev/null || true; }
+rss_mb() { awk '/VmRSS/ {printf "%d", $2 / 1024}' "/proc/$bridge_pid/status"; }
+
+# The reference server's Bulk, on 10,000 users.
+python3 -m venv "$work/venv"
+"$work/venv/bin/pip" install -q --disable-pip-version-check "scim2-server==0.8.3"
+"$work/venv/bin/scim2-server" --hostname 127.0.0.1 --port 3220 --bearer-token "$TOKEN" >"$work/ref.out" 2>&1 &
+ref_pid=$!; pids+=("$ref_pid")
+wait_up "http://127.0.0.1:3220/ServiceProviderConfig" || wait_up "http://127.0.0.1:3220/"
+ref_bulk=$(preload "http://127.0.0.1:3220" 0 10000)
+kill "$ref_pid"; wait "$ref_pid" 2>/dev/null || true
+
+# The bridge before this round: POST /Users from empty.
+rm -rf "$work/data"
+start_bridge "$base_bin"
+base_post=$(load "$BRIDGE" $here/create.lua)
+stop_bridge
+
+# This bridge on SQLite, then on PostgreSQL: $1 names the store, the rest are arguments.
+bench_store() {
+  local store=$1; shift
+  rm -rf "$work/data"
+  start_bridge target/release/scim-bridge "$@"
+  local bulk post lookup10k lookup100k first middle cursor
+  bulk=$(preload "$BRIDGE/scim/v2" 0 10000)
+  r=$(ratio "$bulk" "$ref_bulk")
+  add "initial sync through Bulk, 10,000 users ($store) / scim2-server" "$(printf '%.0f users/s' "$bulk")" \
+    "$(printf '%.0f users/s' "$ref_bulk")" "${r}×" "≥ 20×" "$(verdict "$r" 20)"
+  export POOL=10000
+  lookup10k=$(load "$BRIDGE" $here/lookup.lua)
+  post=$(load "$BRIDGE" $here/create.lua)
+  r=$(ratio "$post" "$base_post")
+  add "POST /Users, $CONN connections ($store) / the bridge at $BASE (SQLite)" "$post/s" "$base_post/s" "${r}×" "≥ 4×" "$(verdict "$r" 4)"
+  preload "$BRIDGE/scim/v2" 10000 "$USERS" >/dev/null
+  POOL=$USERS
+  lookup100k=$(load "$BRIDGE" $here/lookup.lua)
+  export START=1
+  first=$(load "$BRIDGE" $here/page_at.lua)
+  START=$((USERS / 2 + 1))
+  middle=$(load "$BRIDGE" $here/page_at.lua)
+  r=$(ratio "$middle" "$first")
+  add "a page of 100 at startIndex=$START of $USERS ($store) / the first page" "$middle/s" "$first/s" "$r" "≥ 0.5" "$(verdict "$r" 0.5)"
+  # A cursor at the middle: the nextCursor of the page before it.
+  export CURSOR
+  CURSOR=$(python3 - "$BRIDGE" "$TOKEN" "$START" <<'PY'
+import json, sys, urllib.request
+base, token, start = sys.argv[1], sys.argv[2], int(sys.argv[3])
+def get(q):
+    req = urllib.request.Request(f"{base}/scim/v2/Users?{q}", headers={"Authorization": "Bearer " + token})
+    return json.load(urllib.request.urlopen(req, timeout=600))
+page, cursor, seen = get("cursor=&count=1000&attributes=id"), None, 0
+while True:
+    seen += len(page["Resources"])
+    cursor = page.get("nextCursor")
+    if seen >= start - 1 or not cursor:
+        break
+    page = get(f"cursor={cursor}&count=1000&attributes=id")
+print(cursor or "")
+PY
+)
+  if [ -n "$CURSOR" ]; then
+    cursor=$(load "$BRIDGE" $here/page_at.lua)
+    r=$(ratio "$cursor" "$first")
+    add "a page of 100 by cursor at user $START of $USERS ($store) / the first page" "$cursor/s" "$first/s" "$r" "≥ 0.5" "$(verdict "$r" 0.5)"
+  fi
+  CURSOR=""
+  if [ "$store" = SQLite ]; then
+    lookup_bytes=$(curl -sf "${auth[@]}" "$BRIDGE/scim/v2/Users?filter=userName+eq+%22user7%40example.com%22" | wc -c)
+    target/release/fixed-body 127.0.0.1:3230 "$lookup_bytes" >"$work/fixed.out" 2>&1 &
+    fixed_pid=$!; pids+=("$fixed_pid")
+    wait_up "http://127.0.0.1:3230/"
+    limit=$(load "http://127.0.0.1:3230/" "")
+    kill "$fixed_pid"; wait "$fixed_pid" 2>/dev/null || true
+    r=$(ratio "$lookup100k" "$limit")
+    add "lookup \`userName eq\` at $USERS users ($store) / hyper, fixed $lookup_bytes-byte body" "$lookup100k/s" "$limit/s" "$r" "≥ 0.5" "$(verdict "$r" 0.5)"
+    preload "$BRIDGE/scim/v2" "$USERS" "$BIG" >/dev/null
+    POOL=$BIG
+    big=$(load "$BRIDGE" $here/lookup.lua)
+    r=$(ratio "$big" "$lookup10k")
+    add "lookup at $BIG users ($store) / at 10,000 users" "$big/s" "$lookup10k/s" "$r" "≥ 0.9" "$(verdict "$r" 0.9)"
+    rss=$(rss_mb)
+    add "RSS with $BIG users ($store), after the lookups" "$rss MB" "" "" "< 150 MB" "$(verdict "$rss" 150 below)"
+  else
+    r=$(ratio "$lookup100k" "$lookup10k")
+    add "lookup at $USERS users ($store) / at 10,000 users" "$lookup100k/s" "$lookup10k/s" "$r" "" ""
+  fi
+  stop_bridge
+}
+
+bench_store SQLite
+if pg_start; then
+  bench_store PostgreSQL --database-url "$(pg_database ratios)"
+  pg_stop
+fi
+
+echo
+echo "$(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, \`benches/ratios.sh\` (USERS=$USERS BIG=$BIG DURATION=$DURATION BASE=$BASE)"
+echo
+echo "| measure | ours | against | ratio | target | |"
+echo "| --- | --- | --- | --- | --- | --- |"
+printf '%s\n' "${rows[@]}"
