@@ -237,6 +237,22 @@ impl PgServer {
         );
     }
 
+    /// Stops the server at once, as a crash would: no checkpoint, and whatever WAL it had
+    /// not written yet is lost.
+    pub fn pg_ctl_crash(&self) {
+        self.run(
+            "pg_ctl",
+            &[
+                "-D".as_ref(),
+                self.data().as_os_str(),
+                "-w".as_ref(),
+                "-m".as_ref(),
+                "immediate".as_ref(),
+                "stop".as_ref(),
+            ],
+        );
+    }
+
     /// A watchdog process that stops the server and removes its directory once this test
     /// process has exited (a static's destructor never runs).
     fn stop_when_process_exits(&self) {

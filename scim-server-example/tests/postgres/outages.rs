@@ -244,3 +244,52 @@ fn the_database_restarted_under_load_on_two_replicas_gives_503s_then_both_recove
         "not confirmed exactly once, by the replica running the watcher"
     );
 }
+
+/// Found by the attack review of group commit: a Bulk request's operations commit
+/// without waiting for the WAL flush, and the flush before the answer was a transaction
+/// that wrote no WAL, so it flushed nothing; a crash of the database server right after
+/// the answer lost acknowledged users. The WAL writer is slowed here (10 s) so that
+/// nothing but the bridge's own flush writes the WAL in time.
+#[test]
+fn acknowledged_writes_survive_a_crash_of_the_database_server() {
+    let Some(pg) = PgServer::start_with(&[], "-c wal_writer_delay=10s") else {
+        return;
+    };
+    let url = pg.database();
+    let bridge = replica(&url);
+    create_user(&bridge, "single@example.com");
+    let ops: Vec<Value> = (0..20)
+        .map(|i| {
+            serde_json::json!({"method": "POST", "path": "/Users", "bulkId": format!("b{i}"),
+                "data": {"userName": format!("bulk{i}@example.com")}})
+        })
+        .collect();
+    let (status, v) = bridge.call(
+        "POST",
+        "/scim/v2/Bulk",
+        Some(&serde_json::json!({
+            "schemas": ["urn:ietf:params:scim:api:messages:2.0:BulkRequest"],
+            "Operations": ops
+        })),
+    );
+    assert_eq!(status, 200, "{v}");
+    pg.pg_ctl_crash();
+    drop(bridge);
+    pg.pg_ctl_start();
+    let bridge = replica(&url);
+    for name in (0..20)
+        .map(|i| format!("bulk{i}@example.com"))
+        .chain(["single@example.com".to_owned()])
+    {
+        let (status, v) = bridge.call(
+            "GET",
+            &format!("/scim/v2/Users?filter=userName%20eq%20%22{name}%22"),
+            None,
+        );
+        assert_eq!(status, 200, "{v}");
+        assert_eq!(
+            v["totalResults"], 1,
+            "the acknowledged create of {name} was lost"
+        );
+    }
+}

@@ -191,20 +191,18 @@ impl PgStore {
         settings: &[(&str, &str)],
         f: impl FnOnce(&mut dyn Tx) -> Result<T, E>,
     ) -> Result<T, E> {
-        let out = self.write_committed(settings, f)?;
-        self.make_durable(Owed::batch(1))?;
-        Ok(out)
+        self.write_committed(settings, true, f)
     }
 
-    /// Runs `f` in a write transaction under the global write lock, and commits it
-    /// without waiting for the WAL flush (`synchronous_commit = off`): the lock is
-    /// released as soon as the transaction is committed, and the flush that makes it
-    /// durable ([`Store::make_durable`]) is shared with every other write flushing at
-    /// the time (PostgreSQL's own group commit of the WAL). Until that flush, a crash of
-    /// the database server may lose the transaction; nothing is reported as done before.
+    /// Runs `f` in a write transaction under the global write lock. Unless `durable`,
+    /// commits without waiting for the WAL flush (`synchronous_commit = off`, for the
+    /// operations of a Bulk request): a crash of the database server may then lose the
+    /// transaction until [`Store::make_durable`] flushes the WAL past it; nothing is
+    /// reported as done before.
     fn write_committed<T, E: From<StoreError>>(
         &self,
         settings: &[(&str, &str)],
+        durable: bool,
         f: impl FnOnce(&mut dyn Tx) -> Result<T, E>,
     ) -> Result<T, E> {
         let mut conn = self.connection()?;
@@ -222,11 +220,15 @@ impl PgStore {
         // refused, not only the requests after the next check.
         let replies = tx
             .simple_query(&format!(
-                "{}SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'; \
-                 SET LOCAL synchronous_commit = off; \
+                "{}{}SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'; \
                  SELECT pg_advisory_xact_lock({LOCK_SPACE}, {WRITE_LOCK}); \
                  {SCHEMA_VERSION}",
-                self.write_setup
+                self.write_setup,
+                if durable {
+                    ""
+                } else {
+                    "SET LOCAL synchronous_commit = off; "
+                }
             ))
             .map_err(classify)?;
         let applied = replies.iter().rev().find_map(|m| match m {
@@ -322,6 +324,9 @@ impl PgStore {
     }
 }
 
+/// The setting [`Store::make_durable`] writes, for its commit record to flush the WAL.
+const DURABILITY_MARK: &str = "durability_mark";
+
 /// Sets a setting (name, value).
 const SET_SETTING: &str = "INSERT INTO settings (name, value) VALUES ($1, $2)
     ON CONFLICT (name) DO UPDATE SET value = excluded.value, changed_at = now()";
@@ -355,23 +360,24 @@ impl Store for PgStore {
         &self,
         f: impl FnOnce(&mut dyn Tx) -> Result<T, E>,
     ) -> Result<(T, Owed), E> {
-        let out = self.write_committed(&[], f)?;
+        let out = self.write_committed(&[], false, f)?;
         Ok((out, Owed::batch(1)))
     }
 
-    /// Commits a transaction that has a transaction id, with the database's own
+    /// Commits a transaction that writes to the WAL (a transaction that only takes an
+    /// id writes no commit record to flush), with the database's own
     /// `synchronous_commit` (on by default; an operator's `remote_apply` also waits for
     /// the standbys): PostgreSQL flushes the WAL up to its commit record, past every
-    /// transaction committed before it, those [`PgStore::write_committed`] committed
-    /// without waiting included.
+    /// transaction committed before it, those committed without waiting included.
     fn make_durable(&self, owed: Owed) -> Result<(), StoreError> {
         if owed.is_empty() {
             return Ok(());
         }
-        self.connection()?
-            .simple_query("BEGIN; SELECT txid_current(); COMMIT")
+        let mut conn = self.connection()?;
+        let mut tx = conn.transaction().map_err(classify)?;
+        tx.execute(SET_SETTING, &[&DURABILITY_MARK, &"flushed"])
             .map_err(classify)?;
-        Ok(())
+        tx.commit().map_err(classify)
     }
 
     /// The server answers, and the schema is not newer than this bridge knows: a newer

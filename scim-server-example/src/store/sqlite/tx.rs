@@ -102,6 +102,28 @@ impl SqliteTx<'_> {
         result.map_err(classify)
     }
 
+    /// Runs `sql` with `args`, prepared once per connection (rusqlite's own
+    /// `Connection::execute` parses and plans the statement at every call); the number of
+    /// rows changed.
+    fn exec(&self, sql: &str, args: impl rusqlite::Params) -> rusqlite::Result<usize> {
+        self.tx
+            .prepare_cached(sql)
+            .and_then(|mut stmt| stmt.execute(args))
+    }
+
+    /// The one row `sql` reads with `args`, mapped by `f`, the statement prepared once
+    /// per connection.
+    fn query_one<T>(
+        &self,
+        sql: &str,
+        args: impl rusqlite::Params,
+        f: impl FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+    ) -> rusqlite::Result<T> {
+        self.tx
+            .prepare_cached(sql)
+            .and_then(|mut stmt| stmt.query_row(args, f))
+    }
+
     /// [`Self::rows`] without the positions.
     fn plain_rows(
         &self,
@@ -118,12 +140,11 @@ impl SqliteTx<'_> {
 
     /// Replaces the indexed values of the resource `row` of `rt` ([`Row::email_values`]).
     fn write_values(&self, rt: &str, row: &Row) -> Result<(), StoreError> {
-        self.tx
-            .execute(
-                "DELETE FROM resource_values WHERE resource_type = ?1 AND id = ?2",
-                params![rt, row.id],
-            )
-            .map_err(classify)?;
+        self.exec(
+            "DELETE FROM resource_values WHERE resource_type = ?1 AND id = ?2",
+            params![rt, row.id],
+        )
+        .map_err(classify)?;
         let mut insert = self
             .tx
             .prepare_cached(
@@ -139,13 +160,12 @@ impl SqliteTx<'_> {
     }
 
     fn next_seq(&self, table: &str) -> Result<i64, StoreError> {
-        self.tx
-            .query_row(
-                &format!("SELECT coalesce(max(seq), 0) + 1 FROM {table}"),
-                [],
-                |r| r.get(0),
-            )
-            .map_err(classify)
+        self.query_one(
+            &format!("SELECT coalesce(max(seq), 0) + 1 FROM {table}"),
+            [],
+            |r| r.get(0),
+        )
+        .map_err(classify)
     }
 }
 
@@ -278,29 +298,27 @@ impl Tx for SqliteTx<'_> {
 
     fn insert(&mut self, rt: &str, row: &Row) -> Result<(), StoreError> {
         let seq = self.next_seq("resources")?;
-        self.tx
-            .execute(
-                "INSERT INTO resources (resource_type, id, seq, data, unique_key, external_id,
+        self.exec(
+            "INSERT INTO resources (resource_type, id, seq, data, unique_key, external_id,
                     last_modified)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                params![
-                    rt,
-                    row.id,
-                    seq,
-                    row.data.to_string(),
-                    row.unique_key,
-                    row.external_id,
-                    row.last_modified()
-                ],
-            )
-            .map_err(classify)?;
+            params![
+                rt,
+                row.id,
+                seq,
+                row.data.to_string(),
+                row.unique_key,
+                row.external_id,
+                row.last_modified()
+            ],
+        )
+        .map_err(classify)?;
         self.write_values(rt, row)
     }
 
     fn update(&mut self, rt: &str, row: &Row) -> Result<(), StoreError> {
         let changed = self
-            .tx
-            .execute(
+            .exec(
                 "UPDATE resources SET data = ?3, unique_key = ?4, external_id = ?5,
                     last_modified = ?6
                  WHERE resource_type = ?1 AND id = ?2",
@@ -321,19 +339,17 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn remove(&mut self, rt: &str, id: &str) -> Result<bool, StoreError> {
-        self.tx
-            .execute(
-                "DELETE FROM resource_values WHERE resource_type = ?1 AND id = ?2",
-                params![rt, id],
-            )
-            .map_err(classify)?;
-        self.tx
-            .execute(
-                "DELETE FROM resources WHERE resource_type = ?1 AND id = ?2",
-                params![rt, id],
-            )
-            .map(|n| n > 0)
-            .map_err(classify)
+        self.exec(
+            "DELETE FROM resource_values WHERE resource_type = ?1 AND id = ?2",
+            params![rt, id],
+        )
+        .map_err(classify)?;
+        self.exec(
+            "DELETE FROM resources WHERE resource_type = ?1 AND id = ?2",
+            params![rt, id],
+        )
+        .map(|n| n > 0)
+        .map_err(classify)
     }
 
     fn members(&mut self, group_id: &str) -> Result<Vec<MemberRow>, StoreError> {
@@ -365,26 +381,24 @@ impl Tx for SqliteTx<'_> {
 
     fn add_member(&mut self, group_id: &str, m: &MemberRow) -> Result<(), StoreError> {
         let seq = self.next_seq("members")?;
-        self.tx
-            .execute(
-                "INSERT INTO members (group_id, member_id, kind, display, reference, seq)
+        self.exec(
+            "INSERT INTO members (group_id, member_id, kind, display, reference, seq)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6)
                  ON CONFLICT (group_id, member_id) DO UPDATE SET kind = excluded.kind,
                     display = excluded.display, reference = excluded.reference",
-                params![group_id, m.id, m.kind, m.display, m.reference, seq],
-            )
-            .map(|_| ())
-            .map_err(classify)
+            params![group_id, m.id, m.kind, m.display, m.reference, seq],
+        )
+        .map(|_| ())
+        .map_err(classify)
     }
 
     fn remove_member(&mut self, group_id: &str, member_id: &str) -> Result<(), StoreError> {
-        self.tx
-            .execute(
-                "DELETE FROM members WHERE group_id = ?1 AND member_id = ?2",
-                params![group_id, member_id],
-            )
-            .map(|_| ())
-            .map_err(classify)
+        self.exec(
+            "DELETE FROM members WHERE group_id = ?1 AND member_id = ?2",
+            params![group_id, member_id],
+        )
+        .map(|_| ())
+        .map_err(classify)
     }
 
     fn group_members(&mut self, group_id: &str) -> Result<Vec<String>, StoreError> {
@@ -419,13 +433,12 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn remove_member_everywhere(&mut self, member_id: &str) -> Result<(), StoreError> {
-        self.tx
-            .execute(
-                "DELETE FROM members WHERE member_id = ?1",
-                params![member_id],
-            )
-            .map(|_| ())
-            .map_err(classify)
+        self.exec(
+            "DELETE FROM members WHERE member_id = ?1",
+            params![member_id],
+        )
+        .map(|_| ())
+        .map_err(classify)
     }
 
     fn account(&mut self, user_id: &str) -> Result<Option<Account>, StoreError> {
@@ -452,8 +465,7 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn set_account(&mut self, a: &Account) -> Result<(), StoreError> {
-        self.tx
-            .execute(
+        self.exec(
                 "INSERT INTO accounts (user_id, state, suspended_from, changed_at) VALUES (?1, ?2, ?3, ?4)
                  ON CONFLICT (user_id) DO UPDATE SET state = excluded.state,
                     suspended_from = excluded.suspended_from, changed_at = excluded.changed_at",
@@ -469,8 +481,7 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn remove_account(&mut self, user_id: &str) -> Result<(), StoreError> {
-        self.tx
-            .execute("DELETE FROM accounts WHERE user_id = ?1", params![user_id])
+        self.exec("DELETE FROM accounts WHERE user_id = ?1", params![user_id])
             .map(|_| ())
             .map_err(classify)
     }

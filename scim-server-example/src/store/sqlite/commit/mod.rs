@@ -7,13 +7,17 @@
 //! under `synchronous=FULL`, makes the whole batch durable. No caller returns before the
 //! commit that holds its transaction is durable; when that commit fails, every write of
 //! the batch fails. A transaction that fails rolls back to its own savepoint and leaves
-//! the rest of the batch as it was, so each request keeps its own all-or-nothing result;
-//! one that changed nothing (a conflict or a duplicate found) returns without waiting.
+//! the rest of the batch as it was, so each request keeps its own all-or-nothing result.
+//! Every answer waits for the batch it ran in, when that batch holds writes: even a
+//! write that changed nothing (a duplicate found, a member already there) may rest on
+//! writes of the batch not yet durable.
 //!
 //! The operations of a Bulk request (RFC 7644 §3.7) may defer instead
 //! ([`Writer::write`] with `defer`): their writes join the batch and return at once, and
 //! [`Writer::make_durable`] commits before the Bulk response is sent, so a Bulk request
-//! of 1,000 creates is one commit. A batch that deferred writes left open (the client
+//! of 1,000 creates is one commit. A deferring write commits the batch when another
+//! write waits for it, so no request waits for a whole Bulk request that runs beside
+//! it. A batch that deferred writes left open (the client
 //! went before its Bulk request finished) is committed by [`Writer::flush_idle`] once
 //! nothing has joined it for [`IDLE_COMMIT`].
 
@@ -70,6 +74,8 @@ struct Batch {
     writes: usize,
     /// When the last write joined it.
     touched: Instant,
+    /// How many callers wait for it to be committed.
+    waiters: usize,
 }
 
 /// The batches that are settled.
@@ -144,8 +150,6 @@ impl Writer {
         let epoch = self.open(&mut state)?;
         let before = state.conn.total_changes();
         let out = in_savepoint(&state.conn, f);
-        // A transaction that changed nothing (a conflict found, a duplicate refused) has
-        // nothing to wait for.
         let wrote = out.is_ok() && state.conn.total_changes() != before;
         if state.conn.is_autocommit() {
             // SQLite rolled the whole transaction back (it does on some I/O errors and a
@@ -163,24 +167,29 @@ impl Writer {
             batch.writes += 1;
             batch.touched = Instant::now();
         }
-        let full = batch.writes >= MAX_BATCH;
-        if full || (!defer && self.queued.load(Ordering::SeqCst) == 0) {
-            // The last in the queue: commit for everyone in the batch.
+        // Whatever this write found (a conflict, a duplicate, nothing to change) may rest
+        // on writes of the batch not yet durable: its answer waits for them too.
+        let rests_on_batch = batch.writes > 0;
+        let last = self.queued.load(Ordering::SeqCst) == 0;
+        // The last in the queue commits; a deferring write as soon as someone waits for
+        // the batch (else that one would wait for whole Bulk requests beside it).
+        let commit = if defer { batch.waiters > 0 } else { last };
+        if commit || batch.writes >= MAX_BATCH {
             let committed = self.commit(&mut state);
             drop(state);
-            let value = out?;
-            if wrote {
+            if rests_on_batch {
                 committed?;
             }
-            return Ok((value, epoch));
+            return out.map(|value| (value, epoch));
         }
+        if defer || !rests_on_batch {
+            return out.map(|value| (value, epoch));
+        }
+        // Someone queued behind this write commits the batch.
+        batch.waiters += 1;
         drop(state);
-        let value = out?;
-        if wrote && !defer {
-            // Someone queued behind this write commits the batch.
-            self.wait(epoch, epoch)?;
-        }
-        Ok((value, epoch))
+        self.wait(epoch, epoch)?;
+        out.map(|value| (value, epoch))
     }
 
     /// Makes the writes `owed` names durable: commits their batch if it is still open,
@@ -228,6 +237,7 @@ impl Writer {
             epoch,
             writes: 0,
             touched: Instant::now(),
+            waiters: 0,
         });
         Ok(epoch)
     }
@@ -310,23 +320,31 @@ fn in_savepoint<T, E: From<StoreError>>(
     conn: &Connection,
     f: impl FnOnce(&mut dyn Tx) -> Result<T, E>,
 ) -> Result<T, E> {
-    conn.execute_batch("SAVEPOINT request").map_err(classify)?;
+    run(conn, "SAVEPOINT request")?;
     let out = f(&mut SqliteTx { tx: conn });
     if conn.is_autocommit() {
         // The transaction is gone (SQLite rolled it back): so is the savepoint.
         return out;
     }
-    const UNDO: &str = "ROLLBACK TO request; RELEASE request";
+    let undo = || run(conn, "ROLLBACK TO request").and_then(|()| run(conn, "RELEASE request"));
     if out.is_err() {
-        conn.execute_batch(UNDO).map_err(classify)?;
+        undo()?;
         return out;
     }
-    if let Err(e) = conn.execute_batch("RELEASE request") {
+    if let Err(e) = run(conn, "RELEASE request") {
         // Undone rather than left to the next write's savepoint.
-        let _ = conn.execute_batch(UNDO);
-        return Err(classify(e).into());
+        let _ = undo();
+        return Err(e.into());
     }
     out
+}
+
+/// Runs one statement without parameters, prepared once per connection.
+fn run(conn: &Connection, sql: &str) -> Result<(), StoreError> {
+    conn.prepare_cached(sql)
+        .and_then(|mut stmt| stmt.execute([]))
+        .map(drop)
+        .map_err(classify)
 }
 
 #[cfg(test)]

@@ -228,3 +228,47 @@ fn deferred_writes_open_at_close_are_committed() {
     let store = SqliteStore::open(&path).expect("reopen");
     assert!(visible(&store, "at-close"));
 }
+
+/// A plain write beside a stream of deferred writes (a Bulk request) does not wait for
+/// the stream to end: the next deferred write commits the batch for it.
+#[test]
+fn a_write_beside_deferred_writes_waits_for_one_of_them_only() {
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    let (_dir, store) = store();
+    let (written, done) = (
+        Arc::new(AtomicUsize::new(0)),
+        Arc::new(AtomicBool::new(false)),
+    );
+    let stream = {
+        let (store, written, done) = (store.clone(), written.clone(), done.clone());
+        std::thread::spawn(move || {
+            // Fewer than a full batch: nothing but a waiter commits it before the end.
+            for i in 0..900 {
+                store
+                    .write_deferred(|tx| insert(tx, &format!("stream-{i}")))
+                    .expect("written");
+                written.fetch_add(1, Ordering::SeqCst);
+            }
+            done.store(true, Ordering::SeqCst);
+        })
+    };
+    assert!(until(|| written.load(Ordering::SeqCst) >= 10));
+    store.write(|tx| insert(tx, "beside")).expect("written");
+    let stream_ended_first = done.load(Ordering::SeqCst);
+    assert!(visible(&store, "beside"));
+    stream.join().expect("joined");
+    assert!(!stream_ended_first, "the write waited for the whole stream");
+}
+
+/// A write that changes nothing but found a deferred write (a duplicate refused, say)
+/// answers only once that write is durable.
+#[test]
+fn a_write_that_changed_nothing_waits_for_what_it_found() {
+    let (_dir, store) = store();
+    store
+        .write_deferred(|tx| insert(tx, "found"))
+        .expect("written");
+    let duplicate = store.write(|tx| insert(tx, "found"));
+    assert!(duplicate.is_err());
+    assert!(visible(&store, "found"), "refused on a row not yet durable");
+}
