@@ -5,6 +5,9 @@
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use scim2_filter::{parse_filter, CompiledFilter, NoSchema};
 use scim_benches::{enterprise_user, filters};
+use serde::de::{self, Deserializer as _, Visitor};
+use std::borrow::Cow;
+use std::fmt;
 use std::hint::black_box;
 
 fn parse(c: &mut Criterion) {
@@ -26,6 +29,10 @@ fn parse(c: &mut Criterion) {
         })
     });
     group.finish();
+
+    // The bound issue 16 sets: serde_json reading the same texts as JSON string literals,
+    // in one group with the filter parses so that criterion's figures compare directly.
+    parse_vs_json_string(c, &filters);
 
     // Side by side with the Rust crate scim_v2 (parse only; it has no evaluator), on the
     // fixtures it accepts, in one criterion group so the ratio comes from one run.
@@ -55,6 +62,55 @@ fn parse(c: &mut Criterion) {
         })
     });
     group.finish();
+}
+
+/// `filter/parse/20` beside `serde_json-string/20` (each filter's text as a JSON string
+/// literal, read into a `String`) and `serde_json-str/20` (the same, borrowed where the
+/// literal has no escape: 19 of the 20 hold a `\"`, which `from_str::<&str>` refuses, so
+/// a visitor takes the borrowed `&str` when serde_json offers one and copies otherwise).
+fn parse_vs_json_string(c: &mut Criterion, filters: &[String]) {
+    let quoted: Vec<String> = filters
+        .iter()
+        .map(|t| serde_json::to_string(t).expect("a string serialises"))
+        .collect();
+    let mut group = c.benchmark_group("filter");
+    group.throughput(Throughput::Elements(filters.len() as u64));
+    group.bench_function("serde_json-string/20", |b| {
+        b.iter(|| {
+            for text in &quoted {
+                black_box(serde_json::from_str::<String>(black_box(text)).unwrap());
+            }
+        })
+    });
+    group.bench_function("serde_json-str/20", |b| {
+        b.iter(|| {
+            for text in &quoted {
+                black_box(json_str_borrowed(black_box(text)));
+            }
+        })
+    });
+    group.finish();
+}
+
+/// Reads the JSON string literal `text`, borrowing from it when it holds no escape.
+fn json_str_borrowed(text: &str) -> Cow<'_, str> {
+    struct Borrowing;
+    impl<'de> Visitor<'de> for Borrowing {
+        type Value = Cow<'de, str>;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a string")
+        }
+        fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+            Ok(Cow::Borrowed(v))
+        }
+        fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+            Ok(Cow::Owned(v.to_owned()))
+        }
+    }
+    let mut de = serde_json::Deserializer::from_str(text);
+    let value = de.deserialize_str(Borrowing).expect("a JSON string");
+    de.end().expect("nothing after the string");
+    value
 }
 
 fn evaluate(c: &mut Criterion) {
