@@ -95,6 +95,7 @@
 #![deny(missing_docs)]
 
 mod ast;
+pub mod borrowed;
 mod display;
 mod error;
 mod eval;
@@ -125,12 +126,12 @@ pub use value::{CompValue, Number};
 /// # Ok::<(), scim2_filter::ParseError>(())
 /// ```
 pub fn parse_filter(input: &str) -> Result<Filter, ParseError> {
-    parser::parse_filter(input, &Limits::DEFAULT)
+    parse_filter_with(input, &Limits::DEFAULT)
 }
 
 /// Parses a filter under the given limits.
 pub fn parse_filter_with(input: &str, limits: &Limits) -> Result<Filter, ParseError> {
-    parser::parse_filter(input, limits)
+    borrowed::parse_filter_with(input, limits).map(borrowed::Filter::into_owned)
 }
 
 /// Parses a PATCH operation's `path` (RFC 7644 §3.5.2) under the default [`Limits`].
@@ -143,12 +144,12 @@ pub fn parse_filter_with(input: &str, limits: &Limits) -> Result<Filter, ParseEr
 /// # Ok::<(), scim2_filter::ParseError>(())
 /// ```
 pub fn parse_path(input: &str) -> Result<PatchPath, ParseError> {
-    parser::parse_path(input, &Limits::DEFAULT)
+    parse_path_with(input, &Limits::DEFAULT)
 }
 
 /// Parses a PATCH path under the given limits.
 pub fn parse_path_with(input: &str, limits: &Limits) -> Result<PatchPath, ParseError> {
-    parser::parse_path(input, limits)
+    borrowed::parse_path_with(input, limits).map(borrowed::PatchPath::into_owned)
 }
 
 /// The README's examples, run as doc-tests so that they cannot rot.
