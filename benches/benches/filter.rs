@@ -1,9 +1,10 @@
 //! Filter parse and evaluate throughput over the twenty representative filters.
 //!
-//! `cargo bench -p scim-benches --bench filter`; figures in benches/README.md.
+//! `cargo bench -p scim-benches --bench filter`; figures in benches/README.md. Issue 16's
+//! bound is `filter/serde_json-string/20`: the same texts read as JSON string literals.
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use scim2_filter::{parse_filter, CompiledFilter, NoSchema};
+use scim2_filter::{borrowed, parse_filter, CompiledFilter, NoSchema};
 use scim_benches::{enterprise_user, filters};
 use serde::de::{self, Deserializer as _, Visitor};
 use std::borrow::Cow;
@@ -18,6 +19,15 @@ fn parse(c: &mut Criterion) {
         b.iter(|| {
             for text in &filters {
                 black_box(parse_filter(black_box(text)).unwrap());
+            }
+        })
+    });
+    // The borrowed tree (`scim2_filter::borrowed`): paths, names and unescaped strings are
+    // slices of the input; the owned parse above is this one plus `into_owned`.
+    group.bench_function("parse-borrowed/20", |b| {
+        b.iter(|| {
+            for text in &filters {
+                black_box(borrowed::parse_filter(black_box(text)).unwrap());
             }
         })
     });

@@ -7,8 +7,10 @@
 //! valgrind --tool=callgrind target/release/examples/parse_cost MODE benches/fixtures/filters.json N
 //! ```
 //!
-//! MODE is `owned` (`parse_filter`), `json-string` (each text as a JSON string literal read
-//! with `serde_json::from_str::<String>`) or `none` (only the setup). The cost of one parse
+//! MODE is `borrowed` (`borrowed::parse_filter`), `owned` (`parse_filter`), `json-string`
+//! (each text as a JSON string literal read with `serde_json::from_str::<String>`),
+//! `json-str` (the same with `from_str::<&str>` where the literal has no escape, else into
+//! a `String`, so that every text is read) or `none` (only the setup). The cost of one parse
 //! is the difference between two runs with different N, divided by the difference in
 //! parses (N × the number of filters).
 
@@ -32,6 +34,20 @@ fn main() {
             "owned" => {
                 for f in &filters {
                     black_box(scim2_filter::parse_filter(black_box(f)).expect("parses"));
+                }
+            }
+            "borrowed" => {
+                for f in &filters {
+                    black_box(scim2_filter::borrowed::parse_filter(black_box(f)).expect("parses"));
+                }
+            }
+            "json-str" => {
+                for q in &quoted {
+                    let q = black_box(q.as_str());
+                    match serde_json::from_str::<&str>(q) {
+                        Ok(s) => black_box(s.len()),
+                        Err(_) => black_box(serde_json::from_str::<String>(q).expect("reads").len()),
+                    };
                 }
             }
             "json-string" => {

@@ -45,14 +45,54 @@ struct PErr {
 
 type PResult<T> = Result<T, PErr>;
 
-/// The white space the grammar allows between tokens (nom's `multispace`).
+/// Byte classes, looked up in [`CLASS`]: one load and a test per byte in the hot loops.
+const WS: u8 = 1;
+/// `nameChar = "-" / "_" / DIGIT / ALPHA`
+const NAME: u8 = 2;
+/// A byte that may not appear in a schema URN inside a filter.
+const URN_STOP: u8 = 4;
+
+/// The class bits of every byte value.
+static CLASS: [u8; 256] = {
+    let mut class = [0u8; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        let mut bits = 0;
+        // The white space the grammar allows between tokens (nom's `multispace`).
+        if matches!(c, b' ' | b'\t' | b'\r' | b'\n') {
+            bits |= WS;
+        }
+        if c.is_ascii_alphanumeric() || c == b'-' || c == b'_' {
+            bits |= NAME;
+        }
+        if c.is_ascii_whitespace() || matches!(c, b'[' | b']' | b'(' | b')' | b'"') {
+            bits |= URN_STOP;
+        }
+        class[b] = bits;
+        b += 1;
+    }
+    class
+};
+
+/// True for the white space the grammar allows between tokens.
+#[inline]
 fn is_ws(b: u8) -> bool {
-    matches!(b, b' ' | b'\t' | b'\r' | b'\n')
+    CLASS[usize::from(b)] & WS != 0
 }
 
-/// `nameChar = "-" / "_" / DIGIT / ALPHA`
+/// True for `nameChar = "-" / "_" / DIGIT / ALPHA`.
+#[inline]
 fn is_name_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b == b'-' || b == b'_'
+    CLASS[usize::from(b)] & NAME != 0
+}
+
+/// True for the bytes a schema URN may hold inside a filter: anything up to white space or
+/// a character with a meaning of its own in the grammar; every byte of a multi-byte
+/// character counts.
+#[inline]
+fn is_urn_byte(b: u8) -> bool {
+    CLASS[usize::from(b)] & URN_STOP == 0
 }
 
 /// One parse: the text, the position reached, the limits and the running term count.
@@ -64,10 +104,12 @@ struct Parser<'a, 'l> {
 }
 
 impl<'a> Parser<'a, '_> {
+    #[inline]
     fn bytes(&self) -> &'a [u8] {
         self.text.as_bytes()
     }
 
+    #[inline]
     fn peek(&self) -> Option<u8> {
         self.bytes().get(self.pos).copied()
     }
@@ -91,12 +133,14 @@ impl<'a> Parser<'a, '_> {
     }
 
     /// The position after the white space starting at `from`.
+    #[inline]
     fn ws_end(&self, from: usize) -> usize {
         let rest = &self.bytes()[from..];
         from + rest.iter().position(|&b| !is_ws(b)).unwrap_or(rest.len())
     }
 
     /// Skips white space; returns how much there was.
+    #[inline]
     fn skip_ws(&mut self) -> usize {
         let start = self.pos;
         self.pos = self.ws_end(start);
@@ -114,6 +158,7 @@ impl<'a> Parser<'a, '_> {
 
     /// If the keyword `kw` (any case) starts at `at`, not followed by a name character,
     /// returns the position after it.
+    #[inline]
     fn keyword_at(&self, at: usize, kw: &[u8]) -> Option<usize> {
         let end = at + kw.len();
         let head = self.bytes().get(at..end)?;
@@ -169,6 +214,7 @@ impl<'a> Parser<'a, '_> {
     }
 
     /// `unary = "not" *ws "(" filter ")" / "(" filter ")" / term`
+    #[inline]
     fn unary(&mut self, depth: usize, in_value_path: bool) -> PResult<Filter<'a>> {
         if let Some(after_not) = self.keyword_at(self.pos, b"not") {
             let open = self.ws_end(after_not);
@@ -213,6 +259,7 @@ impl<'a> Parser<'a, '_> {
     }
 
     /// An attribute expression or a value-path filter.
+    #[inline]
     fn term(&mut self, depth: usize, in_value_path: bool) -> PResult<Filter<'a>> {
         let path = self.attr_path()?;
         if self.peek() != Some(b'[') {
@@ -239,6 +286,7 @@ impl<'a> Parser<'a, '_> {
     }
 
     /// `ws predicate`, charging one term.
+    #[inline]
     fn spaced_predicate(&mut self) -> PResult<Predicate<'a>> {
         if self.terms >= self.limits.max_terms {
             return self.limit(Limit::Terms(self.limits.max_terms));
@@ -282,6 +330,7 @@ impl<'a> Parser<'a, '_> {
     }
 
     /// `attrPath = [URI ":"] ATTRNAME *1subAttr`
+    #[inline]
     fn attr_path(&mut self) -> PResult<AttrPath<'a>> {
         let start = self.pos;
         let name_start = self.urn_prefix_len()?;
@@ -346,9 +395,10 @@ fn prepare<'a>(
             limit.to_string(),
         ));
     }
-    let trimmed = src.trim_end_matches([' ', '\t', '\r', '\n']);
-    let start = trimmed.len() - trimmed.trim_start_matches([' ', '\t', '\r', '\n']).len();
-    if start == trimmed.len() {
+    let bytes = src.as_bytes();
+    let end = bytes.iter().rposition(|&b| !is_ws(b)).map_or(0, |last| last + 1);
+    let start = bytes[..end].iter().position(|&b| !is_ws(b)).unwrap_or(end);
+    if start == end {
         let message = match grammar {
             Grammar::Filter => "empty filter: expected an attribute expression",
             Grammar::Path => "empty path: expected an attribute name",
@@ -360,7 +410,8 @@ fn prepare<'a>(
             message,
         ));
     }
-    Ok((trimmed, start))
+    // `end` follows an ASCII byte (or is 0), so it is a character boundary.
+    Ok((&src[..end], start))
 }
 
 /// Parses a filter under `limits`. See [`crate::borrowed::parse_filter`].
