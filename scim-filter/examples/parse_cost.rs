@@ -46,7 +46,9 @@ fn main() {
                     let q = black_box(q.as_str());
                     match serde_json::from_str::<&str>(q) {
                         Ok(s) => black_box(s.len()),
-                        Err(_) => black_box(serde_json::from_str::<String>(q).expect("reads").len()),
+                        Err(_) => {
+                            black_box(serde_json::from_str::<String>(q).expect("reads").len())
+                        }
                     };
                 }
             }

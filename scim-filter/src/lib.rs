@@ -50,6 +50,14 @@
 //! without deep recursion. Use [`parse_filter_with`] and [`parse_path_with`] to change
 //! them, e.g. with `Limits::DEFAULT.with_max_depth(16)`.
 //!
+//! # Borrowed trees
+//!
+//! [`borrowed::parse_filter`] and [`borrowed::parse_path`] parse the same grammar, with the
+//! same limits and errors, into trees that borrow their attribute paths, names, numbers
+//! and strings from the input: a single comparison parses without allocating. Use them to
+//! inspect or translate a filter within the life of its text; `into_owned` gives the owned
+//! [`Filter`] (which [`parse_filter`] returns, by exactly that route).
+//!
 //! # Evaluation
 //!
 //! [`Filter::matches`] evaluates a filter against one `serde_json::Value`; compile once

@@ -396,7 +396,10 @@ fn prepare<'a>(
         ));
     }
     let bytes = src.as_bytes();
-    let end = bytes.iter().rposition(|&b| !is_ws(b)).map_or(0, |last| last + 1);
+    let end = bytes
+        .iter()
+        .rposition(|&b| !is_ws(b))
+        .map_or(0, |last| last + 1);
     let start = bytes[..end].iter().position(|&b| !is_ws(b)).unwrap_or(end);
     if start == end {
         let message = match grammar {
