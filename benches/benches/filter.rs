@@ -5,10 +5,7 @@
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use scim2_filter::{borrowed, parse_filter, CompiledFilter, NoSchema};
-use scim_benches::{enterprise_user, filters};
-use serde::de::{self, Deserializer as _, Visitor};
-use std::borrow::Cow;
-use std::fmt;
+use scim_benches::{enterprise_user, filters, json_str_borrowed};
 use std::hint::black_box;
 
 fn parse(c: &mut Criterion) {
@@ -100,27 +97,6 @@ fn parse_vs_json_string(c: &mut Criterion, filters: &[String]) {
         })
     });
     group.finish();
-}
-
-/// Reads the JSON string literal `text`, borrowing from it when it holds no escape.
-fn json_str_borrowed(text: &str) -> Cow<'_, str> {
-    struct Borrowing;
-    impl<'de> Visitor<'de> for Borrowing {
-        type Value = Cow<'de, str>;
-        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-            f.write_str("a string")
-        }
-        fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
-            Ok(Cow::Borrowed(v))
-        }
-        fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-            Ok(Cow::Owned(v.to_owned()))
-        }
-    }
-    let mut de = serde_json::Deserializer::from_str(text);
-    let value = de.deserialize_str(Borrowing).expect("a JSON string");
-    de.end().expect("nothing after the string");
-    value
 }
 
 fn evaluate(c: &mut Criterion) {

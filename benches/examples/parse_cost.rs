@@ -3,14 +3,15 @@
 //! are not.
 //!
 //! ```text
-//! cargo build --release -p scim2-filter --example parse_cost
-//! valgrind --tool=callgrind target/release/examples/parse_cost MODE benches/fixtures/filters.json N
+//! cargo build --profile bench -p scim-benches --example parse_cost
+//! valgrind --tool=callgrind target/release/examples/parse_cost MODE N
 //! ```
 //!
 //! MODE is `borrowed` (`borrowed::parse_filter`), `owned` (`parse_filter`), `json-string`
 //! (each text as a JSON string literal read with `serde_json::from_str::<String>`),
-//! `json-str` (the same with `from_str::<&str>` where the literal has no escape, else into
-//! a `String`, so that every text is read) or `none` (only the setup). The cost of one parse
+//! `json-str` (the same, borrowed where the literal has no escape:
+//! [`scim_benches::json_str_borrowed`]) or `none` (only the setup). The filters are the
+//! twenty of `benches/fixtures/filters.json`, as in `benches/filter.rs`. The cost of one parse
 //! is the difference between two runs with different N, divided by the difference in
 //! parses (N × the number of filters).
 
@@ -18,12 +19,11 @@ use std::hint::black_box;
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let [_, mode, fixtures, count] = &args[..] else {
-        eprintln!("usage: parse_cost MODE FIXTURES.json ITERATIONS");
+    let [_, mode, count] = &args[..] else {
+        eprintln!("usage: parse_cost MODE ITERATIONS");
         std::process::exit(2);
     };
-    let text = std::fs::read_to_string(fixtures).expect("fixtures readable");
-    let filters: Vec<String> = serde_json::from_str(&text).expect("a JSON array of strings");
+    let filters = scim_benches::filters();
     let quoted: Vec<String> = filters
         .iter()
         .map(|f| serde_json::to_string(f).expect("a string serialises"))
@@ -43,13 +43,7 @@ fn main() {
             }
             "json-str" => {
                 for q in &quoted {
-                    let q = black_box(q.as_str());
-                    match serde_json::from_str::<&str>(q) {
-                        Ok(s) => black_box(s.len()),
-                        Err(_) => {
-                            black_box(serde_json::from_str::<String>(q).expect("reads").len())
-                        }
-                    };
+                    black_box(scim_benches::json_str_borrowed(black_box(q)));
                 }
             }
             "json-string" => {
