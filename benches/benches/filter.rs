@@ -1,10 +1,11 @@
 //! Filter parse and evaluate throughput over the twenty representative filters.
 //!
-//! `cargo bench -p scim-benches --bench filter`; figures in benches/README.md.
+//! `cargo bench -p scim-benches --bench filter`; figures in benches/README.md. Issue 16's
+//! bound is `filter/serde_json-string/20`: the same texts read as JSON string literals.
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use scim2_filter::{parse_filter, CompiledFilter, NoSchema};
-use scim_benches::{enterprise_user, filters};
+use scim2_filter::{borrowed, parse_filter, CompiledFilter, NoSchema};
+use scim_benches::{enterprise_user, filters, json_str_borrowed};
 use std::hint::black_box;
 
 fn parse(c: &mut Criterion) {
@@ -18,6 +19,15 @@ fn parse(c: &mut Criterion) {
             }
         })
     });
+    // The borrowed tree (`scim2_filter::borrowed`): paths, names and unescaped strings are
+    // slices of the input; the owned parse above is this one plus `into_owned`.
+    group.bench_function("parse-borrowed/20", |b| {
+        b.iter(|| {
+            for text in &filters {
+                black_box(borrowed::parse_filter(black_box(text)).unwrap());
+            }
+        })
+    });
     group.bench_function("parse+print/20", |b| {
         b.iter(|| {
             for text in &filters {
@@ -26,6 +36,10 @@ fn parse(c: &mut Criterion) {
         })
     });
     group.finish();
+
+    // The bound issue 16 sets: serde_json reading the same texts as JSON string literals,
+    // in one group with the filter parses so that criterion's figures compare directly.
+    parse_vs_json_string(c, &filters);
 
     // Side by side with the Rust crate scim_v2 (parse only; it has no evaluator), on the
     // fixtures it accepts, in one criterion group so the ratio comes from one run.
@@ -51,6 +65,34 @@ fn parse(c: &mut Criterion) {
                         .parse::<scim_v2::filter::Filter>()
                         .unwrap(),
                 );
+            }
+        })
+    });
+    group.finish();
+}
+
+/// `filter/parse/20` beside `serde_json-string/20` (each filter's text as a JSON string
+/// literal, read into a `String`) and `serde_json-str/20` (the same, borrowed where the
+/// literal has no escape: 19 of the 20 hold a `\"`, which `from_str::<&str>` refuses, so
+/// a visitor takes the borrowed `&str` when serde_json offers one and copies otherwise).
+fn parse_vs_json_string(c: &mut Criterion, filters: &[String]) {
+    let quoted: Vec<String> = filters
+        .iter()
+        .map(|t| serde_json::to_string(t).expect("a string serialises"))
+        .collect();
+    let mut group = c.benchmark_group("filter");
+    group.throughput(Throughput::Elements(filters.len() as u64));
+    group.bench_function("serde_json-string/20", |b| {
+        b.iter(|| {
+            for text in &quoted {
+                black_box(serde_json::from_str::<String>(black_box(text)).unwrap());
+            }
+        })
+    });
+    group.bench_function("serde_json-str/20", |b| {
+        b.iter(|| {
+            for text in &quoted {
+                black_box(json_str_borrowed(black_box(text)));
             }
         })
     });

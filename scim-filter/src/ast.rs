@@ -323,9 +323,24 @@ impl CompareOp {
 
     /// Looks an operator keyword up, ignoring case (`Eq`, `EQ` and `eq` are one operator).
     pub fn from_keyword(word: &str) -> Option<Self> {
-        CompareOp::ALL
-            .into_iter()
-            .find(|op| op.as_str().eq_ignore_ascii_case(word))
+        CompareOp::from_keyword_bytes(word.as_bytes())
+    }
+
+    /// [`CompareOp::from_keyword`] on bytes, as the parser reads them.
+    pub(crate) fn from_keyword_bytes(word: &[u8]) -> Option<Self> {
+        let [a, b] = word else { return None };
+        Some(match [a.to_ascii_lowercase(), b.to_ascii_lowercase()] {
+            [b'e', b'q'] => CompareOp::Eq,
+            [b'n', b'e'] => CompareOp::Ne,
+            [b'c', b'o'] => CompareOp::Co,
+            [b's', b'w'] => CompareOp::Sw,
+            [b'e', b'w'] => CompareOp::Ew,
+            [b'g', b't'] => CompareOp::Gt,
+            [b'l', b't'] => CompareOp::Lt,
+            [b'g', b'e'] => CompareOp::Ge,
+            [b'l', b'e'] => CompareOp::Le,
+            _ => return None,
+        })
     }
 
     /// True for `gt`, `ge`, `lt` and `le`, the operators that order values.

@@ -50,6 +50,14 @@
 //! without deep recursion. Use [`parse_filter_with`] and [`parse_path_with`] to change
 //! them, e.g. with `Limits::DEFAULT.with_max_depth(16)`.
 //!
+//! # Borrowed trees
+//!
+//! [`borrowed::parse_filter`] and [`borrowed::parse_path`] parse the same grammar, with the
+//! same limits and errors, into trees that borrow their attribute paths, names, numbers
+//! and strings from the input: a single comparison parses without allocating. Use them to
+//! inspect or translate a filter within the life of its text; `into_owned` gives the owned
+//! [`Filter`] (which [`parse_filter`] returns, by exactly that route).
+//!
 //! # Evaluation
 //!
 //! [`Filter::matches`] evaluates a filter against one `serde_json::Value`; compile once
@@ -95,6 +103,7 @@
 #![deny(missing_docs)]
 
 mod ast;
+pub mod borrowed;
 mod display;
 mod error;
 mod eval;
@@ -125,12 +134,12 @@ pub use value::{CompValue, Number};
 /// # Ok::<(), scim2_filter::ParseError>(())
 /// ```
 pub fn parse_filter(input: &str) -> Result<Filter, ParseError> {
-    parser::parse_filter(input, &Limits::DEFAULT)
+    parse_filter_with(input, &Limits::DEFAULT)
 }
 
 /// Parses a filter under the given limits.
 pub fn parse_filter_with(input: &str, limits: &Limits) -> Result<Filter, ParseError> {
-    parser::parse_filter(input, limits)
+    borrowed::parse_filter_with(input, limits).map(borrowed::Filter::into_owned)
 }
 
 /// Parses a PATCH operation's `path` (RFC 7644 §3.5.2) under the default [`Limits`].
@@ -143,12 +152,12 @@ pub fn parse_filter_with(input: &str, limits: &Limits) -> Result<Filter, ParseEr
 /// # Ok::<(), scim2_filter::ParseError>(())
 /// ```
 pub fn parse_path(input: &str) -> Result<PatchPath, ParseError> {
-    parser::parse_path(input, &Limits::DEFAULT)
+    parse_path_with(input, &Limits::DEFAULT)
 }
 
 /// Parses a PATCH path under the given limits.
 pub fn parse_path_with(input: &str, limits: &Limits) -> Result<PatchPath, ParseError> {
-    parser::parse_path(input, limits)
+    borrowed::parse_path_with(input, limits).map(borrowed::PatchPath::into_owned)
 }
 
 /// The README's examples, run as doc-tests so that they cannot rot.

@@ -58,6 +58,11 @@ impl Number {
         (json_number_len(&text) == Some(text.len())).then_some(Number(text))
     }
 
+    /// Wraps text already known to be a valid JSON number.
+    pub(crate) fn from_checked(text: String) -> Self {
+        Number(text)
+    }
+
     /// The number exactly as written.
     pub fn as_str(&self) -> &str {
         &self.0

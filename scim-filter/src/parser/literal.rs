@@ -1,207 +1,235 @@
 //! Lexical rules: attribute names, schema URNs and JSON literals (RFC 7159 §6, §7).
 
-use nom::bytes::complete::{take_while, take_while1};
-use nom::Parser;
+use std::borrow::Cow;
 
-use super::{error, fail, PResult};
-use crate::value::{json_number_len, CompValue, Number};
+use super::{is_name_byte, is_urn_byte, PResult, Parser};
+use crate::borrowed::{CompValue, Number};
+use crate::value::json_number_len;
 
-/// Characters a schema URN may hold inside a filter: anything up to white space or a
-/// character with a meaning of its own in the grammar.
-fn is_urn_char(c: char) -> bool {
-    !c.is_ascii_whitespace() && !matches!(c, '[' | ']' | '(' | ')' | '"')
+/// The position of the first `"`, `\\` or control character at or after `from`, or the
+/// end of `bytes`: where a JSON string's plain run stops. Reads eight bytes at a time.
+fn string_stop(bytes: &[u8], from: usize) -> usize {
+    const ONES: u64 = u64::from_le_bytes([1; 8]);
+    const HIGH: u64 = ONES << 7;
+    let mut at = from;
+    while let Some(chunk) = bytes.get(at..at + 8) {
+        let Ok(chunk) = <[u8; 8]>::try_from(chunk) else {
+            break;
+        };
+        let x = u64::from_le_bytes(chunk);
+        // A byte's high bit is set in `zero(y)` when that byte of `y` is 0; bits above the
+        // first such byte may be set spuriously, so only the lowest set bit is trusted.
+        let zero = |y: u64| y.wrapping_sub(ONES) & !y;
+        let quote = zero(x ^ (ONES * u64::from(b'"')));
+        let backslash = zero(x ^ (ONES * u64::from(b'\\')));
+        let control = x.wrapping_sub(ONES * 0x20) & !x;
+        let found = (quote | backslash | control) & HIGH;
+        if found != 0 {
+            return at + (found.trailing_zeros() / 8) as usize;
+        }
+        at += 8;
+    }
+    let rest = &bytes[at..];
+    at + rest
+        .iter()
+        .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
+        .unwrap_or(rest.len())
 }
 
-/// `ATTRNAME = ALPHA *(nameChar)`, plus `$ref`, which RFC 7643 uses as an attribute name.
-pub(super) fn attr_name(i: &str) -> PResult<'_, &str> {
-    if let Some(rest) = i.strip_prefix("$ref") {
-        if !rest.starts_with(is_name_char) {
-            return Ok((rest, &i[..4]));
+const VALUE_EXPECTED: &str = "expected a value: a quoted string, a number, true, false or null";
+const UNTERMINATED: &str = "unterminated string: no closing `\"`";
+const CONTROL: &str = "control characters in a string must be escaped";
+
+impl<'a> Parser<'a, '_> {
+    /// `ATTRNAME = ALPHA *(nameChar)`, plus `$ref`, which RFC 7643 uses as an attribute
+    /// name.
+    #[inline]
+    pub(super) fn attr_name(&mut self) -> PResult<&'a str> {
+        let start = self.pos;
+        let rest = &self.bytes()[start..];
+        let len = if rest.starts_with(b"$ref") && !rest.get(4).is_some_and(|&b| is_name_byte(b)) {
+            4
+        } else if rest.first().is_some_and(u8::is_ascii_alphabetic) {
+            rest.iter()
+                .position(|&b| !is_name_byte(b))
+                .unwrap_or(rest.len())
+        } else {
+            return self.fail(
+                start,
+                "expected an attribute name (a letter, then letters, digits, `-` or `_`)",
+            );
+        };
+        self.pos += len;
+        Ok(&self.text[start..self.pos])
+    }
+
+    /// `[URI ":"]` when the input starts with `urn:`: returns the length of the URN and
+    /// the colon that ends it, or 0 without one. The URN is the longest run of URN
+    /// characters up to its last `:`, so `urn:…:2.0:User:name.givenName` splits into
+    /// `urn:…:2.0:User` and `name.givenName`.
+    #[inline]
+    pub(super) fn urn_prefix_len(&self) -> PResult<usize> {
+        let rest = &self.bytes()[self.pos..];
+        if !rest
+            .get(..4)
+            .is_some_and(|h| h.eq_ignore_ascii_case(b"urn:"))
+        {
+            return Ok(0);
+        }
+        let run = rest
+            .iter()
+            .position(|&b| !is_urn_byte(b))
+            .unwrap_or(rest.len());
+        match rest[..run].iter().rposition(|&b| b == b':') {
+            Some(colon) if colon > 4 => Ok(colon + 1),
+            _ => self.fail(
+                self.pos,
+                "expected a schema URN, then `:` and an attribute name (urn:…:User:userName)",
+            ),
         }
     }
-    if !i.starts_with(|c: char| c.is_ascii_alphabetic()) {
-        return fail(
-            i,
-            "expected an attribute name (a letter, then letters, digits, `-` or `_`)",
-        );
-    }
-    take_while(is_name_char).parse(i)
-}
 
-/// `nameChar = "-" / "_" / DIGIT / ALPHA`
-pub(super) fn is_name_char(c: char) -> bool {
-    c.is_ascii_alphanumeric() || c == '-' || c == '_'
-}
-
-/// `ATTRNAME *1subAttr`: a name and an optional `.name`.
-pub(super) fn name_and_sub(i: &str) -> PResult<'_, (&str, Option<&str>)> {
-    let (rest, name) = attr_name(i)?;
-    match rest.strip_prefix('.') {
-        Some(after_dot) => {
-            let (rest, sub) = attr_name(after_dot)?;
-            Ok((rest, (name, Some(sub))))
+    /// `compValue = false / null / true / number / string`. The keywords are accepted in
+    /// any case (`True`), a documented leniency.
+    #[inline]
+    pub(super) fn comp_value(&mut self) -> PResult<CompValue<'a>> {
+        let start = self.pos;
+        match self.peek() {
+            Some(b'"') => Ok(CompValue::String(self.json_string()?)),
+            Some(b'-' | b'0'..=b'9') => match json_number_len(&self.text[start..]) {
+                Some(len) => {
+                    self.pos += len;
+                    Ok(CompValue::Number(Number::from_checked(
+                        &self.text[start..self.pos],
+                    )))
+                }
+                None => self.fail(start, "expected a JSON number (e.g. -5, 1.5, 1e3)"),
+            },
+            Some(c) if c.is_ascii_alphabetic() => {
+                let rest = &self.bytes()[start..];
+                let len = rest
+                    .iter()
+                    .position(|&b| !is_name_byte(b))
+                    .unwrap_or(rest.len());
+                let word = &rest[..len];
+                let value = if word.eq_ignore_ascii_case(b"true") {
+                    CompValue::Bool(true)
+                } else if word.eq_ignore_ascii_case(b"false") {
+                    CompValue::Bool(false)
+                } else if word.eq_ignore_ascii_case(b"null") {
+                    CompValue::Null
+                } else {
+                    return self.fail(start, VALUE_EXPECTED);
+                };
+                self.pos += len;
+                Ok(value)
+            }
+            _ => self.fail(start, VALUE_EXPECTED),
         }
-        None => Ok((rest, (name, None))),
     }
-}
 
-/// `[URI ":"]` when the input starts with `urn:`: returns the URN and the text after the
-/// colon that ends it. The URN is the longest run of URN characters up to its last `:`,
-/// so `urn:…:2.0:User:name.givenName` splits into `urn:…:2.0:User` and `name.givenName`.
-pub(super) fn urn_prefix(i: &str) -> Option<PResult<'_, &str>> {
-    if !i.get(..4)?.eq_ignore_ascii_case("urn:") {
-        return None;
-    }
-    let run: PResult<'_, &str> = take_while1(is_urn_char).parse(i);
-    let (_, run) = match run {
-        Ok(ok) => ok,
-        Err(e) => return Some(Err(e)),
-    };
-    Some(match run.rfind(':') {
-        Some(colon) if colon > 4 => Ok((&i[colon + 1..], &i[..colon])),
-        _ => fail(
-            i,
-            "expected a schema URN, then `:` and an attribute name (urn:…:User:userName)",
-        ),
-    })
-}
-
-/// `compValue = false / null / true / number / string`. The keywords are accepted in any
-/// case (`True`), a documented leniency.
-pub(super) fn comp_value(i: &str) -> PResult<'_, CompValue> {
-    match i.as_bytes().first() {
-        Some(b'"') => {
-            let (rest, s) = json_string(i)?;
-            Ok((rest, CompValue::String(s)))
+    /// A JSON string (RFC 7159 §7) with every escape, including `\uXXXX` surrogate pairs,
+    /// at its opening quote. Borrowed from the input unless it holds an escape.
+    fn json_string(&mut self) -> PResult<Cow<'a, str>> {
+        let open = self.pos;
+        let body = open + 1;
+        let bytes = self.bytes();
+        // Fast path: no escapes.
+        let mut pos = string_stop(bytes, body);
+        match bytes.get(pos) {
+            Some(b'"') => {
+                self.pos = pos + 1;
+                return Ok(Cow::Borrowed(&self.text[body..pos]));
+            }
+            Some(b'\\') => {}
+            Some(_) => return self.fail(pos, CONTROL),
+            None => return self.fail(open, UNTERMINATED),
         }
-        Some(b'-' | b'0'..=b'9') => match json_number_len(i) {
-            Some(len) => Ok((
-                &i[len..],
-                CompValue::Number(Number::new(&i[..len]).expect("checked")),
-            )),
-            None => fail(i, "expected a JSON number (e.g. -5, 1.5, 1e3)"),
-        },
-        Some(c) if c.is_ascii_alphabetic() => {
-            let (rest, word) = take_while1(is_name_char).parse(i)?;
-            let value = if word.eq_ignore_ascii_case("true") {
-                CompValue::Bool(true)
-            } else if word.eq_ignore_ascii_case("false") {
-                CompValue::Bool(false)
-            } else if word.eq_ignore_ascii_case("null") {
-                CompValue::Null
-            } else {
-                return fail(
-                    i,
-                    "expected a value: a quoted string, a number, true, false or null",
-                );
-            };
-            Ok((rest, value))
+        let mut out = String::with_capacity(pos - body + 16);
+        out.push_str(&self.text[body..pos]);
+        loop {
+            let stop = string_stop(bytes, pos);
+            out.push_str(&self.text[pos..stop]);
+            pos = stop;
+            match bytes.get(pos) {
+                Some(b'"') => {
+                    self.pos = pos + 1;
+                    return Ok(Cow::Owned(out));
+                }
+                Some(b'\\') => {
+                    let (len, c) = self.escape(pos)?;
+                    out.push(c);
+                    pos += len;
+                }
+                Some(_) => return self.fail(pos, CONTROL),
+                None => return self.fail(open, UNTERMINATED),
+            }
         }
-        _ => fail(
-            i,
-            "expected a value: a quoted string, a number, true, false or null",
-        ),
     }
-}
 
-/// A JSON string (RFC 7159 §7) with every escape, including `\uXXXX` surrogate pairs.
-/// `i` starts at the opening quote.
-pub(super) fn json_string(i: &str) -> PResult<'_, String> {
-    let body = &i[1..];
-    let bytes = body.as_bytes();
-    // Fast path: no escapes.
-    let mut pos = 0;
-    while pos < bytes.len() {
-        match bytes[pos] {
-            b'"' => return Ok((&body[pos + 1..], body[..pos].to_owned())),
-            b'\\' => break,
-            c if c < 0x20 => {
-                return fail(
-                    &body[pos..],
-                    "control characters in a string must be escaped",
+    /// One escape sequence at the backslash at `at`: its length and the character.
+    fn escape(&self, at: usize) -> PResult<(usize, char)> {
+        let c = match self.bytes().get(at + 1) {
+            Some(b'"') => '"',
+            Some(b'\\') => '\\',
+            Some(b'/') => '/',
+            Some(b'b') => '\u{8}',
+            Some(b'f') => '\u{c}',
+            Some(b'n') => '\n',
+            Some(b'r') => '\r',
+            Some(b't') => '\t',
+            Some(b'u') => return self.unicode_escape(at),
+            _ => {
+                return self.fail(
+                    at,
+                    "invalid escape: expected one of \\\" \\\\ \\/ \\b \\f \\n \\r \\t \\uXXXX",
                 )
             }
-            _ => pos += 1,
-        }
+        };
+        Ok((2, c))
     }
-    if pos == bytes.len() {
-        return fail(i, "unterminated string: no closing `\"`");
-    }
-    let mut out = String::with_capacity(body.len());
-    out.push_str(&body[..pos]);
-    let mut rest = &body[pos..];
-    loop {
-        let run = rest
-            .find(|c: char| c == '"' || c == '\\' || c < ' ')
-            .ok_or_else(|| error(i, "unterminated string: no closing `\"`"))?;
-        out.push_str(&rest[..run]);
-        rest = &rest[run..];
-        match rest.as_bytes()[0] {
-            b'"' => return Ok((&rest[1..], out)),
-            b'\\' => {
-                let (after, c) = escape(rest)?;
-                out.push(c);
-                rest = after;
-            }
-            _ => return fail(rest, "control characters in a string must be escaped"),
-        }
-    }
-}
 
-/// One escape sequence; `i` starts at the backslash.
-fn escape(i: &str) -> PResult<'_, char> {
-    let c = match i.as_bytes().get(1) {
-        Some(b'"') => '"',
-        Some(b'\\') => '\\',
-        Some(b'/') => '/',
-        Some(b'b') => '\u{8}',
-        Some(b'f') => '\u{c}',
-        Some(b'n') => '\n',
-        Some(b'r') => '\r',
-        Some(b't') => '\t',
-        Some(b'u') => return unicode_escape(i),
-        _ => {
-            return fail(
-                i,
-                "invalid escape: expected one of \\\" \\\\ \\/ \\b \\f \\n \\r \\t \\uXXXX",
-            )
-        }
-    };
-    Ok((&i[2..], c))
-}
-
-/// `\uXXXX`, or a surrogate pair `\uD83D\uDE00`; `i` starts at the backslash.
-fn unicode_escape(i: &str) -> PResult<'_, char> {
-    let hex4 = |s: &str| -> Option<u32> {
-        let digits = s.get(..4)?;
-        if !digits.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return None;
-        }
-        u32::from_str_radix(digits, 16).ok()
-    };
-    let Some(first) = hex4(&i[2..]) else {
-        return fail(i, "invalid escape: \\u must be followed by four hex digits");
-    };
-    let after = &i[6..];
-    match first {
-        0xD800..=0xDBFF => {
-            let low = after
-                .strip_prefix("\\u")
-                .and_then(hex4)
-                .filter(|low| (0xDC00..=0xDFFF).contains(low));
-            match low {
-                Some(low) => {
-                    let code = 0x10000 + ((first - 0xD800) << 10) + (low - 0xDC00);
-                    let c = char::from_u32(code).expect("surrogate pair decodes to a scalar");
-                    Ok((&after[6..], c))
+    /// `\uXXXX`, or a surrogate pair `\uD83D\uDE00`, at the backslash at `at`.
+    fn unicode_escape(&self, at: usize) -> PResult<(usize, char)> {
+        let bytes = self.bytes();
+        let hex4 = |from: usize| -> Option<u32> {
+            let digits = bytes.get(from..from + 4)?;
+            digits
+                .iter()
+                .try_fold(0, |acc, &b| Some(acc * 16 + char::from(b).to_digit(16)?))
+        };
+        let Some(first) = hex4(at + 2) else {
+            return self.fail(
+                at,
+                "invalid escape: \\u must be followed by four hex digits",
+            );
+        };
+        match first {
+            0xD800..=0xDBFF => {
+                let low = bytes
+                    .get(at + 6..at + 8)
+                    .filter(|p| *p == b"\\u")
+                    .and_then(|_| hex4(at + 8))
+                    .filter(|low| (0xDC00..=0xDFFF).contains(low));
+                match low {
+                    Some(low) => {
+                        let code = 0x10000 + ((first - 0xD800) << 10) + (low - 0xDC00);
+                        match char::from_u32(code) {
+                            Some(c) => Ok((12, c)),
+                            None => self.fail(at, "invalid escape: unpaired high surrogate"),
+                        }
+                    }
+                    None => self.fail(at, "invalid escape: unpaired high surrogate"),
                 }
-                None => fail(i, "invalid escape: unpaired high surrogate"),
             }
+            0xDC00..=0xDFFF => self.fail(at, "invalid escape: unpaired low surrogate"),
+            code => match char::from_u32(code) {
+                Some(c) => Ok((6, c)),
+                None => self.fail(
+                    at,
+                    "invalid escape: \\u must be followed by four hex digits",
+                ),
+            },
         }
-        0xDC00..=0xDFFF => fail(i, "invalid escape: unpaired low surrogate"),
-        code => Ok((
-            after,
-            char::from_u32(code).expect("non-surrogate is a scalar"),
-        )),
     }
 }

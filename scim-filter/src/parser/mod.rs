@@ -1,5 +1,10 @@
-//! The nom parser for filters (RFC 7644 §3.4.2.2, Figure 1) and PATCH paths (§3.5.2,
-//! Figure 7).
+//! The parser for filters (RFC 7644 §3.4.2.2, Figure 1) and PATCH paths (§3.5.2,
+//! Figure 7), written by hand over the input's bytes.
+//!
+//! It builds the borrowed tree of [`crate::borrowed`]: attribute paths, names, numbers and
+//! strings without escapes are slices of the input, so the common filter allocates
+//! nothing but the boxes of its `and`, `or`, `not` and value-path nodes. The owned parsers
+//! convert that tree with `into_owned`.
 //!
 //! The grammar is written precedence-climbing style so that `and` binds tighter than `or`
 //! and chains are parsed by loops, not recursion:
@@ -16,321 +21,371 @@
 //! Only parentheses, `not` and value paths recurse, and each is charged against
 //! [`Limits::max_depth`] before recursing, so hostile nesting fails early and never
 //! overflows the stack. Every attribute expression is charged against
-//! [`Limits::max_terms`].
+//! [`Limits::max_terms`]. The first error ends the parse; there is no backtracking.
 
 mod literal;
 #[cfg(test)]
+mod reference;
+#[cfg(test)]
 mod tests;
 
-use std::borrow::Cow;
-use std::cell::Cell;
-
-use nom::character::complete::{char, multispace0, multispace1};
-use nom::error::{ErrorKind, ParseError as NomParseError};
-use nom::{IResult, Parser};
-
-use crate::ast::{AttrExpr, AttrPath, CompareOp, Filter, PatchPath, PatchValuePath, Predicate};
-use crate::ast::{SubAttrExpr, ValuePathExpr};
+use crate::borrowed::{
+    AttrExpr, AttrPath, Filter, PatchPath, PatchValuePath, Predicate, SubAttrExpr, ValuePathExpr,
+};
 use crate::error::{Grammar, ParseError, ParseErrorKind};
 use crate::limits::{Limit, Limits};
 
-/// The parser's internal error: the unparsed rest of the input and what was expected.
+/// The parser's internal error: where it stopped and what was expected there.
 #[derive(Debug)]
-pub(crate) struct PErr<'a> {
-    rest: &'a str,
-    message: Cow<'static, str>,
+struct PErr {
+    at: usize,
+    message: &'static str,
     limit: Option<Limit>,
 }
 
-impl<'a> NomParseError<&'a str> for PErr<'a> {
-    fn from_error_kind(input: &'a str, kind: ErrorKind) -> Self {
-        let message = match kind {
-            ErrorKind::Char => "unexpected character",
-            ErrorKind::MultiSpace => "expected white space",
-            _ => "unexpected input",
-        };
-        PErr {
-            rest: input,
-            message: Cow::Borrowed(message),
-            limit: None,
+type PResult<T> = Result<T, PErr>;
+
+/// Byte classes, looked up in [`CLASS`]: one load and a test per byte in the hot loops.
+const WS: u8 = 1;
+/// `nameChar = "-" / "_" / DIGIT / ALPHA`
+const NAME: u8 = 2;
+/// A byte that may not appear in a schema URN inside a filter.
+const URN_STOP: u8 = 4;
+
+/// The class bits of every byte value.
+static CLASS: [u8; 256] = {
+    let mut class = [0u8; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        let mut bits = 0;
+        // The white space the grammar allows between tokens (nom's `multispace`).
+        if matches!(c, b' ' | b'\t' | b'\r' | b'\n') {
+            bits |= WS;
         }
-    }
-
-    fn append(_: &'a str, _: ErrorKind, other: Self) -> Self {
-        other
-    }
-
-    fn or(self, other: Self) -> Self {
-        // Keep the error that got further into the input.
-        if other.rest.len() < self.rest.len() {
-            other
-        } else {
-            self
+        if c.is_ascii_alphanumeric() || c == b'-' || c == b'_' {
+            bits |= NAME;
         }
+        if c.is_ascii_whitespace() || matches!(c, b'[' | b']' | b'(' | b')' | b'"') {
+            bits |= URN_STOP;
+        }
+        class[b] = bits;
+        b += 1;
     }
+    class
+};
+
+/// True for the white space the grammar allows between tokens.
+#[inline]
+fn is_ws(b: u8) -> bool {
+    CLASS[usize::from(b)] & WS != 0
 }
 
-pub(crate) type PResult<'a, O> = IResult<&'a str, O, PErr<'a>>;
-
-/// A recoverable error at `rest` saying `message`.
-pub(crate) fn error<'a>(rest: &'a str, message: &'static str) -> nom::Err<PErr<'a>> {
-    nom::Err::Error(PErr {
-        rest,
-        message: Cow::Borrowed(message),
-        limit: None,
-    })
+/// True for `nameChar = "-" / "_" / DIGIT / ALPHA`.
+#[inline]
+fn is_name_byte(b: u8) -> bool {
+    CLASS[usize::from(b)] & NAME != 0
 }
 
-/// [`error`] as a parse result.
-pub(crate) fn fail<'a, O>(rest: &'a str, message: &'static str) -> PResult<'a, O> {
-    Err(error(rest, message))
+/// True for the bytes a schema URN may hold inside a filter: anything up to white space or
+/// a character with a meaning of its own in the grammar; every byte of a multi-byte
+/// character counts.
+#[inline]
+fn is_urn_byte(b: u8) -> bool {
+    CLASS[usize::from(b)] & URN_STOP == 0
 }
 
-/// Turns a recoverable error into a final one (nom's `cut`), once the input has committed
-/// to a rule.
-fn cut<O>(r: PResult<'_, O>) -> PResult<'_, O> {
-    r.map_err(|e| match e {
-        nom::Err::Error(e) => nom::Err::Failure(e),
-        other => other,
-    })
-}
-
-/// Expects the character `c` at the start of `i`, failing with `message`.
-fn expect_char<'a>(i: &'a str, c: char, message: &'static str) -> PResult<'a, char> {
-    let r: PResult<'a, char> = char(c).parse(i);
-    r.or_else(|_| fail(i, message))
-}
-
-/// One parse: the source, the limits and the running term count.
-struct Session<'l> {
+/// One parse: the text, the position reached, the limits and the running term count.
+struct Parser<'a, 'l> {
+    text: &'a str,
+    pos: usize,
     limits: &'l Limits,
-    terms: Cell<usize>,
+    terms: usize,
 }
 
-impl Session<'_> {
-    fn limit<'a, O>(&self, rest: &'a str, limit: Limit) -> PResult<'a, O> {
-        Err(nom::Err::Failure(PErr {
-            rest,
-            message: Cow::Owned(limit.to_string()),
+impl<'a> Parser<'a, '_> {
+    #[inline]
+    fn bytes(&self) -> &'a [u8] {
+        self.text.as_bytes()
+    }
+
+    #[inline]
+    fn peek(&self) -> Option<u8> {
+        self.bytes().get(self.pos).copied()
+    }
+
+    /// A syntax error at byte `at`.
+    fn fail<T>(&self, at: usize, message: &'static str) -> PResult<T> {
+        Err(PErr {
+            at,
+            message,
+            limit: None,
+        })
+    }
+
+    /// A limit error at the current position.
+    fn limit<T>(&self, limit: Limit) -> PResult<T> {
+        Err(PErr {
+            at: self.pos,
+            message: "",
             limit: Some(limit),
-        }))
+        })
+    }
+
+    /// The position after the white space starting at `from`.
+    #[inline]
+    fn ws_end(&self, from: usize) -> usize {
+        let rest = &self.bytes()[from..];
+        from + rest.iter().position(|&b| !is_ws(b)).unwrap_or(rest.len())
+    }
+
+    /// Skips white space; returns how much there was.
+    #[inline]
+    fn skip_ws(&mut self) -> usize {
+        let start = self.pos;
+        self.pos = self.ws_end(start);
+        self.pos - start
+    }
+
+    /// Expects the byte `c` at the current position, failing with `message`.
+    fn expect(&mut self, c: u8, message: &'static str) -> PResult<()> {
+        if self.peek() != Some(c) {
+            return self.fail(self.pos, message);
+        }
+        self.pos += 1;
+        Ok(())
+    }
+
+    /// If the keyword `kw` (any case) starts at `at`, not followed by a name character,
+    /// returns the position after it.
+    #[inline]
+    fn keyword_at(&self, at: usize, kw: &[u8]) -> Option<usize> {
+        let end = at + kw.len();
+        let head = self.bytes().get(at..end)?;
+        let boundary = !self.bytes().get(end).is_some_and(|&b| is_name_byte(b));
+        (head.eq_ignore_ascii_case(kw) && boundary).then_some(end)
+    }
+
+    /// Matches `ws kw ws` (or `ws kw` directly followed by `(` or the end) and moves past
+    /// it; the caller then commits to an operand. The white space before the keyword is
+    /// required: `a eq 1and b eq 2` is an error.
+    fn keyword_between_spaces(&mut self, kw: &[u8]) -> bool {
+        let start = self.ws_end(self.pos);
+        if start == self.pos {
+            return false;
+        }
+        let Some(after) = self.keyword_at(start, kw) else {
+            return false;
+        };
+        let next = self.ws_end(after);
+        let ok = next > after || next == self.text.len() || self.bytes()[next] == b'(';
+        if ok {
+            self.pos = next;
+        }
+        ok
     }
 
     /// Charges one level of nesting, failing when the limit is reached.
-    fn descend<'a>(&self, i: &'a str, depth: usize) -> PResult<'a, usize> {
+    fn descend(&self, depth: usize) -> PResult<usize> {
         if depth >= self.limits.max_depth {
-            return self.limit(i, Limit::Depth(self.limits.max_depth));
+            return self.limit(Limit::Depth(self.limits.max_depth));
         }
-        Ok((i, depth + 1))
+        Ok(depth + 1)
     }
 
     /// `filter = andExpr *( ws "or" ws andExpr )`
-    fn filter<'a>(
-        &self,
-        i: &'a str,
-        depth: usize,
-        in_value_path: bool,
-    ) -> PResult<'a, Box<Filter>> {
-        let (mut i, mut left) = self.and_expr(i, depth, in_value_path)?;
-        while let Some(rest) = keyword_between_spaces(i, "or") {
-            let (rest, right) = cut(self.and_expr(rest, depth, in_value_path))?;
-            left = Box::new(Filter::Or(left, right));
-            i = rest;
+    fn filter(&mut self, depth: usize, in_value_path: bool) -> PResult<Filter<'a>> {
+        let mut left = self.and_expr(depth, in_value_path)?;
+        while self.keyword_between_spaces(b"or") {
+            let right = self.and_expr(depth, in_value_path)?;
+            left = Filter::Or(Box::new(left), Box::new(right));
         }
-        Ok((i, left))
+        Ok(left)
     }
 
     /// `andExpr = unary *( ws "and" ws unary )`
-    fn and_expr<'a>(
-        &self,
-        i: &'a str,
-        depth: usize,
-        in_value_path: bool,
-    ) -> PResult<'a, Box<Filter>> {
-        let (mut i, mut left) = self.unary(i, depth, in_value_path)?;
-        while let Some(rest) = keyword_between_spaces(i, "and") {
-            let (rest, right) = cut(self.unary(rest, depth, in_value_path))?;
-            left = Box::new(Filter::And(left, right));
-            i = rest;
+    fn and_expr(&mut self, depth: usize, in_value_path: bool) -> PResult<Filter<'a>> {
+        let mut left = self.unary(depth, in_value_path)?;
+        while self.keyword_between_spaces(b"and") {
+            let right = self.unary(depth, in_value_path)?;
+            left = Filter::And(Box::new(left), Box::new(right));
         }
-        Ok((i, left))
+        Ok(left)
     }
 
     /// `unary = "not" *ws "(" filter ")" / "(" filter ")" / term`
-    fn unary<'a>(&self, i: &'a str, depth: usize, in_value_path: bool) -> PResult<'a, Box<Filter>> {
-        if let Some(after_not) = strip_keyword(i, "not") {
-            let (open, _) = multispace0(after_not)?;
-            if open.starts_with('(') {
-                let (rest, inner) = self.group(open, depth, in_value_path)?;
-                return Ok((rest, Box::new(Filter::Not(inner))));
+    #[inline]
+    fn unary(&mut self, depth: usize, in_value_path: bool) -> PResult<Filter<'a>> {
+        if let Some(after_not) = self.keyword_at(self.pos, b"not") {
+            let open = self.ws_end(after_not);
+            if self.bytes().get(open) == Some(&b'(') {
+                self.pos = open;
+                let inner = self.group(depth, in_value_path)?;
+                return Ok(Filter::Not(Box::new(inner)));
             }
         }
-        if i.starts_with('(') {
-            return self.group(i, depth, in_value_path);
+        if self.peek() == Some(b'(') {
+            return self.group(depth, in_value_path);
         }
-        self.term(i, depth, in_value_path)
+        self.term(depth, in_value_path)
     }
 
-    /// `"(" filter ")"`, with white space allowed inside the parentheses.
-    fn group<'a>(&self, i: &'a str, depth: usize, in_value_path: bool) -> PResult<'a, Box<Filter>> {
-        let (i, depth) = self.descend(i, depth)?;
-        let (i, _) = multispace0(&i[1..])?;
-        let (i, inner) = cut(self.filter(i, depth, in_value_path))?;
-        let (i, _) = multispace0(i)?;
-        let (i, _) = cut(expect_char(
-            i,
-            ')',
+    /// `"(" filter ")"`, at the `(`, with white space allowed inside the parentheses.
+    fn group(&mut self, depth: usize, in_value_path: bool) -> PResult<Filter<'a>> {
+        let depth = self.descend(depth)?;
+        self.pos += 1;
+        self.skip_ws();
+        let inner = self.filter(depth, in_value_path)?;
+        self.skip_ws();
+        self.expect(
+            b')',
             "expected `)` to close the group, or `and`/`or` to continue it",
-        ))?;
-        Ok((i, inner))
+        )?;
+        Ok(inner)
+    }
+
+    /// `"[" valFilter "]"`, at the `[`: the filter of a value path.
+    fn bracket(&mut self, depth: usize) -> PResult<Filter<'a>> {
+        let depth = self.descend(depth)?;
+        self.pos += 1;
+        self.skip_ws();
+        let inner = self.filter(depth, true)?;
+        self.skip_ws();
+        self.expect(
+            b']',
+            "expected `]` to close the value path, or `and`/`or` to continue it",
+        )?;
+        Ok(inner)
     }
 
     /// An attribute expression or a value-path filter.
-    fn term<'a>(&self, i: &'a str, depth: usize, in_value_path: bool) -> PResult<'a, Box<Filter>> {
-        let (rest, path) = attr_path(i)?;
-        if rest.starts_with('[') {
-            if in_value_path {
-                return cut(fail(rest, "a value path cannot hold another value path"));
-            }
-            let (rest, depth) = self.descend(rest, depth)?;
-            let (rest, _) = multispace0(&rest[1..])?;
-            let (rest, inner) = cut(self.filter(rest, depth, true))?;
-            let (rest, _) = multispace0(rest)?;
-            let (rest, _) = cut(expect_char(
-                rest,
-                ']',
-                "expected `]` to close the value path, or `and`/`or` to continue it",
-            ))?;
-            let (rest, sub_attr) = match rest.strip_prefix('.') {
-                Some(after_dot) => {
-                    let (after, name) = cut(literal::attr_name(after_dot))?;
-                    let (after, predicate) = cut(self.spaced_predicate(after))?;
-                    let sub = SubAttrExpr {
-                        name: name.to_owned(),
-                        predicate,
-                    };
-                    (after, Some(sub))
-                }
-                None => (rest, None),
-            };
-            let expr = ValuePathExpr {
-                attr: path,
-                filter: inner,
-                sub_attr,
-            };
-            return Ok((rest, Box::new(Filter::ValuePath(expr))));
+    #[inline]
+    fn term(&mut self, depth: usize, in_value_path: bool) -> PResult<Filter<'a>> {
+        let path = self.attr_path()?;
+        if self.peek() != Some(b'[') {
+            let predicate = self.spaced_predicate()?;
+            return Ok(Filter::Attribute(AttrExpr { path, predicate }));
         }
-        let (rest, predicate) = cut(self.spaced_predicate(rest))?;
-        Ok((
-            rest,
-            Box::new(Filter::Attribute(AttrExpr { path, predicate })),
-        ))
+        if in_value_path {
+            return self.fail(self.pos, "a value path cannot hold another value path");
+        }
+        let inner = self.bracket(depth)?;
+        let sub_attr = if self.peek() == Some(b'.') {
+            self.pos += 1;
+            let name = self.attr_name()?;
+            let predicate = self.spaced_predicate()?;
+            Some(SubAttrExpr { name, predicate })
+        } else {
+            None
+        };
+        Ok(Filter::ValuePath(ValuePathExpr {
+            attr: path,
+            filter: Box::new(inner),
+            sub_attr,
+        }))
     }
 
     /// `ws predicate`, charging one term.
-    fn spaced_predicate<'a>(&self, i: &'a str) -> PResult<'a, Predicate> {
-        let terms = self.terms.get() + 1;
-        if terms > self.limits.max_terms {
-            return self.limit(i, Limit::Terms(self.limits.max_terms));
+    #[inline]
+    fn spaced_predicate(&mut self) -> PResult<Predicate<'a>> {
+        if self.terms >= self.limits.max_terms {
+            return self.limit(Limit::Terms(self.limits.max_terms));
         }
-        self.terms.set(terms);
-        let ws: PResult<'a, &str> = multispace1(i);
-        let (i, _) = ws.or_else(|_| {
-            fail(
-                i,
+        self.terms += 1;
+        if self.skip_ws() == 0 {
+            return self.fail(
+                self.pos,
                 "expected white space, then an operator (eq, ne, co, sw, ew, gt, lt, ge, le, pr)",
-            )
-        })?;
-        predicate(i)
-    }
-}
-
-/// `predicate = "pr" / compareOp ws compValue`
-fn predicate(i: &str) -> PResult<'_, Predicate> {
-    let word_len = i
-        .bytes()
-        .position(|b| !b.is_ascii_alphanumeric())
-        .unwrap_or(i.len());
-    let word = &i[..word_len];
-    if word.eq_ignore_ascii_case("pr") {
-        return Ok((&i[word_len..], Predicate::Present));
-    }
-    let Some(op) = CompareOp::from_keyword(word) else {
-        return fail(
-            i,
-            "unknown operator: expected one of eq, ne, co, sw, ew, gt, lt, ge, le, pr",
-        );
-    };
-    let rest = &i[word_len..];
-    // RFC 7644's own example (§3.5.2.2) writes `value eq"…"`: a quoted value may follow
-    // the operator directly.
-    let (rest, ws) = multispace0(rest)?;
-    if ws.is_empty() && !rest.starts_with('"') {
-        return fail(rest, "expected white space, then a value");
-    }
-    let (rest, value) = literal::comp_value(rest)?;
-    Ok((rest, Predicate::Compare(op, value)))
-}
-
-/// `attrPath = [URI ":"] ATTRNAME *1subAttr`
-fn attr_path(i: &str) -> PResult<'_, AttrPath> {
-    let (body, name_start) = match literal::urn_prefix(i) {
-        Some(r) => {
-            let (body, urn) = r?;
-            (body, urn.len() + 1)
+            );
         }
-        None => (i, 0),
-    };
-    let (rest, (name, sub)) = literal::name_and_sub(body)?;
-    let sub_start = match sub {
-        Some(_) => name_start + name.len() + 1,
-        None => 0,
-    };
-    let text = &i[..i.len() - rest.len()];
-    Ok((rest, AttrPath::from_split(text, name_start, sub_start)))
-}
+        self.predicate()
+    }
 
-/// If `i` starts with the keyword `kw` (any case) not followed by a name character,
-/// returns the rest after it.
-fn strip_keyword<'a>(i: &'a str, kw: &str) -> Option<&'a str> {
-    let head = i.get(..kw.len())?;
-    let rest = &i[kw.len()..];
-    let boundary = !rest.starts_with(literal::is_name_char);
-    (head.eq_ignore_ascii_case(kw) && boundary).then_some(rest)
-}
+    /// `predicate = "pr" / compareOp ws compValue`
+    fn predicate(&mut self) -> PResult<Predicate<'a>> {
+        let start = self.pos;
+        let rest = &self.bytes()[start..];
+        let word_len = rest
+            .iter()
+            .position(|b| !b.is_ascii_alphanumeric())
+            .unwrap_or(rest.len());
+        let word = &rest[..word_len];
+        if word.eq_ignore_ascii_case(b"pr") {
+            self.pos += word_len;
+            return Ok(Predicate::Present);
+        }
+        let Some(op) = crate::ast::CompareOp::from_keyword_bytes(word) else {
+            return self.fail(
+                start,
+                "unknown operator: expected one of eq, ne, co, sw, ew, gt, lt, ge, le, pr",
+            );
+        };
+        self.pos += word_len;
+        // RFC 7644's own example (§3.5.2.2) writes `value eq"…"`: a quoted value may
+        // follow the operator directly.
+        if self.skip_ws() == 0 && self.peek() != Some(b'"') {
+            return self.fail(self.pos, "expected white space, then a value");
+        }
+        Ok(Predicate::Compare(op, self.comp_value()?))
+    }
 
-/// Matches `ws kw ws` (or `ws kw` directly followed by `(` or the end) and returns what
-/// follows; the caller then commits to an operand.
-/// The white space before the keyword is required: `a eq 1and b eq 2` is an error.
-fn keyword_between_spaces<'a>(i: &'a str, kw: &str) -> Option<&'a str> {
-    let (after_ws, _) = multispace1::<&str, PErr<'_>>(i).ok()?;
-    let rest = strip_keyword(after_ws, kw)?;
-    let (after, ws) = multispace0::<&str, PErr<'_>>(rest).ok()?;
-    (!ws.is_empty() || after.is_empty() || after.starts_with('(')).then_some(after)
-}
+    /// `attrPath = [URI ":"] ATTRNAME *1subAttr`
+    #[inline]
+    fn attr_path(&mut self) -> PResult<AttrPath<'a>> {
+        let start = self.pos;
+        let name_start = self.urn_prefix_len()?;
+        self.pos = start + name_start;
+        let name = self.attr_name()?;
+        let sub_start = if self.peek() == Some(b'.') {
+            self.pos += 1;
+            self.attr_name()?;
+            name_start + name.len() + 1
+        } else {
+            0
+        };
+        Ok(AttrPath::from_split(
+            &self.text[start..self.pos],
+            name_start,
+            sub_start,
+        ))
+    }
 
-fn into_error(text: &str, grammar: Grammar, e: nom::Err<PErr<'_>>) -> ParseError {
-    match e {
-        nom::Err::Error(e) | nom::Err::Failure(e) => ParseError::new(
-            grammar,
-            match e.limit {
-                Some(limit) => ParseErrorKind::LimitExceeded(limit),
-                None => ParseErrorKind::Syntax,
-            },
-            text.len() - e.rest.len(),
-            e.message,
-        ),
-        nom::Err::Incomplete(_) => ParseError::new(
-            grammar,
-            ParseErrorKind::Syntax,
-            text.len(),
-            "unexpected end of input",
-        ),
+    /// `"[" valFilter "]" [ "." ATTRNAME ]` of a PATCH path, at the `[`.
+    fn patch_value_path(&mut self, attr: AttrPath<'a>) -> PResult<PatchPath<'a>> {
+        let filter = self.bracket(0)?;
+        let sub_attr = if self.peek() == Some(b'.') {
+            self.pos += 1;
+            Some(self.attr_name()?)
+        } else {
+            None
+        };
+        Ok(PatchPath::ValuePath(PatchValuePath {
+            attr,
+            filter,
+            sub_attr,
+        }))
     }
 }
 
-/// Checks the length limit and skips white space at both ends; returns the text to parse.
-fn prepare<'a>(src: &'a str, limits: &Limits, grammar: Grammar) -> Result<&'a str, ParseError> {
+fn into_error(grammar: Grammar, e: PErr) -> ParseError {
+    match e.limit {
+        Some(limit) => ParseError::new(
+            grammar,
+            ParseErrorKind::LimitExceeded(limit),
+            e.at,
+            limit.to_string(),
+        ),
+        None => ParseError::new(grammar, ParseErrorKind::Syntax, e.at, e.message),
+    }
+}
+
+/// Checks the length limit and skips white space at both ends; returns the text to parse
+/// (the input without trailing white space) and where its first token starts.
+fn prepare<'a>(
+    src: &'a str,
+    limits: &Limits,
+    grammar: Grammar,
+) -> Result<(&'a str, usize), ParseError> {
     if src.len() > limits.max_len {
         let limit = Limit::Length(limits.max_len);
         return Err(ParseError::new(
@@ -340,10 +395,13 @@ fn prepare<'a>(src: &'a str, limits: &Limits, grammar: Grammar) -> Result<&'a st
             limit.to_string(),
         ));
     }
-    let trimmed = src.trim_end_matches([' ', '\t', '\r', '\n']);
-    let start = trimmed.len() - trimmed.trim_start_matches([' ', '\t', '\r', '\n']).len();
-    let body = &trimmed[start..];
-    if body.is_empty() {
+    let bytes = src.as_bytes();
+    let end = bytes
+        .iter()
+        .rposition(|&b| !is_ws(b))
+        .map_or(0, |last| last + 1);
+    let start = bytes[..end].iter().position(|&b| !is_ws(b)).unwrap_or(end);
+    if start == end {
         let message = match grammar {
             Grammar::Filter => "empty filter: expected an attribute expression",
             Grammar::Path => "empty path: expected an attribute name",
@@ -355,74 +413,52 @@ fn prepare<'a>(src: &'a str, limits: &Limits, grammar: Grammar) -> Result<&'a st
             message,
         ));
     }
-    Ok(&src[..trimmed.len()])
+    // `end` follows an ASCII byte (or is 0), so it is a character boundary.
+    Ok((&src[..end], start))
 }
 
-/// Parses a filter under `limits`. See [`crate::parse_filter`].
-pub(crate) fn parse_filter(src: &str, limits: &Limits) -> Result<Filter, ParseError> {
-    let text = prepare(src, limits, Grammar::Filter)?;
-    let parser = Session {
+/// Parses a filter under `limits`. See [`crate::borrowed::parse_filter`].
+pub(crate) fn parse_filter<'a>(src: &'a str, limits: &Limits) -> Result<Filter<'a>, ParseError> {
+    let (text, start) = prepare(src, limits, Grammar::Filter)?;
+    let mut p = Parser {
+        text,
+        pos: start,
         limits,
-        terms: Cell::new(0),
+        terms: 0,
     };
-    let run = || -> PResult<'_, Box<Filter>> {
-        let (i, _) = multispace0(text)?;
-        let (i, filter) = parser.filter(i, 0, false)?;
-        if !i.is_empty() {
-            return fail(i, "expected `and`, `or` or the end of the filter");
+    let run = |p: &mut Parser<'a, '_>| {
+        let filter = p.filter(0, false)?;
+        if p.pos != text.len() {
+            return p.fail(p.pos, "expected `and`, `or` or the end of the filter");
         }
-        Ok((i, filter))
+        Ok(filter)
     };
-    run()
-        .map(|(_, f)| *f)
-        .map_err(|e| into_error(text, Grammar::Filter, e))
+    run(&mut p).map_err(|e| into_error(Grammar::Filter, e))
 }
 
-/// Parses a PATCH path under `limits`. See [`crate::parse_path`].
-pub(crate) fn parse_path(src: &str, limits: &Limits) -> Result<PatchPath, ParseError> {
-    let text = prepare(src, limits, Grammar::Path)?;
-    let parser = Session {
+/// Parses a PATCH path under `limits`. See [`crate::borrowed::parse_path`].
+pub(crate) fn parse_path<'a>(src: &'a str, limits: &Limits) -> Result<PatchPath<'a>, ParseError> {
+    let (text, start) = prepare(src, limits, Grammar::Path)?;
+    let mut p = Parser {
+        text,
+        pos: start,
         limits,
-        terms: Cell::new(0),
+        terms: 0,
     };
-    let run = || -> PResult<'_, PatchPath> {
-        let (i, _) = multispace0(text)?;
-        let (i, attr) = attr_path(i)?;
-        let (i, path) = if i.starts_with('[') {
-            let (i, depth) = parser.descend(i, 0)?;
-            let (i, _) = multispace0(&i[1..])?;
-            let (i, filter) = cut(parser.filter(i, depth, true))?;
-            let (i, _) = multispace0(i)?;
-            let (i, _) = cut(expect_char(
-                i,
-                ']',
-                "expected `]` to close the value path, or `and`/`or` to continue it",
-            ))?;
-            let (i, sub_attr) = match i.strip_prefix('.') {
-                Some(after_dot) => {
-                    let (i, name) = cut(literal::attr_name(after_dot))?;
-                    (i, Some(name.to_owned()))
-                }
-                None => (i, None),
-            };
-            let vp = PatchValuePath {
-                attr,
-                filter: *filter,
-                sub_attr,
-            };
-            (i, PatchPath::ValuePath(vp))
+    let run = |p: &mut Parser<'a, '_>| {
+        let attr = p.attr_path()?;
+        let path = if p.peek() == Some(b'[') {
+            p.patch_value_path(attr)?
         } else {
-            (i, PatchPath::Attribute(attr))
+            PatchPath::Attribute(attr)
         };
-        if !i.is_empty() {
-            return fail(
-                i,
+        if p.pos != text.len() {
+            return p.fail(
+                p.pos,
                 "expected the end of the path (a path is `attr`, `attr.sub`, `attr[filter]` or `attr[filter].sub`)",
             );
         }
-        Ok((i, path))
+        Ok(path)
     };
-    run()
-        .map(|(_, p)| p)
-        .map_err(|e| into_error(text, Grammar::Path, e))
+    run(&mut p).map_err(|e| into_error(Grammar::Path, e))
 }
