@@ -90,6 +90,7 @@
 //! ```
 
 mod compat;
+mod journal;
 mod multi;
 mod ops;
 mod remove;
@@ -103,7 +104,10 @@ use serde_json::{Map, Value};
 
 use crate::error::ScimError;
 use crate::schema::ResourceSchema;
-use crate::validate::{has_urn_prefix, validate_owned, Context, ValidationOptions};
+use crate::validate::{
+    has_urn_prefix, validate_owned, validate_patched, Context, ValidationOptions,
+};
+use journal::{is_touched, restore, Journal};
 
 /// Applies `request` to `resource` (a resource of `schema`'s type) and returns the
 /// validated result, or the first error with the failing operation's number in its
@@ -113,56 +117,153 @@ use crate::validate::{has_urn_prefix, validate_owned, Context, ValidationOptions
 /// A value of the wrong type is found when the result is validated as a whole; the
 /// operation named then is the one after which the resource fails with that error
 /// (none when the stored resource already did).
+///
+/// This is [`apply_owned`] on a copy of `resource`: a caller that owns the resource
+/// (read from its store for this request) saves the copy with [`apply_owned`].
 pub fn apply(
     schema: &ResourceSchema<'_>,
     resource: &Value,
     request: &PatchRequest,
     compat: &Compat,
 ) -> Result<Value, ScimError> {
-    let Some(obj) = resource.as_object() else {
+    let mut patched = resource.clone();
+    apply_owned(schema, &mut patched, request, compat)?;
+    Ok(patched)
+}
+
+/// Applies `request` to `resource` (a resource of `schema`'s type) in place: what
+/// [`apply`] returns, without copying the resource. On success `resource` is the
+/// validated result; on an error (the same error [`apply`] gives) it is exactly as it
+/// was, since a PATCH is applied all or none (RFC 7644 §3.5.2).
+///
+/// Only the top-level members an operation changes (an attribute, or an extension's
+/// object) are copied, once, before the first change to each, so that an error can put
+/// them back; and only they are validated, against their stored values (immutability,
+/// types, required sub-attributes, one `primary`, the size bounds).
+///
+/// ```
+/// use scim2_core::patch::{apply_owned, Compat, PatchRequest};
+/// use scim2_core::schema::SchemaRegistry;
+/// use serde_json::json;
+///
+/// let registry = SchemaRegistry::standard();
+/// let users = registry.resource_schema("User").unwrap();
+/// let mut user = json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+///                       "id": "1", "userName": "ann", "active": true});
+/// let body = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+///                   "Operations": [{"op": "Replace", "path": "active", "value": "False"}]});
+/// let request = PatchRequest::from_value(&body, &Compat::default())?;
+/// apply_owned(&users, &mut user, &request, &Compat::default())?;
+/// assert_eq!(user["active"], false);
+///
+/// // A request that fails leaves the resource as it was, even after an operation
+/// // that succeeded: here the second one removes the required userName.
+/// let before = user.clone();
+/// let body = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+///                   "Operations": [{"op": "replace", "path": "displayName", "value": "Ann"},
+///                                  {"op": "remove", "path": "userName"}]});
+/// let request = PatchRequest::from_value(&body, &Compat::default())?;
+/// let e = apply_owned(&users, &mut user, &request, &Compat::default()).unwrap_err();
+/// assert_eq!(e.operation_index(), Some(1));
+/// assert_eq!(user, before);
+/// # Ok::<(), scim2_core::ScimError>(())
+/// ```
+pub fn apply_owned(
+    schema: &ResourceSchema<'_>,
+    resource: &mut Value,
+    request: &PatchRequest,
+    compat: &Compat,
+) -> Result<(), ScimError> {
+    let options = ValidationOptions::default()
+        .with_string_booleans(compat.string_booleans)
+        .with_empty_value_unassigns(compat.empty_value_unassigns)
+        .with_limits(request.limits);
+    let Some(obj) = resource.as_object_mut() else {
         return Err(ScimError::invalid_syntax(
             "the resource is not a JSON object",
         ));
     };
-    let run = Run {
+    let mut journal = Journal::new(obj);
+    for (i, op) in request.operations.iter().enumerate() {
+        if let Err(e) = ops::apply_op(schema, &mut journal, op, compat, request.limits) {
+            journal.roll_back();
+            return Err(operation_error(e, i, op));
+        }
+    }
+    let (saved, touched) = journal.finish();
+    let existing = Value::Object(saved);
+    let result = validate_patched(
         schema,
         resource,
+        &existing,
+        |k| is_touched(&touched, k),
+        |now| {
+            let mut stored = now.as_object().cloned().unwrap_or_default();
+            restore(
+                &mut stored,
+                existing.as_object().cloned().unwrap_or_default(),
+                &touched,
+            );
+            Value::Object(stored)
+        },
+        &options,
+    );
+    let Err(e) = result else {
+        return Ok(());
+    };
+    if let (Some(obj), Value::Object(saved)) = (resource.as_object_mut(), existing) {
+        restore(obj, saved, &touched);
+    }
+    let run = Run {
+        schema,
+        resource: &*resource,
         request,
         compat,
-        cap: multi::ValueCap {
-            limits: request.limits,
-            original: obj,
-        },
-        options: ValidationOptions::default()
-            .with_string_booleans(compat.string_booleans)
-            .with_empty_value_unassigns(compat.empty_value_unassigns)
-            .with_limits(request.limits),
+        options,
     };
-    let doc = run.operations(request.operations.len())?;
-    run.validate(doc).map_err(|e| run.locate(e))
+    Err(run.locate(e))
 }
 
-/// One application of a request: what each pass over its operations needs.
+/// `e`, the error of operation `i`, with its number in the detail and its index and path
+/// as fields.
+fn operation_error(e: ScimError, i: usize, op: &PatchOperation) -> ScimError {
+    let path = op.path.as_deref().unwrap_or("(no path)");
+    e.context(format!("operation {} ({} {path})", i + 1, op.op.as_str()))
+        .with_operation(i, op.path.as_deref())
+}
+
+/// One application of a request that failed validation: what each pass over its
+/// operations needs to find the operation at fault.
 struct Run<'a, 'r> {
     schema: &'a ResourceSchema<'r>,
+    /// The stored resource.
     resource: &'a Value,
     request: &'a PatchRequest,
     compat: &'a Compat,
-    cap: multi::ValueCap<'a>,
     options: ValidationOptions,
 }
 
 impl Run<'_, '_> {
+    /// The stored resource as an object (empty if it is not one, which [`apply_owned`]
+    /// refuses before any pass).
+    fn original(&self) -> Map<String, Value> {
+        self.resource.as_object().cloned().unwrap_or_default()
+    }
+
     /// The resource after the first `count` operations, or the first one's error with
     /// its number in the detail and its index and path as fields.
     fn operations(&self, count: usize) -> Result<Map<String, Value>, ScimError> {
-        let mut doc = self.cap.original.clone();
+        let mut doc = self.original();
+        let mut journal = Journal::new(&mut doc);
         for (i, op) in self.request.operations.iter().take(count).enumerate() {
-            ops::apply_op(self.schema, &mut doc, op, self.compat, &self.cap).map_err(|e| {
-                let path = op.path.as_deref().unwrap_or("(no path)");
-                e.context(format!("operation {} ({} {path})", i + 1, op.op.as_str()))
-                    .with_operation(i, op.path.as_deref())
-            })?;
+            ops::apply_op(
+                self.schema,
+                &mut journal,
+                op,
+                self.compat,
+                self.request.limits,
+            )
+            .map_err(|e| operation_error(e, i, op))?;
         }
         Ok(doc)
     }
@@ -224,7 +325,9 @@ impl Run<'_, '_> {
                 .find(|(k, _)| k.eq_ignore_ascii_case(key))
                 .map(|(k, v)| (k.clone(), v.clone()))
         };
-        let original = self.cap.original;
+        let Some(original) = self.resource.as_object() else {
+            return None;
+        };
         let fails = |value: &Option<(String, Value)>| {
             let mut doc: Map<String, Value> = original
                 .iter()
@@ -237,12 +340,20 @@ impl Run<'_, '_> {
             self.validate(doc).err().as_ref() == Some(e)
         };
         let mut doc = original.clone();
-        let mut before = member(&doc);
+        let mut journal = Journal::new(&mut doc);
+        let mut before = member(journal.doc());
         let mut broken = fails(&before);
         let mut culprit = None;
         for (i, op) in self.request.operations.iter().enumerate() {
-            ops::apply_op(self.schema, &mut doc, op, self.compat, &self.cap).ok()?;
-            let now = member(&doc);
+            ops::apply_op(
+                self.schema,
+                &mut journal,
+                op,
+                self.compat,
+                self.request.limits,
+            )
+            .ok()?;
+            let now = member(journal.doc());
             if now != before {
                 let breaks = fails(&now);
                 if breaks && !broken {
