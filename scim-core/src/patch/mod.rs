@@ -174,10 +174,7 @@ pub fn apply_owned(
     request: &PatchRequest,
     compat: &Compat,
 ) -> Result<(), ScimError> {
-    let options = ValidationOptions::default()
-        .with_string_booleans(compat.string_booleans)
-        .with_empty_value_unassigns(compat.empty_value_unassigns)
-        .with_limits(request.limits);
+    let options = validation_options(request, compat);
     let Some(obj) = resource.as_object_mut() else {
         return Err(ScimError::invalid_syntax(
             "the resource is not a JSON object",
@@ -222,6 +219,15 @@ pub fn apply_owned(
         options,
     };
     Err(run.locate(e))
+}
+
+/// How the result of `request` is validated: as `compat` reads values, within the
+/// request's limits.
+fn validation_options(request: &PatchRequest, compat: &Compat) -> ValidationOptions {
+    ValidationOptions::default()
+        .with_string_booleans(compat.string_booleans)
+        .with_empty_value_unassigns(compat.empty_value_unassigns)
+        .with_limits(request.limits)
 }
 
 /// `e`, the error of operation `i`, with its number in the detail and its index and path
@@ -369,6 +375,293 @@ impl Run<'_, '_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::schema::SchemaRegistry;
+    use proptest::prelude::*;
+    use serde_json::json;
+
+    /// The PATCH as it was done before [`apply_owned`]: every operation on a copy of the
+    /// whole resource, the copy validated whole against the stored resource. The
+    /// in-place path must give exactly its results.
+    fn apply_by_copy(
+        schema: &ResourceSchema<'_>,
+        resource: &Value,
+        request: &PatchRequest,
+        compat: &Compat,
+    ) -> Result<Value, ScimError> {
+        let run = Run {
+            schema,
+            resource,
+            request,
+            compat,
+            options: validation_options(request, compat),
+        };
+        let doc = run.operations(request.operations.len())?;
+        run.validate(doc).map_err(|e| run.locate(e))
+    }
+
+    /// The RFC 7643 §8.3 enterprise user, with password, groups and certificates.
+    fn full_user() -> Value {
+        serde_json::from_str(include_str!(
+            "../../tests/fixtures/rfc7643/enterprise-user.json"
+        ))
+        .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// `apply_owned` on a copy of `user` gives what the copying engine gives: the same
+    /// value, or the same error with the copy left exactly as `user`.
+    fn assert_same_as_by_copy(user: &Value, request: &PatchRequest, compat: &Compat) {
+        let registry = SchemaRegistry::standard();
+        let users = registry
+            .resource_schema("User")
+            .unwrap_or_else(|| unreachable!());
+        let expected = apply_by_copy(&users, user, request, compat);
+        let mut owned = user.clone();
+        match (apply_owned(&users, &mut owned, request, compat), expected) {
+            (Ok(()), Ok(value)) => assert_eq!(owned, value, "{request:?}"),
+            (Err(e), Err(expected)) => {
+                assert_eq!(e, expected, "{request:?}");
+                assert_eq!(e.operation_index(), expected.operation_index());
+                assert_eq!(&owned, user, "{request:?} changed the resource and failed");
+            }
+            (got, expected) => panic!("{request:?}: in place {got:?}, by copy {expected:?}"),
+        }
+        // `apply` is the in-place engine on a copy.
+        let by_apply = apply(&users, user, request, compat);
+        match by_apply {
+            Ok(v) => assert_eq!(v, owned),
+            Err(e) => assert_eq!(
+                Some(e),
+                apply_owned(&users, &mut user.clone(), request, compat).err()
+            ),
+        }
+    }
+
+    /// The Entra ID shapes of docs/clients.md (the PATCH benchmark's requests).
+    fn entra_bodies() -> Vec<Value> {
+        let ext = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+        let body = |ops: Value| json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": ops});
+        vec![
+            body(json!([{"op": "Replace", "path": "active", "value": "False"}])),
+            body(json!([{"op": "replace", "value": {
+                "active": false, "name.givenName": "Ann", format!("{ext}:department"): "Sales"}}])),
+            body(
+                json!([{"op": "Replace", "path": "emails[type eq \"work\"].value",
+                         "value": "ann@example.com"}]),
+            ),
+            body(
+                json!([{"op": "Add", "path": "phoneNumbers[type eq \"fax\"].value",
+                         "value": "555-555-0000"}]),
+            ),
+            body(json!([
+                {"op": "Add", "path": "addresses[type eq \"other\"].locality", "value": "Seattle"},
+                {"op": "Add", "path": "addresses[type eq \"other\"].postalCode", "value": "98052"}])),
+            body(json!([{"op": "Add", "path": format!("{ext}:manager"),
+                         "value": "26118915-6090-4610-87e4-49d8ca9f808d"}])),
+            body(json!([{"op": "Remove", "path": format!("{ext}:manager")}])),
+            body(json!([
+                {"op": "Replace", "path": "userName", "value": "barbara@example.com"},
+                {"op": "Replace", "path": "displayName", "value": "Barbara Jensen"}])),
+        ]
+    }
+
+    #[test]
+    fn each_entra_shape_in_place_gives_what_the_copy_gives() {
+        let compat = Compat::default();
+        let user = full_user();
+        for body in entra_bodies() {
+            let request =
+                PatchRequest::from_value(&body, &compat).unwrap_or_else(|e| panic!("{e}"));
+            assert_same_as_by_copy(&user, &request, &compat);
+        }
+        // A spot check that the shapes did something: the manager set from a bare id.
+        let registry = SchemaRegistry::standard();
+        let users = registry
+            .resource_schema("User")
+            .unwrap_or_else(|| unreachable!());
+        let request =
+            PatchRequest::from_value(&entra_bodies()[5], &compat).unwrap_or_else(|e| panic!("{e}"));
+        let mut owned = user.clone();
+        apply_owned(&users, &mut owned, &request, &compat).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            owned["urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"]["manager"],
+            json!({"value": "26118915-6090-4610-87e4-49d8ca9f808d"})
+        );
+    }
+
+    /// RFC 7644 §3.5.2: a request that fails changes nothing, whether an operation fails
+    /// (the second, after the first changed two members) or the result does not validate.
+    #[test]
+    fn a_failing_request_leaves_the_owned_resource_untouched() {
+        let registry = SchemaRegistry::standard();
+        let users = registry
+            .resource_schema("User")
+            .unwrap_or_else(|| unreachable!());
+        let user = full_user();
+        let op =
+            |kind, path: Option<&str>, value: Option<Value>| PatchOperation::new(kind, path, value);
+        let ext = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+        for (ops, failing) in [
+            // An operation's own error: readOnly `id`.
+            (
+                vec![
+                    op(
+                        OpKind::Replace,
+                        None,
+                        Some(json!({"displayName": "X", "nickName": "Y",
+                      format!("{ext}:department"): "Z"})),
+                    ),
+                    op(OpKind::Replace, Some("id"), Some(json!("other"))),
+                ],
+                1,
+            ),
+            // noTarget after a change to the same attribute.
+            (
+                vec![
+                    op(
+                        OpKind::Add,
+                        Some("emails"),
+                        Some(json!([{"value": "n@example.com"}])),
+                    ),
+                    op(
+                        OpKind::Replace,
+                        Some("emails[type co \"none\"].display"),
+                        Some(json!("x")),
+                    ),
+                ],
+                1,
+            ),
+            // Found only by validation: a wrong type, and a required attribute removed.
+            (
+                vec![
+                    op(OpKind::Replace, Some("title"), Some(json!("Boss"))),
+                    op(OpKind::Replace, Some("active"), Some(json!("perhaps"))),
+                ],
+                1,
+            ),
+            (
+                vec![
+                    op(OpKind::Replace, Some("name.givenName"), Some(json!("Ann"))),
+                    op(OpKind::Remove, Some("userName"), None),
+                ],
+                1,
+            ),
+            // Two primaries, set by the second operation.
+            (
+                vec![
+                    op(OpKind::Remove, Some(&format!("{ext}:manager")), None),
+                    op(
+                        OpKind::Replace,
+                        Some("emails"),
+                        Some(json!([{"value": "p@example.com", "primary": true},
+                                                              {"value": "q@example.com", "primary": true}])),
+                    ),
+                ],
+                1,
+            ),
+        ] {
+            let request = PatchRequest::new(ops);
+            let mut owned = user.clone();
+            let e = apply_owned(&users, &mut owned, &request, &Compat::default()).unwrap_err();
+            assert_eq!(e.operation_index(), Some(failing), "{e}");
+            assert_eq!(owned, user, "{e}");
+            assert_same_as_by_copy(&user, &request, &Compat::default());
+        }
+        // A resource that is not an object is refused, and left as it is.
+        let mut not_object = json!([1]);
+        let request = PatchRequest::new(vec![op(OpKind::Replace, Some("title"), Some(json!("x")))]);
+        assert!(apply_owned(&users, &mut not_object, &request, &Compat::default()).is_err());
+        assert_eq!(not_object, json!([1]));
+    }
+
+    fn path() -> impl Strategy<Value = Option<String>> {
+        let ext = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+        let names = prop::sample::select(vec![
+            "userName".to_owned(),
+            "USERNAME".to_owned(),
+            "displayName".to_owned(),
+            "active".to_owned(),
+            "name".to_owned(),
+            "name.givenName".to_owned(),
+            "emails".to_owned(),
+            "emails.type".to_owned(),
+            "emails[type eq \"work\"]".to_owned(),
+            "emails[type eq \"work\"].value".to_owned(),
+            "emails[primary eq true].primary".to_owned(),
+            "phoneNumbers[type eq \"fax\"].value".to_owned(),
+            "addresses[type eq \"other\"].locality".to_owned(),
+            "groups".to_owned(),
+            "id".to_owned(),
+            "meta".to_owned(),
+            "password".to_owned(),
+            "x509Certificates".to_owned(),
+            "unknownAttr".to_owned(),
+            "name[givenName eq \"x\"]".to_owned(),
+            ext.to_owned(),
+            format!("{ext}:manager"),
+            format!("{ext}:manager.value"),
+            format!("{ext}:department"),
+            format!("{ext}:employeeNumber"),
+        ]);
+        prop::option::weighted(0.85, names)
+    }
+
+    fn value() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::from),
+            (0..3i32).prop_map(Value::from),
+            prop::sample::select(vec!["False", "true", "a@example.com", "work", "", "Sales"])
+                .prop_map(Value::from),
+        ];
+        leaf.prop_recursive(2, 10, 3, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..3).prop_map(Value::from),
+                prop::collection::btree_map(
+                    prop::sample::select(vec![
+                        "value",
+                        "type",
+                        "primary",
+                        "givenName",
+                        "active",
+                        "name.familyName",
+                        "displayName",
+                        "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department",
+                        "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User",
+                    ]),
+                    inner,
+                    0..3,
+                )
+                .prop_map(|m| {
+                    Value::Object(m.into_iter().map(|(k, v)| (k.to_owned(), v)).collect())
+                }),
+            ]
+        })
+    }
+
+    fn operation() -> impl Strategy<Value = PatchOperation> {
+        (
+            prop::sample::select(vec![OpKind::Add, OpKind::Remove, OpKind::Replace]),
+            path(),
+            prop::option::weighted(0.9, value()),
+        )
+            .prop_map(|(op, path, value)| PatchOperation::new(op, path.as_deref(), value))
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 1024, ..ProptestConfig::default() })]
+
+        /// Random requests on the enterprise user: in place and by copy agree, under
+        /// every client's toggles and under the RFC read literally; a failed request
+        /// leaves the owned resource as it was.
+        #[test]
+        fn in_place_and_by_copy_agree(
+            ops in prop::collection::vec(operation(), 1..5),
+            strict in any::<bool>(),
+        ) {
+            let compat = if strict { Compat::strict() } else { Compat::default() };
+            assert_same_as_by_copy(&full_user(), &PatchRequest::new(ops), &compat);
+        }
+    }
 
     /// The index and path of the operation that put a wrong value in, when the error is
     /// found only by validating the whole result.

@@ -33,6 +33,7 @@ mod resource;
 use serde_json::{Map, Value};
 
 use crate::error::ScimError;
+use crate::limits::count_members;
 use crate::schema::{AttributeDef, ResourceSchema};
 
 pub use options::ValidationOptions;
@@ -147,8 +148,13 @@ pub(crate) fn validate_patched(
             "a resource must be a JSON object",
         ));
     };
-    v.settle(existing.as_object(), out, touched)?;
-    if options.limits.check_attributes(resource, None).is_err() {
+    v.settle(existing.as_object(), out, &touched)?;
+    // Only the touched members changed: when they count no more attributes than they
+    // did, the resource counts no more than it did, which the bound allows.
+    let grown = existing.as_object().is_some_and(|saved| {
+        count_members(out.iter().filter(|(k, _)| touched(k.as_str()))) > count_members(saved)
+    });
+    if grown && options.limits.check_attributes(resource, None).is_err() {
         // Past the bound: allowed only when the stored resource was no smaller, which
         // takes the stored resource as a whole (rare: the bound is a thousand).
         let before = stored(resource);

@@ -164,6 +164,15 @@ impl Validator<'_, '_> {
         let mut out = Map::new();
         for (key, val) in obj {
             match ext.attribute(&key) {
+                // As at the top level: a value identical to the stored one, under the
+                // same canonical name, was validated when it was stored.
+                Some(def)
+                    if key == def.name
+                        && !is_unassigned(&val)
+                        && old_ext.and_then(|o| o.get(&key)) == Some(&val) =>
+                {
+                    out.insert(key, val);
+                }
                 Some(def) => {
                     let old = old_ext.and_then(|o| get_ci(o, &def.name));
                     let label = Label {
