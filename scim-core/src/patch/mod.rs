@@ -1,8 +1,11 @@
 //! The PATCH engine (RFC 7644 §3.5.2): applies a [`PatchRequest`] to a resource under its
 //! schema, atomically, and returns the validated result.
 //!
-//! Any failing operation leaves the resource as it was: the engine works on a copy and
-//! validates the result (types, immutability, required attributes) before returning it.
+//! Any failing operation leaves the resource as it was: the engine saves each top-level
+//! member before an operation first changes it, validates the changed members (types,
+//! immutability, required attributes) once all operations applied, and puts the saved
+//! members back on any error. [`apply`] works so on a copy of the resource and returns
+//! it; [`apply_owned`] works so on the caller's resource itself.
 //!
 //! # Semantics
 //!
@@ -331,9 +334,7 @@ impl Run<'_, '_> {
                 .find(|(k, _)| k.eq_ignore_ascii_case(key))
                 .map(|(k, v)| (k.clone(), v.clone()))
         };
-        let Some(original) = self.resource.as_object() else {
-            return None;
-        };
+        let original = self.resource.as_object()?;
         let fails = |value: &Option<(String, Value)>| {
             let mut doc: Map<String, Value> = original
                 .iter()
@@ -667,7 +668,7 @@ mod tests {
     /// found only by validating the whole result.
     #[test]
     fn a_validation_error_names_the_operation_that_caused_it() {
-        let registry = crate::schema::SchemaRegistry::standard();
+        let registry = SchemaRegistry::standard();
         let users = registry.resource_schema("User").unwrap();
         let user = serde_json::json!({"schemas": [crate::schema::urn::USER], "id": "1",
                                       "userName": "ann"});
