@@ -1,9 +1,13 @@
 //! PATCH throughput: the Entra ID shapes applied to the RFC 7643 §8.3 enterprise user.
 //!
+//! `apply` copies the user for each request (as a server holding the stored resource
+//! does); `apply-owned` changes a copy made outside the measured time in place (as a
+//! server that read the resource for this request does).
+//!
 //! `cargo bench -p scim-benches --bench patch`; figures in benches/README.md.
 
-use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use scim2_core::patch::{apply, Compat, PatchRequest};
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
+use scim2_core::patch::{apply, apply_owned, Compat, PatchRequest};
 use scim2_core::schema::SchemaRegistry;
 use scim_benches::{enterprise_user, entra_patches};
 use std::hint::black_box;
@@ -26,6 +30,17 @@ fn patch(c: &mut Criterion) {
                 black_box(apply(&users, black_box(&user), r, &compat).unwrap());
             }
         })
+    });
+    group.bench_function("apply-owned/entra-8", |b| {
+        b.iter_batched_ref(
+            || vec![user.clone(); requests.len()],
+            |copies| {
+                for (r, copy) in requests.iter().zip(copies.iter_mut()) {
+                    apply_owned(&users, black_box(copy), r, &compat).unwrap();
+                }
+            },
+            BatchSize::SmallInput,
+        )
     });
     group.bench_function("parse+apply/entra-8", |b| {
         b.iter(|| {

@@ -44,20 +44,30 @@ const SERVER_MANAGED: [&str; 3] = ["schemas", "id", "meta"];
 /// `schemas`, `id` and `meta`. A multi-valued attribute counts its widest value once (its
 /// number of values is bounded by [`ResourceLimits::max_values_per_attribute`]).
 pub(crate) fn count_attributes(resource: &Value) -> usize {
-    fn count(v: &Value) -> usize {
-        match v {
-            Value::Object(o) => o.len() + o.values().map(count).sum::<usize>(),
-            Value::Array(a) => a.iter().map(count).max().unwrap_or(0),
-            _ => 0,
-        }
-    }
     match resource {
-        Value::Object(o) => o
-            .iter()
-            .filter(|(k, _)| !SERVER_MANAGED.iter().any(|m| m.eq_ignore_ascii_case(k)))
-            .map(|(_, v)| 1 + count(v))
-            .sum(),
+        Value::Object(o) => count_members(o),
         other => count(other),
+    }
+}
+
+/// The attributes the top-level `members` of a resource count for in
+/// [`count_attributes`]: a resource's is the sum of its members'.
+pub(crate) fn count_members<'a>(
+    members: impl IntoIterator<Item = (&'a String, &'a Value)>,
+) -> usize {
+    members
+        .into_iter()
+        .filter(|(k, _)| !SERVER_MANAGED.iter().any(|m| m.eq_ignore_ascii_case(k)))
+        .map(|(_, v)| 1 + count(v))
+        .sum()
+}
+
+/// The attributes inside `v`, at any depth.
+fn count(v: &Value) -> usize {
+    match v {
+        Value::Object(o) => o.len() + o.values().map(count).sum::<usize>(),
+        Value::Array(a) => a.iter().map(count).max().unwrap_or(0),
+        _ => 0,
     }
 }
 

@@ -43,9 +43,9 @@ pub(super) fn same_element(a: &Value, b: &Value) -> bool {
 pub(super) struct ValueCap<'a> {
     /// The request's limits.
     pub limits: ResourceLimits,
-    /// The stored resource the PATCH applies to: an attribute that already held more
-    /// values than the limit may keep as many (the grow-only rule of
-    /// [`ResourceLimits::check_values`]).
+    /// The stored resource the PATCH applies to, or at least the top-level member being
+    /// written as stored: an attribute that already held more values than the limit may
+    /// keep as many (the grow-only rule of [`ResourceLimits::check_values`]).
     pub original: &'a Map<String, Value>,
 }
 

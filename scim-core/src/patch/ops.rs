@@ -3,6 +3,7 @@
 
 use serde_json::{Map, Value};
 
+use super::journal::Journal;
 use super::multi::{add_values, is_true, keep_one_primary, merge_element, ValueCap};
 use super::remove::remove;
 use super::request::{OpKind, PatchOperation};
@@ -10,35 +11,53 @@ use super::target::{resolve, AttrTarget, Selector, SubTarget, Target};
 use super::Compat;
 use crate::error::ScimError;
 use crate::json::{get_ci, key_ci, remove_ci, set_ci, take_ci};
+use crate::limits::ResourceLimits;
 use crate::schema::{Mutability, ResourceSchema};
 
-/// Applies one operation to `doc`.
+/// Applies one operation to `doc`, each top-level member saved in the journal before
+/// the operation changes it.
 pub(super) fn apply_op(
     schema: &ResourceSchema<'_>,
-    doc: &mut Map<String, Value>,
+    doc: &mut Journal<'_>,
     op: &PatchOperation,
     compat: &Compat,
-    cap: &ValueCap<'_>,
+    limits: ResourceLimits,
 ) -> Result<(), ScimError> {
     match (&op.path, op.op) {
         (None, OpKind::Remove) => Err(ScimError::no_target(
             "remove needs a `path` (RFC 7644 §3.5.2.2)",
         )),
-        (None, kind) => pathless(schema, doc, kind, required_value(op)?, compat, cap),
+        (None, kind) => pathless(schema, doc, kind, required_value(op)?, compat, limits),
         (Some(path), OpKind::Remove) => {
             let target = resolve(schema, path)?;
-            remove(doc, target, op.value.as_ref(), compat)
+            let (map, _) = doc.touch(target.member());
+            remove(map, target, op.value.as_ref(), compat)
         }
         (Some(path), kind) => {
             let value = required_value(op)?;
             match resolve(schema, path)? {
                 Target::Extension(urn) => {
-                    whole_extension(schema, doc, kind, &urn, value, compat, cap)
+                    whole_extension(schema, doc, kind, &urn, value, compat, limits)
                 }
-                Target::Attribute(t) => write(doc, *t, kind, value, compat, cap),
+                Target::Attribute(t) => write_to(doc, *t, kind, value, compat, limits),
             }
         }
     }
+}
+
+/// [`write`] of `t`, its top-level member saved first; the values cap is judged against
+/// the member as stored.
+fn write_to(
+    doc: &mut Journal<'_>,
+    t: AttrTarget<'_>,
+    kind: OpKind,
+    value: &Value,
+    compat: &Compat,
+    limits: ResourceLimits,
+) -> Result<(), ScimError> {
+    let (map, original) = doc.touch(t.member());
+    let cap = ValueCap { limits, original };
+    write(map, t, kind, value, compat, &cap)
 }
 
 fn required_value(op: &PatchOperation) -> Result<&Value, ScimError> {
@@ -63,11 +82,11 @@ fn required_value(op: &PatchOperation) -> Result<&Value, ScimError> {
 /// is refused (`invalidPath`): it names no attribute of that schema.
 fn pathless(
     schema: &ResourceSchema<'_>,
-    doc: &mut Map<String, Value>,
+    doc: &mut Journal<'_>,
     kind: OpKind,
     value: &Value,
     compat: &Compat,
-    cap: &ValueCap<'_>,
+    limits: ResourceLimits,
 ) -> Result<(), ScimError> {
     let Some(obj) = value.as_object() else {
         return Err(ScimError::invalid_value(format!(
@@ -78,7 +97,7 @@ fn pathless(
     let base = &schema.base().id;
     for (key, val) in obj {
         if !key.eq_ignore_ascii_case(base) {
-            pathless_member(schema, doc, kind, key, val, compat, cap)?;
+            pathless_member(schema, doc, kind, key, val, compat, limits)?;
             continue;
         }
         let Some(inner) = val.as_object() else {
@@ -92,7 +111,7 @@ fn pathless(
                     "`{k}` inside `{base}`: its members are attribute paths relative to it, not URNs"
                 )));
             }
-            pathless_member(schema, doc, kind, k, v, compat, cap)?;
+            pathless_member(schema, doc, kind, k, v, compat, limits)?;
         }
     }
     Ok(())
@@ -101,19 +120,19 @@ fn pathless(
 /// One member of a path-less `add`/`replace` value (see [`pathless`]).
 fn pathless_member(
     schema: &ResourceSchema<'_>,
-    doc: &mut Map<String, Value>,
+    doc: &mut Journal<'_>,
     kind: OpKind,
     key: &str,
     val: &Value,
     compat: &Compat,
-    cap: &ValueCap<'_>,
+    limits: ResourceLimits,
 ) -> Result<(), ScimError> {
     if key.eq_ignore_ascii_case("schemas") {
         return Ok(());
     }
     if let Some(ext) = schema.container_schema(key) {
         let urn = ext.id.clone();
-        return whole_extension(schema, doc, kind, &urn, val, compat, cap);
+        return whole_extension(schema, doc, kind, &urn, val, compat, limits);
     }
     let looks_like_path = key.contains(['.', '[', ':']);
     if looks_like_path && !compat.pathless_attribute_paths {
@@ -121,34 +140,36 @@ fn pathless_member(
         if schema.is_strict() {
             return Err(ScimError::invalid_path(format!("no attribute `{key}`")));
         }
-        set_ci(doc, key, val.clone());
+        let (map, _) = doc.touch(key);
+        set_ci(map, key, val.clone());
         return Ok(());
     }
     let target = match resolve(schema, key)? {
         Target::Extension(urn) => {
-            return whole_extension(schema, doc, kind, &urn, val, compat, cap)
+            return whole_extension(schema, doc, kind, &urn, val, compat, limits)
         }
         Target::Attribute(t) => *t,
     };
     if target.read_only() {
         return Ok(());
     }
-    write(doc, target, kind, val, compat, cap)
+    write_to(doc, target, kind, val, compat, limits)
 }
 
 /// `add`/`replace` of a whole extension object: each member is applied to the extension.
 fn whole_extension(
     schema: &ResourceSchema<'_>,
-    doc: &mut Map<String, Value>,
+    doc: &mut Journal<'_>,
     kind: OpKind,
     urn: &str,
     value: &Value,
     compat: &Compat,
-    cap: &ValueCap<'_>,
+    limits: ResourceLimits,
 ) -> Result<(), ScimError> {
     let Some(obj) = value.as_object() else {
         if value.is_null() && kind == OpKind::Replace {
-            remove_ci(doc, urn);
+            let (map, _) = doc.touch(urn);
+            remove_ci(map, urn);
             return Ok(());
         }
         return Err(ScimError::invalid_value(format!(
@@ -159,7 +180,7 @@ fn whole_extension(
         let path = format!("{urn}:{key}");
         match resolve(schema, &path)? {
             Target::Attribute(t) if t.read_only() => continue,
-            Target::Attribute(t) => write(doc, *t, kind, val, compat, cap)?,
+            Target::Attribute(t) => write_to(doc, *t, kind, val, compat, limits)?,
             Target::Extension(_) => {
                 return Err(ScimError::invalid_path(format!(
                     "`{path}` is not an attribute"

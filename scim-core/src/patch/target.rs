@@ -221,7 +221,24 @@ fn names_base_schema(schema: &ResourceSchema<'_>, path: &str) -> bool {
     head.eq_ignore_ascii_case(base) && !path[base.len()..].starts_with(':')
 }
 
+impl Target<'_> {
+    /// The top-level member of the resource the target lies in: the extension's URN, or
+    /// the attribute's name.
+    pub fn member(&self) -> &str {
+        match self {
+            Target::Extension(urn) => urn,
+            Target::Attribute(t) => t.member(),
+        }
+    }
+}
+
 impl AttrTarget<'_> {
+    /// The top-level member of the resource the attribute lies in: its extension's URN,
+    /// or its own name.
+    pub fn member(&self) -> &str {
+        self.extension.as_deref().unwrap_or(&self.name)
+    }
+
     /// The attribute path the target names, canonical and without its filter
     /// (`emails.value`, `urn:…:enterprise:2.0:User:manager.value`), for
     /// [`ScimError::attribute`](crate::ScimError::attribute).

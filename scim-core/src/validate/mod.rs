@@ -30,9 +30,10 @@ mod identifier;
 mod options;
 mod resource;
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use crate::error::ScimError;
+use crate::limits::count_members;
 use crate::schema::{AttributeDef, ResourceSchema};
 
 pub use options::ValidationOptions;
@@ -114,68 +115,79 @@ pub fn validate_owned(
     };
     let existing = context.existing().and_then(Value::as_object);
     let mut out = obj;
-    // A value identical to the stored one (same key, same JSON) was validated when it
-    // was stored: it stays where it is. Only the others are taken out and validated, so a
-    // PATCH that touches one attribute of a large resource stays cheap.
-    let changed: Vec<String> = out
-        .iter()
-        .filter(|(k, v)| existing.and_then(|e| e.get(*k)) != Some(*v))
-        .map(|(k, _)| k.clone())
-        .collect();
-    for key in changed {
-        let Some(value) = out.remove(&key) else {
-            continue;
-        };
-        if key.eq_ignore_ascii_case("schemas") {
-            continue;
-        }
-        if let Some(ext) = schema.container_schema(&key) {
-            // Any spelling of an extension's (or another registered schema's) URN is that
-            // schema: validated against it, so readOnly attributes are ignored (RFC 7643
-            // §2.2), and kept under the canonical URN, merged with other spellings.
-            if let Some(ext_obj) = v.extension(ext, value, existing)? {
-                match out.get_mut(&ext.id) {
-                    Some(Value::Object(held)) => held.extend(ext_obj),
-                    _ => {
-                        out.insert(ext.id.clone(), Value::Object(ext_obj));
-                    }
-                }
-            }
-            continue;
-        }
-        if key.eq_ignore_ascii_case(&schema.base().id) {
-            // The base schema's URN used as a container: read its attributes as top-level.
-            let Value::Object(inner) = value else {
-                return Err(ScimError::invalid_value(format!(
-                    "`{key}` must be an object of attributes"
-                ))
-                .with_attribute(key));
-            };
-            for (k, val) in inner {
-                if has_urn_prefix(&k) {
-                    return Err(ScimError::invalid_value(format!(
-                        "`{k}` inside `{key}`: its members are attribute names, not URNs"
-                    ))
-                    .with_attribute(k));
-                }
-                v.top_level(k, val, existing, &mut out)?;
-            }
-            continue;
-        }
-        v.top_level(key, value, existing, &mut out)?;
-    }
-    v.carry_read_only(existing, &mut out);
-    v.check_required(&out)?;
-    let mut schemas = vec![Value::from(schema.base().id.clone())];
-    for (ext, _) in schema.extensions() {
-        if out.contains_key(&ext.id) {
-            schemas.push(Value::from(ext.id.clone()));
-        }
-    }
-    out.insert("schemas".to_owned(), Value::Array(schemas));
+    v.settle(existing, &mut out, |_| true)?;
+    set_schemas(schema, &mut out);
     let out = Value::Object(out);
     options.limits.check_attributes(&out, context.existing())?;
     Ok(out)
+}
+
+/// Validates in place `resource`, the result of a PATCH of which only the top-level
+/// members named in `touched` (any spelling) may differ from the stored resource; of the
+/// stored resource, `existing` holds those members (any other is read in `resource`,
+/// where it is as stored), and `stored` rebuilds it whole from the result when the
+/// size bound needs it. The outcome is what [`validate_owned`] in
+/// [`Context::Patch`] gives for the whole: the same normalised resource, or the same
+/// error. On an error `resource` may be partly normalised: the caller puts the touched
+/// members back.
+pub(crate) fn validate_patched(
+    schema: &ResourceSchema<'_>,
+    resource: &mut Value,
+    existing: &Value,
+    touched: impl Fn(&str) -> bool,
+    stored: impl FnOnce(&Value) -> Value,
+    options: &ValidationOptions,
+) -> Result<(), ScimError> {
+    let v = Validator {
+        schema,
+        context: Context::Patch { existing },
+        options,
+    };
+    let Some(out) = resource.as_object_mut() else {
+        return Err(ScimError::invalid_syntax(
+            "a resource must be a JSON object",
+        ));
+    };
+    v.settle(existing.as_object(), out, &touched)?;
+    // Only the touched members changed: when they count no more attributes than they
+    // did, the resource counts no more than it did, which the bound allows.
+    let grown = existing.as_object().is_some_and(|saved| {
+        count_members(out.iter().filter(|(k, _)| touched(k.as_str()))) > count_members(saved)
+    });
+    if grown && options.limits.check_attributes(resource, None).is_err() {
+        // Past the bound: allowed only when the stored resource was no smaller, which
+        // takes the stored resource as a whole (rare: the bound is a thousand).
+        let before = stored(resource);
+        options.limits.check_attributes(resource, Some(&before))?;
+    }
+    if let Some(out) = resource.as_object_mut() {
+        set_schemas(schema, out);
+    }
+    Ok(())
+}
+
+/// `schemas` (RFC 7643 §3): the base schema and every extension present, set only when
+/// it differs from that.
+fn set_schemas(schema: &ResourceSchema<'_>, out: &mut Map<String, Value>) {
+    let present = || {
+        std::iter::once(&schema.base().id).chain(
+            schema
+                .extensions()
+                .filter(|(ext, _)| out.contains_key(&ext.id))
+                .map(|(ext, _)| &ext.id),
+        )
+    };
+    let same = match out.get("schemas") {
+        Some(Value::Array(held)) => held
+            .iter()
+            .map(Value::as_str)
+            .eq(present().map(|s| Some(s.as_str()))),
+        _ => false,
+    };
+    if !same {
+        let schemas: Vec<Value> = present().map(|id| Value::from(id.clone())).collect();
+        out.insert("schemas".to_owned(), Value::Array(schemas));
+    }
 }
 
 /// One validation: the schema, what it is for and how.

@@ -10,6 +10,70 @@ use crate::json::get_ci;
 use crate::schema::{Mutability, Schema};
 
 impl Validator<'_, '_> {
+    /// Validates the members of `out` that `only` names (all of them, for a whole
+    /// resource) and that differ from `existing`'s, then carries readOnly values over
+    /// from `existing` and checks the required attributes. A value identical to the
+    /// stored one (same key, same JSON) was validated when it was stored: it stays where
+    /// it is, so a PATCH that touches one attribute of a large resource stays cheap.
+    pub(super) fn settle(
+        &self,
+        existing: Option<&Map<String, Value>>,
+        out: &mut Map<String, Value>,
+        only: impl Fn(&str) -> bool,
+    ) -> Result<(), ScimError> {
+        let changed: Vec<String> = out
+            .iter()
+            .filter(|(k, v)| only(k) && existing.and_then(|e| e.get(*k)) != Some(*v))
+            .map(|(k, _)| k.clone())
+            .collect();
+        for key in changed {
+            let Some(value) = out.remove(&key) else {
+                continue;
+            };
+            if key.eq_ignore_ascii_case("schemas") {
+                continue;
+            }
+            if let Some(ext) = self.schema.container_schema(&key) {
+                // Any spelling of an extension's (or another registered schema's) URN is
+                // that schema: validated against it, so readOnly attributes are ignored
+                // (RFC 7643 §2.2), and kept under the canonical URN, merged with other
+                // spellings.
+                if let Some(ext_obj) = self.extension(ext, value, existing)? {
+                    match out.get_mut(&ext.id) {
+                        Some(Value::Object(held)) => held.extend(ext_obj),
+                        _ => {
+                            out.insert(ext.id.clone(), Value::Object(ext_obj));
+                        }
+                    }
+                }
+                continue;
+            }
+            if key.eq_ignore_ascii_case(&self.schema.base().id) {
+                // The base schema's URN used as a container: read its attributes as
+                // top-level.
+                let Value::Object(inner) = value else {
+                    return Err(ScimError::invalid_value(format!(
+                        "`{key}` must be an object of attributes"
+                    ))
+                    .with_attribute(key));
+                };
+                for (k, val) in inner {
+                    if has_urn_prefix(&k) {
+                        return Err(ScimError::invalid_value(format!(
+                            "`{k}` inside `{key}`: its members are attribute names, not URNs"
+                        ))
+                        .with_attribute(k));
+                    }
+                    self.top_level(k, val, existing, out)?;
+                }
+                continue;
+            }
+            self.top_level(key, value, existing, out)?;
+        }
+        self.carry_read_only(existing, out);
+        self.check_required(out)
+    }
+
     pub(super) fn top_level(
         &self,
         key: String,
@@ -100,6 +164,15 @@ impl Validator<'_, '_> {
         let mut out = Map::new();
         for (key, val) in obj {
             match ext.attribute(&key) {
+                // As at the top level: a value identical to the stored one, under the
+                // same canonical name, was validated when it was stored.
+                Some(def)
+                    if key == def.name
+                        && !is_unassigned(&val)
+                        && old_ext.and_then(|o| o.get(&key)) == Some(&val) =>
+                {
+                    out.insert(key, val);
+                }
                 Some(def) => {
                     let old = old_ext.and_then(|o| get_ci(o, &def.name));
                     let label = Label {
