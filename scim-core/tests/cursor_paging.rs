@@ -241,3 +241,14 @@ async fn without_cursor_pagination_cursors_are_refused_and_not_advertised() {
     assert_eq!(r.json["startIndex"], 1);
     assert!(r.json.get("nextCursor").is_none());
 }
+
+#[tokio::test]
+async fn the_in_memory_store_passes_the_kit_s_paging_check_by_cursor() {
+    let kit = scim2_core::testkit::TestKit::new(|| {
+        Arc::new(InMemoryProvisioner::new()) as Arc<dyn scim2_core::provisioner::Provisioner>
+    })
+    .with_config(ServiceConfig::default().with_cursor_pagination(true));
+    let report = kit.paging().await.unwrap();
+    // Listed by index and by cursor, with a refused cursor: 15 requests.
+    assert!(report.passed[0].requests >= 15, "{report}");
+}
