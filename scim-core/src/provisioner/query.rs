@@ -312,10 +312,12 @@ impl ListQuery {
         self.cursor.is_some()
     }
 
-    /// What the query's cursors are bound to: the resource type, filter, `sortBy` and
+    /// What a cursor at `position` is bound to: the resource type, filter, `sortBy` and
     /// `sortOrder` (RFC 9865 §2: every other parameter is the same from page to page;
-    /// `count` may change, `attributes` too, neither moving the position).
-    fn cursor_digest(&self) -> u64 {
+    /// `count` may change, `attributes` too, neither moving the position), and the
+    /// position itself, so that an altered cursor is refused rather than read as
+    /// another position.
+    fn cursor_digest(&self, position: &[u8]) -> u64 {
         let filter = self.filter.as_ref().map(ToString::to_string);
         let sort_by = self
             .sort_by
@@ -330,6 +332,7 @@ impl ListQuery {
             filter.as_deref().unwrap_or("\0").as_bytes(),
             sort_by.as_deref().unwrap_or("\0").as_bytes(),
             order,
+            position,
         ])
     }
 
@@ -340,15 +343,15 @@ impl ListQuery {
     pub fn cursor_at(&self, position: &[u8]) -> String {
         let mut bytes = Vec::with_capacity(9 + position.len());
         bytes.push(CURSOR_VERSION);
-        bytes.extend_from_slice(&self.cursor_digest().to_be_bytes());
+        bytes.extend_from_slice(&self.cursor_digest(position).to_be_bytes());
         bytes.extend_from_slice(position);
         base64url(&bytes)
     }
 
     /// The position the query's cursor carries: `None` without a cursor or for the first
     /// page (`cursor` empty). 400 `invalidCursor` (RFC 9865 §2.1) for a cursor that is too
-    /// long, not base64url, of another version, or made for another query (another
-    /// resource type, filter, `sortBy` or `sortOrder`).
+    /// long, not base64url, of another version, altered, or made for another query
+    /// (another resource type, filter, `sortBy` or `sortOrder`).
     pub fn cursor_position(&self) -> Result<Option<Vec<u8>>, ScimError> {
         let Some(text) = self.cursor.as_deref().filter(|c| !c.is_empty()) else {
             return Ok(None);
@@ -368,12 +371,13 @@ impl ListQuery {
                 ))
             })?;
         let digest = u64::from_be_bytes(bytes[1..9].try_into().unwrap_or_default());
-        if digest != self.cursor_digest() {
+        let position = &bytes[9..];
+        if digest != self.cursor_digest(position) {
             return Err(ScimError::invalid_cursor(format!(
-                "the cursor was handed out for another query: a cursor continues only the query it came from (same resource type, filter, sortBy and sortOrder){restart}"
+                "the cursor was handed out for another query, or altered: a cursor continues only the query it came from (same resource type, filter, sortBy and sortOrder){restart}"
             )));
         }
-        Ok(Some(bytes[9..].to_vec()))
+        Ok(Some(position.to_vec()))
     }
 
     /// If the filter is a single `attr eq "string"` on a top-level attribute, of the core
@@ -663,6 +667,12 @@ mod tests {
                 .clone()
                 .with_cursor(Some("A".repeat(ListQuery::MAX_CURSOR_CHARS + 4))),
             users.clone().with_cursor(Some(base64url(&[2; 12]))),
+            // The position altered: the digest covers it.
+            users.clone().with_cursor(Some({
+                let mut bytes = from_base64url(&cursor).unwrap();
+                *bytes.last_mut().unwrap() ^= 1;
+                base64url(&bytes)
+            })),
         ];
         for q in others {
             let e = q.cursor_position().unwrap_err();
