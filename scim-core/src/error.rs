@@ -34,6 +34,12 @@ pub enum ScimType {
     InvalidVers,
     /// Sensitive data was sent in the URI (e.g. a password in the query).
     Sensitive,
+    /// A `cursor` is not one this server handed out for this query (RFC 9865 §2.1).
+    InvalidCursor,
+    /// A `cursor` was valid once but has expired (RFC 9865 §2.1).
+    ExpiredCursor,
+    /// A `count` is out of the range the server accepts (RFC 9865 §2.1).
+    InvalidCount,
 }
 
 impl ScimType {
@@ -50,6 +56,9 @@ impl ScimType {
             ScimType::InvalidValue => "invalidValue",
             ScimType::InvalidVers => "invalidVers",
             ScimType::Sensitive => "sensitive",
+            ScimType::InvalidCursor => "invalidCursor",
+            ScimType::ExpiredCursor => "expiredCursor",
+            ScimType::InvalidCount => "invalidCount",
         }
     }
 }
@@ -152,6 +161,11 @@ impl ScimError {
     /// 400 `invalidPath`.
     pub fn invalid_path(detail: impl Into<String>) -> Self {
         ScimError::bad_request(ScimType::InvalidPath, detail)
+    }
+
+    /// 400 `invalidCursor` (RFC 9865 §2.1): a cursor this server cannot continue from.
+    pub fn invalid_cursor(detail: impl Into<String>) -> Self {
+        ScimError::bad_request(ScimType::InvalidCursor, detail)
     }
 
     /// 400 `invalidFilter`.

@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use scim2_core::provisioner::{Principal, Provisioner};
-use scim2_core::service::{AuthError, Authenticator};
+use scim2_core::service::{AuthError, Authenticator, ServiceConfig};
 use scim2_core::testkit::{Target, TestKit};
 use scim_server_example::onepassword::{self, OnePassword, Policy};
 use scim_server_example::store::postgres::PgStore;
@@ -52,6 +52,7 @@ fn kit<F: Fn() -> Arc<dyn Provisioner>>(factory: F) -> TestKit<F> {
     TestKit::new(factory)
         .with_target(Target::Bridge)
         .with_registry(onepassword::registry())
+        .with_config(ServiceConfig::default().with_cursor_pagination(true))
         .with_authenticator(Arc::new(Bearer), format!("Bearer {TOKEN}"))
 }
 
@@ -60,7 +61,13 @@ async fn passes_every_check<F: Fn() -> Arc<dyn Provisioner>>(kit: TestKit<F>) {
     let report = kit.run().await.unwrap();
     print!("{report}");
     let names: Vec<&str> = report.passed.iter().map(|p| p.check.as_str()).collect();
-    for check in ["uniqueness", "If-Match/412", "membership", "concurrency"] {
+    for check in [
+        "uniqueness",
+        "If-Match/412",
+        "membership",
+        "concurrency",
+        "paging",
+    ] {
         assert!(names.contains(&check), "{check} did not run: {names:?}");
     }
 }

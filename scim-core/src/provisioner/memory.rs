@@ -349,7 +349,7 @@ impl Provisioner for InMemoryProvisioner {
     ) -> Result<ListPage, ProvisionerError> {
         let state = self.read()?;
         let Some(store) = state.types.get(&key(resource_type)) else {
-            return Ok(query.slice(Vec::new()));
+            return Ok(query.page(Vec::new())?);
         };
         let unique_attr = self.unique_attr(resource_type);
         let candidates: Vec<&Entry> = match query.equality_lookup() {

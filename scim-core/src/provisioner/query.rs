@@ -43,6 +43,16 @@ pub struct ListQuery {
     /// `attributes` / `excludedAttributes`; the service applies it, a store may use it to
     /// fetch less.
     pub projection: Projection,
+    /// `cursor` (RFC 9865 §2, §3): `None` when the client pages by `startIndex`;
+    /// `Some("")` for the first page by cursor; otherwise a `nextCursor` (or
+    /// `previousCursor`) this store handed out. Read the position it carries with
+    /// [`cursor_position`](Self::cursor_position); answer with
+    /// [`ListPage::with_next_cursor`] (the service only sends cursor queries to a store
+    /// when `ServiceConfig::with_cursor_pagination` says it pages by cursor).
+    pub cursor: Option<String>,
+    /// The resource type queried (its `name`, e.g. `User`), so that a cursor is refused
+    /// on another type's list; empty when the query was built by hand.
+    pub resource_type: String,
 }
 
 impl Default for ListQuery {
@@ -56,6 +66,8 @@ impl Default for ListQuery {
             start_index: 1,
             count: 100,
             projection: Projection::default(),
+            cursor: None,
+            resource_type: String::new(),
         }
     }
 }
@@ -101,7 +113,7 @@ fn is_core_urn(urn: &str) -> bool {
 
 /// One page of results.
 ///
-/// `#[non_exhaustive]`: build one with [`ListPage::new`].
+/// `#[non_exhaustive]`: build one with [`ListPage::new`] and the `with_*` methods.
 #[derive(Clone, Debug, Default, PartialEq)]
 #[non_exhaustive]
 pub struct ListPage {
@@ -109,6 +121,12 @@ pub struct ListPage {
     pub total_results: u64,
     /// The resources on this page.
     pub resources: Vec<Value>,
+    /// For a query by cursor: the cursor of the next page, `None` on the last page
+    /// (RFC 9865 §2: `nextCursor` is left out only when no page follows).
+    pub next_cursor: Option<String>,
+    /// For a query by cursor: the cursor of the previous page, if the store can page
+    /// backwards (OPTIONAL, RFC 9865 §2; never on the first page).
+    pub previous_cursor: Option<String>,
 }
 
 impl ListPage {
@@ -117,11 +135,106 @@ impl ListPage {
         ListPage {
             total_results,
             resources,
+            next_cursor: None,
+            previous_cursor: None,
         }
+    }
+
+    /// Returns this page with the cursor of the next page set to `cursor`.
+    #[must_use]
+    pub fn with_next_cursor(mut self, cursor: Option<String>) -> Self {
+        self.next_cursor = cursor;
+        self
+    }
+
+    /// Returns this page with the cursor of the previous page set to `cursor`.
+    #[must_use]
+    pub fn with_previous_cursor(mut self, cursor: Option<String>) -> Self {
+        self.previous_cursor = cursor;
+        self
     }
 }
 
+/// The version byte every cursor this crate encodes starts with; a cursor with another
+/// is refused (`invalidCursor`), so that a later format cannot be misread.
+const CURSOR_VERSION: u8 = 1;
+
+/// The tag of the position [`ListQuery::page`] puts in its cursors: the index of the
+/// next resource and the id of the last one returned.
+const IN_MEMORY_POSITION: u8 = b'I';
+
+/// Encodes `bytes` as base64url without padding (RFC 4648 §5), whose alphabet is
+/// within the unreserved characters RFC 9865 §2 asks cursors to keep to.
+fn base64url(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, b)| n | u32::from(*b) << (16 - 8 * i));
+        for i in 0..=chunk.len() {
+            out.push(char::from(ALPHABET[(n >> (18 - 6 * i) & 63) as usize]));
+        }
+    }
+    out
+}
+
+/// Decodes base64url without padding; `None` for any other text.
+fn from_base64url(text: &str) -> Option<Vec<u8>> {
+    let value = |c: u8| match c {
+        b'A'..=b'Z' => Some(c - b'A'),
+        b'a'..=b'z' => Some(c - b'a' + 26),
+        b'0'..=b'9' => Some(c - b'0' + 52),
+        b'-' => Some(62),
+        b'_' => Some(63),
+        _ => None,
+    };
+    let bytes = text.as_bytes();
+    if bytes.len() % 4 == 1 {
+        return None;
+    }
+    let mut out = Vec::with_capacity(bytes.len() / 4 * 3 + 2);
+    for chunk in bytes.chunks(4) {
+        let mut n = 0u32;
+        for (i, c) in chunk.iter().enumerate() {
+            n |= u32::from(value(*c)?) << (18 - 6 * i);
+        }
+        for i in 0..chunk.len() - 1 {
+            out.push((n >> (16 - 8 * i)) as u8);
+        }
+        // The bits past the last whole byte must be zero: one text per byte string.
+        let len = chunk.len() as u32;
+        if len < 4 {
+            let spare = 8 - 2 * len;
+            if n & (((1 << spare) - 1) << (24 - 6 * len)) != 0 {
+                return None;
+            }
+        }
+    }
+    Some(out)
+}
+
+/// FNV-1a, 64 bits: a digest that is the same in every process and release, for
+/// telling one query's cursors from another's (not a secret: a cursor only positions a
+/// client in a list it may read anyway).
+fn fnv1a(parts: &[&[u8]]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for part in parts {
+        for b in part.iter().chain(std::iter::once(&0xff)) {
+            h ^= u64::from(*b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    h
+}
+
 impl ListQuery {
+    /// The longest `cursor` accepted, in characters: a cursor holds a version, a digest
+    /// of its query and a position (e.g. a unique key of at most a few hundred
+    /// characters); a longer one is refused with 400 `invalidCursor`.
+    pub const MAX_CURSOR_CHARS: usize = 4096;
+
     /// Returns this query with its parsed filter set to `filter`.
     #[must_use]
     pub fn with_filter(mut self, filter: Option<Filter>) -> Self {
@@ -178,6 +291,95 @@ impl ListQuery {
         self
     }
 
+    /// Returns this query with `cursor` set to `cursor` (`Some("")`: the first page by
+    /// cursor, RFC 9865 §2).
+    #[must_use]
+    pub fn with_cursor(mut self, cursor: Option<String>) -> Self {
+        self.cursor = cursor;
+        self
+    }
+
+    /// Returns this query with the resource type queried set to `name`.
+    #[must_use]
+    pub fn with_resource_type(mut self, name: impl Into<String>) -> Self {
+        self.resource_type = name.into();
+        self
+    }
+
+    /// Whether the client pages by cursor (RFC 9865 §2): the answer then carries a
+    /// `nextCursor` unless it is the last page.
+    pub fn by_cursor(&self) -> bool {
+        self.cursor.is_some()
+    }
+
+    /// What a cursor at `position` is bound to: the resource type, filter, `sortBy` and
+    /// `sortOrder` (RFC 9865 §2: every other parameter is the same from page to page;
+    /// `count` may change, `attributes` too, neither moving the position), and the
+    /// position itself, so that an altered cursor is refused rather than read as
+    /// another position.
+    fn cursor_digest(&self, position: &[u8]) -> u64 {
+        let filter = self.filter.as_ref().map(ToString::to_string);
+        let sort_by = self
+            .sort_by
+            .as_ref()
+            .map(|p| p.to_string().to_ascii_lowercase());
+        let order: &[u8] = match self.sort_order {
+            SortOrder::Ascending => b"a",
+            SortOrder::Descending => b"d",
+        };
+        fnv1a(&[
+            self.resource_type.to_ascii_lowercase().as_bytes(),
+            filter.as_deref().unwrap_or("\0").as_bytes(),
+            sort_by.as_deref().unwrap_or("\0").as_bytes(),
+            order,
+            position,
+        ])
+    }
+
+    /// A cursor for this query that carries `position` (the store's own bytes, e.g. the
+    /// sort key of the last resource returned): versioned, bound to the query (see
+    /// [`cursor_position`](Self::cursor_position)), base64url text a client may put in a
+    /// URL as it is (RFC 9865 §2). No state is kept: any replica reads it back.
+    pub fn cursor_at(&self, position: &[u8]) -> String {
+        let mut bytes = Vec::with_capacity(9 + position.len());
+        bytes.push(CURSOR_VERSION);
+        bytes.extend_from_slice(&self.cursor_digest(position).to_be_bytes());
+        bytes.extend_from_slice(position);
+        base64url(&bytes)
+    }
+
+    /// The position the query's cursor carries: `None` without a cursor or for the first
+    /// page (`cursor` empty). 400 `invalidCursor` (RFC 9865 §2.1) for a cursor that is too
+    /// long, not base64url, of another version, altered, or made for another query
+    /// (another resource type, filter, `sortBy` or `sortOrder`).
+    pub fn cursor_position(&self) -> Result<Option<Vec<u8>>, ScimError> {
+        let Some(text) = self.cursor.as_deref().filter(|c| !c.is_empty()) else {
+            return Ok(None);
+        };
+        let restart = "; start again from the first page (an empty cursor) and pass each response's nextCursor unchanged";
+        if text.len() > Self::MAX_CURSOR_CHARS {
+            return Err(ScimError::invalid_cursor(format!(
+                "the cursor is longer than {} characters, so not one this server handed out{restart}",
+                Self::MAX_CURSOR_CHARS
+            )));
+        }
+        let bytes = from_base64url(text)
+            .filter(|b| b.len() >= 9 && b[0] == CURSOR_VERSION)
+            .ok_or_else(|| {
+                ScimError::invalid_cursor(format!(
+                    "the cursor is not one this server handed out (malformed or truncated){restart}"
+                ))
+            })?;
+        let digest = u64::from_be_bytes(bytes[1..9].try_into().unwrap_or_default());
+        let position = &bytes[9..];
+        if digest != self.cursor_digest(position) {
+            return Err(ScimError::invalid_cursor(format!(
+                "the cursor was handed out for another query, or altered: a cursor continues only the query it came from (same resource type, filter, sortBy and sortOrder){restart}"
+            )));
+        }
+        Ok(Some(position.to_vec()))
+    }
+
     /// If the filter is a single `attr eq "string"` on a top-level attribute, of the core
     /// schema or of an extension (what identity providers send to find one resource:
     /// `userName eq "…"`, `externalId eq "…"`, `displayName eq "…"`,
@@ -227,6 +429,8 @@ impl ListQuery {
     }
 
     /// Filters, sorts and pages `resources` in memory: the fallback for a simple store.
+    /// Pages by `startIndex`, or by cursor (RFC 9865) as [`slice_by`](Self::slice_by)
+    /// does, the resources' `id` marking the position.
     pub fn page(&self, resources: impl IntoIterator<Item = Value>) -> Result<ListPage, ScimError> {
         let mut matched = Vec::new();
         for r in resources {
@@ -235,7 +439,7 @@ impl ListQuery {
             }
         }
         self.sort(&mut matched, |r| r);
-        Ok(self.slice(matched))
+        self.slice_by(matched, |r| r.get("id").and_then(Value::as_str))
     }
 
     /// Sorts `items` by `sortBy`/`sortOrder` (RFC 7644 §3.4.2.3) of the resource each
@@ -255,17 +459,73 @@ impl ListQuery {
         *items = keyed.into_iter().map(|(_, item)| item).collect();
     }
 
-    /// Pages an already filtered and sorted list.
+    /// Pages an already filtered and sorted list by `startIndex` (a cursor, if any, is
+    /// not read: see [`slice_by`](Self::slice_by)).
     pub fn slice(&self, matched: Vec<Value>) -> ListPage {
         let total_results = matched.len() as u64;
         let skip = usize::try_from(self.start_index.saturating_sub(1)).unwrap_or(usize::MAX);
         let take = usize::try_from(self.count).unwrap_or(usize::MAX);
         let resources = matched.into_iter().skip(skip).take(take).collect();
-        ListPage {
-            total_results,
-            resources,
-        }
+        ListPage::new(total_results, resources)
     }
+
+    /// Pages an already filtered and sorted list: by `startIndex`, or, for a query
+    /// [`by_cursor`](Self::by_cursor), from the cursor's position with a `nextCursor`
+    /// unless the page is the last (RFC 9865 §2). The position is the id of the last
+    /// resource returned (`id` reads it), and its index for when that resource has gone
+    /// since: resources added or removed elsewhere in the list neither repeat nor skip
+    /// one. 400 `invalidCursor` for a cursor that is not this query's.
+    pub fn slice_by(
+        &self,
+        matched: Vec<Value>,
+        id: impl Fn(&Value) -> Option<&str>,
+    ) -> Result<ListPage, ScimError> {
+        if !self.by_cursor() {
+            return Ok(self.slice(matched));
+        }
+        let total = matched.len();
+        let start = match self.cursor_position()? {
+            None => 0,
+            Some(position) => {
+                let (index, last) = split_in_memory_position(&position).ok_or_else(|| {
+                    ScimError::invalid_cursor(
+                        "the cursor is not a position in this list; start again from the first page (an empty cursor)",
+                    )
+                })?;
+                let after = (!last.is_empty())
+                    .then(|| matched.iter().position(|r| id(r) == Some(last)))
+                    .flatten();
+                after.map_or(
+                    usize::try_from(index).unwrap_or(usize::MAX).min(total),
+                    |i| i + 1,
+                )
+            }
+        };
+        let take = usize::try_from(self.count).unwrap_or(usize::MAX);
+        let end = start.saturating_add(take).min(total);
+        let next = (end < total).then(|| {
+            let last = end
+                .checked_sub(1)
+                .and_then(|i| id(&matched[i]))
+                .unwrap_or("");
+            let mut position = vec![IN_MEMORY_POSITION];
+            position.extend_from_slice(&(end as u64).to_be_bytes());
+            position.extend_from_slice(last.as_bytes());
+            self.cursor_at(&position)
+        });
+        let resources = matched.into_iter().skip(start).take(end - start).collect();
+        Ok(ListPage::new(total as u64, resources).with_next_cursor(next))
+    }
+}
+
+/// The index and last id an in-memory position holds (see [`ListQuery::slice_by`]).
+fn split_in_memory_position(position: &[u8]) -> Option<(u64, &str)> {
+    let (&tag, rest) = position.split_first()?;
+    if tag != IN_MEMORY_POSITION || rest.len() < 8 {
+        return None;
+    }
+    let index = u64::from_be_bytes(rest[..8].try_into().ok()?);
+    Some((index, std::str::from_utf8(&rest[8..]).ok()?))
 }
 
 /// The value to sort `resource` by: the attribute at `path`; for a multi-valued
@@ -357,6 +617,97 @@ mod tests {
             l.attribute.to_owned(),
             l.value.to_owned(),
         ))
+    }
+
+    #[test]
+    fn base64url_round_trips_and_refuses_other_text() {
+        for n in 0..40u8 {
+            let bytes: Vec<u8> = (0..n).map(|i| i.wrapping_mul(37).wrapping_add(n)).collect();
+            let text = base64url(&bytes);
+            assert!(text
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'));
+            assert_eq!(from_base64url(&text), Some(bytes), "{text}");
+        }
+        assert_eq!(base64url(b"\xfb\xff"), "-_8");
+        for bad in ["A", "AB=", "A+B/", "é", "AB", "AAB"] {
+            // "AB" and "AAB" leave bits set past the last byte.
+            assert_eq!(from_base64url(bad), None, "{bad}");
+        }
+        assert_eq!(from_base64url("AA"), Some(vec![0]));
+    }
+
+    #[test]
+    fn cursors_are_bound_to_their_query() {
+        let users = query(Some("userName pr")).with_resource_type("User");
+        let cursor = users.cursor_at(b"position");
+        let again = users.clone().with_cursor(Some(cursor.clone()));
+        assert_eq!(again.cursor_position().unwrap(), Some(b"position".to_vec()));
+        // The first page: no position.
+        let first = users.clone().with_cursor(Some(String::new()));
+        assert_eq!(first.cursor_position().unwrap(), None);
+        assert!(first.by_cursor());
+        assert!(!users.by_cursor());
+        // Another filter, type or order; garbage; too long; another version.
+        let others = [
+            query(None)
+                .with_resource_type("User")
+                .with_cursor(Some(cursor.clone())),
+            users
+                .clone()
+                .with_resource_type("Group")
+                .with_cursor(Some(cursor.clone())),
+            users
+                .clone()
+                .with_sort_order(SortOrder::Descending)
+                .with_cursor(Some(cursor.clone())),
+            users.clone().with_cursor(Some("!!".into())),
+            users.clone().with_cursor(Some(cursor[..10].into())),
+            users
+                .clone()
+                .with_cursor(Some("A".repeat(ListQuery::MAX_CURSOR_CHARS + 4))),
+            users.clone().with_cursor(Some(base64url(&[2; 12]))),
+            // The position altered: the digest covers it.
+            users.clone().with_cursor(Some({
+                let mut bytes = from_base64url(&cursor).unwrap();
+                *bytes.last_mut().unwrap() ^= 1;
+                base64url(&bytes)
+            })),
+        ];
+        for q in others {
+            let e = q.cursor_position().unwrap_err();
+            assert_eq!(e.scim_type(), Some(crate::ScimType::InvalidCursor), "{q:?}");
+        }
+    }
+
+    #[test]
+    fn in_memory_cursors_continue_after_the_last_id() {
+        let users: Vec<Value> = (0..7).map(|i| json!({"id": format!("u{i}")})).collect();
+        let mut q = ListQuery::default()
+            .with_count(3)
+            .with_cursor(Some(String::new()));
+        let mut seen = Vec::new();
+        loop {
+            let page = q.page(users.clone()).unwrap();
+            assert_eq!(page.total_results, 7);
+            seen.extend(page.resources.iter().map(|r| r["id"].clone()));
+            match page.next_cursor {
+                Some(next) => q = q.with_cursor(Some(next)),
+                None => break,
+            }
+        }
+        assert_eq!(
+            seen,
+            users.iter().map(|r| r["id"].clone()).collect::<Vec<_>>()
+        );
+        // The last id returned gone: its index is used.
+        let q = ListQuery::default()
+            .with_count(3)
+            .with_cursor(Some(String::new()));
+        let next = q.page(users.clone()).unwrap().next_cursor.unwrap();
+        let fewer: Vec<Value> = users.iter().filter(|u| u["id"] != "u2").cloned().collect();
+        let page = q.with_cursor(Some(next)).page(fewer).unwrap();
+        assert_eq!(page.resources[0]["id"], "u4");
     }
 
     #[test]

@@ -99,6 +99,15 @@ pub struct ServiceConfig {
     /// HTTP/1.0 requests keep the fallback; HTTP/2 ones use the URI's authority. More
     /// than one `Host` header is refused whatever this says.
     pub require_host: bool,
+    /// Whether lists also page by cursor (RFC 9865): the `cursor` parameter (and a
+    /// `/.search` body's `cursor`) is handed to the provisioner in
+    /// [`ListQuery::cursor`](crate::provisioner::ListQuery::cursor), responses carry its
+    /// `nextCursor`, and `/ServiceProviderConfig` advertises `pagination` (§4). Turn it on
+    /// only when the provisioner answers cursors ([`ListQuery::page`](crate::provisioner::ListQuery::page)
+    /// does, for a store that pages in memory); off (the default), a `cursor` is refused
+    /// with 400 `invalidCursor` and nothing is advertised. Paging by `startIndex` stays
+    /// the default method either way (§2.4).
+    pub cursor_pagination: bool,
 }
 
 impl Default for ServiceConfig {
@@ -120,6 +129,7 @@ impl Default for ServiceConfig {
             resource_limits: ResourceLimits::default(),
             patch_no_content: Vec::new(),
             require_host: false,
+            cursor_pagination: false,
         }
     }
 }
@@ -158,6 +168,31 @@ impl ServiceConfig {
     pub const fn with_max_body_bytes(mut self, bytes: usize) -> Self {
         self.max_body_bytes = bytes;
         self
+    }
+
+    /// Returns this configuration with paging by cursor (RFC 9865) on or off (see
+    /// [`cursor_pagination`](Self::cursor_pagination)).
+    #[must_use]
+    pub const fn with_cursor_pagination(mut self, on: bool) -> Self {
+        self.cursor_pagination = on;
+        self
+    }
+
+    /// The `pagination` attribute `/ServiceProviderConfig` advertises (RFC 9865 §4):
+    /// cursor and index paging, index the default (§2.4: clients that know only
+    /// `startIndex` keep working), `count`'s default and cap; no `cursorTimeout`, as the
+    /// cursors carry their position and do not expire. `None` without
+    /// [`cursor_pagination`](Self::cursor_pagination): nothing is advertised.
+    pub fn pagination(&self) -> Option<serde_json::Value> {
+        self.cursor_pagination.then(|| {
+            serde_json::json!({
+                "cursor": true,
+                "index": true,
+                "defaultPaginationMethod": "index",
+                "defaultPageSize": self.max_page_size,
+                "maxPageSize": self.max_page_size,
+            })
+        })
     }
 
     /// Returns this configuration with the largest page a list returns set to `n`.

@@ -17,6 +17,9 @@ impl ScimService {
         match route {
             Route::ServiceProviderConfig => {
                 let mut body = to_value(&self.service_provider_config())?;
+                if let Some(pagination) = self.config.pagination() {
+                    body["pagination"] = pagination;
+                }
                 body["meta"] = json!({
                     "resourceType": "ServiceProviderConfig",
                     "location": format!("{base}/ServiceProviderConfig"),

@@ -25,6 +25,8 @@ pub(super) struct RawQuery {
     pub count: Option<String>,
     pub attributes: Option<String>,
     pub excluded_attributes: Option<String>,
+    /// `cursor` (RFC 9865 §2, §3); `Some("")` asks for the first page by cursor.
+    pub cursor: Option<String>,
 }
 
 impl RawQuery {
@@ -41,6 +43,7 @@ impl RawQuery {
                 "count" => &mut raw.count,
                 "attributes" => &mut raw.attributes,
                 "excludedattributes" => &mut raw.excluded_attributes,
+                "cursor" => &mut raw.cursor,
                 _ => continue,
             };
             *slot = Some(v.into_owned());
@@ -48,11 +51,21 @@ impl RawQuery {
         raw
     }
 
-    /// Reads a `/.search` body.
+    /// Reads a `/.search` body, `cursor` included (RFC 9865 §3).
     pub fn from_search(body: &Value) -> Result<Self, ScimError> {
         let req: SearchRequest = serde_json::from_value(body.clone())
             .map_err(|e| ScimError::invalid_syntax(format!("not a SearchRequest: {e}")))?;
+        let cursor = match body.as_object().and_then(|o| crate::json::get_ci(o, "cursor")) {
+            None | Some(Value::Null) => None,
+            Some(Value::String(c)) => Some(c.clone()),
+            Some(_) => {
+                return Err(ScimError::invalid_cursor(
+                    "`cursor` must be a string: empty for the first page, then each response's nextCursor (RFC 9865 §3)",
+                ))
+            }
+        };
         Ok(RawQuery {
+            cursor,
             filter: req.filter,
             sort_by: req.sort_by,
             sort_order: req.sort_order,
@@ -210,7 +223,43 @@ impl RawQuery {
             start_index,
             count,
             projection: self.projection()?,
+            cursor: self.cursor.clone(),
+            resource_type: schema.resource_type().name.clone(),
         })
+    }
+
+    /// Refuses a `cursor` this service cannot take (RFC 9865): when it does not page by
+    /// cursor (`supported` off: 400 `invalidCursor`, so that a client never mistakes the
+    /// first page for the only one), beside a `startIndex` (one query, one way of paging,
+    /// §2.4: 400 `invalidValue`), over several resource types (`across`), or holding
+    /// characters outside RFC 3986's unreserved set or more than
+    /// [`ListQuery::MAX_CURSOR_CHARS`] of them (§2: 400 `invalidCursor`).
+    fn vet_cursor(&self, supported: bool, across: bool) -> Result<(), ScimError> {
+        let Some(cursor) = self.cursor.as_deref() else {
+            return Ok(());
+        };
+        if !supported {
+            return Err(ScimError::invalid_cursor(
+                "this service does not page by cursor (its /ServiceProviderConfig advertises no cursor pagination); page with startIndex and count",
+            ));
+        }
+        if self.start_index.is_some() {
+            return Err(ScimError::invalid_value(
+                "startIndex and cursor cannot both be given: page either by index (startIndex) or by cursor (RFC 9865 §2.4)",
+            ));
+        }
+        if across {
+            return Err(ScimError::invalid_cursor(
+                "a search across every resource type is paged by startIndex only; page by cursor within one resource type (e.g. /Users)",
+            ));
+        }
+        let unreserved = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_' | '~');
+        if cursor.len() > ListQuery::MAX_CURSOR_CHARS || !cursor.chars().all(unreserved) {
+            return Err(ScimError::invalid_cursor(
+                "the cursor is not one this service handed out; start again with an empty cursor and pass each response's nextCursor unchanged",
+            ));
+        }
+        Ok(())
     }
 }
 
@@ -315,6 +364,8 @@ impl ScimService {
             .map(|t| self.schema(t))
             .collect::<Result<Vec<_>, _>>()?;
         let filter = raw.vet(&schemas, in_url)?;
+        raw.vet_cursor(self.config.cursor_pagination, types.len() != 1)?;
+        let mut cursors = None;
         let (resources, total, start_index) = if types.len() == 1 {
             let schema = self.schema(&types[0])?;
             let query = raw.to_query(&schema, filter.as_ref(), max)?;
@@ -322,6 +373,9 @@ impl ScimService {
             let mut resources = Vec::with_capacity(page.resources.len());
             for r in page.resources.into_iter().take(query.count as usize) {
                 resources.push(self.present(call, &types[0], r, &query.projection)?);
+            }
+            if query.by_cursor() {
+                cursors = Some((page.next_cursor, page.previous_cursor));
             }
             (resources, page.total_results, query.start_index)
         } else {
@@ -365,7 +419,18 @@ impl ScimService {
             (page, total, start)
         };
         let list = ListResponse::new(resources, total, start_index);
-        let body = serde_json::to_value(&list).map_err(ProvisionerError::internal)?;
+        let mut body = serde_json::to_value(&list).map_err(ProvisionerError::internal)?;
+        if let (Some((next, previous)), Some(obj)) = (cursors, body.as_object_mut()) {
+            // Paged by cursor (RFC 9865 §2): no startIndex; `nextCursor` unless this is
+            // the last page, `previousCursor` when the provisioner gives one.
+            obj.remove("startIndex");
+            if let Some(next) = next {
+                obj.insert("nextCursor".into(), Value::String(next));
+            }
+            if let Some(previous) = previous {
+                obj.insert("previousCursor".into(), Value::String(previous));
+            }
+        }
         Ok(response::json(StatusCode::OK, &body))
     }
 }

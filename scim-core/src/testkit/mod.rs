@@ -287,14 +287,15 @@ where
 
     /// Runs every check: [`sessions`](TestKit::sessions),
     /// [`uniqueness`](TestKit::uniqueness), [`preconditions`](TestKit::preconditions),
-    /// [`membership`](TestKit::membership) and [`concurrency`](TestKit::concurrency).
-    /// Stops at the first failure.
+    /// [`membership`](TestKit::membership), [`concurrency`](TestKit::concurrency) and
+    /// [`paging`](TestKit::paging). Stops at the first failure.
     pub async fn run(&self) -> Result<Report, Failure> {
         let mut report = self.sessions().await?;
         report.extend(self.uniqueness().await?);
         report.extend(self.preconditions().await?);
         report.extend(self.membership().await?);
         report.extend(self.concurrency().await?);
+        report.extend(self.paging().await?);
         Ok(report)
     }
 

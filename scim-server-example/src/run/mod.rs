@@ -313,6 +313,8 @@ fn serve_on<S: Store>(
         .with_base_paths(["/scim/v2", "/scim"])
         .with_max_body_bytes(cli.max_body_bytes)
         .with_max_page_size(cli.max_page_size)
+        // Lists page by cursor too (RFC 9865): an index seek however deep the page.
+        .with_cursor_pagination(true)
         .with_resource_limits(
             ResourceLimits::default()
                 .with_max_values_per_attribute(cli.max_values_per_attribute.max(1)),

@@ -200,6 +200,81 @@ impl Order {
     }
 }
 
+/// Where a page read by index seek starts (paging by cursor, RFC 9865): after the
+/// resource at a position in the page's [`Order`], never by counting past the rows
+/// before it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum After {
+    /// From the first resource.
+    Start,
+    /// After the resource created at this position (`seq`), in [`Order::Created`].
+    Seq(i64),
+    /// After the resource with this unique key (lower-cased), in [`Order::UniqueKey`].
+    Key(String),
+}
+
+/// A value an [`After`] condition binds.
+pub(crate) enum AfterValue {
+    /// A position.
+    Seq(i64),
+    /// A unique key.
+    Key(String),
+}
+
+impl Order {
+    /// The column a page in this order is keyed by (`key` being the unique key as the
+    /// engine compares it) and how a later row compares with an earlier one.
+    fn keyed_by(self, key: &str) -> (&str, &'static str) {
+        match self {
+            Order::Created => ("seq", ">"),
+            Order::UniqueKey { descending: false } => (key, ">"),
+            Order::UniqueKey { descending: true } => (key, "<"),
+        }
+    }
+
+    /// The condition that keeps the rows after `after` in this order, `placeholder`
+    /// standing for the value it binds; `None` for [`After::Start`]. A position of the
+    /// other order keeps nothing (`FALSE`): the rules never pass one.
+    pub(crate) fn after_sql(
+        self,
+        key: &str,
+        after: &After,
+        placeholder: &str,
+    ) -> Option<(String, AfterValue)> {
+        let (column, later) = self.keyed_by(key);
+        match (self, after) {
+            (_, After::Start) => None,
+            (Order::Created, After::Seq(seq)) => Some((
+                format!("{column} {later} {placeholder}"),
+                AfterValue::Seq(*seq),
+            )),
+            (Order::UniqueKey { .. }, After::Key(k)) => Some((
+                format!("{column} {later} {placeholder}"),
+                AfterValue::Key(k.clone()),
+            )),
+            _ => Some((
+                format!("(FALSE AND {placeholder} IS NULL)"),
+                AfterValue::Seq(0),
+            )),
+        }
+    }
+
+    /// The condition that starts a page `placeholder` rows into this order without
+    /// reading the rows it skips: the skipped rows are counted in the order's index
+    /// alone (a covering subquery on `(resource_type, seq)` or `(resource_type,
+    /// unique_key)`), then the page is read from the row found on. `condition` is the
+    /// statement's own selection, repeated in the subquery.
+    pub(crate) fn offset_sql(self, key: &str, condition: &str, placeholder: &str) -> String {
+        let (column, later) = self.keyed_by(key);
+        let (order, _) = self.sql(key);
+        format!(
+            "{column} {later}= (SELECT {column} FROM resources WHERE {condition} \
+             ORDER BY {order} LIMIT 1 OFFSET {placeholder})"
+        )
+    }
+}
+
 /// A storage failure.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -441,6 +516,17 @@ pub trait Tx: Journal {
         offset: u64,
         limit: u64,
     ) -> Result<Vec<Row>, StoreError>;
+    /// At most `limit` resources of `rt` that `selection` selects, in `order`, after
+    /// `after`, each with its position: an index seek from the last page's last row
+    /// (paging by cursor, RFC 9865), however deep the page.
+    fn seek(
+        &mut self,
+        rt: &str,
+        selection: &Selection,
+        order: Order,
+        after: &After,
+        limit: u64,
+    ) -> Result<Vec<(i64, Row)>, StoreError>;
     /// The position of every resource of `rt` that `selection` selects, in `order`: the
     /// matches counted and ordered in one pass, without reading their documents out.
     fn positions(

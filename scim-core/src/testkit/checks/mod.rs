@@ -1,5 +1,6 @@
 //! The checks of a store's duties (the list on [`Provisioner`]): uniqueness,
-//! `If-Match`/412, membership and concurrency, each a short scenario over a fresh store.
+//! `If-Match`/412, membership, concurrency and paging, each a short scenario over a
+//! fresh store.
 
 use std::cell::Cell;
 use std::future::Future;
@@ -16,6 +17,7 @@ use crate::service::{Authenticator, ScimService};
 
 mod concurrency;
 mod membership;
+mod paging;
 mod preconditions;
 mod uniqueness;
 

@@ -13,7 +13,7 @@ use serde_json::{Map, Value};
 use super::select::{is_selective, select, Selected};
 use super::view::assemble_all;
 use super::{Kind, Result};
-use crate::store::{Order, Row, Selection, Tx};
+use crate::store::{After, Order, Row, Selection, Tx};
 
 /// How a list request is admitted.
 pub(crate) enum Plan {
@@ -81,24 +81,31 @@ pub(crate) fn list(
     abandoned: &AtomicBool,
 ) -> Result<ListPage> {
     let rt = kind.as_str();
-    let Selected { selection, exact } = select(tx, kind, schema, query.filter.as_ref())?;
+    // A cursor of another query is refused before anything is read (RFC 9865 §2.1).
+    let position = query.cursor_position()?;
+    let selected = select(tx, kind, schema, query.filter.as_ref())?;
+    let (selection, exact) = (&selected.selection, selected.exact);
     let bounded = usize::try_from(query.count).is_ok_and(|c| c <= limits.resources);
     match sql_order(kind, query) {
         Some(order) if exact && bounded => {
             let skip = query.start_index.saturating_sub(1);
             let mut budget = Held::new(rt, limits);
+            if query.by_cursor() {
+                let after = after_of(position.as_deref(), order)?;
+                return seek_page(tx, kind, query, selection, order, after, &mut budget);
+            }
             // Without a filter (Okta's import pages through every user): counted from
             // the index, the page read by offset in the index's order. Otherwise the
             // matches' positions in one pass, then the page's rows.
-            if selection == Selection::all() {
-                let total = tx.count(rt, &selection)?;
+            if *selection == Selection::all() {
+                let total = tx.count(rt, selection)?;
                 let wanted = query.count.min(total.saturating_sub(skip));
                 let rows = read_chunked(wanted, &mut budget, |done, limit| {
-                    tx.page(rt, &selection, order, skip + done, limit)
+                    tx.page(rt, selection, order, skip + done, limit)
                 })?;
                 return Ok(ListPage::new(total, assemble_all(tx, kind, rows)?));
             }
-            let positions = tx.positions(rt, &selection, order)?;
+            let positions = tx.positions(rt, selection, order)?;
             let total = positions.len() as u64;
             let page: Vec<i64> = positions
                 .into_iter()
@@ -111,7 +118,150 @@ pub(crate) fn list(
             })?;
             Ok(ListPage::new(total, assemble_all(tx, kind, rows)?))
         }
-        _ => scan(tx, kind, query, &selection, exact, limits, abandoned),
+        _ => scan(
+            tx,
+            kind,
+            query,
+            &selected,
+            limits,
+            abandoned,
+            position.as_deref(),
+        ),
+    }
+}
+
+/// The tags of the positions the bridge's cursors carry (RFC 9865: opaque to clients;
+/// [`ListQuery::cursor_at`] adds a version and binds them to their query).
+const START_TAG: u8 = b'B';
+/// See [`START_TAG`]: after a creation position (`seq`, 8 bytes big-endian).
+const SEQ_TAG: u8 = b'S';
+/// See [`START_TAG`]: after a unique key (UTF-8).
+const KEY_TAG: u8 = b'K';
+
+/// The bytes of `after`, for a cursor.
+fn position_bytes(after: &After) -> Vec<u8> {
+    match after {
+        After::Seq(seq) => std::iter::once(SEQ_TAG).chain(seq.to_be_bytes()).collect(),
+        After::Key(key) => std::iter::once(KEY_TAG).chain(key.bytes()).collect(),
+        _ => vec![START_TAG],
+    }
+}
+
+/// Where a page in `order` continues from a cursor's `position` (`None`: the first
+/// page); 400 `invalidCursor` for a position that is not one of this order's (RFC 9865
+/// §2.1).
+fn after_of(position: Option<&[u8]>, order: Order) -> Result<After> {
+    let Some(position) = position else {
+        return Ok(After::Start);
+    };
+    let after = match position.split_first() {
+        Some((&START_TAG, [])) => Some(After::Start),
+        Some((&SEQ_TAG, seq)) => <[u8; 8]>::try_from(seq)
+            .ok()
+            .map(|b| After::Seq(i64::from_be_bytes(b))),
+        Some((&KEY_TAG, key)) => std::str::from_utf8(key)
+            .ok()
+            .map(|k| After::Key(k.to_owned())),
+        _ => None,
+    };
+    match (after, order) {
+        (Some(After::Start), _) => Ok(After::Start),
+        (Some(after @ After::Seq(_)), Order::Created) => Ok(after),
+        (Some(after @ After::Key(_)), Order::UniqueKey { .. }) => Ok(after),
+        _ => Err(ScimError::invalid_cursor(
+            "the cursor is not a position in this list (was it handed out for another count or sortBy?); start again from the first page with an empty cursor",
+        )
+        .into()),
+    }
+}
+
+/// The position of `row` (created at `seq`) in `order`.
+fn position_in(order: Order, seq: i64, row: &Row) -> After {
+    match order {
+        Order::Created => After::Seq(seq),
+        _ => After::Key(row.unique_key.clone().unwrap_or_default()),
+    }
+}
+
+/// A page by cursor (RFC 9865) the database selects and sorts: read by index seek
+/// after `after` ([`Tx::seek`]), one row more than asked to know whether a page
+/// follows (`nextCursor`, after the page's last row), whatever the depth. The total is
+/// counted by the database (for every resource of the type, from its index).
+fn seek_page(
+    tx: &mut dyn Tx,
+    kind: Kind,
+    query: &ListQuery,
+    selection: &Selection,
+    order: Order,
+    after: After,
+    budget: &mut Held<'_>,
+) -> Result<ListPage> {
+    let rt = kind.as_str();
+    let total = tx.count(rt, selection)?;
+    let wanted = query.count.saturating_add(1);
+    let mut rows: Vec<Row> = Vec::new();
+    let mut last = after;
+    let mut more = false;
+    while !more && (rows.len() as u64) < wanted {
+        let limit = PAGE_CHUNK.min(wanted - rows.len() as u64);
+        let chunk = tx.seek(rt, selection, order, &last, limit)?;
+        if chunk.is_empty() {
+            break;
+        }
+        for (seq, row) in chunk {
+            if rows.len() as u64 == query.count {
+                more = true;
+                break;
+            }
+            budget.hold(&row.data, NARROW_OR_SMALLER_PAGES)?;
+            last = position_in(order, seq, &row);
+            rows.push(row);
+        }
+    }
+    let next = more.then(|| query.cursor_at(&position_bytes(&last)));
+    Ok(ListPage::new(total, assemble_all(tx, kind, rows)?).with_next_cursor(next))
+}
+
+/// Which matches of a [`scan`] in creation order make the page: the `startIndex`
+/// window, or, by cursor, the first `count` created after the cursor's position, noting
+/// whether any match follows them.
+struct Window {
+    /// `startIndex - 1`.
+    skip: u64,
+    /// `count`.
+    count: u64,
+    /// By cursor: the position the page follows.
+    after: Option<i64>,
+    /// Matches taken by cursor.
+    taken: u64,
+    /// The position of the last match taken.
+    last: i64,
+    /// Whether a match follows the page (by cursor).
+    more: bool,
+}
+
+impl Window {
+    /// Whether the match created at `seq`, the `nth` (1-based), is on the page.
+    fn admit(&mut self, nth: u64, seq: i64) -> bool {
+        let Some(after) = self.after else {
+            return nth > self.skip && nth - self.skip <= self.count;
+        };
+        if seq <= after {
+            return false;
+        }
+        if self.taken == self.count {
+            self.more = true;
+            return false;
+        }
+        self.taken += 1;
+        self.last = seq;
+        true
+    }
+
+    /// The cursor of the next page, if one follows.
+    fn next_cursor(&self, query: &ListQuery) -> Option<String> {
+        self.more
+            .then(|| query.cursor_at(&position_bytes(&After::Seq(self.last))))
     }
 }
 
@@ -237,18 +387,36 @@ const NARROW_OR_SMALLER_PAGES: &str = "narrow the filter or ask for smaller page
 /// needs: the requested page; or, to sort, each match's sort key and id
 /// ([`sort_key_of`]), the page's resources being read again once sorted. Holding more
 /// than `limits` allow (in count or in bytes of JSON; the sorted page's resources counted
-/// again from zero) is refused with 400 `tooMany`.
+/// again from zero) is refused with 400 `tooMany`. By cursor (RFC 9865), the page is
+/// the matches after the cursor's position: in creation order, those created after it
+/// ([`Window`]); sorted, those after the last id returned ([`ListQuery::slice_by`]).
 fn scan(
     tx: &mut dyn Tx,
     kind: Kind,
     query: &ListQuery,
-    selection: &Selection,
-    exact: bool,
+    selected: &Selected,
     limits: HeldLimits,
     abandoned: &AtomicBool,
+    position: Option<&[u8]>,
 ) -> Result<ListPage> {
     let rt = kind.as_str();
-    let skip = query.start_index.saturating_sub(1);
+    let (selection, exact) = (&selected.selection, selected.exact);
+    let after = match (query.by_cursor(), &query.sort_by) {
+        // Sorted in memory: the sorted keys are paged by ListQuery::slice_by.
+        (true, None) => match after_of(position, Order::Created)? {
+            After::Seq(seq) => Some(seq),
+            _ => Some(0),
+        },
+        _ => None,
+    };
+    let mut window = Window {
+        skip: query.start_index.saturating_sub(1),
+        count: query.count,
+        after,
+        taken: 0,
+        last: after.unwrap_or(0),
+        more: false,
+    };
     let mut total: u64 = 0;
     let mut keys = Vec::new();
     // The page: rows of an exact selection, assembled at the end; or resources assembled
@@ -256,7 +424,7 @@ fn scan(
     let mut page_rows: Vec<Row> = Vec::new();
     let mut page: Vec<Value> = Vec::new();
     let mut budget = Held::new(rt, limits);
-    let mut after = 0;
+    let mut scanned = 0;
     loop {
         if abandoned.load(Ordering::Relaxed) {
             tracing::info!(
@@ -270,17 +438,17 @@ fn scan(
             )
             .into());
         }
-        let batch = tx.scan_after(rt, selection, after, SCAN_BATCH)?;
+        let batch = tx.scan_after(rt, selection, scanned, SCAN_BATCH)?;
         let Some((last, _)) = batch.last() else {
             break;
         };
-        after = *last;
-        let rows: Vec<Row> = batch.into_iter().map(|(_, row)| row).collect();
+        scanned = *last;
+        let (seqs, rows): (Vec<i64>, Vec<Row>) = batch.into_iter().unzip();
         // An exact selection needs no evaluation: only the page's rows are assembled.
         if exact && query.sort_by.is_none() {
-            for row in rows {
+            for (seq, row) in seqs.into_iter().zip(rows) {
                 total += 1;
-                if total > skip && total - skip <= query.count {
+                if window.admit(total, seq) {
                     budget.hold(&row.data, NARROW_OR_SMALLER_PAGES)?;
                     page_rows.push(row);
                 }
@@ -288,7 +456,8 @@ fn scan(
             continue;
         }
         let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
-        for (resource, id) in assemble_all(tx, kind, rows)?.into_iter().zip(ids) {
+        let assembled = assemble_all(tx, kind, rows)?.into_iter().zip(ids).zip(seqs);
+        for ((resource, id), seq) in assembled {
             if !exact && !query.matches(&resource)? {
                 continue;
             }
@@ -297,7 +466,7 @@ fn scan(
                 let key = sort_key_of(&resource, path, &id);
                 budget.hold(&key, NARROW_OR_NO_SORT)?;
                 keys.push(key);
-            } else if total > skip && total - skip <= query.count {
+            } else if window.admit(total, seq) {
                 budget.hold(&resource, NARROW_OR_SMALLER_PAGES)?;
                 page.push(resource);
             }
@@ -305,11 +474,14 @@ fn scan(
     }
     if query.sort_by.is_none() {
         page.extend(assemble_all(tx, kind, page_rows)?);
-        return Ok(ListPage::new(total, page));
+        let next = window.next_cursor(query);
+        return Ok(ListPage::new(total, page).with_next_cursor(next));
     }
-    // Sorted and paged as whole resources would be; then the page's resources read.
+    // Sorted and paged as whole resources would be (by cursor, from the id of the last
+    // key returned); then the page's resources read.
     let keys_only = query.clone().with_filter(None).with_matcher(None);
-    let sorted = keys_only.page(keys)?;
+    keys_only.sort(&mut keys, |k| k);
+    let sorted = keys_only.slice_by(keys, |k| k.get(SORT_KEY_ID).and_then(Value::as_str))?;
     let mut budget = Held::new(rt, limits);
     let mut rows = Vec::with_capacity(sorted.resources.len());
     for key in &sorted.resources {
@@ -323,8 +495,8 @@ fn scan(
         budget.hold(&row.data, NARROW_OR_SMALLER_PAGES)?;
         rows.push(row);
     }
-    Ok(ListPage::new(
-        sorted.total_results,
-        assemble_all(tx, kind, rows)?,
-    ))
+    Ok(
+        ListPage::new(sorted.total_results, assemble_all(tx, kind, rows)?)
+            .with_next_cursor(sorted.next_cursor),
+    )
 }

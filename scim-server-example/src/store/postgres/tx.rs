@@ -7,7 +7,8 @@ use super::classify;
 use super::params::{bind, clamp, count_of, refs, storable_list, typed, Params, Value};
 use super::summary::Summary;
 use crate::store::{
-    Account, AccountState, MemberRow, Order, RawRow, Row, Selection, StoreError, Tx, EMAIL_VALUES,
+    Account, AccountState, After, AfterValue, MemberRow, Order, RawRow, Row, Selection, StoreError,
+    Tx, EMAIL_VALUES,
 };
 
 /// A transaction, open until the closure given to [`crate::store::Store`] returns.
@@ -245,19 +246,57 @@ impl Tx for PgTx<'_, '_> {
         limit: u64,
     ) -> Result<Vec<Row>, StoreError> {
         let n = selection.next_param();
-        let (order, keyed) = order.sql("unique_key COLLATE \"C\"");
+        let key = "unique_key COLLATE \"C\"";
+        let (order_by, keyed) = order.sql(key);
+        let condition = format!(
+            "resource_type = $1 AND {} AND {keyed}",
+            selection.condition()
+        );
+        // Deep pages start from the row the order's index finds `offset` entries in,
+        // the skipped rows' documents never read.
+        let from = if offset > 0 {
+            order.offset_sql(key, &condition, &format!("${}", n + 1))
+        } else {
+            "TRUE".to_owned()
+        };
+        let sql = format!(
+            "SELECT {ROW_COLUMNS} FROM resources WHERE {condition} AND {from}
+             ORDER BY {order_by} LIMIT ${n}"
+        );
+        let mut rest = vec![Value::Integer(clamp(limit))];
+        if offset > 0 {
+            rest.push(Value::Integer(clamp(offset)));
+        }
+        let args = bind(rt, selection, rest);
+        self.plain_rows(rt, &sql, &refs(&args))
+    }
+
+    fn seek(
+        &mut self,
+        rt: &str,
+        selection: &Selection,
+        order: Order,
+        after: &After,
+        limit: u64,
+    ) -> Result<Vec<(i64, Row)>, StoreError> {
+        let n = selection.next_param();
+        let key = "unique_key COLLATE \"C\"";
+        let (order_by, keyed) = order.sql(key);
+        let seek = order.after_sql(key, after, &format!("${}", n + 1));
         let sql = format!(
             "SELECT {ROW_COLUMNS} FROM resources WHERE resource_type = $1 AND {} AND {keyed}
-             ORDER BY {order} LIMIT ${n} OFFSET ${}",
+             AND {} ORDER BY {order_by} LIMIT ${n}",
             selection.condition(),
-            n + 1
+            seek.as_ref().map_or("TRUE", |(sql, _)| sql.as_str()),
         );
-        let args = bind(
-            rt,
-            selection,
-            [Value::Integer(clamp(limit)), Value::Integer(clamp(offset))],
-        );
-        self.plain_rows(rt, &sql, &refs(&args))
+        let mut rest = vec![Value::Integer(clamp(limit))];
+        match seek {
+            Some((_, AfterValue::Seq(seq))) => rest.push(Value::Integer(seq)),
+            Some((_, AfterValue::Key(key))) => rest.push(Value::Text(key)),
+            None => {}
+        }
+        let args = bind(rt, selection, rest);
+        self.rows(rt, &sql, &refs(&args))
     }
 
     fn positions(

@@ -7,7 +7,8 @@ use scim2_core::sql::{SqlDialect, SqlParam, SqlTarget};
 
 use super::classify;
 use crate::store::{
-    Account, AccountState, MemberRow, Order, RawRow, Row, Selection, StoreError, Tx, EMAIL_VALUES,
+    Account, AccountState, After, AfterValue, MemberRow, Order, RawRow, Row, Selection, StoreError,
+    Tx, EMAIL_VALUES,
 };
 
 /// A transaction (or a write's savepoint in a group commit), open until the closure
@@ -238,15 +239,55 @@ impl Tx for SqliteTx<'_> {
         limit: u64,
     ) -> Result<Vec<Row>, StoreError> {
         let n = selection.next_param();
-        let (order, keyed) = order.sql("unique_key");
+        let (order_by, keyed) = order.sql("unique_key");
+        let condition = format!(
+            "resource_type = ?1 AND {} AND {keyed}",
+            selection.condition()
+        );
+        // Deep pages start from the row the order's index finds `offset` entries in,
+        // the skipped rows' documents never read.
+        let from = if offset > 0 {
+            order.offset_sql("unique_key", &condition, &format!("?{}", n + 1))
+        } else {
+            "TRUE".to_owned()
+        };
+        let sql = format!(
+            "SELECT {ROW_COLUMNS} FROM resources WHERE {condition} AND {from}
+             ORDER BY {order_by} LIMIT ?{n}"
+        );
+        let mut rest = vec![clamp(limit)];
+        if offset > 0 {
+            rest.push(clamp(offset));
+        }
+        let args = bind(rt, selection, rest);
+        self.plain_rows(rt, &sql, params_from_iter(args))
+    }
+
+    fn seek(
+        &mut self,
+        rt: &str,
+        selection: &Selection,
+        order: Order,
+        after: &After,
+        limit: u64,
+    ) -> Result<Vec<(i64, Row)>, StoreError> {
+        let n = selection.next_param();
+        let (order_by, keyed) = order.sql("unique_key");
+        let seek = order.after_sql("unique_key", after, &format!("?{}", n + 1));
         let sql = format!(
             "SELECT {ROW_COLUMNS} FROM resources WHERE resource_type = ?1 AND {} AND {keyed}
-             ORDER BY {order} LIMIT ?{n} OFFSET ?{}",
+             AND {} ORDER BY {order_by} LIMIT ?{n}",
             selection.condition(),
-            n + 1
+            seek.as_ref().map_or("TRUE", |(sql, _)| sql.as_str()),
         );
-        let args = bind(rt, selection, [clamp(limit), clamp(offset)]);
-        self.plain_rows(rt, &sql, params_from_iter(args))
+        let mut rest = vec![clamp(limit)];
+        match seek {
+            Some((_, AfterValue::Seq(seq))) => rest.push(SqlValue::Integer(seq)),
+            Some((_, AfterValue::Key(key))) => rest.push(SqlValue::Text(key)),
+            None => {}
+        }
+        let args = bind(rt, selection, rest);
+        self.rows(rt, &sql, params_from_iter(args))
     }
 
     fn positions(
