@@ -40,6 +40,23 @@ fn account_from(r: &rusqlite::Row<'_>) -> rusqlite::Result<Account> {
 
 const ROW_COLUMNS: &str = "seq, id, data, unique_key, external_id";
 
+/// The rows at the positions `?2` (a JSON array) of type `?1`, in the array's order.
+/// `CROSS JOIN` keeps the array as the outer loop: without statistics (a database filled
+/// since the bridge started) SQLite otherwise walked every row of the type for each
+/// position.
+pub(super) const ROWS_AT: &str = "SELECT seq, id, data, unique_key, external_id
+    FROM (SELECT key AS n, value AS at FROM json_each(?2)) AS p
+    CROSS JOIN resources ON resources.seq = p.at WHERE resource_type = ?1 ORDER BY p.n";
+
+/// (member, group, the group's displayName) for each member in `?1` (a JSON array), in
+/// the order they were added; the array is the outer loop, as in [`ROWS_AT`].
+pub(super) const GROUPS_OF_EACH: &str =
+    "SELECT m.member_id, m.group_id, coalesce(json_extract(r.data, '$.displayName'), '')
+    FROM (SELECT DISTINCT value FROM json_each(?1)) AS j
+    CROSS JOIN members m ON m.member_id = j.value
+    CROSS JOIN resources r ON r.resource_type = 'Group' AND r.id = m.group_id
+    ORDER BY m.seq";
+
 /// A count or bound as SQLite takes it.
 fn clamp(n: u64) -> SqlValue {
     SqlValue::Integer(i64::try_from(n).unwrap_or(i64::MAX))
@@ -316,12 +333,8 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn rows_at(&mut self, rt: &str, positions: &[i64]) -> Result<Vec<Row>, StoreError> {
-        let sql = format!(
-            "SELECT {ROW_COLUMNS} FROM (SELECT key AS n, value AS at FROM json_each(?2)) AS p
-             JOIN resources ON resources.seq = p.at WHERE resource_type = ?1 ORDER BY p.n"
-        );
         let list = serde_json::Value::from(positions).to_string();
-        self.plain_rows(rt, &sql, params![rt, list])
+        self.plain_rows(rt, ROWS_AT, params![rt, list])
     }
 
     fn count(&mut self, rt: &str, selection: &Selection) -> Result<u64, StoreError> {
@@ -457,14 +470,7 @@ impl Tx for SqliteTx<'_> {
         &mut self,
         member_ids: &[String],
     ) -> Result<Vec<(String, String, String)>, StoreError> {
-        let mut stmt = self
-            .tx
-            .prepare_cached(
-                "SELECT m.member_id, m.group_id, coalesce(json_extract(r.data, '$.displayName'), '')
-                 FROM members m JOIN resources r ON r.resource_type = 'Group' AND r.id = m.group_id
-                 WHERE m.member_id IN (SELECT value FROM json_each(?1)) ORDER BY m.seq",
-            )
-            .map_err(classify)?;
+        let mut stmt = self.tx.prepare_cached(GROUPS_OF_EACH).map_err(classify)?;
         let rows = stmt
             .query_map(params![json_list(member_ids)], |r| {
                 Ok((r.get(0)?, r.get(1)?, r.get(2)?))
