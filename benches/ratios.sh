@@ -36,7 +36,6 @@ cleanup() {
   for p in "${pids[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null || true; done
   wait 2>/dev/null || true
   pg_stop
-  git worktree remove --force "$work/base" 2>/dev/null || true
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -44,10 +43,16 @@ trap cleanup EXIT
 echo "building (release): this tree, and the bridge at $BASE for the POST /Users baseline" >&2
 cargo build --release -q -p scim-server-example --bin scim-bridge
 cargo build --release -q -p scim-benches --bin fixed-body
-git worktree add -q --detach "$work/base" "$BASE"
-# Its own target directory, kept between runs (the build takes minutes).
+# The baseline's own work tree and target directory, kept between runs (its build takes
+# minutes).
+base_src="$(pwd)/target/ratios-base/src"
+if [ -d "$base_src" ]; then
+  git -C "$base_src" checkout -q --detach "$BASE"
+else
+  git worktree add -q --detach "$base_src" "$BASE"
+fi
 CARGO_TARGET_DIR="$(pwd)/target/ratios-base" cargo build --release -q \
-  --manifest-path "$work/base/Cargo.toml" -p scim-server-example --bin scim-bridge
+  --manifest-path "$base_src/Cargo.toml" -p scim-server-example --bin scim-bridge
 base_bin="$(pwd)/target/ratios-base/release/scim-bridge"
 
 export TOKEN="ratios-$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')"
@@ -70,7 +75,7 @@ add() { rows+=("| $1 | $2 | $3 | $4 | $5 | $6 |"); echo "$1: $2 / $3 = $4 (targe
 # criterion's median time per iteration (ns) of bench $1 (its directory under
 # target/criterion).
 median_ns() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["median"]["point_estimate"])' "target/criterion/$1/new/estimates.json"; }
-crit=(-- --warm-up-time 2 --measurement-time 5 --noplot)
+crit=(-- --warm-up-time 2 --measurement-time 5)
 cargo bench -q -p scim-benches --bench filter "${crit[@]}" 'filter/(parse-borrowed/20|serde_json-string/20)$' >&2
 parse_ns=$(median_ns filter/parse-borrowed_20)
 json_ns=$(median_ns filter/serde_json-string_20)
@@ -81,14 +86,19 @@ add "filter parse (borrowed) / serde_json string read (20 fixtures)" \
   "$(echo "20e9 / $parse_ns" | bc -l | awk '{printf "%.2f M/s", $1/1e6}')" \
   "$(echo "20e9 / $json_ns" | bc -l | awk '{printf "%.2f M/s", $1/1e6}')" "$r" "≥ 0.9" "$(verdict "$r" 0.9)"
 
-cargo bench -q -p scim-benches --bench patch "${crit[@]}" 'patch/apply-owned/entra-8$' >&2
+cargo bench -q -p scim-benches --bench patch "${crit[@]}" 'patch/apply(-owned)?/entra-8$' >&2
 patch_ns=$(median_ns patch/apply-owned_entra-8)
 ours_patch=$(echo "8e9 / $patch_ns" | bc -l)
 peer_dir="$work/peers"; mkdir -p "$peer_dir"; cp benches/peers/patch.js "$peer_dir/"
 (cd "$peer_dir" && npm init -y >/dev/null && npm install --silent --no-audit --no-fund scim-patch@0.8.3 >/dev/null)
 peer_patch=$(cd "$peer_dir" && FIXTURES="$OLDPWD/benches/fixtures" node patch.js | awk '{print $3}')
 r=$(ratio "$ours_patch" "$peer_patch")
-add "PATCH apply, Entra shapes / npm scim-patch" "$(printf '%.0f k/s' "$(echo "$ours_patch / 1000" | bc -l)")" \
+add "PATCH apply to an owned user (apply_owned), Entra shapes / npm scim-patch with its copy" "$(printf '%.0f k/s' "$(echo "$ours_patch / 1000" | bc -l)")" \
+  "$(printf '%.0f k/s' "$(echo "$peer_patch / 1000" | bc -l)")" "${r}×" "≥ 10×" "$(verdict "$r" 10)"
+copy_ns=$(median_ns patch/apply_entra-8)
+ours_copy=$(echo "8e9 / $copy_ns" | bc -l)
+r=$(ratio "$ours_copy" "$peer_patch")
+add "PATCH apply with the copy of the user (apply), both sides copying / npm scim-patch" "$(printf '%.0f k/s' "$(echo "$ours_copy / 1000" | bc -l)")" \
   "$(printf '%.0f k/s' "$(echo "$peer_patch / 1000" | bc -l)")" "${r}×" "≥ 10×" "$(verdict "$r" 10)"
 
 # --- Load ----------------------------------------------------------------------------
@@ -150,9 +160,10 @@ wait_up "http://127.0.0.1:3220/ServiceProviderConfig" || wait_up "http://127.0.0
 ref_bulk=$(preload "http://127.0.0.1:3220" 0 10000)
 kill "$ref_pid"; wait "$ref_pid" 2>/dev/null || true
 
-# The bridge before this round: POST /Users from empty.
+# The bridge before this round: POST /Users at 10,000 users, as below.
 rm -rf "$work/data"
 start_bridge "$base_bin"
+preload "$BRIDGE/scim/v2" 0 10000 >/dev/null
 base_post=$(load "$BRIDGE" $here/create.lua)
 stop_bridge
 
@@ -228,7 +239,7 @@ PY
 }
 
 bench_store SQLite
-if pg_start; then
+if pg_start >&2; then
   bench_store PostgreSQL --database-url "$(pg_database ratios)"
   pg_stop
 fi

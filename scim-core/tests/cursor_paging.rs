@@ -252,3 +252,15 @@ async fn the_in_memory_store_passes_the_kit_s_paging_check_by_cursor() {
     // Listed by index and by cursor, with a refused cursor: 15 requests.
     assert!(report.passed[0].requests >= 15, "{report}");
 }
+
+/// Found by review: `count=0` by cursor answered a `nextCursor` naming the same position,
+/// so a client following it looped for ever. A page of none has no next cursor.
+#[tokio::test]
+async fn a_page_of_none_by_cursor_has_no_next_cursor() {
+    let svc = service(true);
+    seed(&svc, 3).await;
+    let r = get(&svc, "/scim/v2/Users?count=0&cursor=").await;
+    assert_eq!(r.status, 200, "{}", r.json);
+    assert_eq!(r.json["totalResults"], 3, "{}", r.json);
+    assert!(r.json.get("nextCursor").is_none(), "{}", r.json);
+}

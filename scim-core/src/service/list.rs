@@ -375,7 +375,10 @@ impl ScimService {
                 resources.push(self.present(call, &types[0], r, &query.projection)?);
             }
             if query.by_cursor() {
-                cursors = Some((page.next_cursor, page.previous_cursor));
+                // A page of none moves nowhere: its nextCursor would name the same
+                // position again, and a client following it would loop for ever.
+                let next = page.next_cursor.filter(|_| query.count > 0);
+                cursors = Some((next, page.previous_cursor));
             }
             (resources, page.total_results, query.start_index)
         } else {

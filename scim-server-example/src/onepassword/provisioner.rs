@@ -38,15 +38,21 @@ impl<S: Store> Provisioner for OnePassword<S> {
         .await
     }
 
+    /// In a Bulk request (a PUT reads the resource first), the operations before it are
+    /// made durable first, so that the read sees what they wrote.
     async fn get(
         &self,
-        _ctx: &RequestContext,
+        ctx: &RequestContext,
         rt: &str,
         id: &str,
     ) -> Result<Value, ProvisionerError> {
         let (kind, id) = (Kind::parse(rt)?, id.to_owned());
-        self.blocking(move |store, _, _| store.read(|tx| rules::get(tx, kind, &id)))
-            .await
+        let durability = self.bulks.for_request(ctx);
+        self.blocking(move |store, _, _| {
+            durability.before_read(store)?;
+            store.read(|tx| rules::get(tx, kind, &id))
+        })
+        .await
     }
 
     async fn replace(

@@ -7,6 +7,7 @@ mod common;
 mod abandoned_scans_read_on;
 mod audit_piped_to_head_panics;
 mod blocked_statement_holds_connections;
+mod bulk_put_of_a_user_created_in_it_gets_404;
 mod certificate_failure_names_the_host;
 mod concurrent_token_rotations_print_dead_tokens;
 mod corrupted_row_served_as_null;

@@ -41,7 +41,7 @@ use r2d2_postgres::r2d2::{self, Pool, PooledConnection};
 use r2d2_postgres::PostgresConnectionManager;
 use tokio_postgres_rustls::MakeRustlsConnect;
 
-use super::{Owed, Store, StoreError, Tx};
+use super::{Store, StoreError, Tx};
 use errors::{classify, classify_connect, may_come_up, pool_error};
 use migrations::{connect_and_migrate, newer_schema, MIGRATIONS, SCHEMA_VERSION};
 pub use options::PgOptions;
@@ -191,20 +191,6 @@ impl PgStore {
         settings: &[(&str, &str)],
         f: impl FnOnce(&mut dyn Tx) -> Result<T, E>,
     ) -> Result<T, E> {
-        self.write_committed(settings, true, f)
-    }
-
-    /// Runs `f` in a write transaction under the global write lock. Unless `durable`,
-    /// commits without waiting for the WAL flush (`synchronous_commit = off`, for the
-    /// operations of a Bulk request): a crash of the database server may then lose the
-    /// transaction until [`Store::make_durable`] flushes the WAL past it; nothing is
-    /// reported as done before.
-    fn write_committed<T, E: From<StoreError>>(
-        &self,
-        settings: &[(&str, &str)],
-        durable: bool,
-        f: impl FnOnce(&mut dyn Tx) -> Result<T, E>,
-    ) -> Result<T, E> {
         let mut conn = self.connection()?;
         // Read committed, so that each statement after the lock sees every write
         // committed before it was granted (a repeatable-read snapshot would be taken
@@ -220,15 +206,10 @@ impl PgStore {
         // refused, not only the requests after the next check.
         let replies = tx
             .simple_query(&format!(
-                "{}{}SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'; \
+                "{}SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'; \
                  SELECT pg_advisory_xact_lock({LOCK_SPACE}, {WRITE_LOCK}); \
                  {SCHEMA_VERSION}",
-                self.write_setup,
-                if durable {
-                    ""
-                } else {
-                    "SET LOCAL synchronous_commit = off; "
-                }
+                self.write_setup
             ))
             .map_err(classify)?;
         let applied = replies.iter().rev().find_map(|m| match m {
@@ -324,9 +305,6 @@ impl PgStore {
     }
 }
 
-/// The setting [`Store::make_durable`] writes, for its commit record to flush the WAL.
-const DURABILITY_MARK: &str = "durability_mark";
-
 /// Sets a setting (name, value).
 const SET_SETTING: &str = "INSERT INTO settings (name, value) VALUES ($1, $2)
     ON CONFLICT (name) DO UPDATE SET value = excluded.value, changed_at = now()";
@@ -354,30 +332,6 @@ impl Store for PgStore {
         f: impl FnOnce(&mut dyn Tx) -> Result<T, E>,
     ) -> Result<T, E> {
         self.write_with_settings(&[], f)
-    }
-
-    fn write_deferred<T, E: From<StoreError>>(
-        &self,
-        f: impl FnOnce(&mut dyn Tx) -> Result<T, E>,
-    ) -> Result<(T, Owed), E> {
-        let out = self.write_committed(&[], false, f)?;
-        Ok((out, Owed::batch(1)))
-    }
-
-    /// Commits a transaction that writes to the WAL (a transaction that only takes an
-    /// id writes no commit record to flush), with the database's own
-    /// `synchronous_commit` (on by default; an operator's `remote_apply` also waits for
-    /// the standbys): PostgreSQL flushes the WAL up to its commit record, past every
-    /// transaction committed before it, those committed without waiting included.
-    fn make_durable(&self, owed: Owed) -> Result<(), StoreError> {
-        if owed.is_empty() {
-            return Ok(());
-        }
-        let mut conn = self.connection()?;
-        let mut tx = conn.transaction().map_err(classify)?;
-        tx.execute(SET_SETTING, &[&DURABILITY_MARK, &"flushed"])
-            .map_err(classify)?;
-        tx.commit().map_err(classify)
     }
 
     /// The server answers, and the schema is not newer than this bridge knows: a newer

@@ -84,11 +84,17 @@ struct Settled {
     upto: u64,
     /// The most recent batches that failed to commit, with why.
     failed: VecDeque<(u64, String)>,
+    /// The last of the failed batches no longer in `failed`: a range reaching back to it
+    /// may hold a failure forgotten, and counts as failed.
+    forgotten: u64,
 }
 
 impl Settled {
-    /// Why a batch numbered in `first..=last` failed, if one did.
+    /// Why a batch numbered in `first..=last` failed, if one did (or may have).
     fn failure(&self, first: u64, last: u64) -> Option<&str> {
+        if first <= self.forgotten {
+            return Some("an earlier commit failed");
+        }
         self.failed
             .iter()
             .find(|(epoch, _)| (first..=last).contains(epoch))
@@ -109,6 +115,7 @@ impl Writer {
             settled: Mutex::new(Settled {
                 upto: 0,
                 failed: VecDeque::new(),
+                forgotten: 0,
             }),
             settled_changed: Condvar::new(),
             commits: AtomicU64::new(0),
@@ -199,7 +206,13 @@ impl Writer {
             return Ok(());
         };
         let mut state = self.lock()?;
-        if state.batch.as_ref().is_some_and(|b| b.epoch <= last) {
+        // Committed also when it is newer but others wait for it: this call took the
+        // lock as queued, and whoever saw it queued left the commit to it.
+        if state
+            .batch
+            .as_ref()
+            .is_some_and(|b| b.epoch <= last || b.waiters > 0)
+        {
             self.commit(&mut state)?;
         }
         drop(state);
@@ -273,7 +286,9 @@ impl Writer {
         if let Some(why) = failure {
             tracing::error!(batch = epoch, error = %why, "a group commit failed; its writes are refused");
             if settled.failed.len() == FAILURES_KEPT {
-                settled.failed.pop_front();
+                if let Some((oldest, _)) = settled.failed.pop_front() {
+                    settled.forgotten = oldest;
+                }
             }
             settled.failed.push_back((epoch, why));
         }
@@ -321,7 +336,12 @@ fn in_savepoint<T, E: From<StoreError>>(
     f: impl FnOnce(&mut dyn Tx) -> Result<T, E>,
 ) -> Result<T, E> {
     run(conn, "SAVEPOINT request")?;
-    let out = f(&mut SqliteTx { tx: conn });
+    // A panic in the rules is undone like a failure: left to unwind, it would poison
+    // the writer with a batch nobody settles, and every later write would fail or wait.
+    let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        f(&mut SqliteTx { tx: conn })
+    }))
+    .unwrap_or_else(|_| Err(StoreError::Other("a write panicked; it was undone".into()).into()));
     if conn.is_autocommit() {
         // The transaction is gone (SQLite rolled it back): so is the savepoint.
         return out;
