@@ -58,9 +58,8 @@ base_bin="$(pwd)/target/ratios-base/release/scim-bridge"
 export TOKEN="ratios-$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 BRIDGE=http://127.0.0.1:3210
 auth=(-H "Authorization: Bearer $TOKEN")
-wait_up() { for _ in $(seq 1 600); do curl -sf -o /dev/null "$1" && return 0; sleep 0.05; done; return 1; }
-now() { date +%s.%N; }
-since() { echo "$(now) - $1" | bc -l; }
+# shellcheck source=benches/load/lib.sh
+. "$here/lib.sh"
 ratio() { echo "$1 / $2" | bc -l | xargs printf '%.2f'; }
 # "met" when $1 >= $2 (or, with a third argument "below", when $1 < $2).
 verdict() {
@@ -102,42 +101,16 @@ add "PATCH apply with the copy of the user (apply), both sides copying / npm sci
   "$(printf '%.0f k/s' "$(echo "$peer_patch / 1000" | bc -l)")" "${r}×" "≥ 10×" "$(verdict "$r" 10)"
 
 # --- Load ----------------------------------------------------------------------------
-# wrk for DURATION; prints requests/s (statuses other than 2xx on stderr).
-load() {
-  local url=$1 script=$2 out
-  out=$(wrk -t2 -c"$CONN" -d"$DURATION" --latency ${script:+-s "$script"} "$url" 2>&1)
-  if grep -q "Non-2xx" <<<"$out"; then
-    echo "wrk saw errors ($script): $(grep -E '^(status|Non-2xx)' <<<"$out" | tr '\n' ' ')" >&2
-  fi
-  awk '/Requests\/sec/ {print $2}' <<<"$out"
-}
+# wrk for DURATION; prints requests/s.
+load() { wrk_run "$1" "$2" | awk '/Requests\/sec/ {print $2}'; }
 
-# Bulk request bodies for users FROM..TO-1, 1,000 operations each, written once.
-bulk_files() {
-  local from=$1 to=$2 dir=$3
-  mkdir -p "$dir"
-  python3 - "$from" "$to" "$dir" <<'PY'
-import json, sys
-a, b, out = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
-for start in range(a, b, 1000):
-    ops = [{"method": "POST", "path": "/Users", "bulkId": f"u{i}",
-            "data": {"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
-                     "userName": f"user{i}@example.com", "active": True}}
-           for i in range(start, min(start + 1000, b))]
-    with open(f"{out}/{start:09d}.json", "w") as f:
-        json.dump({"schemas": ["urn:ietf:params:scim:api:messages:2.0:BulkRequest"], "Operations": ops}, f)
-PY
-}
-# Sends the Bulk bodies for FROM..TO-1 to the server at $1 one after another, each
-# answered before the next; prints users/s.
+# Sends the Bulk bodies for users FROM..TO-1 to the server at $1; prints users/s.
 preload() {
-  local url=$1 from=$2 to=$3 t body
-  rm -rf "$work/bulks"; bulk_files "$from" "$to" "$work/bulks"
+  local t
+  bulk_files "$2" "$3" "$work/bulks"
   t=$(now)
-  for body in "$work"/bulks/*.json; do
-    curl -sf -o /dev/null "${auth[@]}" -H 'Content-Type: application/scim+json' --data-binary "@$body" "$url/Bulk"
-  done
-  echo "($to - $from) / $(since "$t")" | bc -l
+  send_bulks "$1" "$work/bulks"
+  echo "($3 - $2) / $(since "$t")" | bc -l
 }
 
 start_bridge() {

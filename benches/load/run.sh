@@ -36,9 +36,9 @@ export TOKEN="load-$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 BRIDGE=http://127.0.0.1:3210
 auth=(-H "Authorization: Bearer $TOKEN")
 
-wait_up() { for _ in $(seq 1 300); do curl -sf -o /dev/null "$1" && return 0; sleep 0.05; done; return 1; }
-now() { date +%s.%N; }
-since() { echo "$(now) - $1" | bc -l | xargs printf '%.2f'; }
+# shellcheck source=benches/load/lib.sh
+. "$here/lib.sh"
+since2() { since "$1" | xargs printf '%.2f'; }
 
 # The bridge's store arguments (none: SQLite in $work/data).
 store_args=()
@@ -52,33 +52,8 @@ start_bridge() {
 
 # Creates users userFROM..userTO-1 with /Bulk requests of 1,000 operations.
 preload() {
-  local url=$1 from=$2 to=$3
-  rm -rf "$work/bulks"; mkdir -p "$work/bulks"
-  python3 - "$from" "$to" "$work/bulks" <<'PY'
-import json, sys
-a, b, out = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
-for start in range(a, b, 1000):
-    ops = [{"method": "POST", "path": "/Users", "bulkId": f"u{i}",
-            "data": {"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
-                     "userName": f"user{i}@example.com", "active": True}}
-           for i in range(start, min(start + 1000, b))]
-    with open(f"{out}/{start:09d}.json", "w") as f:
-        json.dump({"schemas": ["urn:ietf:params:scim:api:messages:2.0:BulkRequest"], "Operations": ops}, f)
-PY
-  for body in "$work"/bulks/*.json; do
-    curl -sf -o /dev/null "${auth[@]}" -H 'Content-Type: application/scim+json' --data-binary "@$body" "$url/Bulk"
-  done
-}
-
-# wrk for DURATION; prints "req/s p50 p99".
-load() {
-  local url=$1 script=$2
-  local out
-  out=$(wrk -t2 -c"$CONN" -d"$DURATION" --latency ${script:+-s "$script"} "$url" 2>&1)
-  if grep -q "Non-2xx" <<<"$out"; then
-    echo "wrk saw errors ($script): $(grep -E '^(status|Non-2xx)' <<<"$out" | tr '\n' ' ')" >&2
-  fi
-  local rps p50 p99
+  local out rps p50 p99
+  out=$(wrk_run "$1" "$2")
   rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
   p50=$(awk '$1=="50%" {print $2}' <<<"$out")
   p99=$(awk '$1=="99%" {print $2}' <<<"$out")
@@ -97,7 +72,7 @@ store_args=("$@")
 rm -rf "$work/data"
 start_bridge
 t=$(now); preload "$BRIDGE/scim/v2" 0 10000
-row "bridge ($store): provision 10,000 users from empty (10 Bulk requests of 1,000)" "$(echo "10000 / $(since "$t")" | bc -l | xargs printf '%.0f') users/s" "total $(since "$t") s" ""
+row "bridge ($store): provision 10,000 users from empty (10 Bulk requests of 1,000)" "$(echo "10000 / $(since2 "$t")" | bc -l | xargs printf '%.0f') users/s" "total $(since2 "$t") s" ""
 export POOL=10000
 read -r rps p50 p99 <<<"$(load "$BRIDGE" $here/lookup.lua)"
 row "bridge ($store): lookup \`userName eq\` at 10k users" "$rps" "$p50" "$p99"
@@ -109,7 +84,7 @@ read -r rps p50 p99 <<<"$(load "$BRIDGE" $here/patch_user.lua)"
 row "bridge ($store): PATCH a user (Replace title)" "$rps" "$p50" "$p99"
 
 t=$(now); preload "$BRIDGE/scim/v2" 10000 "$USERS"
-row "bridge ($store): provision users 10,000..$USERS (Bulk)" "$(echo "($USERS - 10000) / $(since "$t")" | bc -l | xargs printf '%.0f') users/s" "total $(since "$t") s" ""
+row "bridge ($store): provision users 10,000..$USERS (Bulk)" "$(echo "($USERS - 10000) / $(since2 "$t")" | bc -l | xargs printf '%.0f') users/s" "total $(since2 "$t") s" ""
 POOL=$USERS
 read -r rps p50 p99 <<<"$(load "$BRIDGE" $here/lookup.lua)"
 row "bridge ($store): lookup \`userName eq\` at $USERS users" "$rps" "$p50" "$p99"
@@ -170,7 +145,7 @@ read -r rps p50 p99 <<<"$(load "$BRIDGE" $here/member_add.lua)"
 row "bridge ($store): member add/remove, $members-member group" "$rps" "$p50" "$p99"
 
 kill "$bridge_pid"; wait "$bridge_pid" 2>/dev/null || true
-t=$(now); start_bridge; up=$(since "$t")
+t=$(now); start_bridge; up=$(since2 "$t")
 curl -sf -o /dev/null "${auth[@]}" "$BRIDGE/scim/v2/Users?filter=userName+eq+%22user7%40example.com%22"
 row "bridge ($store): restart with $USERS users (start to first answer)" "" "$up s" ""
 lookup_bytes=$(curl -sf "${auth[@]}" "$BRIDGE/scim/v2/Users?filter=userName+eq+%22user7%40example.com%22" | wc -c)
@@ -191,7 +166,7 @@ python3 -m venv "$work/venv"
 pids+=("$!")
 wait_up "http://127.0.0.1:3220/ServiceProviderConfig" || wait_up "http://127.0.0.1:3220/"
 t=$(now); preload "http://127.0.0.1:3220" 0 10000
-row "scim2-server: provision 10,000 users (Bulk)" "$(echo "10000 / $(since "$t")" | bc -l | xargs printf '%.0f') users/s" "total $(since "$t") s" ""
+row "scim2-server: provision 10,000 users (Bulk)" "$(echo "10000 / $(since2 "$t")" | bc -l | xargs printf '%.0f') users/s" "total $(since2 "$t") s" ""
 POOL=10000
 sed 's#/scim/v2/Users#/Users#' $here/lookup.lua >"$work/lookup-root.lua"
 sed 's#/scim/v2/Users#/Users#' $here/create.lua >"$work/create-root.lua"
