@@ -18,7 +18,7 @@ fn supported() -> A {
     A::boolean("supported").required()
 }
 
-/// The ServiceProviderConfig schema (RFC 7643 §5).
+/// The ServiceProviderConfig schema (RFC 7643 §5, with RFC 9865 §4's `pagination`).
 pub fn service_provider_config() -> Schema {
     let attrs = vec![
         A::reference("documentationUri", &["external"]),
@@ -40,6 +40,18 @@ pub fn service_provider_config() -> Schema {
         A::complex("changePassword", vec![supported()]).required(),
         A::complex("sort", vec![supported()]).required(),
         A::complex("etag", vec![supported()]).required(),
+        // RFC 9865 §4: how lists page, present when the service pages by cursor too.
+        A::complex(
+            "pagination",
+            vec![
+                A::boolean("cursor"),
+                A::boolean("index"),
+                A::string("defaultPaginationMethod").canonical(&["cursor", "index"]),
+                A::integer("defaultPageSize"),
+                A::integer("maxPageSize"),
+                A::integer("cursorTimeout"),
+            ],
+        ),
         A::complex(
             "authenticationSchemes",
             vec![
