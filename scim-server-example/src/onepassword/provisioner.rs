@@ -95,7 +95,7 @@ impl<S: Store> Provisioner for OnePassword<S> {
         .await
     }
 
-    /// Commits the Bulk request's deferred writes (see [`super::durability`]).
+    /// Commits the Bulk request's deferred writes (see the `durability` module).
     async fn bulk_finished(&self, ctx: &RequestContext) -> Result<(), ProvisionerError> {
         let Some(id) = ctx.bulk else {
             return Ok(());

@@ -49,7 +49,7 @@ fn checkpoint_truncate(conn: &Connection) -> Result<(), StoreError> {
 }
 
 /// SQLite with one writer connection, as SQLite wants, whose transactions are committed
-/// in groups ([`commit`]); other processes (the `invitations accept` subcommand) share
+/// in groups (`store/sqlite/commit`); other processes (the `invitations accept` subcommand) share
 /// the file through WAL and a busy timeout.
 pub struct SqliteStore {
     /// The one writer.
@@ -142,7 +142,7 @@ fn connect(path: &Path) -> Result<Connection, StoreError> {
     conn.pragma_update(None, "secure_delete", "FAST")
         .map_err(classify)?;
     // Temporary data in memory: above all the journal of each write's savepoint in a
-    // group commit ([`commit`]), which on a file cost some 50 page writes per created
+    // group commit (`commit`), which on a file cost some 50 page writes per created
     // user. It holds the pages one write changes, until that write ends.
     conn.pragma_update(None, "temp_store", "MEMORY")
         .map_err(classify)?;
@@ -340,7 +340,7 @@ impl Store for SqliteStore {
         Ok(out)
     }
 
-    /// In the current group commit ([`commit`]): returns once it is durable.
+    /// In the current group commit (`store/sqlite/commit`): returns once it is durable.
     fn write<T, E: From<StoreError>>(
         &self,
         f: impl FnOnce(&mut dyn Tx) -> Result<T, E>,
