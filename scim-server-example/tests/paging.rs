@@ -255,13 +255,15 @@ fn bad_cursors(b: &Bridge) {
     );
     assert_eq!(status, 400, "{body}");
     assert_eq!(body["scimType"], "invalidValue", "{body}");
-    // count=0: the total only, and a cursor to go on from.
+    // count=0: the total only, and no nextCursor (it would name the same position
+    // again, and a client following it would loop).
     let page = get(b, &format!("/scim/v2/Users?count=0&cursor={good}"));
     assert_eq!(ids(&page), Vec::<String>::new());
-    let next = page["nextCursor"].as_str().unwrap();
-    let after = get(b, &format!("/scim/v2/Users?count=10&cursor={next}"));
-    let again = get(b, &format!("/scim/v2/Users?count=10&cursor={good}"));
-    assert_eq!(ids(&after), ids(&again));
+    assert!(
+        page["totalResults"].as_u64().is_some_and(|n| n > 0),
+        "{page}"
+    );
+    assert!(page.get("nextCursor").is_none(), "{page}");
 }
 
 #[test]
